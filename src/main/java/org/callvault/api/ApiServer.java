@@ -1,0 +1,46 @@
+package org.callvault.api;
+
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.Route;
+
+/** Binds the HTTP API of this node. */
+public final class ApiServer extends AllDirectives {
+
+  private final ActorSystem<?> system;
+
+  public ApiServer(ActorSystem<?> system) {
+    this.system = system;
+  }
+
+  /** Binds on {@code callvault.http}; the binding is unbound by coordinated shutdown. */
+  public CompletionStage<ServerBinding> start() {
+    String host = system.settings().config().getString("callvault.http.host");
+    int port = system.settings().config().getInt("callvault.http.port");
+    return Http.get(system)
+        .newServerAt(host, port)
+        .bind(routes())
+        .thenApply(binding -> binding.addToCoordinatedShutdown(java.time.Duration.ofSeconds(5), system));
+  }
+
+  Route routes() {
+    return concat(pathPrefix("v1", () -> path("health", () -> get(this::health))), new CallRoutes(system).routes());
+  }
+
+  /** 200 once this node is an Up member of the cluster and can host calls; 503 before. */
+  private Route health() {
+    MemberStatus status = Cluster.get(system).selfMember().status();
+    var json = CallJson.MAPPER.createObjectNode();
+    json.put("node", Cluster.get(system).selfMember().address().toString());
+    json.put("member", status.toString());
+    boolean up = status == MemberStatus.up();
+    json.put("status", up ? "UP" : "STARTING");
+    return complete(CallRoutes.json(up ? StatusCodes.OK : StatusCodes.SERVICE_UNAVAILABLE, json));
+  }
+}

@@ -1,0 +1,94 @@
+package org.callvault.api;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import org.callvault.call.CallRecording;
+import org.callvault.call.Ledger;
+import org.callvault.call.Party;
+import org.callvault.call.StreamSpec;
+
+/** The JSON the API answers with: the call resource, ledger entries, errors. */
+final class CallJson {
+
+  static final ObjectMapper MAPPER =
+      JsonMapper.builder()
+          .addModule(new JavaTimeModule())
+          .configure(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS, false)
+          .serializationInclusion(JsonInclude.Include.NON_NULL)
+          .build();
+
+  private CallJson() {}
+
+  /** The call resource: state, policy, parties with consent, streams with their gate, pauses. */
+  static ObjectNode call(CallRecording.Call call) {
+    ObjectNode json = MAPPER.createObjectNode();
+    json.put("callId", call.callId());
+    json.put("state", call.phase().name());
+    json.set("createdAt", MAPPER.valueToTree(call.createdAt()));
+    if (call.stoppedAt() != null) {
+      json.set("stoppedAt", MAPPER.valueToTree(call.stoppedAt()));
+      json.put("stoppedBy", call.stoppedBy());
+    }
+    if (call.haltedBy() != null) json.put("haltedBy", call.haltedBy());
+    json.set("policy", MAPPER.valueToTree(call.policy()));
+    ArrayNode parties = json.putArray("parties");
+    for (Party party : call.parties()) parties.add(MAPPER.valueToTree(party));
+    ArrayNode streams = json.putArray("streams");
+    for (StreamSpec stream : call.streams()) {
+      ObjectNode s = MAPPER.valueToTree(stream);
+      s.put("gate", call.gateOpen(stream.label()) ? "OPEN" : "CLOSED");
+      streams.add(s);
+    }
+    ArrayNode pauses = json.putArray("pauses");
+    for (CallRecording.PauseSpan pause : call.pauses()) {
+      ObjectNode p = MAPPER.valueToTree(pause);
+      p.remove("startSeq");
+      pauses.add(p);
+    }
+    ObjectNode ledger = json.putObject("ledger");
+    ledger.put("events", call.seq());
+    ledger.put("lastHash", call.lastHash());
+    return json;
+  }
+
+  /** One ledger entry: seq, time, type, by, the change's details, and the hash chain. */
+  static ObjectNode event(CallRecording.Event event) {
+    ObjectNode json = MAPPER.createObjectNode();
+    json.put("seq", event.seq());
+    json.set("time", MAPPER.valueToTree(event.time()));
+    json.put("type", event.change().type());
+    json.put("by", event.by());
+    ObjectNode details = MAPPER.valueToTree(event.change());
+    details.remove("type");
+    json.set("details", details);
+    json.put("prevHash", event.prevHash());
+    json.put("hash", event.hash());
+    return json;
+  }
+
+  static ObjectNode verification(String callId, Ledger.Verification v) {
+    ObjectNode json = MAPPER.createObjectNode();
+    json.put("callId", callId);
+    json.put("valid", v.valid());
+    json.put("events", v.events());
+    if (v.valid()) {
+      json.put("lastHash", v.lastHash());
+    } else {
+      json.put("brokenAt", v.brokenAt());
+      json.put("reason", v.reason());
+    }
+    return json;
+  }
+
+  static ObjectNode error(int status, String message) {
+    ObjectNode json = MAPPER.createObjectNode();
+    json.put("status", status);
+    json.put("error", message);
+    return json;
+  }
+}

@@ -1,0 +1,297 @@
+package org.callvault.api;
+
+import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.typesafe.config.Config;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.StatusCode;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.model.headers.Location;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.ExceptionHandler;
+import org.apache.pekko.http.javadsl.server.RejectionHandler;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
+import org.apache.pekko.persistence.query.PersistenceQuery;
+import org.apache.pekko.persistence.query.javadsl.CurrentEventsByPersistenceIdQuery;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.callvault.call.CallRecording;
+import org.callvault.call.CallSpec;
+import org.callvault.call.Ledger;
+import org.callvault.call.Party;
+import org.callvault.call.Policy;
+import org.callvault.call.StreamSpec;
+
+/** The REST API over call recordings: {@code /v1/calls/...}. */
+public final class CallRoutes extends AllDirectives {
+
+  private final ActorSystem<?> system;
+  private final ClusterSharding sharding;
+  private final Duration askTimeout;
+  private final Policy defaultPolicy;
+  private final CurrentEventsByPersistenceIdQuery journal;
+
+  public CallRoutes(ActorSystem<?> system) {
+    this.system = system;
+    this.sharding = ClusterSharding.get(system);
+    Config config = system.settings().config().getConfig("callvault");
+    this.askTimeout = config.getDuration("ask-timeout");
+    this.defaultPolicy = defaultPolicy(config.getConfig("default-policy"));
+    this.journal =
+        PersistenceQuery.get(system)
+            .getReadJournalFor(CurrentEventsByPersistenceIdQuery.class, config.getString("ledger.read-journal"));
+  }
+
+  private static Policy defaultPolicy(Config c) {
+    Policy policy =
+        new Policy(
+            c.getEnum(Policy.ConsentMode.class, "consentMode"),
+            c.getEnum(Policy.OnDecline.class, "onDecline"),
+            c.getBoolean("pauseAllowed"),
+            c.getInt("maxPauseSeconds"),
+            c.getEnum(Policy.PauseRendering.class, "pauseRendering"),
+            c.getInt("retentionDays"));
+    if (!policy.problems().isEmpty())
+      throw new IllegalArgumentException("callvault.default-policy is invalid: " + String.join("; ", policy.problems()));
+    return policy;
+  }
+
+  public Route routes() {
+    return handleExceptions(
+        errors(),
+        () ->
+            handleRejections(
+                rejections(),
+                () ->
+                    pathPrefix(
+                        "v1",
+                        () ->
+                            pathPrefix(
+                                "calls",
+                                () ->
+                                    concat(
+                                        pathEnd(() -> post(() -> body(this::createCall))),
+                                        pathPrefix(segment(), this::callRoutes))))));
+  }
+
+  private Route callRoutes(String callId) {
+    if (!CallSpec.CALL_ID.matcher(callId).matches())
+      return complete(json(StatusCodes.BAD_REQUEST, CallJson.error(400, "call id must be 1 to 128 letters, digits or . _ - : @")));
+    return concat(
+        pathEnd(() -> get(() -> ask(callId, CallRecording.GetCall::new, StatusCodes.OK))),
+        path("consent", () -> post(() -> body(text -> consent(callId, text)))),
+        path("pause", () -> post(() -> body(text -> pause(callId, text)))),
+        path("resume", () -> post(() -> body(text -> resume(callId, text)))),
+        path("stop", () -> post(() -> body(text -> stop(callId, text)))),
+        pathPrefix(
+            "ledger",
+            () -> concat(pathEnd(() -> get(() -> ledger(callId))), path("verify", () -> get(() -> verify(callId))))));
+  }
+
+  private Route body(Function<String, Route> inner) {
+    return entity(Unmarshaller.entityToString(), inner);
+  }
+
+  private Route createCall(String text) {
+    JsonBody body = JsonBody.parse(text, "callId", "policy", "parties", "streams", "by");
+    String callId = body.text("callId", false);
+    if (callId == null) callId = UUID.randomUUID().toString();
+    else if (!CallSpec.CALL_ID.matcher(callId).matches())
+      throw new JsonBody.BadRequest("field 'callId' must be 1 to 128 letters, digits or . _ - : @, was '" + callId + "'");
+    CallSpec spec = new CallSpec(callId, policy(body), parties(body), streams(body));
+    String by = orDefault(body.text("by", false), "api");
+    String id = callId;
+    return onSuccess(
+        sharding.entityRefFor(CallRecording.ENTITY_TYPE_KEY, callId).ask((ActorRef<CallRecording.Reply> replyTo) -> new CallRecording.Create(spec, by, replyTo), askTimeout),
+        reply -> {
+          if (reply instanceof CallRecording.Accepted)
+            return respondWithHeader(Location.create("/v1/calls/" + id), () -> complete(answer(reply, StatusCodes.CREATED)));
+          return complete(answer(reply, StatusCodes.CREATED));
+        });
+  }
+
+  private Policy policy(JsonBody body) {
+    JsonBody p =
+        body.object("policy", "consentMode", "onDecline", "pauseAllowed", "maxPauseSeconds", "pauseRendering", "retentionDays");
+    if (p == null) return defaultPolicy;
+    return new Policy(
+        orDefault(p.enumValue("consentMode", Policy.ConsentMode.class, false), defaultPolicy.consentMode()),
+        orDefault(p.enumValue("onDecline", Policy.OnDecline.class, false), defaultPolicy.onDecline()),
+        orDefault(p.bool("pauseAllowed"), defaultPolicy.pauseAllowed()),
+        orDefault(p.integer("maxPauseSeconds"), defaultPolicy.maxPauseSeconds()),
+        orDefault(p.enumValue("pauseRendering", Policy.PauseRendering.class, false), defaultPolicy.pauseRendering()),
+        orDefault(p.integer("retentionDays"), defaultPolicy.retentionDays()));
+  }
+
+  private static List<CallSpec.PartySpec> parties(JsonBody body) {
+    List<CallSpec.PartySpec> parties = new ArrayList<>();
+    for (JsonBody p : body.objects("parties", true, "id", "role", "consent")) {
+      parties.add(
+          new CallSpec.PartySpec(
+              p.text("id", true),
+              p.enumValue("role", Party.Role.class, true),
+              orDefault(p.enumValue("consent", Party.Consent.class, false), Party.Consent.UNKNOWN)));
+    }
+    return parties;
+  }
+
+  private static List<StreamSpec> streams(JsonBody body) {
+    List<StreamSpec> streams = new ArrayList<>();
+    for (JsonBody s : body.objects("streams", true, "label", "party", "codec")) {
+      streams.add(new StreamSpec(s.text("label", true), s.text("party", true), s.enumValue("codec", StreamSpec.Codec.class, true)));
+    }
+    return streams;
+  }
+
+  private Route consent(String callId, String text) {
+    JsonBody body = JsonBody.parse(text, "party", "decision", "by");
+    String party = body.text("party", true);
+    Party.Consent decision = body.enumValue("decision", Party.Consent.class, true);
+    if (decision == Party.Consent.UNKNOWN)
+      throw new JsonBody.BadRequest("field 'decision' must be one of GRANTED, DECLINED, WITHDRAWN, was 'UNKNOWN'");
+    String by = orDefault(body.text("by", false), party);
+    return ask(callId, replyTo -> new CallRecording.ChangeConsent(party, decision, by, replyTo), StatusCodes.OK);
+  }
+
+  private Route pause(String callId, String text) {
+    JsonBody body = JsonBody.parse(text, "reason", "by");
+    String reason = body.text("reason", true);
+    String by = body.text("by", true);
+    return ask(callId, replyTo -> new CallRecording.Pause(reason, by, replyTo), StatusCodes.OK);
+  }
+
+  private Route resume(String callId, String text) {
+    JsonBody body = JsonBody.parse(text, "by");
+    String by = body.text("by", true);
+    return ask(callId, replyTo -> new CallRecording.Resume(by, replyTo), StatusCodes.OK);
+  }
+
+  private Route stop(String callId, String text) {
+    JsonBody body = JsonBody.parse(text, "by");
+    String by = orDefault(body.text("by", false), "api");
+    return ask(callId, replyTo -> new CallRecording.Stop(by, replyTo), StatusCodes.OK);
+  }
+
+  private Route ledger(String callId) {
+    CompletionStage<List<CallRecording.Event>> events =
+        journal
+            .currentEventsByPersistenceId(persistenceId(callId), 0L, Long.MAX_VALUE)
+            .map(envelope -> (CallRecording.Event) envelope.event())
+            .runWith(Sink.seq(), system);
+    return onSuccess(
+        events,
+        list -> {
+          if (list.isEmpty()) return complete(notFound(callId));
+          ObjectNode json = CallJson.MAPPER.createObjectNode();
+          json.put("callId", callId);
+          ArrayNode entries = json.putArray("events");
+          list.forEach(e -> entries.add(CallJson.event(e)));
+          return complete(json(StatusCodes.OK, json));
+        });
+  }
+
+  private Route verify(String callId) {
+    CompletionStage<Ledger.Verifier> verified =
+        journal
+            .currentEventsByPersistenceId(persistenceId(callId), 0L, Long.MAX_VALUE)
+            .runFold(new Ledger.Verifier(), (v, envelope) -> v.accept(envelope.sequenceNr(), (CallRecording.Event) envelope.event()), system);
+    return onSuccess(
+        verified,
+        verifier -> {
+          Ledger.Verification result = verifier.result();
+          if (result.events() == 0) return complete(notFound(callId));
+          return complete(json(StatusCodes.OK, CallJson.verification(callId, result)));
+        });
+  }
+
+  private static String persistenceId(String callId) {
+    return PersistenceId.of(CallRecording.ENTITY_TYPE_KEY.name(), callId).id();
+  }
+
+  private Route ask(String callId, Function<ActorRef<CallRecording.Reply>, CallRecording.Command> command, StatusCode success) {
+    return onSuccess(
+        sharding.entityRefFor(CallRecording.ENTITY_TYPE_KEY, callId).ask(command::apply, askTimeout),
+        reply -> complete(answer(reply, success)));
+  }
+
+  private static HttpResponse answer(CallRecording.Reply reply, StatusCode success) {
+    if (reply instanceof CallRecording.Accepted accepted) {
+      ObjectNode json = CallJson.call(accepted.call());
+      if (accepted.note() != null) json.put("note", accepted.note());
+      return json(success, json);
+    }
+    CallRecording.Rejected rejected = (CallRecording.Rejected) reply;
+    StatusCode status =
+        switch (rejected.rejection()) {
+          case INVALID -> StatusCodes.BAD_REQUEST;
+          case NOT_FOUND -> StatusCodes.NOT_FOUND;
+          case CONFLICT -> StatusCodes.CONFLICT;
+        };
+    return json(status, CallJson.error(status.intValue(), rejected.message()));
+  }
+
+  private static HttpResponse notFound(String callId) {
+    return json(StatusCodes.NOT_FOUND, CallJson.error(404, "no call with id '" + callId + "'"));
+  }
+
+  static HttpResponse json(StatusCode status, ObjectNode body) {
+    try {
+      return HttpResponse.create()
+          .withStatus(status)
+          .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, CallJson.MAPPER.writeValueAsBytes(body)));
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("a JSON tree always serializes", e);
+    }
+  }
+
+  private ExceptionHandler errors() {
+    return ExceptionHandler.newBuilder()
+        .match(JsonBody.BadRequest.class, e -> complete(json(StatusCodes.BAD_REQUEST, CallJson.error(400, e.getMessage()))))
+        .match(
+            java.util.concurrent.TimeoutException.class,
+            e -> complete(json(StatusCodes.SERVICE_UNAVAILABLE, CallJson.error(503, timeoutMessage()))))
+        .match(
+            org.apache.pekko.pattern.AskTimeoutException.class,
+            e -> complete(json(StatusCodes.SERVICE_UNAVAILABLE, CallJson.error(503, timeoutMessage()))))
+        .build();
+  }
+
+  private String timeoutMessage() {
+    return "the call did not answer within " + askTimeout.toMillis() + " ms (the node may be starting or the journal unreachable); retry";
+  }
+
+  /** Pekko's rejections (unknown path, wrong method, unreadable body) with JSON bodies. */
+  private static RejectionHandler rejections() {
+    return RejectionHandler.defaultHandler()
+        .mapRejectionResponse(
+            response -> {
+              if (response.entity() instanceof org.apache.pekko.http.javadsl.model.HttpEntity.Strict strict) {
+                String message = strict.getData().utf8String();
+                return response.withEntity(
+                    HttpEntities.create(
+                        ContentTypes.APPLICATION_JSON,
+                        CallJson.error(response.status().intValue(), message).toString()));
+              }
+              return response;
+            });
+  }
+
+  private static <T> T orDefault(T value, T fallback) {
+    return value == null ? fallback : value;
+  }
+}

@@ -1,0 +1,62 @@
+package org.callvault.call;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Everything a call is created with. Two creations of the same call id are the same call only
+ * when their specs are equal; that is what makes {@code POST /v1/calls} idempotent.
+ */
+public record CallSpec(String callId, Policy policy, List<PartySpec> parties, List<StreamSpec> streams)
+    implements CborSerializable {
+
+  /** Call ids appear in URLs and SIP Call-IDs: letters, digits and {@code . _ - : @}. */
+  public static final Pattern CALL_ID = Pattern.compile("[A-Za-z0-9._:@-]{1,128}");
+
+  private static final Pattern LABEL = Pattern.compile("[A-Za-z0-9._-]{1,64}");
+
+  public CallSpec {
+    parties = List.copyOf(parties);
+    streams = List.copyOf(streams);
+  }
+
+  /** A party as declared at creation, with the consent already known then (e.g. from an IVR). */
+  public record PartySpec(String id, Party.Role role, Party.Consent consent) implements CborSerializable {}
+
+  /** What is wrong with this spec, naming each field; empty when the call can be created. */
+  public List<String> problems() {
+    List<String> problems = new ArrayList<>();
+    if (callId == null || !CALL_ID.matcher(callId).matches())
+      problems.add("callId must be 1 to 128 letters, digits or . _ - : @, was '" + callId + "'");
+    if (policy == null) problems.add("policy is required");
+    else problems.addAll(policy.problems());
+    if (parties.isEmpty()) problems.add("parties must name at least one party");
+    Set<String> partyIds = new HashSet<>();
+    for (int i = 0; i < parties.size(); i++) {
+      PartySpec party = parties.get(i);
+      if (party.id() == null || !LABEL.matcher(party.id()).matches())
+        problems.add("parties[" + i + "].id must be 1 to 64 letters, digits or . _ -, was '" + party.id() + "'");
+      else if (!partyIds.add(party.id()))
+        problems.add("parties[" + i + "].id '" + party.id() + "' is a duplicate");
+      if (party.role() == null) problems.add("parties[" + i + "].role is required");
+      if (party.consent() == Party.Consent.WITHDRAWN)
+        problems.add("parties[" + i + "].consent cannot start as WITHDRAWN (nothing was granted yet)");
+    }
+    Set<String> labels = new HashSet<>();
+    for (int i = 0; i < streams.size(); i++) {
+      StreamSpec stream = streams.get(i);
+      if (stream.label() == null || !LABEL.matcher(stream.label()).matches())
+        problems.add("streams[" + i + "].label must be 1 to 64 letters, digits or . _ -, was '" + stream.label() + "'");
+      else if (!labels.add(stream.label()))
+        problems.add("streams[" + i + "].label '" + stream.label() + "' is a duplicate");
+      if (stream.party() == null) problems.add("streams[" + i + "].party is required");
+      else if (!partyIds.contains(stream.party()))
+        problems.add("streams[" + i + "].party '" + stream.party() + "' is not one of the parties");
+      if (stream.codec() == null) problems.add("streams[" + i + "].codec is required");
+    }
+    return problems;
+  }
+}

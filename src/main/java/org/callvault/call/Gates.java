@@ -1,0 +1,55 @@
+package org.callvault.call;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The gates of a call's streams, read on the media path and written only by the call's entity.
+ *
+ * <p>A gate starts closed and is closed whenever the entity does not know the call's state
+ * (before recovery completes, after a failed persist). The entity closes gates before it persists
+ * the event that closes them and opens gates only after the event that opens them is persisted,
+ * so a reader never sees a gate open that the ledger does not open (DESIGN.md, invariant 1).
+ */
+public final class Gates {
+
+  /** One stream's gate. Readers on the media path only call {@link #isOpen()}. */
+  public static final class Gate {
+    private volatile boolean open;
+
+    public boolean isOpen() {
+      return open;
+    }
+  }
+
+  private final Map<String, Gate> byLabel = new ConcurrentHashMap<>();
+
+  /** The gate of the stream with this label; closed until the entity opens it. */
+  public Gate gate(String label) {
+    return byLabel.computeIfAbsent(label, l -> new Gate());
+  }
+
+  public boolean isOpen(String label) {
+    return gate(label).isOpen();
+  }
+
+  /** Closes every gate that is closed in {@code next}; opens none. */
+  void closeWhereClosedIn(CallRecording.Call next) {
+    for (StreamSpec stream : next.streams()) {
+      if (!next.gateOpen(stream.label())) gate(stream.label()).open = false;
+    }
+  }
+
+  /** Makes every gate what {@code state} says it is. */
+  void matchState(CallRecording.State state) {
+    if (state instanceof CallRecording.Call call) {
+      for (StreamSpec stream : call.streams()) gate(stream.label()).open = call.gateOpen(stream.label());
+    } else {
+      closeAll();
+    }
+  }
+
+  void closeAll() {
+    byLabel.values().forEach(g -> g.open = false);
+  }
+}

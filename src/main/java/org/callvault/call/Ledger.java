@@ -1,0 +1,112 @@
+package org.callvault.call;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.MapperFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.HexFormat;
+
+/**
+ * The hash chain over a call's events.
+ *
+ * <p>Each event's hash is SHA-256 over the previous event's hash and the canonical encoding of
+ * the event: JSON with properties and map keys sorted, times in ISO-8601 UTC with millisecond
+ * precision, and null fields left out. Leaving nulls out keeps old events verifiable when a later
+ * version adds an optional field to a change. The first event's previous hash is
+ * {@link #GENESIS}.
+ */
+public final class Ledger {
+
+  public static final String GENESIS = "0".repeat(64);
+
+  private static final ObjectMapper CANONICAL =
+      JsonMapper.builder()
+          .addModule(new JavaTimeModule())
+          .configure(MapperFeature.SORT_PROPERTIES_ALPHABETICALLY, true)
+          .configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true)
+          .configure(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS, false)
+          .serializationInclusion(JsonInclude.Include.NON_NULL)
+          .build();
+
+  private Ledger() {}
+
+  /** The event that follows {@code prevHash}, with its hash computed. */
+  public static CallRecording.Event seal(long seq, Instant time, String by, CallRecording.Change change, String prevHash) {
+    CallRecording.Event unsealed = new CallRecording.Event(seq, time.truncatedTo(ChronoUnit.MILLIS), by, change, prevHash, null);
+    return new CallRecording.Event(unsealed.seq(), unsealed.time(), by, change, prevHash, hashOf(unsealed));
+  }
+
+  /** SHA-256 over the previous hash and the canonical encoding of the event (its own hash left out). */
+  public static String hashOf(CallRecording.Event event) {
+    try {
+      ObjectNode node = CANONICAL.createObjectNode();
+      node.put("seq", event.seq());
+      node.set("time", CANONICAL.valueToTree(event.time()));
+      node.put("by", event.by());
+      node.set("change", CANONICAL.valueToTree(event.change()));
+      byte[] canonical = CANONICAL.writeValueAsBytes(node);
+      MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
+      sha256.update(String.valueOf(event.prevHash()).getBytes(StandardCharsets.US_ASCII));
+      sha256.update((byte) '\n');
+      sha256.update(canonical);
+      return HexFormat.of().formatHex(sha256.digest());
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("event cannot be encoded canonically: " + event, e);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java platform has SHA-256", e);
+    }
+  }
+
+  /** The outcome of checking a chain from its first event. */
+  public record Verification(boolean valid, long events, Long brokenAt, String reason, String lastHash) {}
+
+  /**
+   * Checks a chain one event at a time, in journal order. Once broken it stays broken at the
+   * first event that failed.
+   */
+  public static final class Verifier {
+    private long events;
+    private String lastHash = GENESIS;
+    private Long brokenAt;
+    private String reason;
+
+    /** Checks the next event; {@code journalSeq} is the sequence number the journal stored it under. */
+    public Verifier accept(long journalSeq, CallRecording.Event event) {
+      events++;
+      if (brokenAt != null) return this;
+      if (event.seq() != journalSeq) {
+        fail(journalSeq, "event claims seq " + event.seq() + " but is stored as seq " + journalSeq);
+      } else if (journalSeq != events) {
+        fail(journalSeq, "expected seq " + events + ", found " + journalSeq + " (an event is missing)");
+      } else if (!lastHash.equals(event.prevHash())) {
+        fail(journalSeq, "prevHash " + event.prevHash() + " does not match the hash of the previous event " + lastHash);
+      } else {
+        String computed = hashOf(event);
+        if (!computed.equals(event.hash())) {
+          fail(journalSeq, "stored hash " + event.hash() + " does not match the recomputed hash " + computed + " (the event was altered)");
+        } else {
+          lastHash = computed;
+        }
+      }
+      return this;
+    }
+
+    private void fail(long seq, String why) {
+      brokenAt = seq;
+      reason = why;
+    }
+
+    public Verification result() {
+      return new Verification(brokenAt == null, events, brokenAt, reason, brokenAt == null ? lastHash : null);
+    }
+  }
+}

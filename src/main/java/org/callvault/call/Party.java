@@ -1,0 +1,35 @@
+package org.callvault.call;
+
+import java.time.Instant;
+
+/**
+ * A party of a call and the current state of its consent, with who changed it last and when.
+ *
+ * @param consentBy who recorded the current consent state; null while it was never changed
+ * @param consentAt when the current consent state was recorded; null while it was never changed
+ */
+public record Party(String id, Role role, Consent consent, String consentBy, Instant consentAt)
+    implements CborSerializable {
+
+  public enum Role {
+    AGENT,
+    CUSTOMER,
+    OTHER
+  }
+
+  public enum Consent {
+    UNKNOWN,
+    GRANTED,
+    DECLINED,
+    WITHDRAWN;
+
+    /** A party that declined or withdrew must not be recorded. */
+    public boolean refused() {
+      return this == DECLINED || this == WITHDRAWN;
+    }
+  }
+
+  Party withConsent(Consent decision, String by, Instant at) {
+    return new Party(id, role, decision, by, at);
+  }
+}

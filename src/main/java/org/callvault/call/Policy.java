@@ -1,0 +1,64 @@
+package org.callvault.call;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The recording rules of one call, fixed when the call is created.
+ *
+ * @param consentMode     whether one party's consent suffices or every party must grant it
+ * @param onDecline       what a decline or withdrawal of consent does to the other streams
+ * @param pauseAllowed    false on lines that must be recorded in full (e.g. MiFID trading lines)
+ * @param maxPauseSeconds a pause longer than this resumes automatically, as an event by {@code system}
+ * @param pauseRendering  how exports show a paused or consent-held span
+ * @param retentionDays   how long the recording is kept
+ */
+public record Policy(
+    ConsentMode consentMode,
+    OnDecline onDecline,
+    boolean pauseAllowed,
+    int maxPauseSeconds,
+    PauseRendering pauseRendering,
+    int retentionDays)
+    implements CborSerializable {
+
+  /** Ten years: the longest retention a regulator asks of a contact center we know of is seven. */
+  public static final int MAX_RETENTION_DAYS = 3650;
+
+  /** A pause may last a day at most: longer is a stopped recording, not a pause. */
+  public static final int MAX_PAUSE_SECONDS = 86_400;
+
+  public enum ConsentMode {
+    /** Gates open from the start; one party's (the operator's) consent is enough. */
+    ONE_PARTY,
+    /** Every gate stays closed until every party has granted consent. */
+    ALL_PARTY
+  }
+
+  public enum OnDecline {
+    /** A decline or withdrawal closes every gate for the rest of the call. */
+    STOP,
+    /** Only the declining party's streams close; the others go on. */
+    RECORD_OTHERS
+  }
+
+  public enum PauseRendering {
+    /** Paused spans are silence of their real length in exports. */
+    SILENCE,
+    /** Paused spans are cut out of every channel in exports. */
+    SKIP
+  }
+
+  /** What is wrong with this policy, field by field; empty when it is valid. */
+  public List<String> problems() {
+    List<String> problems = new ArrayList<>();
+    if (consentMode == null) problems.add("policy.consentMode is required");
+    if (onDecline == null) problems.add("policy.onDecline is required");
+    if (pauseRendering == null) problems.add("policy.pauseRendering is required");
+    if (maxPauseSeconds < 1 || maxPauseSeconds > MAX_PAUSE_SECONDS)
+      problems.add("policy.maxPauseSeconds must be between 1 and " + MAX_PAUSE_SECONDS + ", was " + maxPauseSeconds);
+    if (retentionDays < 1 || retentionDays > MAX_RETENTION_DAYS)
+      problems.add("policy.retentionDays must be between 1 and " + MAX_RETENTION_DAYS + ", was " + retentionDays);
+    return problems;
+  }
+}

@@ -1,0 +1,77 @@
+package org.callvault.cluster;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+import org.callvault.api.ApiServer;
+import org.callvault.call.CallRecording;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Starts one CallVault node: joins the cluster (or forms one alone when no seed nodes are set),
+ * hosts call entities through sharding, and serves the API.
+ */
+public final class Main {
+
+  private static final Logger log = LoggerFactory.getLogger(Main.class);
+
+  /** Exit status when the API port is taken, so scripts can tell it from a crash. */
+  static final int EXIT_PORT_IN_USE = 3;
+
+  private Main() {}
+
+  public static void main(String[] args) {
+    ActorSystem.create(node(), "callvault", config());
+  }
+
+  /** The configuration ({@code -Dconfig.file} overlay on reference.conf) with the environment applied. */
+  public static Config config() {
+    Config config = ConfigFactory.load();
+    String points = System.getenv("CASSANDRA_CONTACT_POINTS");
+    if (points == null || points.isBlank()) return config;
+    List<String> contactPoints =
+        Arrays.stream(points.split(","))
+            .map(String::trim)
+            .filter(p -> !p.isEmpty())
+            .map(p -> p.contains(":") ? p : p + ":9042")
+            .toList();
+    return ConfigFactory.parseMap(Map.of("datastax-java-driver.basic.contact-points", contactPoints)).withFallback(config);
+  }
+
+  static Behavior<Void> node() {
+    return Behaviors.setup(
+        context -> {
+          ActorSystem<Void> system = context.getSystem();
+          Cluster cluster = Cluster.get(system);
+          if (system.settings().config().getList("pekko.cluster.seed-nodes").isEmpty()) {
+            cluster.manager().tell(Join.create(cluster.selfMember().address()));
+          }
+          CallRecording.init(system);
+          new ApiServer(system)
+              .start()
+              .whenComplete(
+                  (binding, failure) -> {
+                    if (failure != null) {
+                      log.error(
+                          "the API cannot listen on {}:{}: {}. Is another CallVault node running? Set CALLVAULT_HTTP_PORT to use another port.",
+                          system.settings().config().getString("callvault.http.host"),
+                          system.settings().config().getInt("callvault.http.port"),
+                          failure.getMessage());
+                      system.terminate();
+                      System.exit(EXIT_PORT_IN_USE);
+                    } else {
+                      log.info("CallVault API listening on http://{}:{}/v1/calls", binding.localAddress().getHostString(), binding.localAddress().getPort());
+                    }
+                  });
+          return Behaviors.empty();
+        });
+  }
+}
