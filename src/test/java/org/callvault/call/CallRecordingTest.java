@@ -1,0 +1,465 @@
+package org.callvault.call;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.ConfigFactory;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.ManualTime;
+import org.apache.pekko.persistence.testkit.JournalOperation;
+import org.apache.pekko.persistence.testkit.ProcessingPolicy;
+import org.apache.pekko.persistence.testkit.ProcessingResult;
+import org.apache.pekko.persistence.testkit.ProcessingSuccess$;
+import org.apache.pekko.persistence.testkit.WriteEvents;
+import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
+import org.callvault.call.CallRecording.Accepted;
+import org.callvault.call.CallRecording.Call;
+import org.callvault.call.CallRecording.Event;
+import org.callvault.call.CallRecording.Phase;
+import org.callvault.call.CallRecording.Rejected;
+import org.callvault.call.CallRecording.Rejection;
+import org.callvault.call.CallRecording.Reply;
+import org.callvault.call.Party.Consent;
+import org.callvault.call.Party.Role;
+import org.callvault.call.Policy.ConsentMode;
+import org.callvault.call.Policy.OnDecline;
+import org.callvault.call.Policy.PauseRendering;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class CallRecordingTest {
+
+  private static final ActorTestKit testKit =
+      ActorTestKit.create(
+          ManualTime.config()
+              .withFallback(EventSourcedBehaviorTestKit.config())
+              .withFallback(ConfigFactory.parseString("pekko.actor.provider = local")));
+  private static final ManualTime manualTime = ManualTime.get(testKit.system());
+  /** For a restart after a failed persist, whose backoff must pass in real time. */
+  private static final ActorTestKit realTimeKit =
+      ActorTestKit.create(EventSourcedBehaviorTestKit.config().withFallback(ConfigFactory.parseString("pekko.actor.provider = local")));
+
+  private final Gates gates = new Gates();
+  private EventSourcedBehaviorTestKit<CallRecording.Command, Event, CallRecording.State> kit;
+
+  @AfterEach
+  void clearJournal() {
+    if (kit != null) kit.persistenceTestKit().resetPolicy();
+  }
+
+  @AfterAll
+  static void shutdown() {
+    testKit.shutdownTestKit();
+    realTimeKit.shutdownTestKit();
+  }
+
+  // ------------------------------------------------------------------------------- fixtures
+
+  private static Policy policy(ConsentMode mode, OnDecline onDecline, boolean pauseAllowed) {
+    return new Policy(mode, onDecline, pauseAllowed, 300, PauseRendering.SILENCE, 90);
+  }
+
+  private static CallSpec twoPartySpec(String callId, Policy policy) {
+    return new CallSpec(
+        callId,
+        policy,
+        List.of(new CallSpec.PartySpec("agent", Role.AGENT, Consent.UNKNOWN), new CallSpec.PartySpec("customer", Role.CUSTOMER, Consent.UNKNOWN)),
+        List.of(new StreamSpec("agent-leg", "agent", StreamSpec.Codec.PCMU), new StreamSpec("customer-leg", "customer", StreamSpec.Codec.PCMA)));
+  }
+
+  private Call created(Policy policy) {
+    return created(policy, testKit);
+  }
+
+  private Call created(Policy policy, ActorTestKit in) {
+    String callId = "call-" + UUID.randomUUID();
+    kit = EventSourcedBehaviorTestKit.create(in.system(), CallRecording.create(callId, null, gates, Clock.systemUTC()));
+    var result = kit.<Reply>runCommand(r -> new CallRecording.Create(twoPartySpec(callId, policy), "crm", r));
+    return accepted(result.reply());
+  }
+
+  private static Call accepted(Reply reply) {
+    return assertInstanceOf(Accepted.class, reply, () -> "expected Accepted, got " + reply).call();
+  }
+
+  private Reply consent(String party, Consent decision) {
+    return kit.<Reply>runCommand(r -> new CallRecording.ChangeConsent(party, decision, "ivr", r)).reply();
+  }
+
+  private Reply pause() {
+    return kit.<Reply>runCommand(r -> new CallRecording.Pause("card payment", "agent-7", r)).reply();
+  }
+
+  private Reply resume() {
+    return kit.<Reply>runCommand(r -> new CallRecording.Resume("agent-7", r)).reply();
+  }
+
+  private Reply stop() {
+    return kit.<Reply>runCommand(r -> new CallRecording.Stop("agent-7", r)).reply();
+  }
+
+  private Call current() {
+    return accepted(kit.<Reply>runCommand(CallRecording.GetCall::new).reply());
+  }
+
+  private void assertGates(boolean agent, boolean customer) {
+    assertEquals(agent, gates.isOpen("agent-leg"), "agent-leg gate");
+    assertEquals(customer, gates.isOpen("customer-leg"), "customer-leg gate");
+    Call call = current();
+    assertEquals(agent, call.gateOpen("agent-leg"), "agent-leg gate in the state");
+    assertEquals(customer, call.gateOpen("customer-leg"), "customer-leg gate in the state");
+  }
+
+  private static Rejected rejected(Reply reply, Rejection expected) {
+    Rejected rejected = assertInstanceOf(Rejected.class, reply, () -> "expected a rejection, got " + reply);
+    assertEquals(expected, rejected.rejection(), rejected.message());
+    return rejected;
+  }
+
+  /** Records, for every journal write, the gates as the media path sees them at that moment. */
+  private List<String> gatesAtEachWrite() {
+    List<String> seen = new CopyOnWriteArrayList<>();
+    kit.persistenceTestKit()
+        .withPolicy(
+            new ProcessingPolicy<JournalOperation>() {
+              @Override
+              public ProcessingResult tryProcess(String persistenceId, JournalOperation op) {
+                if (op instanceof WriteEvents write) {
+                  for (Object e : scala.jdk.javaapi.CollectionConverters.asJava(write.batch())) {
+                    seen.add(((Event) e).change().type() + " agent=" + gates.isOpen("agent-leg") + " customer=" + gates.isOpen("customer-leg"));
+                  }
+                }
+                return ProcessingSuccess$.MODULE$;
+              }
+            });
+    return seen;
+  }
+
+  // ---------------------------------------------------------------------------------- tests
+
+  @Test
+  void onePartyConsentOpensEveryGateFromTheStart() {
+    Call call = created(policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true));
+    assertEquals(Phase.RECORDING, call.phase());
+    assertGates(true, true);
+  }
+
+  @Test
+  void allPartyConsentKeepsEveryGateClosedUntilTheLastConsent() {
+    Call call = created(policy(ConsentMode.ALL_PARTY, OnDecline.STOP, true));
+    assertEquals(Phase.AWAITING_CONSENT, call.phase());
+    assertGates(false, false);
+
+    Call afterAgent = accepted(consent("agent", Consent.GRANTED));
+    assertEquals(Phase.AWAITING_CONSENT, afterAgent.phase());
+    assertGates(false, false);
+
+    Call afterCustomer = accepted(consent("customer", Consent.GRANTED));
+    assertEquals(Phase.RECORDING, afterCustomer.phase());
+    assertEquals(Consent.GRANTED, afterCustomer.party("customer").orElseThrow().consent());
+    assertEquals("ivr", afterCustomer.party("customer").orElseThrow().consentBy());
+    assertGates(true, true);
+  }
+
+  @Test
+  void recordOthersClosesOnlyTheDeclinersStreams() {
+    created(policy(ConsentMode.ONE_PARTY, OnDecline.RECORD_OTHERS, true));
+    Call call = accepted(consent("customer", Consent.DECLINED));
+    assertEquals(Phase.RECORDING, call.phase());
+    assertGates(true, false);
+
+    accepted(consent("customer", Consent.GRANTED));
+    assertGates(true, true);
+  }
+
+  @Test
+  void allPartyWithRecordOthersRecordsTheConsentingPartyAfterADecline() {
+    created(policy(ConsentMode.ALL_PARTY, OnDecline.RECORD_OTHERS, true));
+    accepted(consent("customer", Consent.DECLINED));
+    assertGates(false, false);
+    Call call = accepted(consent("agent", Consent.GRANTED));
+    assertEquals(Phase.RECORDING, call.phase());
+    assertGates(true, false);
+  }
+
+  @Test
+  void aDeclineUnderStopClosesEveryGateForTheRestOfTheCall() {
+    created(policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true));
+    Call call = accepted(consent("customer", Consent.DECLINED));
+    assertEquals(Phase.CONSENT_REFUSED, call.phase());
+    assertEquals("customer", call.haltedBy());
+    assertGates(false, false);
+
+    Call regranted = accepted(consent("customer", Consent.GRANTED));
+    assertEquals(Phase.CONSENT_REFUSED, regranted.phase());
+    assertGates(false, false);
+    assertTrue(rejected(pause(), Rejection.CONFLICT).message().contains("halted"));
+  }
+
+  @Test
+  void withdrawingGrantedConsentClosesTheGatesBeforeTheWithdrawalIsPersisted() {
+    created(policy(ConsentMode.ALL_PARTY, OnDecline.STOP, true));
+    consent("agent", Consent.GRANTED);
+    consent("customer", Consent.GRANTED);
+    List<String> seen = gatesAtEachWrite();
+    Call call = accepted(consent("customer", Consent.WITHDRAWN));
+    assertEquals(List.of("ConsentChanged agent=false customer=false"), seen);
+    assertEquals(Phase.CONSENT_REFUSED, call.phase());
+  }
+
+  @Test
+  void onlyGrantedConsentCanBeWithdrawn() {
+    created(policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true));
+    Rejected rejected = rejected(consent("customer", Consent.WITHDRAWN), Rejection.CONFLICT);
+    assertTrue(rejected.message().contains("only GRANTED consent can be withdrawn"), rejected.message());
+    assertEquals(1, current().seq());
+  }
+
+  @Test
+  void repeatingAConsentDecisionChangesNothingAndSaysSo() {
+    created(policy(ConsentMode.ALL_PARTY, OnDecline.STOP, true));
+    consent("agent", Consent.GRANTED);
+    var result = kit.<Reply>runCommand(r -> new CallRecording.ChangeConsent("agent", Consent.GRANTED, "ivr", r));
+    assertTrue(result.hasNoEvents());
+    assertTrue(((Accepted) result.reply()).note().contains("already GRANTED"));
+  }
+
+  @Test
+  void consentOfAnUnknownPartyIsRefusedAsInvalid() {
+    created(policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true));
+    Rejected rejected = rejected(consent("supervisor", Consent.GRANTED), Rejection.INVALID);
+    assertTrue(rejected.message().contains("'supervisor' is not a party"), rejected.message());
+    assertTrue(rejected.message().contains("agent, customer"), rejected.message());
+  }
+
+  @Test
+  void pauseClosesTheGateBeforeThePauseIsPersisted() {
+    created(policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true));
+    assertGates(true, true);
+    List<String> seen = gatesAtEachWrite();
+    Call call = accepted(pause());
+    assertEquals(List.of("Paused agent=false customer=false"), seen);
+    assertEquals(Phase.PAUSED, call.phase());
+    assertEquals("card payment", call.openPause().orElseThrow().reason());
+    assertGates(false, false);
+  }
+
+  @Test
+  void resumeOpensTheGateOnlyAfterTheResumeIsPersisted() {
+    created(policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true));
+    pause();
+    List<String> seen = gatesAtEachWrite();
+    Call call = accepted(resume());
+    assertEquals(List.of("Resumed agent=false customer=false"), seen);
+    assertEquals(Phase.RECORDING, call.phase());
+    assertGates(true, true);
+    CallRecording.PauseSpan span = call.pauses().get(0);
+    assertEquals("agent-7", span.resumedBy());
+    assertFalse(span.end().isBefore(span.start()));
+  }
+
+  @Test
+  void consentOpensTheGatesOnlyAfterTheConsentIsPersisted() {
+    created(policy(ConsentMode.ALL_PARTY, OnDecline.STOP, true));
+    consent("agent", Consent.GRANTED);
+    List<String> seen = gatesAtEachWrite();
+    consent("customer", Consent.GRANTED);
+    assertEquals(List.of("ConsentChanged agent=false customer=false"), seen);
+    assertGates(true, true);
+  }
+
+  @Test
+  void aFailedPersistLeavesTheGatesClosed() {
+    created(policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true), realTimeKit);
+    pause();
+    kit.persistenceTestKit().failNextPersisted();
+    realTimeKit.system().log().info("the next error about a failed persist is expected");
+    var caller = realTimeKit.<Reply>createTestProbe();
+    kit.runCommand(new CallRecording.Resume("agent-7", caller.ref()));
+    caller.expectNoMessage(Duration.ofMillis(100));
+    assertGates(false, false);
+    assertEquals(Phase.PAUSED, current().phase());
+  }
+
+  @Test
+  void aPauseIsRefusedWithTheReasonWhenThePolicyForbidsIt() {
+    created(policy(ConsentMode.ONE_PARTY, OnDecline.STOP, false));
+    Rejected rejected = rejected(pause(), Rejection.CONFLICT);
+    assertTrue(rejected.message().contains("pauseAllowed=false"), rejected.message());
+    assertGates(true, true);
+  }
+
+  @Test
+  void pausingAPausedCallChangesNothingAndSaysSo() {
+    created(policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true));
+    pause();
+    var again = kit.<Reply>runCommand(r -> new CallRecording.Pause("another", "agent-8", r));
+    assertTrue(again.hasNoEvents());
+    String note = ((Accepted) again.reply()).note();
+    assertTrue(note.contains("already paused") && note.contains("card payment"), note);
+    assertEquals(1, current().pauses().size());
+  }
+
+  @Test
+  void resumingACallThatIsNotPausedChangesNothingAndSaysSo() {
+    created(policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true));
+    var result = kit.<Reply>runCommand(r -> new CallRecording.Resume("agent-7", r));
+    assertTrue(result.hasNoEvents());
+    assertTrue(((Accepted) result.reply()).note().contains("not paused"));
+  }
+
+  @Test
+  void aPauseLongerThanMaxPauseSecondsResumesAutomaticallyAsTheSystem() {
+    created(new Policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true, 30, PauseRendering.SKIP, 90));
+    pause();
+    manualTime.timePasses(Duration.ofSeconds(29));
+    assertEquals(Phase.PAUSED, current().phase());
+    manualTime.timePasses(Duration.ofSeconds(2));
+    Call call = current();
+    assertEquals(Phase.RECORDING, call.phase());
+    CallRecording.PauseSpan span = call.pauses().get(0);
+    assertEquals(CallRecording.SYSTEM, span.resumedBy());
+    assertEquals("the pause exceeded maxPauseSeconds (30 s)", span.resumeReason());
+    assertGates(true, true);
+    assertEquals(3, call.seq());
+  }
+
+  @Test
+  void aManualResumeCancelsTheAutomaticOne() {
+    created(new Policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true, 30, PauseRendering.SILENCE, 90));
+    pause();
+    resume();
+    pause();
+    manualTime.timePasses(Duration.ofSeconds(20));
+    assertEquals(Phase.PAUSED, current().phase(), "the first pause's timer must not end the second pause");
+  }
+
+  @Test
+  void everyChangeAfterStopIsRefusedWithTheReason() {
+    created(policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true));
+    Call stopped = accepted(stop());
+    assertEquals(Phase.STOPPED, stopped.phase());
+    assertEquals("agent-7", stopped.stoppedBy());
+    assertGates(false, false);
+
+    for (Reply reply : List.of(pause(), resume(), consent("agent", Consent.GRANTED))) {
+      assertTrue(rejected(reply, Rejection.CONFLICT).message().contains("no change is accepted after stop"));
+    }
+    var again = kit.<Reply>runCommand(r -> new CallRecording.Stop("agent-7", r));
+    assertTrue(again.hasNoEvents());
+    assertTrue(((Accepted) again.reply()).note().contains("already stopped"));
+  }
+
+  @Test
+  void creatingTheSameCallAgainIsIdempotentAndADifferentDefinitionConflicts() {
+    Call call = created(policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true));
+    var same = kit.<Reply>runCommand(r -> new CallRecording.Create(twoPartySpec(call.callId(), call.policy()), "crm", r));
+    assertTrue(same.hasNoEvents());
+    assertEquals(call.callId(), accepted(same.reply()).callId());
+
+    var different = kit.<Reply>runCommand(r -> new CallRecording.Create(twoPartySpec(call.callId(), policy(ConsentMode.ALL_PARTY, OnDecline.STOP, true)), "crm", r));
+    assertTrue(different.hasNoEvents());
+    rejected(different.reply(), Rejection.CONFLICT);
+  }
+
+  @Test
+  void anInvalidSpecIsRefusedAndNothingIsPersisted() {
+    String callId = "call-" + UUID.randomUUID();
+    kit = EventSourcedBehaviorTestKit.create(testKit.system(), CallRecording.create(callId, null, gates, Clock.systemUTC()));
+    CallSpec spec =
+        new CallSpec(
+            callId,
+            policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true),
+            List.of(new CallSpec.PartySpec("agent", Role.AGENT, Consent.UNKNOWN)),
+            List.of(new StreamSpec("leg", "agent", StreamSpec.Codec.PCMU), new StreamSpec("leg", "nobody", StreamSpec.Codec.PCMU)));
+    var result = kit.<Reply>runCommand(r -> new CallRecording.Create(spec, "crm", r));
+    assertTrue(result.hasNoEvents());
+    String message = rejected(result.reply(), Rejection.INVALID).message();
+    assertTrue(message.contains("streams[1].label 'leg' is a duplicate"), message);
+    assertTrue(message.contains("streams[1].party 'nobody' is not one of the parties"), message);
+    assertInstanceOf(CallRecording.NoCall.class, kit.getState());
+  }
+
+  @Test
+  void everyRequestToACallThatWasNeverCreatedIsAnsweredNotFound() {
+    String callId = "call-" + UUID.randomUUID();
+    kit = EventSourcedBehaviorTestKit.create(testKit.system(), CallRecording.create(callId, null, gates, Clock.systemUTC()));
+    for (Reply reply :
+        List.of(
+            kit.<Reply>runCommand(CallRecording.GetCall::new).reply(),
+            pause(),
+            stop(),
+            consent("agent", Consent.GRANTED))) {
+      rejected(reply, Rejection.NOT_FOUND);
+    }
+  }
+
+  @Test
+  void everyEventIsChainedToThePreviousOneAndTheChainVerifies() {
+    created(policy(ConsentMode.ALL_PARTY, OnDecline.RECORD_OTHERS, true));
+    consent("agent", Consent.GRANTED);
+    consent("customer", Consent.GRANTED);
+    pause();
+    resume();
+    stop();
+    List<Event> events = new ArrayList<>();
+    kit.persistenceTestKit().persistedInStorage("CallRecording|" + current().callId()).forEach(e -> events.add((Event) e));
+    assertEquals(6, events.size());
+    assertEquals(Ledger.GENESIS, events.get(0).prevHash());
+    Ledger.Verifier verifier = new Ledger.Verifier();
+    for (int i = 0; i < events.size(); i++) {
+      Event e = events.get(i);
+      assertEquals(i + 1, e.seq());
+      if (i > 0) assertEquals(events.get(i - 1).hash(), e.prevHash());
+      assertEquals(64, e.hash().length());
+      verifier.accept(i + 1, e);
+    }
+    Ledger.Verification ok = verifier.result();
+    assertTrue(ok.valid());
+    assertEquals(6, ok.events());
+    assertEquals(events.get(5).hash(), ok.lastHash());
+
+    Event paused = events.get(3);
+    Event altered = new Event(paused.seq(), paused.time(), "someone-else", paused.change(), paused.prevHash(), paused.hash());
+    Ledger.Verifier tampered = new Ledger.Verifier();
+    for (int i = 0; i < events.size(); i++) tampered.accept(i + 1, i == 3 ? altered : events.get(i));
+    Ledger.Verification broken = tampered.result();
+    assertFalse(broken.valid());
+    assertEquals(4L, broken.brokenAt());
+    assertTrue(broken.reason().contains("was altered"), broken.reason());
+    assertNull(broken.lastHash());
+  }
+
+  @Test
+  void aRecoveredCallHasTheSameStateAndReopensItsGatesOnlyAfterRecovery() {
+    created(policy(ConsentMode.ALL_PARTY, OnDecline.RECORD_OTHERS, true));
+    consent("agent", Consent.GRANTED);
+    consent("customer", Consent.GRANTED);
+    Call before = current();
+    kit.restart();
+    Call after = current();
+    assertEquals(before, after);
+    assertGates(true, true);
+  }
+
+  @Test
+  void aCallRecoveredWhilePausedStillResumesAutomatically() {
+    created(new Policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true, 60, PauseRendering.SILENCE, 90));
+    pause();
+    kit.restart();
+    assertGates(false, false);
+    manualTime.timePasses(Duration.ofSeconds(61));
+    assertEquals(Phase.RECORDING, current().phase());
+    assertGates(true, true);
+  }
+}
