@@ -2,10 +2,12 @@ package org.callvault.call;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import java.nio.charset.StandardCharsets;
@@ -13,14 +15,18 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HexFormat;
+import java.util.List;
 
 /**
  * The hash chain over a call's events.
  *
- * <p>Each event's hash is SHA-256 over the previous event's hash and the canonical encoding of
- * the event: JSON with properties and map keys sorted, times in ISO-8601 UTC with millisecond
- * precision, and null fields left out. Leaving nulls out keeps old events verifiable when a later
+ * <p>Each event's hash is SHA-256 over the previous event's hash, a newline, and the canonical
+ * encoding of the event: compact JSON of {@code seq}, {@code time}, {@code by} and {@code change}
+ * (with its {@code type}), the fields of every object in key order, times in ISO-8601 UTC with
+ * millisecond precision, and null fields left out. Leaving nulls out keeps old events verifiable when a later
  * version adds an optional field to a change. The first event's previous hash is
  * {@link #GENESIS}.
  */
@@ -53,7 +59,7 @@ public final class Ledger {
       node.set("time", CANONICAL.valueToTree(event.time()));
       node.put("by", event.by());
       node.set("change", CANONICAL.valueToTree(event.change()));
-      byte[] canonical = CANONICAL.writeValueAsBytes(node);
+      byte[] canonical = CANONICAL.writeValueAsBytes(sorted(node));
       MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
       sha256.update(String.valueOf(event.prevHash()).getBytes(StandardCharsets.US_ASCII));
       sha256.update((byte) '\n');
@@ -64,6 +70,24 @@ public final class Ledger {
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("every Java platform has SHA-256", e);
     }
+  }
+
+  /** The same tree with the fields of every object in key order, so the encoding is one string. */
+  private static JsonNode sorted(JsonNode node) {
+    if (node.isObject()) {
+      ObjectNode out = CANONICAL.createObjectNode();
+      List<String> names = new ArrayList<>();
+      node.fieldNames().forEachRemaining(names::add);
+      Collections.sort(names);
+      for (String name : names) out.set(name, sorted(node.get(name)));
+      return out;
+    }
+    if (node.isArray()) {
+      ArrayNode out = CANONICAL.createArrayNode();
+      node.forEach(item -> out.add(sorted(item)));
+      return out;
+    }
+    return node;
   }
 
   /** The outcome of checking a chain from its first event. */
