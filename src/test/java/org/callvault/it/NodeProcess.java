@@ -1,0 +1,129 @@
+package org.callvault.it;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A CallVault node in its own JVM, started from the packaged jar as {@code ops/run} starts it,
+ * against the Cassandra that the build started for the integration tests.
+ */
+final class NodeProcess implements AutoCloseable {
+
+  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+  final String name;
+  final int httpPort;
+  final Path log;
+  private final Process process;
+
+  private NodeProcess(String name, int httpPort, Path log, Process process) {
+    this.name = name;
+    this.httpPort = httpPort;
+    this.log = log;
+    this.process = process;
+  }
+
+  /** The Cassandra native port the build started Cassandra on. */
+  static int cassandraPort() {
+    return Integer.parseInt(System.getProperty("callvault.it.cassandra.port", "19042"));
+  }
+
+  static int freePort() {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    } catch (IOException e) {
+      throw new IllegalStateException("no free port", e);
+    }
+  }
+
+  /** Starts a node whose journal lives in {@code keyspace} and waits until its API answers healthy. */
+  static NodeProcess start(String name, String keyspace, Map<String, String> extraEnv) throws Exception {
+    Path root = Path.of(System.getProperty("user.dir"));
+    Path jar = root.resolve("target/callvault.jar");
+    if (!Files.exists(jar)) throw new IllegalStateException(jar + " is missing: integration tests run after `mvn package`");
+    Path logs = Files.createDirectories(root.resolve("target/it-logs"));
+    Path log = logs.resolve(name + ".log");
+    int httpPort = freePort();
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-Xmx256m");
+    command.add("-Dconfig.file=" + root.resolve("cluster-conf/local.conf"));
+    command.add("-cp");
+    command.add(jar + ":" + root.resolve("target/lib") + "/*");
+    command.add("org.callvault.cluster.Main");
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+    Map<String, String> env = builder.environment();
+    env.put("CALLVAULT_HTTP_PORT", String.valueOf(httpPort));
+    env.put("CALLVAULT_REMOTE_PORT", String.valueOf(freePort()));
+    env.put("CASSANDRA_CONTACT_POINTS", "127.0.0.1:" + cassandraPort());
+    env.put("CALLVAULT_JOURNAL_KEYSPACE", keyspace);
+    env.put("CALLVAULT_SNAPSHOT_KEYSPACE", keyspace + "_snapshot");
+    env.putAll(extraEnv);
+    NodeProcess node = new NodeProcess(name, httpPort, log, builder.start());
+    node.awaitHealthy(Duration.ofSeconds(90));
+    return node;
+  }
+
+  String base() {
+    return "http://127.0.0.1:" + httpPort;
+  }
+
+  private void awaitHealthy(Duration timeout) throws Exception {
+    Instant deadline = Instant.now().plus(timeout);
+    while (Instant.now().isBefore(deadline)) {
+      if (!process.isAlive()) throw new IllegalStateException("node " + name + " exited with " + process.exitValue() + ":\n" + tail());
+      try {
+        HttpResponse<String> health =
+            HTTP.send(HttpRequest.newBuilder(URI.create(base() + "/v1/health")).timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
+        if (health.statusCode() == 200) return;
+      } catch (IOException notListeningYet) {
+        // The JVM is still starting; the deadline bounds the wait.
+      }
+      Thread.sleep(200);
+    }
+    throw new IllegalStateException("node " + name + " not healthy within " + timeout + ":\n" + tail());
+  }
+
+  /**
+   * Stops the node as an operator would (SIGTERM: coordinated shutdown, the node leaves the
+   * cluster) and waits for it to exit. The JVM then exits with 143, as for any SIGTERM.
+   */
+  void stop() throws Exception {
+    process.destroy();
+    if (!process.waitFor(60, TimeUnit.SECONDS)) throw new IllegalStateException("node " + name + " did not stop within 60 s:\n" + tail());
+    if (process.exitValue() != 143 || !Files.readString(log).contains("Successfully shut down"))
+      throw new IllegalStateException("node " + name + " did not shut down cleanly (exit " + process.exitValue() + "):\n" + tail());
+  }
+
+  /** Kills the node with SIGKILL, as a crash would. */
+  void kill() throws InterruptedException {
+    process.destroyForcibly();
+    process.waitFor(30, TimeUnit.SECONDS);
+  }
+
+  String tail() {
+    try {
+      List<String> lines = Files.readAllLines(log);
+      return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
+    } catch (IOException e) {
+      return "(no log: " + e.getMessage() + ")";
+    }
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    if (process.isAlive()) kill();
+  }
+}
