@@ -69,8 +69,8 @@ class CallRecordingIT {
       assertEquals(finishedLedgerBefore, call(base, "GET", "/v1/calls/" + finished + "/ledger", null, 200));
       JsonNode verified = call(base, "GET", "/v1/calls/" + finished + "/ledger/verify", null, 200);
       assertTrue(verified.path("valid").asBoolean(), verified.toString());
-      assertEquals(5, verified.path("events").asInt());
-      assertEquals(finishedLedgerBefore.path("events").get(4).path("hash").asText(), verified.path("lastHash").asText());
+      assertEquals(6, verified.path("events").asInt());
+      assertEquals(finishedLedgerBefore.path("events").get(5).path("hash").asText(), verified.path("lastHash").asText());
       assertEquals(
           "no change is accepted after stop",
           call(base, "POST", "/v1/calls/" + finished + "/pause", "{\"reason\":\"r\",\"by\":\"b\"}", 409).path("error").asText().replaceAll(".*: ", ""));

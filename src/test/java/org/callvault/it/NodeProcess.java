@@ -49,7 +49,7 @@ final class NodeProcess implements AutoCloseable {
   }
 
   /** Starts a node whose journal lives in {@code keyspace} and waits until its API answers healthy. */
-  static NodeProcess start(String name, String keyspace, Map<String, String> extraEnv) throws Exception {
+  static NodeProcess start(String name, String keyspace, Map<String, String> extraEnv, String... jvmOptions) throws Exception {
     Path root = Path.of(System.getProperty("user.dir"));
     Path jar = root.resolve("target/callvault.jar");
     if (!Files.exists(jar)) throw new IllegalStateException(jar + " is missing: integration tests run after `mvn package`");
@@ -60,6 +60,7 @@ final class NodeProcess implements AutoCloseable {
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("-Xmx256m");
     command.add("-Dconfig.file=" + root.resolve("cluster-conf/local.conf"));
+    command.addAll(List.of(jvmOptions));
     command.add("-cp");
     command.add(jar + ":" + root.resolve("target/lib") + "/*");
     command.add("org.callvault.cluster.Main");
