@@ -11,6 +11,8 @@ import java.util.Map;
 import java.util.Optional;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.PreRestart;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -44,9 +46,12 @@ public final class CallRecording
   /** Who the entity names as the cause of what it does on its own (automatic resume). */
   public static final String SYSTEM = "system";
 
+  /** Who the ledger names as the cause of what the media plane reports. */
+  public static final String MEDIA = "media";
+
   // ---------------------------------------------------------------------------------- commands
 
-  public sealed interface Command extends CborSerializable permits Request, AutoResume, Passivate {}
+  public sealed interface Command extends CborSerializable permits Request, AutoResume, Passivate, MediaReport, StartMedia, Adopted {}
 
   /** A command from outside; every one is answered with a {@link Reply}. */
   public sealed interface Request extends Command permits Create, GetCall, ChangeConsent, Pause, Resume, Stop {
@@ -74,6 +79,14 @@ public final class CallRecording
   /** Timer: the pause persisted at {@code pauseSeq} has lasted the policy's maxPauseSeconds. */
   public record AutoResume(long pauseSeq) implements Command {}
 
+  /** Binds the call's sockets on this node and records where media must be sent. */
+  public enum StartMedia implements Command {
+    INSTANCE
+  }
+
+  /** After recovery: chunks that reached storage but not the ledger; {@code failure} when the lookup failed. */
+  public record Adopted(List<ChunkInfo> chunks, String failure) implements Command {}
+
   /** Sharding's stop message: the entity stops after passivating itself. */
   public enum Passivate implements Command {
     INSTANCE
@@ -89,8 +102,15 @@ public final class CallRecording
    */
   public sealed interface Reply extends CborSerializable permits Accepted, Rejected {}
 
-  /** The request was carried out, or changed nothing and {@code note} says why. */
-  public record Accepted(Call call, String note) implements Reply {}
+  /**
+   * The request was carried out, or changed nothing and {@code note} says why. {@code live} holds
+   * the counters of the streams received on this node now, by label.
+   */
+  public record Accepted(Call call, String note, Map<String, StreamCounters> live) implements Reply {
+    public Accepted(Call call, String note) {
+      this(call, note, Map.of());
+    }
+  }
 
   /** The request was refused and nothing changed; {@code message} says why in words a caller can act on. */
   public record Rejected(Rejection rejection, String message) implements Reply {}
@@ -120,10 +140,16 @@ public final class CallRecording
     @JsonSubTypes.Type(value = ConsentChanged.class, name = "ConsentChanged"),
     @JsonSubTypes.Type(value = Paused.class, name = "Paused"),
     @JsonSubTypes.Type(value = Resumed.class, name = "Resumed"),
-    @JsonSubTypes.Type(value = Stopped.class, name = "Stopped")
+    @JsonSubTypes.Type(value = Stopped.class, name = "Stopped"),
+    @JsonSubTypes.Type(value = MediaBound.class, name = "MediaBound"),
+    @JsonSubTypes.Type(value = MediaUnavailable.class, name = "MediaUnavailable"),
+    @JsonSubTypes.Type(value = ChunkStored.class, name = "ChunkStored"),
+    @JsonSubTypes.Type(value = MediaGap.class, name = "MediaGap"),
+    @JsonSubTypes.Type(value = MediaTimeout.class, name = "MediaTimeout"),
+    @JsonSubTypes.Type(value = DtmfDetected.class, name = "DtmfDetected")
   })
   public sealed interface Change extends CborSerializable
-      permits CallCreated, ConsentChanged, Paused, Resumed, Stopped {
+      permits CallCreated, ConsentChanged, Paused, Resumed, Stopped, MediaBound, MediaUnavailable, ChunkStored, MediaGap, MediaTimeout, DtmfDetected {
     /** The name of the change in the ledger. */
     default String type() {
       return getClass().getSimpleName();
@@ -144,6 +170,24 @@ public final class CallRecording
 
   /** The recording ended. */
   public record Stopped() implements Change {}
+
+  /** The call's streams are received on {@code node} at these endpoints; this event's seq is the media epoch. */
+  public record MediaBound(String node, Map<String, Endpoint> endpoints) implements Change {}
+
+  /** No socket could be bound for the call on this node: nothing is received until it moves. */
+  public record MediaUnavailable(String node, String reason) implements Change {}
+
+  /** A chunk of audio reached storage; {@code adopted} when it was found there after a crash. */
+  public record ChunkStored(ChunkInfo chunk, StreamCounters counters, boolean adopted) implements Change {}
+
+  /** Audio of a stream that was received but is missing from the recording, and why. */
+  public record MediaGap(String label, String cause, long startWallMicros, long endWallMicros, int packets) implements Change {}
+
+  /** No RTP arrived on the stream for {@code silentMillis}; the call goes on. */
+  public record MediaTimeout(String label, long lastPacketAt, long silentMillis) implements Change {}
+
+  /** A telephone-event digit; {@code digit} is null when the stream's gate was closed. */
+  public record DtmfDetected(String label, String digit, long wallMillis) implements Change {}
 
   // ------------------------------------------------------------------------------------- state
 
@@ -168,6 +212,17 @@ public final class CallRecording
     STOPPED
   }
 
+  /**
+   * What the ledger says of one stream's stored audio.
+   *
+   * @param epoch  the media epoch of the last chunk listed
+   * @param lastN  the number of the last chunk listed in that epoch; -1 before the first
+   */
+  public record StreamMedia(long epoch, long lastN, long chunks, long packetsStored, StreamCounters counters)
+      implements CborSerializable {
+    static final StreamMedia NONE = new StreamMedia(0, -1, 0, 0, StreamCounters.ZERO);
+  }
+
   /** A pause, open while {@code end} is null. */
   public record PauseSpan(long startSeq, Instant start, String by, String reason, Instant end, String resumedBy, String resumeReason)
       implements CborSerializable {}
@@ -189,6 +244,9 @@ public final class CallRecording
       Instant createdAt,
       Instant stoppedAt,
       String stoppedBy,
+      Map<String, Endpoint> endpoints,
+      long mediaEpoch,
+      Map<String, StreamMedia> media,
       long seq,
       String lastHash)
       implements State {
@@ -197,6 +255,13 @@ public final class CallRecording
       parties = List.copyOf(parties);
       streams = List.copyOf(streams);
       pauses = List.copyOf(pauses);
+      endpoints = Map.copyOf(endpoints);
+      media = Map.copyOf(media);
+    }
+
+    /** What the ledger says of a stream's stored audio. */
+    public StreamMedia media(String label) {
+      return media.getOrDefault(label, StreamMedia.NONE);
     }
 
     public Policy policy() {
@@ -243,7 +308,8 @@ public final class CallRecording
         parties.add(new Party(p.id(), p.role(), consent, decided ? event.by() : null, decided ? event.time() : null));
         if (consent.refused() && spec.policy().onDecline() == Policy.OnDecline.STOP && haltedBy == null) haltedBy = p.id();
       }
-      return new Call(callId, spec, parties, spec.streams(), List.of(), haltedBy, event.time(), null, null, event.seq(), event.hash());
+      return new Call(
+          callId, spec, parties, spec.streams(), List.of(), haltedBy, event.time(), null, null, Map.of(), 0, Map.of(), event.seq(), event.hash());
     }
 
     Call apply(Event event) {
@@ -254,8 +320,21 @@ public final class CallRecording
         next = withPauses(append(pauses, new PauseSpan(event.seq(), event.time(), event.by(), p.reason(), null, null, null)));
       else if (change instanceof Resumed r) next = withPauses(closeLast(event, r.reason()));
       else if (change instanceof Stopped)
-        next = new Call(callId, spec, parties, streams, pauses, haltedBy, createdAt, event.time(), event.by(), seq, lastHash);
+        next = new Call(callId, spec, parties, streams, pauses, haltedBy, createdAt, event.time(), event.by(), endpoints, mediaEpoch, media, seq, lastHash);
+      else if (change instanceof MediaBound bound)
+        next = new Call(callId, spec, parties, streams, pauses, haltedBy, createdAt, stoppedAt, stoppedBy, bound.endpoints(), event.seq(), media, seq, lastHash);
+      else if (change instanceof ChunkStored stored) next = withChunk(stored);
       return next.chained(event);
+    }
+
+    private Call withChunk(ChunkStored stored) {
+      ChunkInfo chunk = stored.chunk();
+      StreamMedia before = media(chunk.label());
+      Map<String, StreamMedia> updated = new java.util.HashMap<>(media);
+      updated.put(
+          chunk.label(),
+          new StreamMedia(chunk.epoch(), chunk.n(), before.chunks() + 1, before.packetsStored() + chunk.packets(), stored.counters()));
+      return new Call(callId, spec, parties, streams, pauses, haltedBy, createdAt, stoppedAt, stoppedBy, endpoints, mediaEpoch, updated, seq, lastHash);
     }
 
     private Call withConsent(ConsentChanged change, Event event) {
@@ -263,11 +342,11 @@ public final class CallRecording
       for (Party p : parties) updated.add(p.id().equals(change.party()) ? p.withConsent(change.decision(), event.by(), event.time()) : p);
       String halted = haltedBy;
       if (halted == null && change.decision().refused() && policy().onDecline() == Policy.OnDecline.STOP) halted = change.party();
-      return new Call(callId, spec, updated, streams, pauses, halted, createdAt, stoppedAt, stoppedBy, seq, lastHash);
+      return new Call(callId, spec, updated, streams, pauses, halted, createdAt, stoppedAt, stoppedBy, endpoints, mediaEpoch, media, seq, lastHash);
     }
 
     private Call withPauses(List<PauseSpan> updated) {
-      return new Call(callId, spec, parties, streams, updated, haltedBy, createdAt, stoppedAt, stoppedBy, seq, lastHash);
+      return new Call(callId, spec, parties, streams, updated, haltedBy, createdAt, stoppedAt, stoppedBy, endpoints, mediaEpoch, media, seq, lastHash);
     }
 
     private List<PauseSpan> closeLast(Event event, String reason) {
@@ -278,7 +357,8 @@ public final class CallRecording
     }
 
     private Call chained(Event event) {
-      return new Call(callId, spec, parties, streams, pauses, haltedBy, createdAt, stoppedAt, stoppedBy, event.seq(), event.hash());
+      return new Call(
+          callId, spec, parties, streams, pauses, haltedBy, createdAt, stoppedAt, stoppedBy, endpoints, mediaEpoch, media, event.seq(), event.hash());
     }
 
     private static <T> List<T> append(List<T> list, T item) {
@@ -290,12 +370,22 @@ public final class CallRecording
 
   // ------------------------------------------------------------------------------------ entity
 
-  /** Registers the entity with cluster sharding on this node. */
-  public static void init(ActorSystem<?> system) {
+  /**
+   * Registers the entity with cluster sharding on this node.
+   *
+   * @param binder this node's media plane; null on a node that receives no media
+   */
+  public static void init(ActorSystem<?> system, MediaBinder binder) {
     ClusterSharding.get(system)
         .init(
-            Entity.of(ENTITY_TYPE_KEY, ctx -> create(ctx.getEntityId(), ctx.getShard(), new Gates(), Clock.systemUTC()))
+            Entity.of(ENTITY_TYPE_KEY, ctx -> create(ctx.getEntityId(), ctx.getShard(), new Gates(), Clock.systemUTC(), binder))
                 .withStopMessage(Passivate.INSTANCE));
+  }
+
+  /** A call without media, for tests of its rules. */
+  public static Behavior<Command> create(
+      String callId, ActorRef<ClusterSharding.ShardCommand> shard, Gates gates, Clock clock) {
+    return create(callId, shard, gates, clock, null);
   }
 
   /**
@@ -304,11 +394,11 @@ public final class CallRecording
    * @param gates the gates this call's media receivers read
    */
   public static Behavior<Command> create(
-      String callId, ActorRef<ClusterSharding.ShardCommand> shard, Gates gates, Clock clock) {
+      String callId, ActorRef<ClusterSharding.ShardCommand> shard, Gates gates, Clock clock, MediaBinder binder) {
     return Behaviors.withMdc(
         Command.class,
         Map.of("callId", callId),
-        Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new CallRecording(callId, ctx, timers, shard, gates, clock))));
+        Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new CallRecording(callId, ctx, timers, shard, gates, clock, binder))));
   }
 
   private final String callId;
@@ -317,6 +407,9 @@ public final class CallRecording
   private final ActorRef<ClusterSharding.ShardCommand> shard;
   private final Gates gates;
   private final Clock clock;
+  private final MediaBinder binder;
+  /** This incarnation's sockets; null until bound and after closing. */
+  private MediaBinder.Session session;
 
   private CallRecording(
       String callId,
@@ -324,7 +417,8 @@ public final class CallRecording
       TimerScheduler<Command> timers,
       ActorRef<ClusterSharding.ShardCommand> shard,
       Gates gates,
-      Clock clock) {
+      Clock clock,
+      MediaBinder binder) {
     super(
         PersistenceId.of(ENTITY_TYPE_KEY.name(), callId),
         SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.2));
@@ -334,6 +428,7 @@ public final class CallRecording
     this.shard = shard;
     this.gates = gates;
     this.clock = clock;
+    this.binder = binder;
     gates.closeAll();
   }
 
@@ -350,6 +445,9 @@ public final class CallRecording
         .forStateType(NoCall.class)
         .onCommand(Create.class, (state, cmd) -> create(cmd))
         .onCommand(AutoResume.class, (state, cmd) -> Effect().noReply())
+        .onCommand(MediaReport.class, (state, cmd) -> Effect().noReply())
+        .onCommand(StartMedia.class, (state, cmd) -> Effect().noReply())
+        .onCommand(Adopted.class, (state, cmd) -> Effect().noReply())
         .onCommand(Passivate.class, (state, cmd) -> Effect().stop().thenNoReply())
         .onCommand(
             Request.class,
@@ -362,11 +460,14 @@ public final class CallRecording
     builder
         .forState(state -> state instanceof Call call && call.phase() == Phase.STOPPED)
         .onCommand(Create.class, (state, cmd) -> recreate((Call) state, cmd))
-        .onCommand(GetCall.class, (state, cmd) -> Effect().reply(cmd.replyTo(), new Accepted((Call) state, null)))
         .onCommand(
             Stop.class,
             (state, cmd) -> Effect().reply(cmd.replyTo(), new Accepted((Call) state, "the call was already stopped at " + ((Call) state).stoppedAt() + "; nothing changed")))
+        .onCommand(GetCall.class, (state, cmd) -> Effect().reply(cmd.replyTo(), new Accepted((Call) state, null, liveCounters())))
         .onCommand(AutoResume.class, (state, cmd) -> Effect().noReply())
+        .onCommand(StartMedia.class, (state, cmd) -> Effect().noReply())
+        .onCommand(MediaReport.class, (state, cmd) -> mediaReport((Call) state, cmd))
+        .onCommand(Adopted.class, (state, cmd) -> adopted((Call) state, cmd))
         .onCommand(Passivate.class, (state, cmd) -> Effect().stop().thenNoReply())
         .onCommand(
             Request.class,
@@ -383,12 +484,15 @@ public final class CallRecording
     builder
         .forStateType(Call.class)
         .onCommand(Create.class, this::recreate)
-        .onCommand(GetCall.class, (call, cmd) -> Effect().reply(cmd.replyTo(), new Accepted(call, null)))
+        .onCommand(GetCall.class, (call, cmd) -> Effect().reply(cmd.replyTo(), new Accepted(call, null, liveCounters())))
         .onCommand(ChangeConsent.class, this::changeConsent)
         .onCommand(Pause.class, this::pause)
         .onCommand(Resume.class, this::resume)
         .onCommand(Stop.class, (call, cmd) -> persist(call, new Stopped(), cmd.by(), cmd.replyTo()))
         .onCommand(AutoResume.class, this::autoResume)
+        .onCommand(StartMedia.class, (call, cmd) -> startMedia(call))
+        .onCommand(MediaReport.class, this::mediaReport)
+        .onCommand(Adopted.class, this::adopted)
         .onCommand(Passivate.class, (call, cmd) -> Effect().stop().thenNoReply());
 
     return builder.build();
@@ -410,6 +514,9 @@ public final class CallRecording
     return Effect()
         .persist(event)
         .thenRun(state -> gates.matchState(state))
+        .thenRun(state -> {
+          if (binder != null) context.getSelf().tell(StartMedia.INSTANCE);
+        })
         .thenReply(cmd.replyTo(), state -> new Accepted((Call) state, null));
   }
 
@@ -476,6 +583,113 @@ public final class CallRecording
     return persist(call, new Resumed(reason), SYSTEM, null);
   }
 
+  // ------------------------------------------------------------------------------------- media
+
+  private Map<String, StreamCounters> liveCounters() {
+    return session == null ? Map.of() : session.counters();
+  }
+
+  private ReplyEffect<Event, State> startMedia(Call call) {
+    if (binder == null || session != null) return Effect().noReply();
+    Map<String, StreamCounters> baseline = new java.util.HashMap<>();
+    for (StreamSpec stream : call.streams()) baseline.put(stream.label(), call.media(stream.label()).counters());
+    String node = context.getSystem().address().toString();
+    try {
+      session = binder.bind(callId, call.streams(), gates, baseline, context.getSelf()::tell);
+    } catch (MediaBinder.MediaUnavailableException e) {
+      context.getLog().error("call {}: no media on {}: {}", callId, node, e.getMessage());
+      return persist(call, new MediaUnavailable(node, e.getMessage()), SYSTEM, null);
+    }
+    return persist(call, new MediaBound(node, session.endpoints()), SYSTEM, null);
+  }
+
+  private ReplyEffect<Event, State> mediaReport(Call call, MediaReport report) {
+    if (report instanceof MediaReport.ChunkWritten written) {
+      ChunkInfo chunk = written.chunk();
+      if (alreadyListed(call, chunk)) return Effect().noReply();
+      return persist(call, new ChunkStored(chunk, written.counters(), false), MEDIA, null);
+    }
+    if (report instanceof MediaReport.ChunkLost lost)
+      return persist(call, new MediaGap(lost.label(), lost.cause(), lost.startWallMicros(), lost.endWallMicros(), lost.packets()), MEDIA, null);
+    if (report instanceof MediaReport.DigitPressed digit)
+      return persist(call, new DtmfDetected(digit.label(), digit.digit(), digit.wallMillis()), MEDIA, null);
+    if (report instanceof MediaReport.TimedOut timeout) {
+      if (call.phase() == Phase.STOPPED) return Effect().noReply();
+      return persist(call, new MediaTimeout(timeout.label(), timeout.lastPacketAt(), timeout.silentMillis()), MEDIA, null);
+    }
+    // Closed: everything the session received is listed.
+    session = null;
+    if (call.phase() == Phase.STOPPED) passivate();
+    return Effect().noReply();
+  }
+
+  private static boolean alreadyListed(Call call, ChunkInfo chunk) {
+    StreamMedia listed = call.media(chunk.label());
+    return chunk.epoch() < listed.epoch() || (chunk.epoch() == listed.epoch() && chunk.n() <= listed.lastN());
+  }
+
+  /** Lists the chunks found in storage after a crash, then receives media again if the call is active. */
+  private ReplyEffect<Event, State> adopted(Call call, Adopted adopted) {
+    if (adopted.failure() != null) {
+      // Without knowing what reached storage the call must not receive under a new epoch that a
+      // later lookup could not tell apart; the restart retries the lookup.
+      throw new IllegalStateException("call " + callId + ": looking up unlisted chunks failed: " + adopted.failure());
+    }
+    List<Change> changes = new ArrayList<>();
+    Call next = call;
+    for (ChunkInfo chunk : adopted.chunks()) {
+      if (alreadyListed(next, chunk)) continue;
+      ChunkStored stored = new ChunkStored(chunk, next.media(chunk.label()).counters(), true);
+      changes.add(stored);
+      next = next.apply(Ledger.seal(next.seq() + 1, clock.instant(), SYSTEM, stored, next.lastHash()));
+    }
+    if (!changes.isEmpty()) context.getLog().warn("call {}: adopted {} chunk(s) stored but not listed before a crash", callId, changes.size());
+    boolean active = call.phase() != Phase.STOPPED;
+    if (changes.isEmpty()) {
+      if (active) context.getSelf().tell(StartMedia.INSTANCE);
+      return Effect().noReply();
+    }
+    List<Event> events = new ArrayList<>();
+    Call chain = call;
+    for (Change change : changes) {
+      Event event = Ledger.seal(chain.seq() + 1, clock.instant(), SYSTEM, change, chain.lastHash());
+      events.add(event);
+      chain = chain.apply(event);
+    }
+    return Effect()
+        .persist(events)
+        .thenRun(state -> {
+          if (active) context.getSelf().tell(StartMedia.INSTANCE);
+        })
+        .thenNoReply();
+  }
+
+  /** After recovery: asks storage for chunks of the last epoch that the ledger does not list. */
+  private void adoptUnlisted(Call call) {
+    List<java.util.concurrent.CompletableFuture<List<ChunkInfo>>> lookups = new ArrayList<>();
+    for (StreamSpec stream : call.streams()) {
+      StreamMedia media = call.media(stream.label());
+      long afterN = media.epoch() == call.mediaEpoch() ? media.lastN() : -1;
+      lookups.add(binder.storedAfter(callId, stream.label(), call.mediaEpoch(), afterN).toCompletableFuture());
+    }
+    var all = java.util.concurrent.CompletableFuture.allOf(lookups.toArray(new java.util.concurrent.CompletableFuture<?>[0]));
+    context.pipeToSelf(
+        all,
+        (ok, failure) -> {
+          if (failure != null) return new Adopted(List.of(), String.valueOf(failure.getMessage()));
+          List<ChunkInfo> chunks = new ArrayList<>();
+          lookups.forEach(l -> chunks.addAll(l.join()));
+          return new Adopted(chunks, null);
+        });
+  }
+
+  private void closeSession() {
+    if (session != null) {
+      session.close();
+      session = null;
+    }
+  }
+
   private ReplyEffect<Event, State> refusedByDecline(Call call, Request cmd) {
     return Effect()
         .reply(
@@ -509,7 +723,10 @@ public final class CallRecording
       timers.cancel(AutoResume.class);
     } else if (change instanceof Stopped) {
       timers.cancel(AutoResume.class);
-      passivate();
+      if (session != null) session.close(); // passivates on Closed, once the last chunks are listed
+      else passivate();
+    } else if (change instanceof MediaBound && session != null) {
+      session.activate(call.mediaEpoch());
     }
   }
 
@@ -548,8 +765,17 @@ public final class CallRecording
               if (state instanceof Call call) {
                 context.getLog().info("call {} recovered: {} at seq {}", callId, call.phase(), call.seq());
                 if (call.phase() == Phase.PAUSED) scheduleAutoResume(call);
+                if (binder != null) {
+                  if (call.mediaEpoch() > 0) adoptUnlisted(call);
+                  else if (call.phase() != Phase.STOPPED) context.getSelf().tell(StartMedia.INSTANCE);
+                }
               }
             })
+        .onSignal(PostStop.class, (state, signal) -> closeSession())
+        .onSignal(PreRestart.class, (state, signal) -> {
+          gates.closeAll();
+          closeSession();
+        })
         .build();
   }
 }

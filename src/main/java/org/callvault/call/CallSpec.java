@@ -56,6 +56,7 @@ public record CallSpec(String callId, Policy policy, List<PartySpec> parties, Li
       else if (!partyIds.contains(stream.party()))
         problems.add("streams[" + i + "].party '" + stream.party() + "' is not one of the parties");
       if (stream.codec() == null) problems.add("streams[" + i + "].codec is required");
+      problems.addAll(stream.problems("streams[" + i + "]"));
     }
     return problems;
   }

@@ -54,7 +54,7 @@ public final class Main {
           if (system.settings().config().getList("pekko.cluster.seed-nodes").isEmpty()) {
             cluster.manager().tell(Join.create(cluster.selfMember().address()));
           }
-          CallRecording.init(system);
+          CallRecording.init(system, null);
           new ApiServer(system)
               .start()
               .whenComplete(

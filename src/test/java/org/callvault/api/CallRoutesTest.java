@@ -60,7 +60,7 @@ class CallRoutesTest {
                 .withFallback(ConfigFactory.load()));
     Cluster cluster = Cluster.get(testKit.system());
     cluster.manager().tell(Join.create(cluster.selfMember().address()));
-    CallRecording.init(testKit.system());
+    CallRecording.init(testKit.system(), null);
     ServerBinding binding =
         Http.get(testKit.system()).newServerAt("127.0.0.1", 0).bind(new ApiServer(testKit.system()).routes()).toCompletableFuture().get();
     base = "http://127.0.0.1:" + binding.localAddress().getPort();

@@ -1,0 +1,50 @@
+package org.callvault.call;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Consumer;
+
+/**
+ * What a call needs from its node's media plane: a socket per stream, and the audio chunks that
+ * reached storage. Implemented by the media package; the call sees only these plain types.
+ */
+public interface MediaBinder {
+
+  /**
+   * Binds one RTP socket (and the RTCP socket above it) per stream. Until {@link Session#activate}
+   * every packet is dropped and counted, whatever the gates say.
+   *
+   * @param baseline the counters each stream starts from: what its ledger last recorded
+   * @param reports  where the session reports stored chunks, losses, digits and timeouts; called
+   *                 from media threads, so it must only enqueue
+   */
+  Session bind(
+      String callId, List<StreamSpec> streams, Gates gates, Map<String, StreamCounters> baseline, Consumer<MediaReport> reports)
+      throws MediaUnavailableException;
+
+  /** Chunks of {@code label} stored under {@code epoch} with a number above {@code afterN}, in order. */
+  CompletionStage<List<ChunkInfo>> storedAfter(String callId, String label, long epoch, long afterN);
+
+  /** The sockets of one call on this node. */
+  interface Session {
+    /** Where each stream's RTP must be sent, by label. */
+    Map<String, Endpoint> endpoints();
+
+    /** Starts storing: chunks are keyed under {@code epoch} (the seq of the event that recorded these endpoints). */
+    void activate(long epoch);
+
+    /** The streams' counters now, by label. */
+    Map<String, StreamCounters> counters();
+
+    /** Stops receiving, stores and reports what was received, then reports {@link MediaReport.Closed}. */
+    void close();
+  }
+
+  /** No socket could be bound (port range exhausted, node over its call limit). */
+  final class MediaUnavailableException extends Exception {
+    public MediaUnavailableException(String message) {
+      super(message);
+    }
+  }
+}
