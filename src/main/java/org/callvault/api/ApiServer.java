@@ -9,14 +9,18 @@ import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.Route;
+import org.callvault.store.ChunkStore;
 
 /** Binds the HTTP API of this node. */
 public final class ApiServer extends AllDirectives {
 
   private final ActorSystem<?> system;
+  private final ChunkStore chunks;
 
-  public ApiServer(ActorSystem<?> system) {
+  /** @param chunks where exports read audio from; null on a node that stores none */
+  public ApiServer(ActorSystem<?> system, ChunkStore chunks) {
     this.system = system;
+    this.chunks = chunks;
   }
 
   /** Binds on {@code callvault.http}; the binding is unbound by coordinated shutdown. */
@@ -30,7 +34,7 @@ public final class ApiServer extends AllDirectives {
   }
 
   Route routes() {
-    return concat(pathPrefix("v1", () -> path("health", () -> get(this::health))), new CallRoutes(system).routes());
+    return concat(pathPrefix("v1", () -> path("health", () -> get(this::health))), new CallRoutes(system, chunks).routes());
   }
 
   /** 200 once this node is an Up member of the cluster and can host calls; 503 before. */

@@ -7,7 +7,12 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import java.util.Map;
 import org.callvault.call.CallRecording;
+import org.callvault.call.ChunkInfo;
+import org.callvault.call.Endpoint;
+import org.callvault.call.StreamCounters;
+import org.callvault.export.Timeline;
 import org.callvault.call.Ledger;
 import org.callvault.call.Party;
 import org.callvault.call.StreamSpec;
@@ -24,8 +29,12 @@ final class CallJson {
 
   private CallJson() {}
 
-  /** The call resource: state, policy, parties with consent, streams with their gate, pauses. */
-  static ObjectNode call(CallRecording.Call call) {
+  /**
+   * The call resource: state, policy, parties with consent, streams with their gate, endpoint and
+   * counters, pauses. {@code live} holds the counters of streams received on this node now; the
+   * others show what the ledger last recorded.
+   */
+  static ObjectNode call(CallRecording.Call call, Map<String, StreamCounters> live) {
     ObjectNode json = MAPPER.createObjectNode();
     json.put("callId", call.callId());
     json.put("state", call.phase().name());
@@ -42,6 +51,10 @@ final class CallJson {
     for (StreamSpec stream : call.streams()) {
       ObjectNode s = MAPPER.valueToTree(stream);
       s.put("gate", call.gateOpen(stream.label()) ? "OPEN" : "CLOSED");
+      Endpoint endpoint = call.endpoints().get(stream.label());
+      if (endpoint != null && call.stoppedAt() == null) s.set("rtp", MAPPER.valueToTree(endpoint));
+      StreamCounters counters = live.getOrDefault(stream.label(), call.media(stream.label()).counters());
+      s.set("stats", MAPPER.valueToTree(counters));
       streams.add(s);
     }
     ArrayNode pauses = json.putArray("pauses");
@@ -53,6 +66,32 @@ final class CallJson {
     ObjectNode ledger = json.putObject("ledger");
     ledger.put("events", call.seq());
     ledger.put("lastHash", call.lastHash());
+    return json;
+  }
+
+  /** The recording's time axis: where it starts and ends, what is cut out, where each chunk lies. */
+  static ObjectNode timeline(Timeline timeline) {
+    ObjectNode json = MAPPER.createObjectNode();
+    json.put("callId", timeline.callId());
+    json.put("startMicros", timeline.startMicros());
+    json.put("endMicros", timeline.endMicros());
+    json.put("sampleRate", Timeline.RATE);
+    json.put("samples", timeline.samples());
+    json.put("pauseRendering", timeline.rendering().name());
+    ArrayNode removed = json.putArray("removed");
+    for (long[] span : timeline.removed()) removed.addObject().put("startMicros", span[0]).put("endMicros", span[1]);
+    ArrayNode streams = json.putArray("streams");
+    for (StreamSpec stream : timeline.streams()) {
+      ObjectNode s = streams.addObject();
+      s.put("label", stream.label());
+      ArrayNode chunks = s.putArray("chunks");
+      for (ChunkInfo c : timeline.chunks(stream.label())) {
+        ObjectNode chunk = MAPPER.valueToTree(c);
+        chunk.remove("label");
+        chunk.put("position", timeline.position(c, c.firstTs()));
+        chunks.add(chunk);
+      }
+    }
     return json;
   }
 

@@ -36,18 +36,27 @@ import org.callvault.call.Ledger;
 import org.callvault.call.Party;
 import org.callvault.call.Policy;
 import org.callvault.call.StreamSpec;
+import org.callvault.export.Timeline;
+import org.callvault.export.WavExport;
+import org.callvault.store.ChunkStore;
 
 /** The REST API over call recordings: {@code /v1/calls/...}. */
 public final class CallRoutes extends AllDirectives {
+
+  private static final org.apache.pekko.http.javadsl.model.ContentType WAV =
+      org.apache.pekko.http.javadsl.model.ContentTypes.create(org.apache.pekko.http.javadsl.model.MediaTypes.customBinary("audio", "wav", false));
 
   private final ActorSystem<?> system;
   private final ClusterSharding sharding;
   private final Duration askTimeout;
   private final Policy defaultPolicy;
   private final CurrentEventsByPersistenceIdQuery journal;
+  private final ChunkStore chunks;
 
-  public CallRoutes(ActorSystem<?> system) {
+  /** @param chunks where audio is read from for exports; null on a node that stores none */
+  public CallRoutes(ActorSystem<?> system, ChunkStore chunks) {
     this.system = system;
+    this.chunks = chunks;
     this.sharding = ClusterSharding.get(system);
     Config config = system.settings().config().getConfig("callvault");
     this.askTimeout = config.getDuration("ask-timeout");
@@ -100,7 +109,54 @@ public final class CallRoutes extends AllDirectives {
         path("stop", () -> post(() -> body(text -> stop(callId, text)))),
         pathPrefix(
             "ledger",
-            () -> concat(pathEnd(() -> get(() -> ledger(callId))), path("verify", () -> get(() -> verify(callId))))));
+            () -> concat(pathEnd(() -> get(() -> ledger(callId))), path("verify", () -> get(() -> verify(callId))))),
+        path("timeline", () -> get(() -> timeline(callId))),
+        path(
+            "audio.wav",
+            () ->
+                get(
+                    () ->
+                        parameterOptional(
+                            "layout", layout -> parameterOptional("label", label -> audio(callId, layout.orElse("stereo"), label.orElse(null)))))));
+  }
+
+  private CompletionStage<List<CallRecording.Event>> events(String callId) {
+    return journal
+        .currentEventsByPersistenceId(persistenceId(callId), 0L, Long.MAX_VALUE)
+        .map(envelope -> (CallRecording.Event) envelope.event())
+        .runWith(Sink.seq(), system);
+  }
+
+  private Route timeline(String callId) {
+    return onSuccess(
+        events(callId),
+        list -> list.isEmpty() ? complete(notFound(callId)) : complete(json(StatusCodes.OK, CallJson.timeline(Timeline.of(list)))));
+  }
+
+  private Route audio(String callId, String layoutName, String label) {
+    WavExport.Layout layout;
+    try {
+      layout = WavExport.Layout.valueOf(layoutName.toUpperCase(java.util.Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new JsonBody.BadRequest("layout must be mono, stereo or stream, was '" + layoutName + "'");
+    }
+    if (chunks == null)
+      return complete(json(StatusCodes.SERVICE_UNAVAILABLE, CallJson.error(503, "this node stores no audio (media is off); ask a media node")));
+    return onSuccess(
+        events(callId),
+        list -> {
+          if (list.isEmpty()) return complete(notFound(callId));
+          WavExport.Plan plan;
+          try {
+            plan = WavExport.plan(Timeline.of(list), layout, label);
+          } catch (WavExport.Refused refused) {
+            return complete(json(StatusCodes.get(refused.status), CallJson.error(refused.status, refused.getMessage())));
+          }
+          return complete(
+              HttpResponse.create()
+                  .withStatus(StatusCodes.OK)
+                  .withEntity(HttpEntities.create(WAV, plan.bytes(), WavExport.render(plan, chunks))));
+        });
   }
 
   private Route body(Function<String, Route> inner) {
@@ -152,8 +208,14 @@ public final class CallRoutes extends AllDirectives {
 
   private static List<StreamSpec> streams(JsonBody body) {
     List<StreamSpec> streams = new ArrayList<>();
-    for (JsonBody s : body.objects("streams", true, "label", "party", "codec")) {
-      streams.add(new StreamSpec(s.text("label", true), s.text("party", true), s.enumValue("codec", StreamSpec.Codec.class, true)));
+    for (JsonBody s : body.objects("streams", true, "label", "party", "codec", "source", "dtmfPayloadType")) {
+      streams.add(
+          new StreamSpec(
+              s.text("label", true),
+              s.text("party", true),
+              s.enumValue("codec", StreamSpec.Codec.class, true),
+              s.text("source", false),
+              s.integer("dtmfPayloadType")));
     }
     return streams;
   }
@@ -188,13 +250,8 @@ public final class CallRoutes extends AllDirectives {
   }
 
   private Route ledger(String callId) {
-    CompletionStage<List<CallRecording.Event>> events =
-        journal
-            .currentEventsByPersistenceId(persistenceId(callId), 0L, Long.MAX_VALUE)
-            .map(envelope -> (CallRecording.Event) envelope.event())
-            .runWith(Sink.seq(), system);
     return onSuccess(
-        events,
+        events(callId),
         list -> {
           if (list.isEmpty()) return complete(notFound(callId));
           ObjectNode json = CallJson.MAPPER.createObjectNode();
@@ -231,7 +288,7 @@ public final class CallRoutes extends AllDirectives {
 
   private static HttpResponse answer(CallRecording.Reply reply, StatusCode success) {
     if (reply instanceof CallRecording.Accepted accepted) {
-      ObjectNode json = CallJson.call(accepted.call());
+      ObjectNode json = CallJson.call(accepted.call(), accepted.live());
       if (accepted.note() != null) json.put("note", accepted.note());
       return json(success, json);
     }

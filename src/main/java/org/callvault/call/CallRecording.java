@@ -299,7 +299,8 @@ public final class CallRecording
       return last.end() == null ? Optional.of(last) : Optional.empty();
     }
 
-    static Call created(String callId, CallSpec spec, Event event) {
+    /** The call its first event creates; with {@link #apply}, replays a ledger (event handlers are pure). */
+    public static Call created(String callId, CallSpec spec, Event event) {
       List<Party> parties = new ArrayList<>();
       String haltedBy = null;
       for (CallSpec.PartySpec p : spec.parties()) {
@@ -312,7 +313,8 @@ public final class CallRecording
           callId, spec, parties, spec.streams(), List.of(), haltedBy, event.time(), null, null, Map.of(), 0, Map.of(), event.seq(), event.hash());
     }
 
-    Call apply(Event event) {
+    /** The call after {@code event}. */
+    public Call apply(Event event) {
       Change change = event.change();
       Call next = this;
       if (change instanceof ConsentChanged c) next = withConsent(c, event);

@@ -5,7 +5,16 @@ import com.typesafe.config.ConfigFactory;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.DefaultConsistencyLevel;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.stream.connectors.cassandra.CassandraSessionSettings;
+import org.apache.pekko.stream.connectors.cassandra.javadsl.CassandraSessionRegistry;
+import org.callvault.media.MediaServer;
+import org.callvault.store.CassandraChunkStore;
+import org.callvault.store.ChunkStore;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.typed.Cluster;
@@ -46,6 +55,33 @@ public final class Main {
     return ConfigFactory.parseMap(Map.of("datastax-java-driver.basic.contact-points", contactPoints)).withFallback(config);
   }
 
+  static ChunkStore chunkStore(ActorSystem<?> system, Config audio) {
+    CompletionStage<CqlSession> session =
+        CassandraSessionRegistry.get(system).sessionFor(CassandraSessionSettings.create("pekko.persistence.cassandra")).underlying();
+    return new CassandraChunkStore(
+        session, audio.getString("keyspace"), audio.getBoolean("tables-autocreate"), DefaultConsistencyLevel.valueOf(audio.getString("write-consistency")));
+  }
+
+  static MediaServer mediaServer(Config media, ChunkStore chunks) {
+    return new MediaServer(
+        new MediaServer.Settings(
+            media.getString("bind-host"),
+            media.getString("advertised-host"),
+            media.getInt("port-min"),
+            media.getInt("port-max"),
+            media.getInt("max-calls"),
+            media.getDuration("chunk-duration"),
+            media.getInt("reorder-packets"),
+            media.getDuration("reorder-delay"),
+            media.getDuration("timeout"),
+            media.getInt("flood-packets-per-second"),
+            media.getInt("store-queue-per-stream"),
+            media.getInt("store-retries"),
+            media.getInt("receive-buffer"),
+            media.getInt("event-loop-threads")),
+        chunks);
+  }
+
   static Behavior<Void> node() {
     return Behaviors.setup(
         context -> {
@@ -54,8 +90,18 @@ public final class Main {
           if (system.settings().config().getList("pekko.cluster.seed-nodes").isEmpty()) {
             cluster.manager().tell(Join.create(cluster.selfMember().address()));
           }
-          CallRecording.init(system, null);
-          new ApiServer(system)
+          Config config = system.settings().config().getConfig("callvault");
+          ChunkStore chunks = chunkStore(system, config.getConfig("audio"));
+          MediaServer media = config.getBoolean("media.enabled") ? mediaServer(config.getConfig("media"), chunks) : null;
+          if (media != null) {
+            CoordinatedShutdown.get(system)
+                .addTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate(), "media-close", () -> {
+                  media.close();
+                  return java.util.concurrent.CompletableFuture.completedFuture(org.apache.pekko.Done.getInstance());
+                });
+          }
+          CallRecording.init(system, media);
+          new ApiServer(system, chunks)
               .start()
               .whenComplete(
                   (binding, failure) -> {

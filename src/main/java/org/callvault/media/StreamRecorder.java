@@ -1,0 +1,332 @@
+package org.callvault.media;
+
+import java.net.InetSocketAddress;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+import org.callvault.call.ChunkInfo;
+import org.callvault.call.Gates;
+import org.callvault.call.StreamCounters;
+import org.callvault.call.StreamSpec;
+import org.callvault.store.AudioChunk;
+import org.callvault.store.ChunkPackets;
+
+/**
+ * Everything one stream does with its datagrams, in plain Java: validate the source, parse,
+ * gate, put in order, count, and assemble chunks of about a second for storage.
+ *
+ * <p>Single-threaded: {@link #onRtp}, {@link #onRtcp}, {@link #tick} and {@link #close} run on the
+ * stream's one event-loop thread. {@link #activate} and {@link #counters} may be called from any
+ * thread. Nothing here allocates per packet except the chunk buffer growing.
+ */
+final class StreamRecorder implements ReorderWindow.Sink {
+
+  /** What the recorder hands on: chunks to store, digits, timeouts. Called on the stream's thread. */
+  interface Output {
+    void chunk(StreamRecorder from, AudioChunk chunk);
+
+    void digit(String label, String digit, long wallMillis);
+
+    void timeout(String label, long lastPacketAt, long silentMillis);
+  }
+
+  /** The settings every stream of a node shares. */
+  record Settings(
+      int chunkSamples, int reorderPackets, long reorderDelayNanos, long timeoutNanos, int floodPacketsPerSecond) {
+    static final int MAX_DATAGRAM = 1500;
+  }
+
+  private final String callId;
+  private final StreamSpec spec;
+  private final Gates.Gate gate;
+  private final Settings settings;
+  private final Output output;
+  private final InetSocketAddress declaredSource;
+  private final int dtmfPayloadType;
+
+  private final RtpPacket rtp = new RtpPacket();
+  private final RtcpSenderReport report = new RtcpSenderReport();
+  private final TelephoneEvent event = new TelephoneEvent();
+  private final ReorderWindow window;
+  private final SequenceUnwrapper seqs = SequenceUnwrapper.forSequenceNumbers();
+  private final SequenceUnwrapper stamps = SequenceUnwrapper.forTimestamps();
+  private final ChunkPackets.Builder packets;
+
+  private volatile long epoch; // 0 until activated
+  private InetSocketAddress source;
+  private long ssrc = -1;
+  private int segment = -1;
+  private long anchorTs;
+  private long anchorWallMicros;
+  private long arrivalWallMicros; // the wall clock of the datagram being handled
+  private boolean gateWasOpen;
+  private long lastDigitTimestamp = -1;
+
+  // The chunk being assembled.
+  private long nextN;
+  private int chunkPackets;
+  private long chunkFirstSeq;
+  private long chunkLastSeq;
+  private long chunkFirstTs;
+  private long chunkEndTs;
+
+  // Flood control: a token bucket refilled at floodPacketsPerSecond.
+  private double tokens;
+  private long tokensAtNanos;
+
+  private long lastPacketNanos;
+  private boolean timeoutReported;
+
+  // Counters, written on the stream's thread only (single writer), read from anywhere.
+  private final AtomicLong received;
+  private final AtomicLong droppedByGate;
+  private final AtomicLongArray rejected = new AtomicLongArray(Rejection.COUNT);
+  private final AtomicLong lost;
+  private final AtomicLong duplicated;
+  private final AtomicLong late;
+  private final AtomicLong lastPacketAt;
+  /** Written by storage completions, on other threads. */
+  final AtomicLong stored;
+
+  final AtomicLong chunksStored;
+  private final Map<String, Long> rejectedBaseline;
+
+  StreamRecorder(
+      String callId, StreamSpec spec, Gates.Gate gate, StreamCounters baseline, Settings settings, Output output, long nowNanos) {
+    this.callId = callId;
+    this.spec = spec;
+    this.gate = gate;
+    this.settings = settings;
+    this.output = output;
+    this.declaredSource = StreamSpec.parseSource(spec.source());
+    this.source = declaredSource;
+    this.dtmfPayloadType = spec.dtmfPayloadType() == null ? -1 : spec.dtmfPayloadType();
+    this.window = new ReorderWindow(settings.reorderPackets(), Settings.MAX_DATAGRAM, settings.reorderDelayNanos());
+    this.packets = new ChunkPackets.Builder(settings.chunkSamples() + 64 * ChunkPackets.OVERHEAD);
+    this.received = new AtomicLong(baseline.received());
+    this.droppedByGate = new AtomicLong(baseline.droppedByGate());
+    this.lost = new AtomicLong(baseline.lost());
+    this.duplicated = new AtomicLong(baseline.duplicated());
+    this.late = new AtomicLong(baseline.late());
+    this.lastPacketAt = new AtomicLong(baseline.lastPacketAt());
+    this.stored = new AtomicLong(baseline.stored());
+    this.chunksStored = new AtomicLong(baseline.chunksStored());
+    this.rejectedBaseline = baseline.rejected();
+    this.tokens = settings.floodPacketsPerSecond();
+    this.tokensAtNanos = nowNanos;
+    this.lastPacketNanos = nowNanos;
+  }
+
+  String label() {
+    return spec.label();
+  }
+
+  String callId() {
+    return callId;
+  }
+
+  /** From now on chunks are stored under {@code epoch}; before, every packet is dropped. */
+  void activate(long epoch) {
+    this.epoch = epoch;
+  }
+
+  StreamCounters counters() {
+    Map<String, Long> reasons = new HashMap<>(rejectedBaseline);
+    for (int i = 0; i < Rejection.COUNT; i++) {
+      long n = rejected.get(i);
+      if (n > 0) reasons.merge(Rejection.NAMES[i], n, Long::sum);
+    }
+    return new StreamCounters(
+        received.get(), stored.get(), droppedByGate.get(), reasons, lost.get(), duplicated.get(), late.get(), chunksStored.get(), lastPacketAt.get());
+  }
+
+  // ------------------------------------------------------------------------------------- RTP
+
+  /** One datagram from the RTP socket, already copied into {@code data}. */
+  void onRtp(byte[] data, int length, InetSocketAddress sender, long nowNanos, long wallMicros) {
+    if (!takeToken(nowNanos)) {
+      reject(Rejection.FLOOD.index());
+      return;
+    }
+    if (length > Settings.MAX_DATAGRAM) {
+      reject(Rejection.OVERSIZE.index());
+      return;
+    }
+    if (source != null && !source.equals(sender)) {
+      reject(Rejection.FOREIGN_SOURCE.index());
+      return;
+    }
+    RtpProblem problem = RtpPacket.parse(data, 0, length, rtp);
+    if (problem != RtpProblem.NONE) {
+      reject(Rejection.index(problem));
+      return;
+    }
+    int pt = rtp.payloadType();
+    if (pt != spec.codec().payloadType && pt != dtmfPayloadType) {
+      reject(Rejection.UNKNOWN_PAYLOAD_TYPE.index());
+      return;
+    }
+    if (source == null) source = sender; // latch on the first valid packet
+    received.lazySet(received.get() + 1);
+    lastPacketAt.lazySet(wallMicros / 1000);
+    lastPacketNanos = nowNanos;
+    timeoutReported = false;
+    arrivalWallMicros = wallMicros;
+
+    if (rtp.ssrc() != ssrc) startSegment(nowNanos);
+    long extTs = stamps.unwrap(rtp.timestamp());
+    // Unwrapped for every packet, gated or not, so a long pause cannot make the numbering ambiguous.
+    long extSeq = seqs.unwrap(rtp.sequenceNumber());
+
+    boolean digit = pt == dtmfPayloadType;
+    if (digit && !onTelephoneEvent(data, extTs, wallMicros)) return;
+    if (epoch == 0 || !gate.isOpen()) {
+      droppedByGate.lazySet(droppedByGate.get() + 1);
+      if (gateWasOpen) {
+        // Audio before the gate closed is stored; the gap after it is the gate's, not a loss.
+        window.flush(this);
+        finishChunk();
+        gateWasOpen = false;
+      }
+      return;
+    }
+    if (!gateWasOpen) {
+      window.flush(this); // the next packet starts a fresh run: the gated span is not counted as lost
+      gateWasOpen = true;
+    }
+    if (chunkPackets == 0 && window.held() == 0 && anchorWallMicros == 0) setAnchor(extTs, wallMicros);
+    // A digit is never stored as audio; it goes through the window empty so that its sequence
+    // number is not counted as lost.
+    ReorderWindow.Offer offer =
+        window.offer(extSeq, extTs, nowNanos, data, rtp.payloadOffset(), digit ? 0 : rtp.payloadLength(), this);
+    if (offer == ReorderWindow.Offer.DUPLICATE) duplicated.lazySet(duplicated.get() + 1);
+    else if (offer == ReorderWindow.Offer.TOO_LATE) late.lazySet(late.get() + 1);
+    window.drain(nowNanos, this);
+  }
+
+  private void startSegment(long nowNanos) {
+    window.flush(this);
+    finishChunk();
+    ssrc = rtp.ssrc();
+    segment++;
+    seqs.reset();
+    stamps.reset();
+    anchorWallMicros = 0; // the first packet stored in the segment anchors it, unless RTCP does
+    lastDigitTimestamp = -1;
+  }
+
+  private void setAnchor(long extTs, long wallMicros) {
+    anchorTs = extTs;
+    anchorWallMicros = wallMicros;
+  }
+
+  /** Reports a digit when its event ends; false when the payload is not a telephone-event. */
+  private boolean onTelephoneEvent(byte[] data, long extTs, long wallMicros) {
+    if (!TelephoneEvent.parse(data, rtp.payloadOffset(), rtp.payloadLength(), event)) {
+      reject(Rejection.index(RtpProblem.EMPTY_PAYLOAD));
+      return false;
+    }
+    // An event's end is sent three times (RFC 4733 §2.5.1.4); the timestamp names the event.
+    if (!event.end() || extTs == lastDigitTimestamp) return true;
+    lastDigitTimestamp = extTs;
+    boolean open = epoch != 0 && gate.isOpen();
+    output.digit(spec.label(), open ? String.valueOf(TelephoneEvent.digit(event.event())) : null, wallMicros / 1000);
+    return true;
+  }
+
+  private boolean takeToken(long nowNanos) {
+    long elapsed = nowNanos - tokensAtNanos;
+    if (elapsed > 0) {
+      tokens = Math.min(settings.floodPacketsPerSecond(), tokens + elapsed * 1e-9 * settings.floodPacketsPerSecond());
+      tokensAtNanos = nowNanos;
+    }
+    if (tokens < 1) return false;
+    tokens -= 1;
+    return true;
+  }
+
+  private void reject(int reason) {
+    rejected.lazySet(reason, rejected.get(reason) + 1);
+  }
+
+  // ------------------------------------------------------------------------------------ RTCP
+
+  /** One datagram from the RTCP socket: a sender report re-anchors the current segment's wall clock. */
+  void onRtcp(byte[] data, int length, InetSocketAddress sender) {
+    if (source == null || !source.getAddress().equals(sender.getAddress())) return;
+    if (!RtcpSenderReport.parse(data, 0, length, report) || report.ssrc() != ssrc || !report.hasWallClock()) return;
+    if (chunkPackets > 0) finishChunk(); // a chunk has one anchor
+    long highest = stamps.highest();
+    // Extend the report's 32-bit timestamp to the one nearest the stream's highest.
+    long ts = (highest & ~0xFFFF_FFFFL) | report.rtpTimestamp();
+    if (ts - highest > 0x8000_0000L) ts -= 0x1_0000_0000L;
+    else if (highest - ts > 0x8000_0000L) ts += 0x1_0000_0000L;
+    setAnchor(ts, report.wallClockMicros());
+  }
+
+  // ------------------------------------------------------------------------ ordered packets
+
+  @Override
+  public void packet(long extSeq, long extTimestamp, long arrivalNanos, byte[] buf, int off, int len) {
+    if (len == 0) return; // a telephone-event's place in the sequence
+    if (chunkPackets == 0) {
+      chunkFirstSeq = extSeq;
+      chunkFirstTs = extTimestamp;
+    }
+    packets.append(extSeq, extTimestamp, buf, off, len);
+    chunkPackets++;
+    chunkLastSeq = extSeq;
+    // G.711 and G.722 both advance the RTP clock (8 kHz) by one per payload byte.
+    chunkEndTs = extTimestamp + len;
+    if (chunkEndTs - chunkFirstTs >= settings.chunkSamples()) finishChunk();
+  }
+
+  @Override
+  public void lost(long firstExtSeq, long count) {
+    lost.lazySet(lost.get() + count);
+  }
+
+  private void finishChunk() {
+    if (chunkPackets == 0) return;
+    long startWall = wallOf(chunkFirstTs);
+    long endWall = wallOf(chunkEndTs);
+    ChunkInfo info =
+        new ChunkInfo(
+            spec.label(), epoch, nextN++, segment, ssrc, spec.codec(), chunkFirstSeq, chunkLastSeq, chunkFirstTs, chunkEndTs, chunkPackets,
+            anchorTs, anchorWallMicros, startWall, endWall);
+    AudioChunk chunk = new AudioChunk(callId, info, packets.build());
+    chunkPackets = 0;
+    output.chunk(this, chunk);
+  }
+
+  private long wallOf(long extTs) {
+    return anchorWallMicros + Math.floorDiv((extTs - anchorTs) * 1_000_000L, 8000);
+  }
+
+  // ----------------------------------------------------------------------------------- timers
+
+  /** Called every ~100 ms on the stream's thread: releases held packets, closes idle chunks, reports silence. */
+  void tick(long nowNanos) {
+    window.drain(nowNanos, this);
+    long silent = nowNanos - lastPacketNanos;
+    if (chunkPackets > 0 && silent > settings.reorderDelayNanos() + (long) settings.chunkSamples() * 125_000L) {
+      window.flush(this);
+      finishChunk();
+    }
+    if (epoch != 0 && !timeoutReported && silent > settings.timeoutNanos()) {
+      timeoutReported = true;
+      output.timeout(spec.label(), lastPacketAt.get(), silent / 1_000_000L);
+    }
+  }
+
+  /** Hands on everything held; the stream receives nothing after this. */
+  void close() {
+    window.flush(this);
+    finishChunk();
+  }
+
+  long arrivalWallMicros() {
+    return arrivalWallMicros;
+  }
+}

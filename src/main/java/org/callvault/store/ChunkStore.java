@@ -1,0 +1,17 @@
+package org.callvault.store;
+
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+import org.callvault.call.ChunkInfo;
+
+/** Where audio chunks live. Keys are deterministic, so writing the same chunk twice stores it once. */
+public interface ChunkStore {
+
+  CompletionStage<Void> write(AudioChunk chunk);
+
+  /** The chunk listed as {@code info}, or a failed stage when it is not stored. */
+  CompletionStage<AudioChunk> read(String callId, ChunkInfo info);
+
+  /** Chunks of a stream and epoch numbered above {@code afterN}, in order, without their audio. */
+  CompletionStage<List<ChunkInfo>> storedAfter(String callId, String label, long epoch, long afterN);
+}
