@@ -510,16 +510,20 @@ public final class CallRecording
           .none()
           .thenRun(s -> passivate())
           .thenReply(cmd.replyTo(), s -> new Rejected(Rejection.INVALID, String.join("; ", problems)));
-    Event event = Ledger.seal(1, clock.instant(), cmd.by(), new CallCreated(spec), Ledger.GENESIS);
-    Call next = Call.created(callId, spec, event);
+    Event created = Ledger.seal(1, clock.instant(), cmd.by(), new CallCreated(spec), Ledger.GENESIS);
+    Call next = Call.created(callId, spec, created);
     gates.closeWhereClosedIn(next);
+    List<Event> events = new ArrayList<>(List.of(created));
+    // The sockets are bound before the call is acknowledged, so its creator learns where to send media.
+    Change media = bindMedia(next);
+    if (media != null) events.add(Ledger.seal(2, clock.instant(), SYSTEM, media, created.hash()));
     return Effect()
-        .persist(event)
+        .persist(events)
         .thenRun(state -> gates.matchState(state))
         .thenRun(state -> {
-          if (binder != null) context.getSelf().tell(StartMedia.INSTANCE);
+          if (session != null) session.activate(((Call) state).mediaEpoch());
         })
-        .thenReply(cmd.replyTo(), state -> new Accepted((Call) state, null));
+        .thenReply(cmd.replyTo(), state -> new Accepted((Call) state, null, liveCounters()));
   }
 
   private ReplyEffect<Event, State> recreate(Call call, Create cmd) {
@@ -593,16 +597,25 @@ public final class CallRecording
 
   private ReplyEffect<Event, State> startMedia(Call call) {
     if (binder == null || session != null) return Effect().noReply();
+    return persist(call, bindMedia(call), SYSTEM, null);
+  }
+
+  /**
+   * Binds this call's sockets on this node: the change that records where media must go now, or
+   * that none could be bound. Null on a node without media.
+   */
+  private Change bindMedia(Call call) {
+    if (binder == null) return null;
     Map<String, StreamCounters> baseline = new java.util.HashMap<>();
     for (StreamSpec stream : call.streams()) baseline.put(stream.label(), call.media(stream.label()).counters());
     String node = context.getSystem().address().toString();
     try {
       session = binder.bind(callId, call.streams(), gates, baseline, context.getSelf()::tell);
+      return new MediaBound(node, session.endpoints());
     } catch (MediaBinder.MediaUnavailableException e) {
       context.getLog().error("call {}: no media on {}: {}", callId, node, e.getMessage());
-      return persist(call, new MediaUnavailable(node, e.getMessage()), SYSTEM, null);
+      return new MediaUnavailable(node, e.getMessage());
     }
-    return persist(call, new MediaBound(node, session.endpoints()), SYSTEM, null);
   }
 
   private ReplyEffect<Event, State> mediaReport(Call call, MediaReport report) {
