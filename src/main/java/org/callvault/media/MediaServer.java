@@ -341,7 +341,7 @@ public final class MediaServer implements MediaBinder, AutoCloseable {
   }
 
   /** Hands each RTP datagram to its stream's recorder; one per stream, so not shared. */
-  private static final class RtpHandler extends SimpleChannelInboundHandler<DatagramPacket> {
+  static final class RtpHandler extends SimpleChannelInboundHandler<DatagramPacket> {
     private final StreamRecorder recorder;
     private final byte[] scratch = new byte[2048];
 
@@ -364,7 +364,7 @@ public final class MediaServer implements MediaBinder, AutoCloseable {
     }
   }
 
-  private static final class RtcpHandler extends SimpleChannelInboundHandler<DatagramPacket> {
+  static final class RtcpHandler extends SimpleChannelInboundHandler<DatagramPacket> {
     private final StreamRecorder recorder;
     private final byte[] scratch = new byte[2048];
 

@@ -9,7 +9,17 @@ enum Rejection {
   /** More datagrams than a stream can carry: the excess of a flood is refused before parsing. */
   FLOOD,
   /** Larger than any RTP packet of a voice codec. */
-  OVERSIZE;
+  OVERSIZE,
+  /** A telephone-event payload that is not one (RFC 4733 §2.3: four bytes at least). */
+  BAD_TELEPHONE_EVENT,
+  /**
+   * A sequence number or timestamp far from the stream's (RFC 3550 A.1: more than 3000 ahead or
+   * 100 behind, or a timestamp ahead of the time that passed): a corrupt packet, or the first of
+   * a sender's restart, which the next packet in sequence confirms.
+   */
+  SEQUENCE_JUMP,
+  /** A packet with a new SSRC that the next packet did not confirm (RFC 3550 A.1 probation). */
+  UNCONFIRMED_SSRC;
 
   /** The counter names of every reason, RTP problems first. */
   static final String[] NAMES;

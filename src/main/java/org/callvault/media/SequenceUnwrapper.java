@@ -67,19 +67,26 @@ public final class SequenceUnwrapper {
    * int} sequence number and a {@code long} timestamp from {@link RtpPacket} can be passed as is.
    */
   public long unwrap(long value) {
+    long extended = peek(value);
+    if (!started || extended > highest) highest = extended;
+    started = true;
+    return extended;
+  }
+
+  /** What {@link #unwrap} would return, without remembering it: for checking a value first. */
+  public long peek(long value) {
     value &= mask;
-    if (!started) {
-      started = true;
-      highest = value;
-      return value;
-    }
+    if (!started) return value;
     // The difference modulo 2^bits, read as a signed number of bits width: the shortest way
     // from `highest` to `value`, forwards (positive) or backwards (negative).
     int unused = 64 - bits;
     long delta = ((value - highest) << unused) >> unused;
-    long extended = highest + delta;
-    if (delta > 0) highest = extended;
-    return extended;
+    return highest + delta;
+  }
+
+  /** Whether a value was unwrapped since the start or the last {@link #reset}. */
+  public boolean started() {
+    return started;
   }
 
   /**

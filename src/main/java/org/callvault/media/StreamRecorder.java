@@ -56,7 +56,7 @@ final class StreamRecorder implements ReorderWindow.Sink {
   private volatile long epoch; // 0 until activated
   private InetSocketAddress source;
   private long ssrc = -1;
-  private int segment = -1;
+  private int segment;
   private long anchorTs;
   private long anchorWallMicros;
   private long arrivalWallMicros; // the wall clock of the datagram being handled
@@ -76,7 +76,25 @@ final class StreamRecorder implements ReorderWindow.Sink {
   private long tokensAtNanos;
 
   private long lastPacketNanos;
+  private long highestArrivalNanos;
   private boolean timeoutReported;
+
+  // RFC 3550 A.1: how far a sequence number may jump before a packet is suspect.
+  private static final long MAX_DROPOUT = 3000;
+  private static final long MAX_MISORDER = 100;
+  /** How far a timestamp may run ahead of the time that passed: a second, for a sender's jitter. */
+  private static final long TIMESTAMP_SLACK = 8000;
+  private static final long MIN_PACKET_SAMPLES = 40;
+  private int restartSeq = -1;
+
+  // A packet of a new SSRC, held until the next one confirms it.
+  private final byte[] held = new byte[Settings.MAX_DATAGRAM];
+  private int heldLength;
+  private long heldSsrc = -1;
+  private int heldSeq;
+  private InetSocketAddress heldSender;
+  private long heldNanos;
+  private long heldWallMicros;
 
   // Counters, written on the stream's thread only (single writer), read from anywhere.
   private final AtomicLong received;
@@ -167,20 +185,102 @@ final class StreamRecorder implements ReorderWindow.Sink {
       reject(Rejection.UNKNOWN_PAYLOAD_TYPE.index());
       return;
     }
+    boolean digit = pt == dtmfPayloadType;
+    if (digit && !TelephoneEvent.parse(data, rtp.payloadOffset(), rtp.payloadLength(), event)) {
+      reject(Rejection.BAD_TELEPHONE_EVENT.index());
+      return;
+    }
+    if (ssrc != -1 && rtp.ssrc() != ssrc) {
+      if (rtp.ssrc() != heldSsrc || rtp.sequenceNumber() != ((heldSeq + 1) & 0xFFFF)) {
+        hold(data, length, sender, nowNanos, wallMicros);
+        return;
+      }
+      // Two packets in sequence from the new SSRC: a new segment starts with the held one.
+      byte[] current = java.util.Arrays.copyOf(data, length);
+      startSegment();
+      releaseHeld();
+      RtpPacket.parse(current, 0, length, rtp);
+      if (digit) TelephoneEvent.parse(current, rtp.payloadOffset(), rtp.payloadLength(), event);
+      accept(current, sender, nowNanos, wallMicros, digit);
+      return;
+    }
+    if (heldLength > 0) dropHeld(); // the held packet was a stray: its SSRC did not go on
+    if (ssrc != -1 && !plausible(nowNanos)) {
+      if (rtp.sequenceNumber() != restartSeq) {
+        restartSeq = (rtp.sequenceNumber() + 1) & 0xFFFF;
+        reject(Rejection.SEQUENCE_JUMP.index());
+        return;
+      }
+      startSegment(); // the sender restarted its numbering: the next packet confirmed the jump
+    }
+    accept(data, sender, nowNanos, wallMicros, digit);
+  }
+
+  /** Whether the parsed packet's sequence number and timestamp are near the stream's (RFC 3550 A.1). */
+  private boolean plausible(long nowNanos) {
+    long seqAhead = seqs.peek(rtp.sequenceNumber()) - seqs.highest();
+    long tsAhead = stamps.peek(rtp.timestamp()) - stamps.highest();
+    long elapsedSamples = (nowNanos - highestArrivalNanos) / 125_000L;
+    // Each sequence number advances the timestamp by a packet's duration at least (5 ms here, the
+    // shortest ptime in use), more across silence: a sequence number that runs ahead of (or falls
+    // behind) its timestamp is corrupt, not a loss (or a late packet).
+    long minStep = MIN_PACKET_SAMPLES;
+    return seqAhead > -MAX_MISORDER
+        && seqAhead < MAX_DROPOUT
+        && tsAhead <= elapsedSamples + TIMESTAMP_SLACK
+        && tsAhead >= -(MAX_MISORDER * 160L + TIMESTAMP_SLACK)
+        && (seqAhead <= 1 || tsAhead >= (seqAhead - 1) * minStep)
+        && (seqAhead >= 0 || tsAhead <= (seqAhead + 1) * minStep);
+  }
+
+  /** Keeps a packet of a new SSRC aside until the next packet confirms the SSRC. */
+  private void hold(byte[] data, int length, InetSocketAddress sender, long nowNanos, long wallMicros) {
+    if (heldLength > 0) dropHeld();
+    System.arraycopy(data, 0, held, 0, length);
+    heldLength = length;
+    heldSsrc = rtp.ssrc();
+    heldSeq = rtp.sequenceNumber();
+    heldSender = sender;
+    heldNanos = nowNanos;
+    heldWallMicros = wallMicros;
+  }
+
+  private void dropHeld() {
+    heldLength = 0;
+    heldSsrc = -1;
+    reject(Rejection.UNCONFIRMED_SSRC.index());
+  }
+
+  private void releaseHeld() {
+    int length = heldLength;
+    heldLength = 0;
+    heldSsrc = -1;
+    RtpPacket.parse(held, 0, length, rtp);
+    boolean digit = rtp.payloadType() == dtmfPayloadType;
+    if (digit) TelephoneEvent.parse(held, rtp.payloadOffset(), rtp.payloadLength(), event);
+    accept(held, heldSender, heldNanos, heldWallMicros, digit);
+  }
+
+  /** A valid packet of the stream's current SSRC, already parsed into {@link #rtp}. */
+  private void accept(byte[] data, InetSocketAddress sender, long nowNanos, long wallMicros, boolean digit) {
     if (source == null) source = sender; // latch on the first valid packet
+    if (ssrc == -1) {
+      ssrc = rtp.ssrc();
+      segment = 0;
+    }
     received.lazySet(received.get() + 1);
     lastPacketAt.lazySet(wallMicros / 1000);
     lastPacketNanos = nowNanos;
     timeoutReported = false;
     arrivalWallMicros = wallMicros;
 
-    if (rtp.ssrc() != ssrc) startSegment(nowNanos);
-    long extTs = stamps.unwrap(rtp.timestamp());
     // Unwrapped for every packet, gated or not, so a long pause cannot make the numbering ambiguous.
+    long extTs = stamps.unwrap(rtp.timestamp());
+    long before = seqs.started() ? seqs.highest() : Long.MIN_VALUE;
     long extSeq = seqs.unwrap(rtp.sequenceNumber());
+    if (extSeq > before) highestArrivalNanos = nowNanos;
 
-    boolean digit = pt == dtmfPayloadType;
-    if (digit && !onTelephoneEvent(data, extTs, wallMicros)) return;
+    if (digit) reportDigit(extTs, wallMicros);
     if (epoch == 0 || !gate.isOpen()) {
       droppedByGate.lazySet(droppedByGate.get() + 1);
       if (gateWasOpen) {
@@ -205,11 +305,12 @@ final class StreamRecorder implements ReorderWindow.Sink {
     window.drain(nowNanos, this);
   }
 
-  private void startSegment(long nowNanos) {
+  private void startSegment() {
     window.flush(this);
     finishChunk();
     ssrc = rtp.ssrc();
     segment++;
+    restartSeq = -1;
     seqs.reset();
     stamps.reset();
     anchorWallMicros = 0; // the first packet stored in the segment anchors it, unless RTCP does
@@ -221,18 +322,13 @@ final class StreamRecorder implements ReorderWindow.Sink {
     anchorWallMicros = wallMicros;
   }
 
-  /** Reports a digit when its event ends; false when the payload is not a telephone-event. */
-  private boolean onTelephoneEvent(byte[] data, long extTs, long wallMicros) {
-    if (!TelephoneEvent.parse(data, rtp.payloadOffset(), rtp.payloadLength(), event)) {
-      reject(Rejection.index(RtpProblem.EMPTY_PAYLOAD));
-      return false;
-    }
+  /** Reports a digit when its event ends (already parsed into {@link #event}). */
+  private void reportDigit(long extTs, long wallMicros) {
     // An event's end is sent three times (RFC 4733 §2.5.1.4); the timestamp names the event.
-    if (!event.end() || extTs == lastDigitTimestamp) return true;
+    if (!event.end() || extTs == lastDigitTimestamp) return;
     lastDigitTimestamp = extTs;
     boolean open = epoch != 0 && gate.isOpen();
     output.digit(spec.label(), open ? String.valueOf(TelephoneEvent.digit(event.event())) : null, wallMicros / 1000);
-    return true;
   }
 
   private boolean takeToken(long nowNanos) {
@@ -322,6 +418,7 @@ final class StreamRecorder implements ReorderWindow.Sink {
 
   /** Hands on everything held; the stream receives nothing after this. */
   void close() {
+    if (heldLength > 0) dropHeld();
     window.flush(this);
     finishChunk();
   }
