@@ -56,8 +56,10 @@ public final class Main {
   }
 
   static ChunkStore chunkStore(ActorSystem<?> system, Config audio) {
-    CompletionStage<CqlSession> session =
-        CassandraSessionRegistry.get(system).sessionFor(CassandraSessionSettings.create("pekko.persistence.cassandra")).underlying();
+    // A session of its own (pekko.connectors.cassandra, on the same driver configuration): the
+    // journal's session runs the journal's keyspace and table creation when it starts, and
+    // sessions are shared by configuration path, so sharing it could skip that.
+    CompletionStage<CqlSession> session = CassandraSessionRegistry.get(system).sessionFor(CassandraSessionSettings.create()).underlying();
     return new CassandraChunkStore(
         session, audio.getString("keyspace"), audio.getBoolean("tables-autocreate"), DefaultConsistencyLevel.valueOf(audio.getString("write-consistency")));
   }
@@ -78,7 +80,8 @@ public final class Main {
             media.getInt("store-queue-per-stream"),
             media.getInt("store-retries"),
             media.getInt("receive-buffer"),
-            media.getInt("event-loop-threads")),
+            media.getInt("event-loop-threads"),
+            media.getLong("fault.halt-after-chunks")),
         chunks);
   }
 

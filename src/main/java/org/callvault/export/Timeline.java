@@ -17,8 +17,8 @@ import org.callvault.call.StreamSpec;
  * sample's place on it follows from its chunk's wall-clock anchor and its RTP timestamp, so
  * within a segment every sample sits exactly where its timestamp says; lost packets are silence
  * of their exact length. Under {@code pauseRendering: SKIP} every span in which the call was not
- * {@code RECORDING} (paused, awaiting consent, halted by a decline) is removed from every channel;
- * under {@code SILENCE} it stays, as silence.
+ * {@code RECORDING} (paused, awaiting consent, halted by a decline) is removed from every channel,
+ * never cutting stored audio; under {@code SILENCE} it stays, as silence.
  */
 public final class Timeline {
 
@@ -80,8 +80,17 @@ public final class Timeline {
     List<long[]> removed = new ArrayList<>();
     if (rendering == Policy.PauseRendering.SKIP) {
       for (long[] span : held) {
+        // Stored audio is never cut: a span shrinks to the gap between the audio before it and
+        // the audio after it. (Their wall clocks come from arrival anchors, so the first packet
+        // after a resume can sit a few milliseconds before the event that reopened its gate.)
         long a = Math.max(span[0], start);
         long b = Math.min(span[1], end);
+        for (List<ChunkInfo> list : chunks.values()) {
+          for (ChunkInfo c : list) if (c.startWallMicros() < a) a = Math.max(a, c.endWallMicros());
+        }
+        for (List<ChunkInfo> list : chunks.values()) {
+          for (ChunkInfo c : list) if (c.startWallMicros() >= a) b = Math.min(b, c.startWallMicros());
+        }
         if (b > a) removed.add(new long[] {a, b});
       }
     }

@@ -68,7 +68,8 @@ public final class MediaServer implements MediaBinder, AutoCloseable {
       int storeQueuePerStream,
       int storeRetries,
       int receiveBufferBytes,
-      int eventLoopThreads) {}
+      int eventLoopThreads,
+      long haltAfterChunks) {}
 
   private final Settings settings;
   private final ChunkStore store;
@@ -83,6 +84,7 @@ public final class MediaServer implements MediaBinder, AutoCloseable {
   });
   private final AtomicInteger activeCalls = new AtomicInteger();
   private final AtomicLong chunksUnstored = new AtomicLong();
+  private final AtomicLong chunksWritten = new AtomicLong();
 
   public MediaServer(Settings settings, ChunkStore store) {
     this.settings = settings;
@@ -101,6 +103,17 @@ public final class MediaServer implements MediaBinder, AutoCloseable {
     log.info(
         "media: {} transport, ports {}-{} on {}, at most {} calls",
         epoll ? "epoll" : "NIO", settings.portMin(), settings.portMax(), settings.bindHost(), settings.maxCalls());
+  }
+
+  /**
+   * Fault injection for the crash-consistency test: the JVM halts right after the Nth chunk
+   * reaches storage and before its entity hears of it, leaving a chunk stored but not listed.
+   */
+  private void haltIfAsked() {
+    if (settings.haltAfterChunks() > 0 && chunksWritten.incrementAndGet() == settings.haltAfterChunks()) {
+      log.error("halting after {} stored chunks (callvault.media.fault.halt-after-chunks)", settings.haltAfterChunks());
+      Runtime.getRuntime().halt(137);
+    }
   }
 
   /** Chunks dropped because storage was too slow or failing, since the node started. */
@@ -252,6 +265,7 @@ public final class MediaServer implements MediaBinder, AutoCloseable {
       store.write(chunk).whenComplete((ok, failure) -> {
         StreamRecorder from = stream.recorder;
         if (failure == null) {
+          haltIfAsked();
           from.stored.addAndGet(chunk.info().packets());
           from.chunksStored.incrementAndGet();
           reports.accept(new MediaReport.ChunkWritten(chunk.info(), from.counters()));

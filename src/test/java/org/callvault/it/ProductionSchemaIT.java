@@ -48,14 +48,14 @@ class ProductionSchemaIT {
   void aNodeRecordsACallOnTheProductionSchemaWithoutCreatingTables() throws Exception {
     String keyspace = "schema_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
     List<String> statements = schemaStatements(keyspace);
-    assertEquals(6, statements.size(), "two keyspaces and four tables");
+    assertEquals(7, statements.size(), "two keyspaces and five tables");
     try (CqlSession session =
         CqlSession.builder()
             .addContactPoint(new InetSocketAddress("127.0.0.1", NodeProcess.cassandraPort()))
             .withLocalDatacenter("datacenter1")
             .build()) {
       for (String statement : statements) session.execute(statement);
-      assertEquals(3, session.getMetadata().getKeyspace(keyspace).orElseThrow().getTables().size());
+      assertEquals(4, session.getMetadata().getKeyspace(keyspace).orElseThrow().getTables().size());
     }
 
     String callId = "schema-" + UUID.randomUUID();
@@ -67,7 +67,8 @@ class ProductionSchemaIT {
             "-Dpekko.persistence.cassandra.journal.keyspace-autocreate=false",
             "-Dpekko.persistence.cassandra.journal.tables-autocreate=false",
             "-Dpekko.persistence.cassandra.snapshot.keyspace-autocreate=false",
-            "-Dpekko.persistence.cassandra.snapshot.tables-autocreate=false")) {
+            "-Dpekko.persistence.cassandra.snapshot.tables-autocreate=false",
+            "-Dcallvault.audio.tables-autocreate=false")) {
       HttpClient http = HttpClient.newHttpClient();
       String body =
           "{\"callId\":\"" + callId + "\",\"parties\":[{\"id\":\"agent\",\"role\":\"AGENT\"}],"
@@ -87,7 +88,7 @@ class ProductionSchemaIT {
             .addContactPoint(new InetSocketAddress("127.0.0.1", NodeProcess.cassandraPort()))
             .withLocalDatacenter("datacenter1")
             .build()) {
-      assertEquals(3, session.getMetadata().getKeyspace(keyspace).orElseThrow().getTables().size(), "the node created no table");
+      assertEquals(4, session.getMetadata().getKeyspace(keyspace).orElseThrow().getTables().size(), "the node created no table");
       long rows =
           session
               .execute("SELECT count(*) FROM " + keyspace + ".messages WHERE persistence_id = ? AND partition_nr = 0", "CallRecording|" + callId)

@@ -1,0 +1,49 @@
+package org.callvault.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+
+/** The REST API of a node, as the integration tests call it. */
+final class Http {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  private final String base;
+
+  Http(String base) {
+    this.base = base;
+  }
+
+  JsonNode get(String path, int expectedStatus) throws Exception {
+    return send("GET", path, null, expectedStatus);
+  }
+
+  JsonNode post(String path, String body, int expectedStatus) throws Exception {
+    return send("POST", path, body, expectedStatus);
+  }
+
+  JsonNode send(String method, String path, String body, int expectedStatus) throws Exception {
+    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30));
+    request = body == null ? request.method(method, HttpRequest.BodyPublishers.noBody()) : request.method(method, HttpRequest.BodyPublishers.ofString(body)).header("Content-Type", "application/json");
+    HttpResponse<String> response = CLIENT.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(expectedStatus, response.statusCode(), method + " " + path + " answered " + response.body());
+    return JSON.readTree(response.body());
+  }
+
+  /** The body of a GET that must answer 200, as bytes, with its Content-Length checked. */
+  byte[] bytes(String path) throws Exception {
+    HttpResponse<byte[]> response =
+        CLIENT.send(HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofByteArray());
+    assertEquals(200, response.statusCode(), () -> "GET " + path + " answered " + new String(response.body()));
+    assertEquals(String.valueOf(response.body().length), response.headers().firstValue("Content-Length").orElse("?"), "Content-Length of " + path);
+    return response.body();
+  }
+}

@@ -1,0 +1,230 @@
+package org.callvault.it;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.UUID;
+import org.callvault.bench.CallRecord;
+import org.callvault.bench.Codec;
+import org.callvault.bench.LoadGenerator;
+import org.callvault.bench.Options;
+import org.callvault.bench.Pattern;
+import org.callvault.bench.Segment;
+import org.callvault.bench.SentPacket;
+import org.callvault.bench.StreamRecord;
+import org.callvault.bench.Summary;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Calls driven by the RTP load generator into a node on the real Cassandra, and the exported WAV
+ * compared sample by sample with what was sent: every packet sent while the gate was open is at
+ * its exact position, every lost or paused span is as the policy says, and nothing else is in
+ * the file (no foreign or malformed packet, no duplicate).
+ */
+class MediaIT {
+
+  private static NodeProcess node;
+  private static Http api;
+
+  @BeforeAll
+  static void start() throws Exception {
+    node = NodeProcess.start("media", "media_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12), Map.of());
+    api = new Http(node.base());
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (node != null) node.stop();
+  }
+
+  private static Options load(String prefix, String policy) {
+    return new Options()
+        .api(node.base())
+        .prefix(prefix + "-" + UUID.randomUUID().toString().substring(0, 8))
+        .calls(1)
+        .codec(Codec.PCMU)
+        .policy(policy)
+        .stopCallsAtEnd(true)
+        .stopDelay(Duration.ofMillis(300))
+        .failOnActionError(true);
+  }
+
+  @Test
+  void impairedCallWithAPauseExportsEveryAllowedSampleInPlaceWhenPausesAreSilence() throws Exception {
+    impairedCallWithAPause("SILENCE");
+  }
+
+  @Test
+  void impairedCallWithAPauseExportsEveryAllowedSampleInPlaceWhenPausesAreSkipped() throws Exception {
+    impairedCallWithAPause("SKIP");
+  }
+
+  private void impairedCallWithAPause(String rendering) throws Exception {
+    Summary summary =
+        LoadGenerator.run(
+            load("impaired-" + rendering.toLowerCase(), "{\"pauseRendering\":\"" + rendering + "\"}")
+                .duration(Duration.ofSeconds(7))
+                .loss(0.03)
+                .reorder(0.03)
+                .duplicate(0.03)
+                .malformed(0.02)
+                .foreign(0.02)
+                .seed(rendering.hashCode())
+                .postToEachCall(2.0, "/pause", "{\"reason\":\"card payment\",\"by\":\"agent-7\"}")
+                .postToEachCall(4.0, "/resume", "{\"by\":\"agent-7\"}"));
+    summary.requireActionsOk();
+    CallRecord sent = summary.calls().get(0);
+    String callId = sent.callId();
+
+    JsonNode call = api.get("/v1/calls/" + callId, 200);
+    assertEquals("STOPPED", call.path("state").asText());
+    JsonNode pause = call.path("pauses").get(0);
+    long pausedAt = Instant.parse(pause.path("start").asText()).toEpochMilli() * 1000;
+    long resumedAt = Instant.parse(pause.path("end").asText()).toEpochMilli() * 1000;
+    assertTrue(api.get("/v1/calls/" + callId + "/ledger/verify", 200).path("valid").asBoolean());
+
+    JsonNode timeline = api.get("/v1/calls/" + callId + "/timeline", 200);
+    assertEquals(rendering, timeline.path("pauseRendering").asText());
+    Map<String, short[]> channels = new TreeMap<>();
+    for (StreamRecord stream : sent.streams()) {
+      short[] exported = pcm(api.bytes("/v1/calls/" + callId + "/audio.wav?layout=stream&label=" + stream.label()), 1)[0];
+      assertEquals(timeline.path("samples").asLong(), exported.length);
+      JsonNode stats = streamOf(call, stream.label()).path("stats");
+      int present = checkStream(stream, exported, chunksOf(timeline, stream.label()), pausedAt, resumedAt);
+      assertEquals(present, stats.path("stored").asLong(), stream.label() + ": every stored packet is in the export once: " + stats);
+      assertEquals(stream.foreign(), stats.path("rejected").path("FOREIGN_SOURCE").asLong(), stats.toString());
+      long malformedRejected = 0;
+      for (var reason : (Iterable<Map.Entry<String, JsonNode>>) () -> stats.path("rejected").fields())
+        if (!reason.getKey().equals("FOREIGN_SOURCE")) malformedRejected += reason.getValue().asLong();
+      assertEquals(stream.malformed(), malformedRejected, "every malformed packet is refused, by reason: " + stats);
+      assertTrue(stats.path("droppedByGate").asLong() >= 90, "two seconds of pause are dropped by the gate: " + stats);
+      channels.put(stream.label(), exported);
+    }
+
+    short[][] stereo = pcm(api.bytes("/v1/calls/" + callId + "/audio.wav?layout=stereo"), 2);
+    assertArrayEquals(channels.get("agent"), stereo[0], "left is the agent's stream");
+    assertArrayEquals(channels.get("customer"), stereo[1], "right is the customer's stream");
+    short[] mono = pcm(api.bytes("/v1/calls/" + callId + "/audio.wav?layout=mono"), 1)[0];
+    for (int i = 0; i < mono.length; i++) {
+      int mixed = Math.max(Short.MIN_VALUE, Math.min(Short.MAX_VALUE, stereo[0][i] + stereo[1][i]));
+      if (mono[i] != mixed) throw new AssertionError("mono sample " + i + " is " + mono[i] + ", the mix of both streams is " + mixed);
+    }
+
+    long removed = 0;
+    for (JsonNode span : timeline.path("removed")) removed += span.path("endMicros").asLong() - span.path("startMicros").asLong();
+    if (rendering.equals("SKIP")) {
+      // The span cut is the pause, shrunk to the gap between stored audio on either side.
+      assertTrue(removed <= resumedAt - pausedAt && removed > resumedAt - pausedAt - 100_000, "removed " + removed + " µs of a pause of " + (resumedAt - pausedAt));
+    } else {
+      assertEquals(0, removed);
+    }
+    long span = timeline.path("endMicros").asLong() - timeline.path("startMicros").asLong();
+    assertEquals(Math.round((span - removed) * 8000 / 1e6), timeline.path("samples").asLong(), 1.0);
+  }
+
+  /**
+   * Checks one stream's export against what was sent; returns how many packets are in it. A
+   * packet sent while the gate was surely open must be there; one sent while it was surely
+   * closed must not; around the pause's edges (the request in flight, the resume's persist)
+   * either is right. The export must hold those packets and nothing else: silence everywhere
+   * else.
+   */
+  private static int checkStream(StreamRecord stream, short[] exported, List<JsonNode> chunks, long pausedAt, long resumedAt) {
+    short[] expected = new short[exported.length];
+    Set<Long> placed = new HashSet<>();
+    int present = 0;
+    int required = 0;
+    for (SentPacket packet : stream.sent()) {
+      if (packet.duplicate() || !placed.add(packet.index())) continue;
+      long at = packet.sendWallMicros();
+      boolean mustBeThere = at < pausedAt - 20_000 || at > resumedAt + 250_000;
+      boolean mustBeAbsent = at > pausedAt + 20_000 && at < resumedAt;
+      Long position = position(stream, packet, chunks);
+      boolean there = position != null && matches(stream, packet.index(), exported, position);
+      if (mustBeThere) {
+        required++;
+        if (!there)
+          throw new AssertionError(stream.label() + ": packet " + packet.index() + " (seq " + packet.seq() + ", sent " + (at - pausedAt) / 1000
+              + " ms from the pause) is not at position " + position);
+      }
+      if (mustBeAbsent && there) throw new AssertionError(stream.label() + ": packet " + packet.index() + " was sent while paused but is stored");
+      if (there) {
+        present++;
+        for (int i = 0; i < 160; i++) expected[(int) (position + i)] = Pattern.sample(stream.codec(), stream.patternSeed(), packet.index(), i);
+      }
+    }
+    assertTrue(required > 200, "most packets are checked: " + required);
+    for (int i = 0; i < exported.length; i++) {
+      if (exported[i] != expected[i])
+        throw new AssertionError(stream.label() + ": sample " + i + " is " + exported[i] + " where " + expected[i] + " belongs (silence where nothing was sent)");
+    }
+    return present;
+  }
+
+  /** Where a packet's first sample lies, from the chunk of its segment that starts at or before it. */
+  private static Long position(StreamRecord stream, SentPacket packet, List<JsonNode> chunks) {
+    Segment segment = stream.segmentOf(packet.index());
+    JsonNode best = null;
+    long bestTs = 0;
+    for (JsonNode c : chunks) {
+      if (c.path("ssrc").asLong() != segment.ssrc()) continue;
+      long firstTs = c.path("firstTs").asLong();
+      long ext = firstTs + (int) (packet.timestamp() - (firstTs & 0xFFFF_FFFFL)); // nearest extension
+      if (firstTs <= ext && (best == null || firstTs > best.path("firstTs").asLong())) {
+        best = c;
+        bestTs = ext;
+      }
+    }
+    if (best == null || best.path("position").asLong() < 0) return null;
+    return best.path("position").asLong() + (bestTs - best.path("firstTs").asLong());
+  }
+
+  private static boolean matches(StreamRecord stream, long k, short[] exported, long position) {
+    if (position < 0 || position + 160 > exported.length) return false;
+    for (int i = 0; i < 160; i++) if (exported[(int) (position + i)] != Pattern.sample(stream.codec(), stream.patternSeed(), k, i)) return false;
+    return true;
+  }
+
+  private static List<JsonNode> chunksOf(JsonNode timeline, String label) {
+    List<JsonNode> chunks = new ArrayList<>();
+    for (JsonNode s : timeline.path("streams")) if (s.path("label").asText().equals(label)) s.path("chunks").forEach(chunks::add);
+    return chunks;
+  }
+
+  private static JsonNode streamOf(JsonNode call, String label) {
+    for (JsonNode s : call.path("streams")) if (s.path("label").asText().equals(label)) return s;
+    throw new AssertionError("no stream " + label + " in " + call);
+  }
+
+  /** The channels of a 16-bit PCM WAV file at 8 kHz, with its header checked. */
+  static short[][] pcm(byte[] wav, int channels) {
+    ByteBuffer b = ByteBuffer.wrap(wav).order(ByteOrder.LITTLE_ENDIAN);
+    assertEquals("RIFF", new String(wav, 0, 4));
+    assertEquals(wav.length - 8, b.getInt(4));
+    assertEquals("WAVE", new String(wav, 8, 4));
+    assertEquals(1, b.getShort(20), "PCM");
+    assertEquals(channels, b.getShort(22));
+    assertEquals(8000, b.getInt(24));
+    assertEquals(16, b.getShort(34));
+    int dataBytes = b.getInt(40);
+    assertEquals(wav.length - 44, dataBytes, "the header's data size is the length sent");
+    int frames = dataBytes / (2 * channels);
+    short[][] out = new short[channels][frames];
+    for (int f = 0; f < frames; f++) for (int c = 0; c < channels; c++) out[c][f] = b.getShort(44 + 2 * (f * channels + c));
+    return out;
+  }
+}
