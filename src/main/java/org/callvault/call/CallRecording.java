@@ -143,13 +143,14 @@ public final class CallRecording
     @JsonSubTypes.Type(value = Stopped.class, name = "Stopped"),
     @JsonSubTypes.Type(value = MediaBound.class, name = "MediaBound"),
     @JsonSubTypes.Type(value = MediaUnavailable.class, name = "MediaUnavailable"),
+    @JsonSubTypes.Type(value = MediaReleased.class, name = "MediaReleased"),
     @JsonSubTypes.Type(value = ChunkStored.class, name = "ChunkStored"),
     @JsonSubTypes.Type(value = MediaGap.class, name = "MediaGap"),
     @JsonSubTypes.Type(value = MediaTimeout.class, name = "MediaTimeout"),
     @JsonSubTypes.Type(value = DtmfDetected.class, name = "DtmfDetected")
   })
   public sealed interface Change extends CborSerializable
-      permits CallCreated, ConsentChanged, Paused, Resumed, Stopped, MediaBound, MediaUnavailable, ChunkStored, MediaGap, MediaTimeout, DtmfDetected {
+      permits CallCreated, ConsentChanged, Paused, Resumed, Stopped, MediaBound, MediaUnavailable, MediaReleased, ChunkStored, MediaGap, MediaTimeout, DtmfDetected {
     /** The name of the change in the ledger. */
     default String type() {
       return getClass().getSimpleName();
@@ -176,6 +177,9 @@ public final class CallRecording
 
   /** No socket could be bound for the call on this node: nothing is received until it moves. */
   public record MediaUnavailable(String node, String reason) implements Change {}
+
+  /** The call's sockets on {@code node} closed after the call stopped; each stream's final counters. */
+  public record MediaReleased(String node, Map<String, StreamCounters> counters) implements Change {}
 
   /** A chunk of audio reached storage; {@code adopted} when it was found there after a crash. */
   public record ChunkStored(ChunkInfo chunk, StreamCounters counters, boolean adopted) implements Change {}
@@ -326,6 +330,7 @@ public final class CallRecording
       else if (change instanceof MediaBound bound)
         next = new Call(callId, spec, parties, streams, pauses, haltedBy, createdAt, stoppedAt, stoppedBy, bound.endpoints(), event.seq(), media, seq, lastHash);
       else if (change instanceof ChunkStored stored) next = withChunk(stored);
+      else if (change instanceof MediaReleased released) next = withCounters(released.counters());
       return next.chained(event);
     }
 
@@ -336,6 +341,15 @@ public final class CallRecording
       updated.put(
           chunk.label(),
           new StreamMedia(chunk.epoch(), chunk.n(), before.chunks() + 1, before.packetsStored() + chunk.packets(), stored.counters()));
+      return new Call(callId, spec, parties, streams, pauses, haltedBy, createdAt, stoppedAt, stoppedBy, endpoints, mediaEpoch, updated, seq, lastHash);
+    }
+
+    private Call withCounters(Map<String, StreamCounters> counters) {
+      Map<String, StreamMedia> updated = new java.util.HashMap<>(media);
+      counters.forEach((label, c) -> {
+        StreamMedia m = media(label);
+        updated.put(label, new StreamMedia(m.epoch(), m.lastN(), m.chunks(), m.packetsStored(), c));
+      });
       return new Call(callId, spec, parties, streams, pauses, haltedBy, createdAt, stoppedAt, stoppedBy, endpoints, mediaEpoch, updated, seq, lastHash);
     }
 
@@ -632,10 +646,14 @@ public final class CallRecording
       if (call.phase() == Phase.STOPPED) return Effect().noReply();
       return persist(call, new MediaTimeout(timeout.label(), timeout.lastPacketAt(), timeout.silentMillis()), MEDIA, null);
     }
-    // Closed: everything the session received is listed.
+    // Closed: everything the session received is listed; its final counters go into the ledger.
     session = null;
-    if (call.phase() == Phase.STOPPED) passivate();
-    return Effect().noReply();
+    Map<String, StreamCounters> counters = ((MediaReport.Closed) report).counters();
+    if (counters.isEmpty()) {
+      if (call.phase() == Phase.STOPPED) passivate();
+      return Effect().noReply();
+    }
+    return persist(call, new MediaReleased(context.getSystem().address().toString(), counters), MEDIA, null);
   }
 
   private static boolean alreadyListed(Call call, ChunkInfo chunk) {
@@ -742,6 +760,8 @@ public final class CallRecording
       else passivate();
     } else if (change instanceof MediaBound && session != null) {
       session.activate(call.mediaEpoch());
+    } else if (change instanceof MediaReleased && call.phase() == Phase.STOPPED) {
+      passivate();
     }
   }
 

@@ -1,5 +1,7 @@
 package org.callvault.call;
 
+import java.util.Map;
+
 /** What a call's media session tells its entity: about one message per second per stream, never per packet. */
 public sealed interface MediaReport extends CallRecording.Command
     permits MediaReport.ChunkWritten, MediaReport.ChunkLost, MediaReport.DigitPressed, MediaReport.TimedOut, MediaReport.Closed {
@@ -16,8 +18,6 @@ public sealed interface MediaReport extends CallRecording.Command
   /** No RTP on the stream for the configured time. */
   record TimedOut(String label, long lastPacketAt, long silentMillis) implements MediaReport {}
 
-  /** The session stopped receiving and reported everything it had. */
-  enum Closed implements MediaReport {
-    INSTANCE
-  }
+  /** The session stopped receiving and reported everything it had; the streams' final counters. */
+  record Closed(Map<String, StreamCounters> counters) implements MediaReport {}
 }

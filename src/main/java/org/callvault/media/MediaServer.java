@@ -200,7 +200,7 @@ public final class MediaServer implements MediaBinder, AutoCloseable {
       closing = true;
       if (streams.isEmpty()) {
         release();
-        reports.accept(MediaReport.Closed.INSTANCE);
+        reports.accept(new MediaReport.Closed(Map.of()));
         return;
       }
       for (Stream s : streams.values()) {
@@ -222,7 +222,7 @@ public final class MediaServer implements MediaBinder, AutoCloseable {
           if (released) return;
           release();
         }
-        reports.accept(MediaReport.Closed.INSTANCE);
+        reports.accept(new MediaReport.Closed(counters()));
       }
     }
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import com.typesafe.config.ConfigFactory;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.serialization.Serialization;
@@ -35,6 +36,10 @@ class SerializationTest {
               new CallSpec.PartySpec("customer", Party.Role.CUSTOMER, Party.Consent.UNKNOWN)),
           List.of(new StreamSpec("a", "agent", StreamSpec.Codec.G722), new StreamSpec("c", "customer", StreamSpec.Codec.PCMA)));
 
+  private static final ChunkInfo CHUNK =
+      new ChunkInfo("a", 5, 0, 0, 0xFFFF_FFF0L, StreamSpec.Codec.G722, 65_530, 65_579, 4_294_967_000L, 4_294_975_000L, 50, 4_294_967_000L, 1_795_000_000_000_000L, 1_795_000_000_000_000L, 1_795_000_001_000_000L);
+  private static final StreamCounters COUNTERS = new StreamCounters(52, 50, 3, Map.of("FOREIGN_SOURCE", 2L, "BAD_VERSION", 1L), 1, 1, 0, 1, 1_795_000_001_000L);
+
   private static Object roundTrip(Object message) {
     Serialization serialization = SerializationExtension.get(testKit.system().classicSystem());
     assertEquals(JacksonCborSerializer.class, serialization.findSerializerFor(message).getClass(), "serializer of " + message);
@@ -54,8 +59,16 @@ class SerializationTest {
         Ledger.seal(2, T0.plusSeconds(3), "ivr", new CallRecording.ConsentChanged("customer", Party.Consent.GRANTED, Party.Consent.UNKNOWN), created.hash());
     CallRecording.Event paused = Ledger.seal(3, T0.plusSeconds(9), "agent-7", new CallRecording.Paused("card payment"), consent.hash());
     CallRecording.Event resumed = Ledger.seal(4, T0.plusSeconds(40), "system", new CallRecording.Resumed("the pause exceeded maxPauseSeconds (30 s)"), paused.hash());
-    CallRecording.Event stopped = Ledger.seal(5, T0.plusSeconds(50), "api", new CallRecording.Stopped(), resumed.hash());
-    return List.of(created, consent, paused, resumed, stopped);
+    CallRecording.Event bound =
+        Ledger.seal(5, T0.plusSeconds(41), "system", new CallRecording.MediaBound("pekko://callvault@127.0.0.1:25520", Map.of("a", new Endpoint("127.0.0.1", 20000), "c", new Endpoint("127.0.0.1", 20002))), resumed.hash());
+    CallRecording.Event stored = Ledger.seal(6, T0.plusSeconds(42), "media", new CallRecording.ChunkStored(CHUNK, COUNTERS, false), bound.hash());
+    CallRecording.Event gap = Ledger.seal(7, T0.plusSeconds(43), "media", new CallRecording.MediaGap("c", "STORE_OVERLOAD", 1, 2, 50), stored.hash());
+    CallRecording.Event digit = Ledger.seal(8, T0.plusSeconds(44), "media", new CallRecording.DtmfDetected("a", "5", 1_795_000_000_000L), gap.hash());
+    CallRecording.Event timeout = Ledger.seal(9, T0.plusSeconds(45), "media", new CallRecording.MediaTimeout("c", 1_795_000_000_000L, 30_000), digit.hash());
+    CallRecording.Event unavailable = Ledger.seal(10, T0.plusSeconds(46), "system", new CallRecording.MediaUnavailable("node", "no free RTP port"), timeout.hash());
+    CallRecording.Event stopped = Ledger.seal(11, T0.plusSeconds(50), "api", new CallRecording.Stopped(), unavailable.hash());
+    CallRecording.Event released = Ledger.seal(12, T0.plusSeconds(51), "media", new CallRecording.MediaReleased("node", Map.of("a", COUNTERS)), stopped.hash());
+    return List.of(created, consent, paused, resumed, bound, stored, gap, digit, timeout, unavailable, stopped, released);
   }
 
   @Test
@@ -76,6 +89,9 @@ class SerializationTest {
     }
     CallRecording.Call call = (CallRecording.Call) state;
     assertEquals(1, call.pauses().size());
+    assertEquals(50, call.media("a").packetsStored());
+    assertEquals(COUNTERS, call.media("a").counters());
+    assertEquals(5, call.mediaEpoch());
     assertRoundTrip(new CallRecording.Accepted(call, "already stopped"));
     assertRoundTrip(new CallRecording.Rejected(CallRecording.Rejection.CONFLICT, "no change is accepted after stop"));
   }
@@ -92,7 +108,14 @@ class SerializationTest {
             new CallRecording.Resume("agent-7", probe.ref()),
             new CallRecording.Stop("api", probe.ref()),
             new CallRecording.AutoResume(3),
-            CallRecording.Passivate.INSTANCE)) {
+            CallRecording.Passivate.INSTANCE,
+            CallRecording.StartMedia.INSTANCE,
+            new CallRecording.Adopted(List.of(CHUNK), null),
+            new MediaReport.ChunkWritten(CHUNK, COUNTERS),
+            new MediaReport.ChunkLost("c", 1, 2, 50, "STORE_FAILURE: timeout"),
+            new MediaReport.DigitPressed("a", null, 1_795_000_000_000L),
+            new MediaReport.TimedOut("c", 1, 30_000),
+            new MediaReport.Closed(Map.of("a", COUNTERS)))) {
       assertRoundTrip(command);
     }
   }

@@ -108,6 +108,13 @@ final class NodeProcess implements AutoCloseable {
       throw new IllegalStateException("node " + name + " did not shut down cleanly (exit " + process.exitValue() + "):\n" + tail());
   }
 
+  /** Waits for the node to exit on its own; its exit status. */
+  int awaitExit(Duration timeout) throws InterruptedException {
+    if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS))
+      throw new IllegalStateException("node " + name + " still running after " + timeout + ":\n" + tail());
+    return process.exitValue();
+  }
+
   /** Kills the node with SIGKILL, as a crash would. */
   void kill() throws InterruptedException {
     process.destroyForcibly();
