@@ -1,0 +1,174 @@
+package org.callvault.media;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.callvault.call.ChunkInfo;
+import org.callvault.call.Endpoint;
+import org.callvault.call.Gates;
+import org.callvault.call.MediaBinder;
+import org.callvault.call.MediaReport;
+import org.callvault.call.StreamCounters;
+import org.callvault.call.StreamSpec;
+import org.callvault.store.AudioChunk;
+import org.callvault.store.ChunkStore;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The media server on real UDP sockets, with a chunk store the test controls. */
+class MediaServerTest {
+
+  /** A store whose writes succeed, fail, or wait until released, as the test says. */
+  static final class ControlledStore implements ChunkStore {
+    final LinkedBlockingQueue<AudioChunk> written = new LinkedBlockingQueue<>();
+    final AtomicInteger attempts = new AtomicInteger();
+    volatile boolean failing;
+    volatile CompletableFuture<Void> gate = CompletableFuture.completedFuture(null);
+
+    @Override
+    public CompletionStage<Void> write(AudioChunk chunk) {
+      attempts.incrementAndGet();
+      if (failing) return CompletableFuture.failedFuture(new IllegalStateException("Cassandra is down"));
+      return gate.thenRun(() -> written.add(chunk));
+    }
+
+    @Override
+    public CompletionStage<AudioChunk> read(String callId, ChunkInfo info) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public CompletionStage<List<ChunkInfo>> storedAfter(String callId, String label, long epoch, long afterN) {
+      return CompletableFuture.completedFuture(List.of());
+    }
+  }
+
+  private final ControlledStore store = new ControlledStore();
+  private final LinkedBlockingQueue<MediaReport> reports = new LinkedBlockingQueue<>();
+  private MediaServer server;
+
+  private MediaServer server(int maxCalls, int queuePerStream, int retries) {
+    server =
+        new MediaServer(
+            new MediaServer.Settings(
+                "127.0.0.1", "127.0.0.1", 42000, 42099, maxCalls, Duration.ofMillis(200), 16, Duration.ofMillis(40), Duration.ofSeconds(30), 250,
+                queuePerStream, retries, 65536, 1, 0),
+            store);
+    return server;
+  }
+
+  @AfterEach
+  void close() {
+    if (server != null) server.close();
+  }
+
+  private Gates openGates(String... labels) throws ReflectiveOperationException {
+    Gates gates = new Gates();
+    var field = Gates.Gate.class.getDeclaredField("open");
+    field.setAccessible(true);
+    for (String label : labels) field.setBoolean(gates.gate(label), true);
+    return gates;
+  }
+
+  private static void sendPackets(Endpoint endpoint, int count) throws Exception {
+    try (DatagramChannel channel = DatagramChannel.open()) {
+      channel.bind(new InetSocketAddress("127.0.0.1", 0));
+      for (int k = 0; k < count; k++) {
+        byte[] packet = StreamRecorderTest.rtp(0, k, 160L * k, 42, StreamRecorderTest.payload(k));
+        channel.send(ByteBuffer.wrap(packet), new InetSocketAddress(endpoint.host(), endpoint.port()));
+        Thread.sleep(2); // a fast sender; the recorder's flood limit allows 250 a second
+      }
+    }
+  }
+
+  private <T extends MediaReport> T next(Class<T> type) throws InterruptedException {
+    while (true) {
+      MediaReport report = reports.poll(10, TimeUnit.SECONDS);
+      if (report == null) throw new AssertionError("no " + type.getSimpleName() + " reported within 10 s");
+      if (type.isInstance(report)) return type.cast(report);
+    }
+  }
+
+  @Test
+  void packetsOnTheBoundPortBecomeStoredChunksAndCloseReportsTheFinalCounters() throws Exception {
+    MediaBinder.Session session =
+        server(10, 8, 0).bind("call-1", List.of(new StreamSpec("a", "agent", StreamSpec.Codec.PCMU)), openGates("a"), Map.of(), reports::add);
+    Endpoint endpoint = session.endpoints().get("a");
+    assertEquals(0, endpoint.port() % 2, "RTP is on an even port");
+    assertTrue(endpoint.port() >= 42000 && endpoint.port() <= 42098);
+    session.activate(2);
+    sendPackets(endpoint, 30);
+    MediaReport.ChunkWritten first = next(MediaReport.ChunkWritten.class);
+    assertEquals(10, first.chunk().packets(), "200 ms chunks of 20 ms packets");
+    assertEquals(2, first.chunk().epoch());
+    session.close();
+    MediaReport.Closed closed = next(MediaReport.Closed.class);
+    StreamCounters counters = closed.counters().get("a");
+    assertEquals(30, counters.received());
+    assertEquals(30, counters.stored());
+    assertEquals(3, counters.chunksStored());
+    assertEquals(3, store.written.size());
+  }
+
+  @Test
+  void aSlowStoreIsNeverQueuedWithoutBoundAndTheRefusedAudioIsReportedAsAGap() throws Exception {
+    store.gate = new CompletableFuture<>();
+    MediaBinder.Session session =
+        server(10, 2, 0).bind("call-2", List.of(new StreamSpec("a", "agent", StreamSpec.Codec.PCMU)), openGates("a"), Map.of(), reports::add);
+    session.activate(2);
+    sendPackets(session.endpoints().get("a"), 60); // six chunks: one writing, one waiting, four refused
+    MediaReport.ChunkLost lost = next(MediaReport.ChunkLost.class);
+    assertEquals("STORE_OVERLOAD", lost.cause());
+    assertEquals(10, lost.packets());
+    store.gate.complete(null);
+    session.close();
+    MediaReport.Closed closed = next(MediaReport.Closed.class);
+    assertEquals(2, closed.counters().get("a").chunksStored());
+    assertEquals(20, closed.counters().get("a").stored());
+    assertEquals(60, closed.counters().get("a").received());
+    assertEquals(4, server.chunksUnstored());
+  }
+
+  @Test
+  void aFailingStoreIsRetriedThenTheChunkIsReportedLostWithTheCause() throws Exception {
+    store.failing = true;
+    MediaBinder.Session session =
+        server(10, 8, 2).bind("call-3", List.of(new StreamSpec("a", "agent", StreamSpec.Codec.PCMU)), openGates("a"), Map.of(), reports::add);
+    session.activate(2);
+    sendPackets(session.endpoints().get("a"), 10);
+    MediaReport.ChunkLost lost = next(MediaReport.ChunkLost.class);
+    assertTrue(lost.cause().startsWith("STORE_FAILURE"), lost.cause());
+    assertTrue(lost.cause().contains("Cassandra is down"), lost.cause());
+    assertEquals(3, store.attempts.get(), "one write and two retries");
+    session.close();
+    assertInstanceOf(MediaReport.Closed.class, next(MediaReport.Closed.class));
+  }
+
+  @Test
+  void aNodeAtItsCallLimitRefusesMediaAndFreesItsPortsWhenACallCloses() throws Exception {
+    MediaServer server = server(1, 8, 0);
+    MediaBinder.Session one = server.bind("call-4", List.of(new StreamSpec("a", "agent", StreamSpec.Codec.PCMU)), openGates("a"), Map.of(), reports::add);
+    MediaBinder.MediaUnavailableException refused =
+        assertThrows(
+            MediaBinder.MediaUnavailableException.class,
+            () -> server.bind("call-5", List.of(new StreamSpec("a", "agent", StreamSpec.Codec.PCMU)), openGates("a"), Map.of(), reports::add));
+    assertTrue(refused.getMessage().contains("limit of 1 calls"), refused.getMessage());
+    one.close();
+    next(MediaReport.Closed.class);
+    assertTrue(server.portsInUse().isEmpty());
+    assertEquals(0, server.activeCalls());
+  }
+}
