@@ -34,17 +34,32 @@ public final class ApiServer extends AllDirectives {
   }
 
   Route routes() {
-    return concat(pathPrefix("v1", () -> path("health", () -> get(this::health))), new CallRoutes(system, chunks).routes());
+    CallRoutes calls = new CallRoutes(system, chunks);
+    return concat(pathPrefix("v1", () -> path("health", () -> get(() -> health(calls)))), calls.routes());
   }
 
-  /** 200 once this node is an Up member of the cluster and can host calls; 503 before. */
-  private Route health() {
+  /**
+   * 200 once this node can host calls: an Up member of the cluster whose journal and audio store
+   * answer (on a new Cassandra, the first start creates their tables, which takes seconds);
+   * 503 with the reason before.
+   */
+  private Route health(CallRoutes calls) {
     MemberStatus status = Cluster.get(system).selfMember().status();
     var json = CallJson.MAPPER.createObjectNode();
     json.put("node", Cluster.get(system).selfMember().address().toString());
     json.put("member", status.toString());
-    boolean up = status == MemberStatus.up();
-    json.put("status", up ? "UP" : "STARTING");
-    return complete(CallRoutes.json(up ? StatusCodes.OK : StatusCodes.SERVICE_UNAVAILABLE, json));
+    if (status != MemberStatus.up()) {
+      json.put("status", "STARTING").put("reason", "not yet an Up member of the cluster");
+      return complete(CallRoutes.json(StatusCodes.SERVICE_UNAVAILABLE, json));
+    }
+    CompletionStage<String> problem =
+        calls.ready().toCompletableFuture().orTimeout(3, java.util.concurrent.TimeUnit.SECONDS).handle((ok, failure) -> failure == null ? null : String.valueOf(failure));
+    return onSuccess(
+        problem,
+        reason -> {
+          json.put("status", reason == null ? "UP" : "STARTING");
+          if (reason != null) json.put("reason", "storage not ready: " + reason);
+          return complete(CallRoutes.json(reason == null ? StatusCodes.OK : StatusCodes.SERVICE_UNAVAILABLE, json));
+        });
   }
 }

@@ -80,6 +80,16 @@ public final class CallRoutes extends AllDirectives {
     return policy;
   }
 
+  /**
+   * Completes when this node can serve calls: the journal answers a read (so its keyspace and
+   * tables exist) and the audio store is prepared. Fails, or does not complete, otherwise.
+   */
+  CompletionStage<Void> ready() {
+    CompletionStage<Void> journalReady =
+        journal.currentEventsByPersistenceId("callvault-readiness-probe", 0L, 1L).runWith(Sink.ignore(), system).thenApply(done -> null);
+    return chunks == null ? journalReady : journalReady.thenCompose(ok -> chunks.ready());
+  }
+
   public Route routes() {
     return handleExceptions(
         errors(),

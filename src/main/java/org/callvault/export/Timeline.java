@@ -54,7 +54,7 @@ public final class Timeline {
     List<long[]> held = new ArrayList<>();
     long heldSince = -1;
     for (CallRecording.Event event : events) {
-      call = call == null ? callOf(callId, created, event) : call.apply(event);
+      call = call == null ? CallRecording.Call.created(callId, created.spec(), event) : call.apply(event);
       long at = event.time().toEpochMilli() * 1000;
       boolean recording = call.phase() == CallRecording.Phase.RECORDING;
       if (!recording && heldSince < 0) heldSince = at;
@@ -95,10 +95,6 @@ public final class Timeline {
       }
     }
     return new Timeline(callId, call.streams(), chunks, removed, start, end, rendering);
-  }
-
-  private static CallRecording.Call callOf(String callId, CallRecording.CallCreated created, CallRecording.Event first) {
-    return CallRecording.Call.created(callId, created.spec(), first);
   }
 
   public String callId() {

@@ -17,7 +17,6 @@ import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.util.concurrent.ScheduledFuture;
-import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -409,9 +408,5 @@ public final class MediaServer implements MediaBinder, AutoCloseable {
   /** For diagnostics: the ports this node's calls hold now. */
   List<Integer> portsInUse() {
     return new ArrayList<>(ports.inUse());
-  }
-
-  InetSocketAddress bindAddress(int port) {
-    return new InetSocketAddress(settings.bindHost(), port);
   }
 }

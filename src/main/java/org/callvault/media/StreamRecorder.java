@@ -59,7 +59,6 @@ final class StreamRecorder implements ReorderWindow.Sink {
   private int segment;
   private long anchorTs;
   private long anchorWallMicros;
-  private long arrivalWallMicros; // the wall clock of the datagram being handled
   private boolean gateWasOpen;
   private long lastDigitTimestamp = -1;
 
@@ -272,7 +271,6 @@ final class StreamRecorder implements ReorderWindow.Sink {
     lastPacketAt.lazySet(wallMicros / 1000);
     lastPacketNanos = nowNanos;
     timeoutReported = false;
-    arrivalWallMicros = wallMicros;
 
     // Unwrapped for every packet, gated or not, so a long pause cannot make the numbering ambiguous.
     long extTs = stamps.unwrap(rtp.timestamp());
@@ -421,9 +419,5 @@ final class StreamRecorder implements ReorderWindow.Sink {
     if (heldLength > 0) dropHeld();
     window.flush(this);
     finishChunk();
-  }
-
-  long arrivalWallMicros() {
-    return arrivalWallMicros;
   }
 }

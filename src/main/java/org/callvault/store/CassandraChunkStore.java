@@ -99,6 +99,11 @@ public final class CassandraChunkStore implements ChunkStore {
                                             .thenApply(after -> new Prepared(s, insert, select, after)))));
   }
 
+  @Override
+  public CompletionStage<Void> ready() {
+    return prepared().thenApply(p -> null);
+  }
+
   static long bucketOf(long n) {
     return n / CHUNKS_PER_BUCKET;
   }

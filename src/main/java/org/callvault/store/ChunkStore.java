@@ -9,6 +9,9 @@ public interface ChunkStore {
 
   CompletionStage<Void> write(AudioChunk chunk);
 
+  /** Completes once the store can take writes (connected, table there, statements prepared). */
+  CompletionStage<Void> ready();
+
   /** The chunk listed as {@code info}, or a failed stage when it is not stored. */
   CompletionStage<AudioChunk> read(String callId, ChunkInfo info);
 

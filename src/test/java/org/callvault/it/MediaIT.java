@@ -74,9 +74,19 @@ class MediaIT {
   }
 
   private void impairedCallWithAPause(String rendering) throws Exception {
+    Options options = load("impaired-" + rendering.toLowerCase(), "{\"pauseRendering\":\"" + rendering + "\"}");
+    // During the call the export holds what is stored so far.
+    java.util.concurrent.atomic.AtomicReference<byte[]> duringCall = new java.util.concurrent.atomic.AtomicReference<>();
+    options.at(1.7, () -> {
+      try {
+        duringCall.set(api.bytes("/v1/calls/" + options.callId(1) + "/audio.wav?layout=stereo"));
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    });
     Summary summary =
         LoadGenerator.run(
-            load("impaired-" + rendering.toLowerCase(), "{\"pauseRendering\":\"" + rendering + "\"}")
+            options
                 .duration(Duration.ofSeconds(7))
                 .loss(0.03)
                 .reorder(0.03)
@@ -116,6 +126,13 @@ class MediaIT {
     }
 
     short[][] stereo = pcm(api.bytes("/v1/calls/" + callId + "/audio.wav?layout=stereo"), 2);
+    short[][] early = pcm(duringCall.get(), 2);
+    assertTrue(early[0].length >= 8000 && early[0].length < stereo[0].length, "during the call: " + early[0].length + " frames");
+    // Up to a packet before its end (where one stream's next chunk may begin before the other's
+    // stored audio ends), what was stored during the call is the start of the recording.
+    int common = early[0].length - 160;
+    for (int c = 0; c < 2; c++)
+      assertArrayEquals(java.util.Arrays.copyOf(early[c], common), java.util.Arrays.copyOf(stereo[c], common), "channel " + c + " during the call");
     assertArrayEquals(channels.get("agent"), stereo[0], "left is the agent's stream");
     assertArrayEquals(channels.get("customer"), stereo[1], "right is the customer's stream");
     short[] mono = pcm(api.bytes("/v1/calls/" + callId + "/audio.wav?layout=mono"), 1)[0];

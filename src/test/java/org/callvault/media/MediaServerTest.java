@@ -46,6 +46,11 @@ class MediaServerTest {
     }
 
     @Override
+    public CompletionStage<Void> ready() {
+      return CompletableFuture.completedFuture(null);
+    }
+
+    @Override
     public CompletionStage<AudioChunk> read(String callId, ChunkInfo info) {
       throw new UnsupportedOperationException();
     }
