@@ -328,12 +328,12 @@ public final class MediaServer implements MediaBinder, AutoCloseable {
     for (int attempt = 0; attempt < 32; attempt++) {
       int port = ports.acquire();
       if (port < 0) throw new MediaUnavailableException("no free RTP port in " + settings.portMin() + "-" + settings.portMax());
-      ChannelFuture rtp = bootstrap(loop, new RtpHandler(recorder)).bind(settings.bindHost(), port).awaitUninterruptibly();
+      ChannelFuture rtp = bootstrap(loop, new StreamHandler(recorder, false)).bind(settings.bindHost(), port).awaitUninterruptibly();
       if (!rtp.isSuccess()) {
         ports.markUnusable(port); // taken by another program: never hand it out again
         continue;
       }
-      ChannelFuture rtcp = bootstrap(loop, new RtcpHandler(recorder)).bind(settings.bindHost(), port + 1).awaitUninterruptibly();
+      ChannelFuture rtcp = bootstrap(loop, new StreamHandler(recorder, true)).bind(settings.bindHost(), port + 1).awaitUninterruptibly();
       if (!rtcp.isSuccess()) {
         rtp.channel().close();
         ports.markUnusable(port);
@@ -353,13 +353,19 @@ public final class MediaServer implements MediaBinder, AutoCloseable {
         .handler(handler);
   }
 
-  /** Hands each RTP datagram to its stream's recorder; one per stream, so not shared. */
-  static final class RtpHandler extends SimpleChannelInboundHandler<DatagramPacket> {
+  /**
+   * Hands each datagram of a stream's RTP or RTCP socket to the stream's recorder, copied into a
+   * buffer of its own (one handler per socket, so not shared). Longer datagrams than the buffer
+   * are refused by the recorder as OVERSIZE before any byte past it is read.
+   */
+  static final class StreamHandler extends SimpleChannelInboundHandler<DatagramPacket> {
     private final StreamRecorder recorder;
+    private final boolean rtcp;
     private final byte[] scratch = new byte[2048];
 
-    RtpHandler(StreamRecorder recorder) {
+    StreamHandler(StreamRecorder recorder, boolean rtcp) {
       this.recorder = recorder;
+      this.rtcp = rtcp;
     }
 
     @Override
@@ -367,35 +373,14 @@ public final class MediaServer implements MediaBinder, AutoCloseable {
       ByteBuf content = packet.content();
       int length = content.readableBytes();
       content.getBytes(content.readerIndex(), scratch, 0, Math.min(length, scratch.length));
-      recorder.onRtp(scratch, length, packet.sender(), System.nanoTime(), System.currentTimeMillis() * 1000);
+      if (rtcp) recorder.onRtcp(scratch, Math.min(length, scratch.length), packet.sender());
+      else recorder.onRtp(scratch, length, packet.sender(), System.nanoTime(), System.currentTimeMillis() * 1000);
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
       // A UDP socket is shared by every sender: one bad datagram must not close it.
-      log.warn("call {}: RTP of '{}': {}", recorder.callId(), recorder.label(), cause.toString());
-    }
-  }
-
-  static final class RtcpHandler extends SimpleChannelInboundHandler<DatagramPacket> {
-    private final StreamRecorder recorder;
-    private final byte[] scratch = new byte[2048];
-
-    RtcpHandler(StreamRecorder recorder) {
-      this.recorder = recorder;
-    }
-
-    @Override
-    protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket packet) {
-      ByteBuf content = packet.content();
-      int length = Math.min(content.readableBytes(), scratch.length);
-      content.getBytes(content.readerIndex(), scratch, 0, length);
-      recorder.onRtcp(scratch, length, packet.sender());
-    }
-
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-      log.warn("call {}: RTCP of '{}': {}", recorder.callId(), recorder.label(), cause.toString());
+      log.warn("call {}: {} of '{}': {}", recorder.callId(), rtcp ? "RTCP" : "RTP", recorder.label(), cause.toString());
     }
   }
 
