@@ -28,6 +28,7 @@ import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilder
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 
 /**
@@ -451,6 +452,16 @@ public final class CallRecording
   @Override
   public State emptyState() {
     return new NoCall();
+  }
+
+  /**
+   * A snapshot every 1,000 events (about eight minutes of a two-stream call's chunk index), so a
+   * long call recovers from its latest snapshot instead of replaying hours of events. Events are
+   * never deleted: they are the ledger.
+   */
+  @Override
+  public RetentionCriteria retentionCriteria() {
+    return RetentionCriteria.snapshotEvery(1000, 2);
   }
 
   @Override

@@ -11,6 +11,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
@@ -461,5 +462,25 @@ class CallRecordingTest {
     manualTime.timePasses(Duration.ofSeconds(61));
     assertEquals(Phase.RECORDING, current().phase());
     assertGates(true, true);
+  }
+
+  @Test
+  void aLongCallIsSnapshottedEveryThousandEventsAndRecoversTheSameWithItsChunkIndex() {
+    Call call = created(policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true));
+    for (long n = 0; n < 1000; n++) {
+      ChunkInfo chunk = new ChunkInfo("agent-leg", 2, n, 0, 7, StreamSpec.Codec.PCMU, n * 50, n * 50 + 49, n * 8000, (n + 1) * 8000, 50, 0, 1_800_000_000_000_000L, 0, 0);
+      kit.runCommand(new MediaReport.ChunkWritten(chunk, new StreamCounters(50 * (n + 1), 50 * (n + 1), 0, Map.of(), 0, 0, 0, n + 1, 0)));
+    }
+    Call before = current();
+    assertEquals(1001, before.seq());
+    assertEquals(999, before.media("agent-leg").lastN());
+    assertEquals(50_000, before.media("agent-leg").packetsStored());
+    // Snapshot number 1000 is taken; a repeated report of a listed chunk is not listed again.
+    var again = kit.runCommand(new MediaReport.ChunkWritten(
+        new ChunkInfo("agent-leg", 2, 999, 0, 7, StreamSpec.Codec.PCMU, 0, 0, 0, 0, 50, 0, 0, 0, 0), StreamCounters.ZERO));
+    assertTrue(again.hasNoEvents(), "a chunk is listed once");
+    kit.snapshotTestKit().orElseThrow().expectNextPersistedClass("CallRecording|" + call.callId(), Call.class);
+    kit.restart();
+    assertEquals(before, current());
   }
 }
