@@ -63,6 +63,12 @@ final class CallJson {
       p.remove("startSeq");
       pauses.add(p);
     }
+    if (call.media().node() != null) {
+      ObjectNode media = json.putObject("media");
+      media.put("node", call.media().node());
+      media.put("epoch", call.mediaEpoch());
+      if (call.media().released()) media.put("released", true);
+    }
     ObjectNode ledger = json.putObject("ledger");
     ledger.put("events", call.seq());
     ledger.put("lastHash", call.lastHash());

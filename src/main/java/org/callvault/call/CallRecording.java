@@ -220,12 +220,59 @@ public final class CallRecording
   /**
    * What the ledger says of one stream's stored audio.
    *
-   * @param epoch  the media epoch of the last chunk listed
-   * @param lastN  the number of the last chunk listed in that epoch; -1 before the first
+   * @param epoch             the media epoch of the last chunk listed
+   * @param lastN             the number of the last chunk listed in that epoch; -1 before the first
+   * @param lastEndWallMicros the wall clock just after the last stored sample; 0 before the first
    */
-  public record StreamMedia(long epoch, long lastN, long chunks, long packetsStored, StreamCounters counters)
+  public record StreamMedia(long epoch, long lastN, long chunks, long packetsStored, long lastEndWallMicros, StreamCounters counters)
       implements CborSerializable {
-    static final StreamMedia NONE = new StreamMedia(0, -1, 0, 0, StreamCounters.ZERO);
+    static final StreamMedia NONE = new StreamMedia(0, -1, 0, 0, 0, StreamCounters.ZERO);
+  }
+
+  /**
+   * Where the call's media is received and what is stored of it.
+   *
+   * @param node      the node that last bound the call's sockets; null before
+   * @param epoch     the seq of the {@link MediaBound} event of those sockets; 0 before
+   * @param released  whether those sockets were closed in order ({@link MediaReleased})
+   * @param moveCause why the media moved to this epoch from an earlier one (e.g. NODE_FAILURE),
+   *                  until each stream's first chunk here records the gap; null otherwise
+   */
+  public record MediaState(
+      String node, long epoch, Map<String, Endpoint> endpoints, boolean released, String moveCause, Map<String, StreamMedia> streams)
+      implements CborSerializable {
+    static final MediaState NONE = new MediaState(null, 0, Map.of(), false, null, Map.of());
+
+    public MediaState {
+      endpoints = Map.copyOf(endpoints);
+      streams = Map.copyOf(streams);
+    }
+
+    public StreamMedia stream(String label) {
+      return streams.getOrDefault(label, StreamMedia.NONE);
+    }
+
+    MediaState bound(String node, long epoch, Map<String, Endpoint> endpoints) {
+      // A move from sockets that were never released in order is a node's failure: the gap
+      // between the audio stored there and the first audio here is recorded with that cause.
+      String cause = this.epoch > 0 && !released ? "NODE_FAILURE" : null;
+      return new MediaState(node, epoch, endpoints, false, cause, streams);
+    }
+
+    MediaState withStream(String label, StreamMedia stream) {
+      Map<String, StreamMedia> updated = new java.util.HashMap<>(streams);
+      updated.put(label, stream);
+      return new MediaState(node, epoch, endpoints, released, moveCause, updated);
+    }
+
+    MediaState releasedWith(Map<String, StreamCounters> counters) {
+      MediaState next = new MediaState(node, epoch, endpoints, true, moveCause, streams);
+      for (var e : counters.entrySet()) {
+        StreamMedia m = next.stream(e.getKey());
+        next = next.withStream(e.getKey(), new StreamMedia(m.epoch(), m.lastN(), m.chunks(), m.packetsStored(), m.lastEndWallMicros(), e.getValue()));
+      }
+      return new MediaState(node, epoch, endpoints, true, moveCause, next.streams());
+    }
   }
 
   /** A pause, open while {@code end} is null. */
@@ -249,9 +296,7 @@ public final class CallRecording
       Instant createdAt,
       Instant stoppedAt,
       String stoppedBy,
-      Map<String, Endpoint> endpoints,
-      long mediaEpoch,
-      Map<String, StreamMedia> media,
+      MediaState media,
       long seq,
       String lastHash)
       implements State {
@@ -260,13 +305,21 @@ public final class CallRecording
       parties = List.copyOf(parties);
       streams = List.copyOf(streams);
       pauses = List.copyOf(pauses);
-      endpoints = Map.copyOf(endpoints);
-      media = Map.copyOf(media);
     }
 
     /** What the ledger says of a stream's stored audio. */
     public StreamMedia media(String label) {
-      return media.getOrDefault(label, StreamMedia.NONE);
+      return media.stream(label);
+    }
+
+    /** The seq of the event that recorded the current sockets; 0 before any. */
+    public long mediaEpoch() {
+      return media.epoch();
+    }
+
+    /** Where each stream's RTP goes now, by label. */
+    public Map<String, Endpoint> endpoints() {
+      return media.endpoints();
     }
 
     public Policy policy() {
@@ -315,7 +368,7 @@ public final class CallRecording
         if (consent.refused() && spec.policy().onDecline() == Policy.OnDecline.STOP && haltedBy == null) haltedBy = p.id();
       }
       return new Call(
-          callId, spec, parties, spec.streams(), List.of(), haltedBy, event.time(), null, null, Map.of(), 0, Map.of(), event.seq(), event.hash());
+          callId, spec, parties, spec.streams(), List.of(), haltedBy, event.time(), null, null, MediaState.NONE, event.seq(), event.hash());
     }
 
     /** The call after {@code event}. */
@@ -327,31 +380,23 @@ public final class CallRecording
         next = withPauses(append(pauses, new PauseSpan(event.seq(), event.time(), event.by(), p.reason(), null, null, null)));
       else if (change instanceof Resumed r) next = withPauses(closeLast(event, r.reason()));
       else if (change instanceof Stopped)
-        next = new Call(callId, spec, parties, streams, pauses, haltedBy, createdAt, event.time(), event.by(), endpoints, mediaEpoch, media, seq, lastHash);
-      else if (change instanceof MediaBound bound)
-        next = new Call(callId, spec, parties, streams, pauses, haltedBy, createdAt, stoppedAt, stoppedBy, bound.endpoints(), event.seq(), media, seq, lastHash);
+        next = new Call(callId, spec, parties, streams, pauses, haltedBy, createdAt, event.time(), event.by(), media, seq, lastHash);
+      else if (change instanceof MediaBound bound) next = withMedia(media.bound(bound.node(), event.seq(), bound.endpoints()));
       else if (change instanceof ChunkStored stored) next = withChunk(stored);
-      else if (change instanceof MediaReleased released) next = withCounters(released.counters());
+      else if (change instanceof MediaReleased released) next = withMedia(media.releasedWith(released.counters()));
       return next.chained(event);
     }
 
     private Call withChunk(ChunkStored stored) {
       ChunkInfo chunk = stored.chunk();
       StreamMedia before = media(chunk.label());
-      Map<String, StreamMedia> updated = new java.util.HashMap<>(media);
-      updated.put(
-          chunk.label(),
-          new StreamMedia(chunk.epoch(), chunk.n(), before.chunks() + 1, before.packetsStored() + chunk.packets(), stored.counters()));
-      return new Call(callId, spec, parties, streams, pauses, haltedBy, createdAt, stoppedAt, stoppedBy, endpoints, mediaEpoch, updated, seq, lastHash);
+      StreamMedia after =
+          new StreamMedia(chunk.epoch(), chunk.n(), before.chunks() + 1, before.packetsStored() + chunk.packets(), chunk.endWallMicros(), stored.counters());
+      return withMedia(media.withStream(chunk.label(), after));
     }
 
-    private Call withCounters(Map<String, StreamCounters> counters) {
-      Map<String, StreamMedia> updated = new java.util.HashMap<>(media);
-      counters.forEach((label, c) -> {
-        StreamMedia m = media(label);
-        updated.put(label, new StreamMedia(m.epoch(), m.lastN(), m.chunks(), m.packetsStored(), c));
-      });
-      return new Call(callId, spec, parties, streams, pauses, haltedBy, createdAt, stoppedAt, stoppedBy, endpoints, mediaEpoch, updated, seq, lastHash);
+    private Call withMedia(MediaState next) {
+      return new Call(callId, spec, parties, streams, pauses, haltedBy, createdAt, stoppedAt, stoppedBy, next, seq, lastHash);
     }
 
     private Call withConsent(ConsentChanged change, Event event) {
@@ -359,11 +404,11 @@ public final class CallRecording
       for (Party p : parties) updated.add(p.id().equals(change.party()) ? p.withConsent(change.decision(), event.by(), event.time()) : p);
       String halted = haltedBy;
       if (halted == null && change.decision().refused() && policy().onDecline() == Policy.OnDecline.STOP) halted = change.party();
-      return new Call(callId, spec, updated, streams, pauses, halted, createdAt, stoppedAt, stoppedBy, endpoints, mediaEpoch, media, seq, lastHash);
+      return new Call(callId, spec, updated, streams, pauses, halted, createdAt, stoppedAt, stoppedBy, media, seq, lastHash);
     }
 
     private Call withPauses(List<PauseSpan> updated) {
-      return new Call(callId, spec, parties, streams, updated, haltedBy, createdAt, stoppedAt, stoppedBy, endpoints, mediaEpoch, media, seq, lastHash);
+      return new Call(callId, spec, parties, streams, updated, haltedBy, createdAt, stoppedAt, stoppedBy, media, seq, lastHash);
     }
 
     private List<PauseSpan> closeLast(Event event, String reason) {
@@ -375,7 +420,7 @@ public final class CallRecording
 
     private Call chained(Event event) {
       return new Call(
-          callId, spec, parties, streams, pauses, haltedBy, createdAt, stoppedAt, stoppedBy, endpoints, mediaEpoch, media, event.seq(), event.hash());
+          callId, spec, parties, streams, pauses, haltedBy, createdAt, stoppedAt, stoppedBy, media, event.seq(), event.hash());
     }
 
     private static <T> List<T> append(List<T> list, T item) {
@@ -647,7 +692,16 @@ public final class CallRecording
     if (report instanceof MediaReport.ChunkWritten written) {
       ChunkInfo chunk = written.chunk();
       if (alreadyListed(call, chunk)) return Effect().noReply();
-      return persist(call, new ChunkStored(chunk, written.counters(), false), MEDIA, null);
+      StreamMedia listed = call.media(chunk.label());
+      ChunkStored stored = new ChunkStored(chunk, written.counters(), false);
+      String moved = call.media().moveCause();
+      if (moved != null && chunk.epoch() == call.mediaEpoch() && listed.epoch() < chunk.epoch() && listed.chunks() > 0) {
+        // The stream's first audio since its media moved: the gap from the last audio stored
+        // before the move is explicit, with its cause. How many packets it lost is not known.
+        MediaGap gap = new MediaGap(chunk.label(), moved, listed.lastEndWallMicros(), chunk.startWallMicros(), 0);
+        return persistAll(call, List.of(gap, stored), MEDIA, null);
+      }
+      return persist(call, stored, MEDIA, null);
     }
     if (report instanceof MediaReport.ChunkLost lost)
       return persist(call, new MediaGap(lost.label(), lost.cause(), lost.startWallMicros(), lost.endWallMicros(), lost.packets()), MEDIA, null);
@@ -688,24 +742,8 @@ public final class CallRecording
       next = next.apply(Ledger.seal(next.seq() + 1, clock.instant(), SYSTEM, stored, next.lastHash()));
     }
     if (!changes.isEmpty()) context.getLog().warn("call {}: adopted {} chunk(s) stored but not listed before a crash", callId, changes.size());
-    boolean active = call.phase() != Phase.STOPPED;
-    if (changes.isEmpty()) {
-      if (active) context.getSelf().tell(StartMedia.INSTANCE);
-      return Effect().noReply();
-    }
-    List<Event> events = new ArrayList<>();
-    Call chain = call;
-    for (Change change : changes) {
-      Event event = Ledger.seal(chain.seq() + 1, clock.instant(), SYSTEM, change, chain.lastHash());
-      events.add(event);
-      chain = chain.apply(event);
-    }
-    return Effect()
-        .persist(events)
-        .thenRun(state -> {
-          if (active) context.getSelf().tell(StartMedia.INSTANCE);
-        })
-        .thenNoReply();
+    if (call.phase() != Phase.STOPPED) context.getSelf().tell(StartMedia.INSTANCE);
+    return changes.isEmpty() ? Effect().noReply() : persistAll(call, changes, SYSTEM, null);
   }
 
   /** After recovery: asks storage for chunks of the last epoch that the ledger does not list. */
@@ -749,14 +787,28 @@ public final class CallRecording
    * event is stored. {@code replyTo} may be null for the entity's own changes.
    */
   private ReplyEffect<Event, State> persist(Call call, Change change, String by, ActorRef<Reply> replyTo) {
-    Event event = Ledger.seal(call.seq() + 1, clock.instant(), by, change, call.lastHash());
-    Call next = call.apply(event);
+    return persistAll(call, List.of(change), by, replyTo);
+  }
+
+  /**
+   * Persists changes in one write, each chained to the one before: gates they close are closed
+   * first, gates they open are opened after the events are stored. {@code replyTo} may be null
+   * for the entity's own changes.
+   */
+  private ReplyEffect<Event, State> persistAll(Call call, List<Change> changes, String by, ActorRef<Reply> replyTo) {
+    List<Event> events = new ArrayList<>();
+    Call next = call;
+    for (Change change : changes) {
+      Event event = Ledger.seal(next.seq() + 1, clock.instant(), by, change, next.lastHash());
+      events.add(event);
+      next = next.apply(event);
+    }
     gates.closeWhereClosedIn(next);
     var effect =
         Effect()
-            .persist(event)
+            .persist(events)
             .thenRun(state -> gates.matchState(state))
-            .thenRun(state -> afterPersisted((Call) state, change));
+            .thenRun(state -> changes.forEach(change -> afterPersisted((Call) state, change)));
     return replyTo == null ? effect.thenNoReply() : effect.thenReply(replyTo, state -> new Accepted((Call) state, null));
   }
 

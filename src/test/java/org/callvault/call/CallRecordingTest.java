@@ -113,6 +113,17 @@ class CallRecordingTest {
     return accepted(kit.<Reply>runCommand(CallRecording.GetCall::new).reply());
   }
 
+  /** The call once it satisfies {@code condition}, asking again until it does (3 s at most). */
+  private Call awaitCall(java.util.function.Predicate<Call> condition) {
+    long deadline = System.nanoTime() + 3_000_000_000L;
+    while (true) {
+      Call call = current();
+      if (condition.test(call)) return call;
+      if (System.nanoTime() > deadline) throw new AssertionError("the call never got there: " + call);
+      Thread.onSpinWait();
+    }
+  }
+
   private void assertGates(boolean agent, boolean customer) {
     assertEquals(agent, gates.isOpen("agent-leg"), "agent-leg gate");
     assertEquals(customer, gates.isOpen("customer-leg"), "customer-leg gate");
@@ -482,5 +493,86 @@ class CallRecordingTest {
     kit.snapshotTestKit().orElseThrow().expectNextPersistedClass("CallRecording|" + call.callId(), Call.class);
     kit.restart();
     assertEquals(before, current());
+  }
+
+  /** A media plane that binds nothing real: fixed endpoints per bind, nothing stored unlisted. */
+  private static final class FakeBinder implements MediaBinder {
+    int binds;
+
+    @Override
+    public Session bind(String callId, List<StreamSpec> streams, Gates gates, Map<String, StreamCounters> baseline, java.util.function.Consumer<MediaReport> reports) {
+      int port = 30000 + 100 * binds++;
+      Map<String, Endpoint> endpoints = new java.util.LinkedHashMap<>();
+      for (int i = 0; i < streams.size(); i++) endpoints.put(streams.get(i).label(), new Endpoint("127.0.0.1", port + 2 * i));
+      return new Session() {
+        @Override
+        public Map<String, Endpoint> endpoints() {
+          return endpoints;
+        }
+
+        @Override
+        public void activate(long epoch) {}
+
+        @Override
+        public Map<String, StreamCounters> counters() {
+          return Map.of();
+        }
+
+        @Override
+        public void close() {}
+      };
+    }
+
+    @Override
+    public java.util.concurrent.CompletionStage<List<ChunkInfo>> storedAfter(String callId, String label, long epoch, long afterN) {
+      return java.util.concurrent.CompletableFuture.completedFuture(List.of());
+    }
+  }
+
+  private static ChunkInfo chunkOf(String label, long epoch, long n, long startWall) {
+    return new ChunkInfo(label, epoch, n, 0, 7, StreamSpec.Codec.PCMU, n * 50, n * 50 + 49, n * 8000, (n + 1) * 8000, 50, 0, startWall, startWall, startWall + 1_000_000);
+  }
+
+  @Test
+  void aCallRecoveredFromSocketsThatWereNeverReleasedRecordsTheGapAsANodeFailure() {
+    String callId = "call-" + UUID.randomUUID();
+    FakeBinder binder = new FakeBinder();
+    kit = EventSourcedBehaviorTestKit.create(testKit.system(), CallRecording.create(callId, null, gates, Clock.systemUTC(), binder));
+    Call created = accepted(kit.<Reply>runCommand(r -> new CallRecording.Create(twoPartySpec(callId, policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true)), "crm", r)).reply());
+    assertEquals(2, created.mediaEpoch(), "the sockets are bound before the creation is answered");
+    assertEquals(30000, created.endpoints().get("agent-leg").port());
+    kit.runCommand(new MediaReport.ChunkWritten(chunkOf("agent-leg", 2, 0, 1_800_000_000_000_000L), StreamCounters.ZERO));
+
+    kit.restart(); // the node died: its sockets were never released
+    Call recovered = awaitCall(c -> c.mediaEpoch() > 2);
+    assertEquals(4, recovered.mediaEpoch(), "the recovered call bound new sockets");
+    assertEquals(30100, recovered.endpoints().get("agent-leg").port());
+    assertEquals("NODE_FAILURE", recovered.media().moveCause());
+
+    var first = kit.runCommand(new MediaReport.ChunkWritten(chunkOf("agent-leg", 4, 0, 1_800_000_003_500_000L), StreamCounters.ZERO));
+    List<Event> events = first.events();
+    assertEquals(2, events.size());
+    CallRecording.MediaGap gap = (CallRecording.MediaGap) events.get(0).change();
+    assertEquals("NODE_FAILURE", gap.cause());
+    assertEquals(1_800_000_001_000_000L, gap.startWallMicros(), "from the end of the last audio stored before");
+    assertEquals(1_800_000_003_500_000L, gap.endWallMicros(), "to the first audio stored after");
+    assertInstanceOf(CallRecording.ChunkStored.class, events.get(1).change());
+    var second = kit.runCommand(new MediaReport.ChunkWritten(chunkOf("agent-leg", 4, 1, 1_800_000_004_500_000L), StreamCounters.ZERO));
+    assertEquals(1, second.events().size(), "the gap is recorded once");
+  }
+
+  @Test
+  void aCallWhoseSocketsWereReleasedRecordsNoFailureWhenItsStreamsMove() {
+    String callId = "call-" + UUID.randomUUID();
+    kit = EventSourcedBehaviorTestKit.create(testKit.system(), CallRecording.create(callId, null, gates, Clock.systemUTC(), new FakeBinder()));
+    kit.<Reply>runCommand(r -> new CallRecording.Create(twoPartySpec(callId, policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true)), "crm", r));
+    kit.runCommand(new MediaReport.ChunkWritten(chunkOf("agent-leg", 2, 0, 1_800_000_000_000_000L), StreamCounters.ZERO));
+    kit.<Reply>runCommand(r -> new CallRecording.Stop("crm", r));
+    kit.runCommand(new MediaReport.Closed(Map.of("agent-leg", StreamCounters.ZERO)));
+    Call stopped = current();
+    assertTrue(stopped.media().released());
+    kit.restart();
+    assertEquals(2, current().mediaEpoch(), "a stopped call binds no sockets when it is read again");
+    assertNull(current().media().moveCause());
   }
 }
