@@ -48,6 +48,9 @@ public final class ApiServer extends AllDirectives {
     var json = CallJson.MAPPER.createObjectNode();
     json.put("node", Cluster.get(system).selfMember().address().toString());
     json.put("member", status.toString());
+    int members = 0;
+    for (var member : Cluster.get(system).state().getMembers()) if (member.status() == MemberStatus.up()) members++;
+    json.put("members", members);
     if (status != MemberStatus.up()) {
       json.put("status", "STARTING").put("reason", "not yet an Up member of the cluster");
       return complete(CallRoutes.json(StatusCodes.SERVICE_UNAVAILABLE, json));

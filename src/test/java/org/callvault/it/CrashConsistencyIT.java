@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.Row;
 import com.fasterxml.jackson.databind.JsonNode;
-import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
@@ -75,7 +74,7 @@ class CrashConsistencyIT {
       // Every listed chunk's audio is in the export: each stream holds its packets' samples.
       JsonNode timeline = api.get("/v1/calls/" + callId + "/timeline", 200);
       for (JsonNode stream : timeline.path("streams")) {
-        short[] pcm = MediaIT.pcm(api.bytes("/v1/calls/" + callId + "/audio.wav?layout=stream&label=" + stream.path("label").asText()), 1)[0];
+        short[] pcm = Recordings.pcm(api.bytes("/v1/calls/" + callId + "/audio.wav?layout=stream&label=" + stream.path("label").asText()), 1)[0];
         long packets = 0;
         for (JsonNode chunk : stream.path("chunks")) packets += chunk.path("packets").asLong();
         long audible = 0;
@@ -93,7 +92,7 @@ class CrashConsistencyIT {
   private static Set<String> storedChunks(String keyspace, String callId) {
     Set<String> keys = new HashSet<>();
     try (CqlSession session =
-        CqlSession.builder().addContactPoint(new InetSocketAddress("127.0.0.1", NodeProcess.cassandraPort())).withLocalDatacenter("datacenter1").build()) {
+        NodeProcess.cassandra()) {
       for (Row row : session.execute("SELECT call_id, label, epoch, n FROM " + keyspace + ".audio_chunks")) {
         if (row.getString("call_id").equals(callId)) keys.add(key(row.getString("label"), row.getLong("epoch"), row.getLong("n")));
       }

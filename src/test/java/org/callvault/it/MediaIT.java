@@ -111,10 +111,10 @@ class MediaIT {
     assertEquals(rendering, timeline.path("pauseRendering").asText());
     Map<String, short[]> channels = new TreeMap<>();
     for (StreamRecord stream : sent.streams()) {
-      short[] exported = pcm(api.bytes("/v1/calls/" + callId + "/audio.wav?layout=stream&label=" + stream.label()), 1)[0];
+      short[] exported = Recordings.pcm(api.bytes("/v1/calls/" + callId + "/audio.wav?layout=stream&label=" + stream.label()), 1)[0];
       assertEquals(timeline.path("samples").asLong(), exported.length);
-      JsonNode stats = streamOf(call, stream.label()).path("stats");
-      int present = checkStream(stream, exported, chunksOf(timeline, stream.label()), List.of(new long[] {pausedAt, resumedAt}));
+      JsonNode stats = Recordings.streamOf(call, stream.label()).path("stats");
+      int present = Recordings.checkStream(stream, exported, Recordings.chunksOf(timeline, stream.label()), List.of(new long[] {pausedAt, resumedAt}));
       assertEquals(present, stats.path("stored").asLong(), stream.label() + ": every stored packet is in the export once: " + stats);
       assertEquals(stream.foreign(), stats.path("rejected").path("FOREIGN_SOURCE").asLong(), stats.toString());
       long malformedRejected = 0;
@@ -125,8 +125,8 @@ class MediaIT {
       channels.put(stream.label(), exported);
     }
 
-    short[][] stereo = pcm(api.bytes("/v1/calls/" + callId + "/audio.wav?layout=stereo"), 2);
-    short[][] early = pcm(duringCall.get(), 2);
+    short[][] stereo = Recordings.pcm(api.bytes("/v1/calls/" + callId + "/audio.wav?layout=stereo"), 2);
+    short[][] early = Recordings.pcm(duringCall.get(), 2);
     assertTrue(early[0].length >= 8000 && early[0].length < stereo[0].length, "during the call: " + early[0].length + " frames");
     // Up to a packet before its end (where one stream's next chunk may begin before the other's
     // stored audio ends), what was stored during the call is the start of the recording.
@@ -135,7 +135,7 @@ class MediaIT {
       assertArrayEquals(java.util.Arrays.copyOf(early[c], common), java.util.Arrays.copyOf(stereo[c], common), "channel " + c + " during the call");
     assertArrayEquals(channels.get("agent"), stereo[0], "left is the agent's stream");
     assertArrayEquals(channels.get("customer"), stereo[1], "right is the customer's stream");
-    short[] mono = pcm(api.bytes("/v1/calls/" + callId + "/audio.wav?layout=mono"), 1)[0];
+    short[] mono = Recordings.pcm(api.bytes("/v1/calls/" + callId + "/audio.wav?layout=mono"), 1)[0];
     for (int i = 0; i < mono.length; i++) {
       int mixed = Math.max(Short.MIN_VALUE, Math.min(Short.MAX_VALUE, stereo[0][i] + stereo[1][i]));
       if (mono[i] != mixed) throw new AssertionError("mono sample " + i + " is " + mono[i] + ", the mix of both streams is " + mixed);
@@ -173,11 +173,11 @@ class MediaIT {
     JsonNode timeline = api.get("/v1/calls/" + callId + "/timeline", 200);
     JsonNode call = api.get("/v1/calls/" + callId, 200);
     for (StreamRecord stream : summary.calls().get(0).streams()) {
-      for (JsonNode chunk : chunksOf(timeline, stream.label()))
+      for (JsonNode chunk : Recordings.chunksOf(timeline, stream.label()))
         assertTrue(chunk.path("startWallMicros").asLong() >= lastConsent - 20_000, stream.label() + ": audio stored before the last consent: " + chunk);
-      short[] exported = pcm(api.bytes("/v1/calls/" + callId + "/audio.wav?layout=stream&label=" + stream.label()), 1)[0];
-      int present = checkStream(stream, exported, chunksOf(timeline, stream.label()), List.of(new long[] {0, lastConsent}));
-      JsonNode stats = streamOf(call, stream.label()).path("stats");
+      short[] exported = Recordings.pcm(api.bytes("/v1/calls/" + callId + "/audio.wav?layout=stream&label=" + stream.label()), 1)[0];
+      int present = Recordings.checkStream(stream, exported, Recordings.chunksOf(timeline, stream.label()), List.of(new long[] {0, lastConsent}));
+      JsonNode stats = Recordings.streamOf(call, stream.label()).path("stats");
       assertEquals(present, stats.path("stored").asLong());
       assertTrue(stats.path("droppedByGate").asLong() >= 110, "2.5 s held for consent: " + stats);
     }
@@ -198,13 +198,13 @@ class MediaIT {
     JsonNode call = api.get("/v1/calls/" + sent.callId(), 200);
     for (StreamRecord stream : sent.streams()) {
       boolean customer = stream.label().equals("customer");
-      short[] exported = pcm(api.bytes("/v1/calls/" + sent.callId() + "/audio.wav?layout=stream&label=" + stream.label()), 1)[0];
+      short[] exported = Recordings.pcm(api.bytes("/v1/calls/" + sent.callId() + "/audio.wav?layout=stream&label=" + stream.label()), 1)[0];
       List<long[]> closed = customer ? List.of(new long[] {declined, Long.MAX_VALUE}) : List.of();
-      int present = checkStream(stream, exported, chunksOf(timeline, stream.label()), closed);
-      JsonNode stats = streamOf(call, stream.label()).path("stats");
+      int present = Recordings.checkStream(stream, exported, Recordings.chunksOf(timeline, stream.label()), closed);
+      JsonNode stats = Recordings.streamOf(call, stream.label()).path("stats");
       assertEquals(present, stats.path("stored").asLong());
       if (customer) {
-        for (JsonNode chunk : chunksOf(timeline, stream.label()))
+        for (JsonNode chunk : Recordings.chunksOf(timeline, stream.label()))
           assertTrue(chunk.path("endWallMicros").asLong() <= declined + 20_000, "customer audio stored after the decline: " + chunk);
         assertTrue(stats.path("droppedByGate").asLong() >= 140, stats.toString());
       } else {
@@ -225,100 +225,4 @@ class MediaIT {
     return at;
   }
 
-  /**
-   * Checks one stream's export against what was sent; returns how many packets are in it. A
-   * packet sent while the gate was surely open must be there; one sent while it was surely
-   * closed (within one of {@code closed}, wall-clock microseconds {@code [from, to)} from the
-   * ledger) must not; around the edges (the request in flight, the opening event's persist)
-   * either is right. The export must hold those packets and nothing else: silence everywhere
-   * else.
-   */
-  private static int checkStream(StreamRecord stream, short[] exported, List<JsonNode> chunks, List<long[]> closed) {
-    short[] expected = new short[exported.length];
-    Set<Long> placed = new HashSet<>();
-    int present = 0;
-    int required = 0;
-    for (SentPacket packet : stream.sent()) {
-      if (packet.duplicate() || !placed.add(packet.index())) continue;
-      long at = packet.sendWallMicros();
-      boolean mustBeThere = true;
-      boolean mustBeAbsent = false;
-      for (long[] span : closed) {
-        if (at >= span[0] - 20_000 && at - 250_000 <= span[1]) mustBeThere = false;
-        if (at > span[0] + 20_000 && at < span[1]) mustBeAbsent = true;
-      }
-      Long position = position(stream, packet, chunks);
-      boolean there = position != null && matches(stream, packet.index(), exported, position);
-      if (mustBeThere) {
-        required++;
-        if (!there)
-          throw new AssertionError(stream.label() + ": packet " + packet.index() + " (seq " + packet.seq() + ", sent " + (at - (closed.isEmpty() ? 0 : closed.get(0)[0])) / 1000
-              + " ms from the first closed span) is not at position " + position);
-      }
-      if (mustBeAbsent && there) throw new AssertionError(stream.label() + ": packet " + packet.index() + " was sent while its gate was closed but is stored");
-      if (there) {
-        present++;
-        for (int i = 0; i < 160; i++) expected[(int) (position + i)] = Pattern.sample(stream.codec(), stream.patternSeed(), packet.index(), i);
-      }
-    }
-    assertTrue(required > 50, "packets are checked: " + required);
-    for (int i = 0; i < exported.length; i++) {
-      if (exported[i] != expected[i])
-        throw new AssertionError(stream.label() + ": sample " + i + " is " + exported[i] + " where " + expected[i] + " belongs (silence where nothing was sent)");
-    }
-    return present;
-  }
-
-  /** Where a packet's first sample lies, from the chunk of its segment that starts at or before it. */
-  private static Long position(StreamRecord stream, SentPacket packet, List<JsonNode> chunks) {
-    Segment segment = stream.segmentOf(packet.index());
-    JsonNode best = null;
-    long bestTs = 0;
-    for (JsonNode c : chunks) {
-      if (c.path("ssrc").asLong() != segment.ssrc()) continue;
-      long firstTs = c.path("firstTs").asLong();
-      long ext = firstTs + (int) (packet.timestamp() - (firstTs & 0xFFFF_FFFFL)); // nearest extension
-      if (firstTs <= ext && (best == null || firstTs > best.path("firstTs").asLong())) {
-        best = c;
-        bestTs = ext;
-      }
-    }
-    if (best == null || best.path("position").asLong() < 0) return null;
-    return best.path("position").asLong() + (bestTs - best.path("firstTs").asLong());
-  }
-
-  private static boolean matches(StreamRecord stream, long k, short[] exported, long position) {
-    if (position < 0 || position + 160 > exported.length) return false;
-    for (int i = 0; i < 160; i++) if (exported[(int) (position + i)] != Pattern.sample(stream.codec(), stream.patternSeed(), k, i)) return false;
-    return true;
-  }
-
-  private static List<JsonNode> chunksOf(JsonNode timeline, String label) {
-    List<JsonNode> chunks = new ArrayList<>();
-    for (JsonNode s : timeline.path("streams")) if (s.path("label").asText().equals(label)) s.path("chunks").forEach(chunks::add);
-    return chunks;
-  }
-
-  private static JsonNode streamOf(JsonNode call, String label) {
-    for (JsonNode s : call.path("streams")) if (s.path("label").asText().equals(label)) return s;
-    throw new AssertionError("no stream " + label + " in " + call);
-  }
-
-  /** The channels of a 16-bit PCM WAV file at 8 kHz, with its header checked. */
-  static short[][] pcm(byte[] wav, int channels) {
-    ByteBuffer b = ByteBuffer.wrap(wav).order(ByteOrder.LITTLE_ENDIAN);
-    assertEquals("RIFF", new String(wav, 0, 4));
-    assertEquals(wav.length - 8, b.getInt(4));
-    assertEquals("WAVE", new String(wav, 8, 4));
-    assertEquals(1, b.getShort(20), "PCM");
-    assertEquals(channels, b.getShort(22));
-    assertEquals(8000, b.getInt(24));
-    assertEquals(16, b.getShort(34));
-    int dataBytes = b.getInt(40);
-    assertEquals(wav.length - 44, dataBytes, "the header's data size is the length sent");
-    int frames = dataBytes / (2 * channels);
-    short[][] out = new short[channels][frames];
-    for (int f = 0; f < frames; f++) for (int c = 0; c < channels; c++) out[c][f] = b.getShort(44 + 2 * (f * channels + c));
-    return out;
-  }
 }

@@ -25,12 +25,15 @@ final class NodeProcess implements AutoCloseable {
 
   final String name;
   final int httpPort;
+  /** The node's cluster (remoting) port: its address is pekko://callvault@127.0.0.1:port. */
+  final int remotePort;
   final Path log;
   private final Process process;
 
-  private NodeProcess(String name, int httpPort, Path log, Process process) {
+  private NodeProcess(String name, int httpPort, int remotePort, Path log, Process process) {
     this.name = name;
     this.httpPort = httpPort;
+    this.remotePort = remotePort;
     this.log = log;
     this.process = process;
   }
@@ -38,6 +41,20 @@ final class NodeProcess implements AutoCloseable {
   /** The Cassandra native port the build started Cassandra on. */
   static int cassandraPort() {
     return Integer.parseInt(System.getProperty("callvault.it.cassandra.port", "19042"));
+  }
+
+  /**
+   * A driver session to the tests' Cassandra alone. The driver would also read the contact points
+   * of the service's reference.conf (127.0.0.1:9042, a developer's ops/run Cassandra): its
+   * configuration here is the driver's defaults only.
+   */
+  static com.datastax.oss.driver.api.core.CqlSession cassandra() {
+    return com.datastax.oss.driver.api.core.CqlSession.builder()
+        .withConfigLoader(
+            com.datastax.oss.driver.api.core.config.DriverConfigLoader.fromMap(com.datastax.oss.driver.api.core.config.OptionsMap.driverDefaults()))
+        .addContactPoint(new java.net.InetSocketAddress("127.0.0.1", cassandraPort()))
+        .withLocalDatacenter("datacenter1")
+        .build();
   }
 
   static int freePort() {
@@ -59,20 +76,21 @@ final class NodeProcess implements AutoCloseable {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("-Xmx256m");
-    command.add("-Dconfig.file=" + root.resolve("cluster-conf/local.conf"));
+    if (List.of(jvmOptions).stream().noneMatch(o -> o.startsWith("-Dconfig.file=")))
+      command.add("-Dconfig.file=" + root.resolve("cluster-conf/local.conf"));
     command.addAll(List.of(jvmOptions));
     command.add("-cp");
     command.add(jar + ":" + root.resolve("target/lib") + "/*");
     command.add("org.callvault.cluster.Main");
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
     Map<String, String> env = builder.environment();
-    env.put("CALLVAULT_HTTP_PORT", String.valueOf(httpPort));
     env.put("CALLVAULT_REMOTE_PORT", String.valueOf(freePort()));
+    env.put("CALLVAULT_HTTP_PORT", String.valueOf(httpPort));
     env.put("CASSANDRA_CONTACT_POINTS", "127.0.0.1:" + cassandraPort());
     env.put("CALLVAULT_JOURNAL_KEYSPACE", keyspace);
     env.put("CALLVAULT_SNAPSHOT_KEYSPACE", keyspace + "_snapshot");
     env.putAll(extraEnv);
-    NodeProcess node = new NodeProcess(name, httpPort, log, builder.start());
+    NodeProcess node = new NodeProcess(name, httpPort, Integer.parseInt(env.get("CALLVAULT_REMOTE_PORT")), log, builder.start());
     node.awaitHealthy(Duration.ofSeconds(90));
     return node;
   }

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.datastax.oss.driver.api.core.CqlSession;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -50,10 +49,7 @@ class ProductionSchemaIT {
     List<String> statements = schemaStatements(keyspace);
     assertEquals(7, statements.size(), "two keyspaces and five tables");
     try (CqlSession session =
-        CqlSession.builder()
-            .addContactPoint(new InetSocketAddress("127.0.0.1", NodeProcess.cassandraPort()))
-            .withLocalDatacenter("datacenter1")
-            .build()) {
+        NodeProcess.cassandra()) {
       for (String statement : statements) session.execute(statement);
       assertEquals(4, tables(session, keyspace));
     }
@@ -84,10 +80,7 @@ class ProductionSchemaIT {
       node.stop();
     }
     try (CqlSession session =
-        CqlSession.builder()
-            .addContactPoint(new InetSocketAddress("127.0.0.1", NodeProcess.cassandraPort()))
-            .withLocalDatacenter("datacenter1")
-            .build()) {
+        NodeProcess.cassandra()) {
       assertEquals(4, tables(session, keyspace), "the node created no table");
       long rows =
           session

@@ -233,7 +233,7 @@ public final class LoadGenerator {
             s.put("source", local.getAddress().getHostAddress() + ":" + local.getPort());
           }
         }
-        answers.add(throttled(() -> api.postAsync("/v1/calls", body.toString())));
+        answers.add(throttled(() -> createRetrying(body.toString(), 5)));
       }
       for (int c = 0; c < answers.size(); c++) {
         Api.Response r;
@@ -271,6 +271,20 @@ public final class LoadGenerator {
       else again = new IOException(message);
       again.initCause(e);
       return again;
+    }
+
+    /**
+     * Creates a call, asking again when the server answers 503 (busy or starting, "retry"):
+     * creation is idempotent on the call id, so a repeated request is the same call.
+     */
+    private CompletableFuture<Api.Response> createRetrying(String body, int attemptsLeft) {
+      return api.postAsync("/v1/calls", body)
+          .thenCompose(
+              r -> {
+                if (r.status() != 503 || attemptsLeft <= 1) return CompletableFuture.completedFuture(r);
+                return CompletableFuture.supplyAsync(() -> null, CompletableFuture.delayedExecutor(500, java.util.concurrent.TimeUnit.MILLISECONDS))
+                    .thenCompose(ignored -> createRetrying(body, attemptsLeft - 1));
+              });
     }
 
     private <T> CompletableFuture<T> throttled(java.util.function.Supplier<CompletableFuture<T>> request) throws InterruptedException {

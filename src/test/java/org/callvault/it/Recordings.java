@@ -1,0 +1,128 @@
+package org.callvault.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.callvault.bench.Pattern;
+import org.callvault.bench.Segment;
+import org.callvault.bench.SentPacket;
+import org.callvault.bench.StreamRecord;
+
+/** Checks an exported recording against what the load generator sent. */
+final class Recordings {
+
+  private Recordings() {}
+
+  /**
+   * Checks one stream's export against what was sent; returns how many packets are in it. A
+   * packet sent while the gate was surely open must be there; one sent while it was surely
+   * closed (within one of {@code closed}, wall-clock microseconds {@code [from, to)} from the
+   * ledger) must not; around the edges (the request in flight, the opening event's persist)
+   * either is right. The export must hold those packets and nothing else: silence everywhere
+   * else.
+   */
+  static int checkStream(StreamRecord stream, short[] exported, List<JsonNode> chunks, List<long[]> closed) {
+    return checkStream(stream, exported, chunks, closed, List.of());
+  }
+
+  /**
+   * As above; a packet sent within one of {@code optional} (wall-clock µs {@code [from, to)}, e.g.
+   * the audio a dying node held in memory) may be there or not, but if it is, it is in place.
+   */
+  static int checkStream(StreamRecord stream, short[] exported, List<JsonNode> chunks, List<long[]> closed, List<long[]> optional) {
+    short[] expected = new short[exported.length];
+    Set<Long> placed = new HashSet<>();
+    int present = 0;
+    int required = 0;
+    for (SentPacket packet : stream.sent()) {
+      if (packet.duplicate() || !placed.add(packet.index())) continue;
+      long at = packet.sendWallMicros();
+      boolean mustBeThere = true;
+      boolean mustBeAbsent = false;
+      for (long[] span : closed) {
+        if (at >= span[0] - 20_000 && at - 250_000 <= span[1]) mustBeThere = false;
+        if (at > span[0] + 20_000 && at < span[1]) mustBeAbsent = true;
+      }
+      for (long[] span : optional) if (at >= span[0] && at < span[1]) mustBeThere = false;
+      Long position = position(stream, packet, chunks);
+      boolean there = position != null && matches(stream, packet.index(), exported, position);
+      if (mustBeThere) {
+        required++;
+        if (!there)
+          throw new AssertionError(stream.label() + ": packet " + packet.index() + " (seq " + packet.seq() + ", sent " + (at - (closed.isEmpty() ? 0 : closed.get(0)[0])) / 1000
+              + " ms from the first closed span) is not at position " + position);
+      }
+      if (mustBeAbsent && there) throw new AssertionError(stream.label() + ": packet " + packet.index() + " was sent while its gate was closed but is stored");
+      if (there) {
+        present++;
+        for (int i = 0; i < 160; i++) expected[(int) (position + i)] = Pattern.sample(stream.codec(), stream.patternSeed(), packet.index(), i);
+      }
+    }
+    assertTrue(required > 50, "packets are checked: " + required);
+    for (int i = 0; i < exported.length; i++) {
+      if (exported[i] != expected[i])
+        throw new AssertionError(stream.label() + ": sample " + i + " is " + exported[i] + " where " + expected[i] + " belongs (silence where nothing was sent)");
+    }
+    return present;
+  }
+
+  /** Where a packet's first sample lies, from the chunk of its segment that starts at or before it. */
+  static Long position(StreamRecord stream, SentPacket packet, List<JsonNode> chunks) {
+    Segment segment = stream.segmentOf(packet.index());
+    JsonNode best = null;
+    long bestTs = 0;
+    for (JsonNode c : chunks) {
+      if (c.path("ssrc").asLong() != segment.ssrc()) continue;
+      long firstTs = c.path("firstTs").asLong();
+      long ext = firstTs + (int) (packet.timestamp() - (firstTs & 0xFFFF_FFFFL)); // nearest extension
+      if (firstTs <= ext && (best == null || firstTs > best.path("firstTs").asLong())) {
+        best = c;
+        bestTs = ext;
+      }
+    }
+    if (best == null || best.path("position").asLong() < 0) return null;
+    return best.path("position").asLong() + (bestTs - best.path("firstTs").asLong());
+  }
+
+  static boolean matches(StreamRecord stream, long k, short[] exported, long position) {
+    if (position < 0 || position + 160 > exported.length) return false;
+    for (int i = 0; i < 160; i++) if (exported[(int) (position + i)] != Pattern.sample(stream.codec(), stream.patternSeed(), k, i)) return false;
+    return true;
+  }
+
+  static List<JsonNode> chunksOf(JsonNode timeline, String label) {
+    List<JsonNode> chunks = new ArrayList<>();
+    for (JsonNode s : timeline.path("streams")) if (s.path("label").asText().equals(label)) s.path("chunks").forEach(chunks::add);
+    return chunks;
+  }
+
+  static JsonNode streamOf(JsonNode call, String label) {
+    for (JsonNode s : call.path("streams")) if (s.path("label").asText().equals(label)) return s;
+    throw new AssertionError("no stream " + label + " in " + call);
+  }
+
+  /** The channels of a 16-bit PCM WAV file at 8 kHz, with its header checked. */
+  static short[][] pcm(byte[] wav, int channels) {
+    ByteBuffer b = ByteBuffer.wrap(wav).order(ByteOrder.LITTLE_ENDIAN);
+    assertEquals("RIFF", new String(wav, 0, 4));
+    assertEquals(wav.length - 8, b.getInt(4));
+    assertEquals("WAVE", new String(wav, 8, 4));
+    assertEquals(1, b.getShort(20), "PCM");
+    assertEquals(channels, b.getShort(22));
+    assertEquals(8000, b.getInt(24));
+    assertEquals(16, b.getShort(34));
+    int dataBytes = b.getInt(40);
+    assertEquals(wav.length - 44, dataBytes, "the header's data size is the length sent");
+    int frames = dataBytes / (2 * channels);
+    short[][] out = new short[channels][frames];
+    for (int f = 0; f < frames; f++) for (int c = 0; c < channels; c++) out[c][f] = b.getShort(44 + 2 * (f * channels + c));
+    return out;
+  }
+}
