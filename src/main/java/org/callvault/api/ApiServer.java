@@ -16,11 +16,16 @@ public final class ApiServer extends AllDirectives {
 
   private final ActorSystem<?> system;
   private final ChunkStore chunks;
+  private final java.util.function.IntSupplier callsHere;
 
-  /** @param chunks where exports read audio from; null on a node that stores none */
-  public ApiServer(ActorSystem<?> system, ChunkStore chunks) {
+  /**
+   * @param chunks    where exports read audio from; null on a node that stores none
+   * @param callsHere how many calls this node receives media for now
+   */
+  public ApiServer(ActorSystem<?> system, ChunkStore chunks, java.util.function.IntSupplier callsHere) {
     this.system = system;
     this.chunks = chunks;
+    this.callsHere = callsHere;
   }
 
   /** Binds on {@code callvault.http}; the binding is unbound by coordinated shutdown. */
@@ -51,6 +56,7 @@ public final class ApiServer extends AllDirectives {
     int members = 0;
     for (var member : Cluster.get(system).state().getMembers()) if (member.status() == MemberStatus.up()) members++;
     json.put("members", members);
+    json.put("calls", callsHere.getAsInt());
     if (status != MemberStatus.up()) {
       json.put("status", "STARTING").put("reason", "not yet an Up member of the cluster");
       return complete(CallRoutes.json(StatusCodes.SERVICE_UNAVAILABLE, json));

@@ -67,7 +67,7 @@ final class CallJson {
       ObjectNode media = json.putObject("media");
       media.put("node", call.media().node());
       media.put("epoch", call.mediaEpoch());
-      if (call.media().released()) media.put("released", true);
+      if (call.media().released() != null) media.put("released", call.media().released());
     }
     ObjectNode ledger = json.putObject("ledger");
     ledger.put("events", call.seq());

@@ -179,8 +179,16 @@ public final class CallRecording
   /** No socket could be bound for the call on this node: nothing is received until it moves. */
   public record MediaUnavailable(String node, String reason) implements Change {}
 
-  /** The call's sockets on {@code node} closed after the call stopped; each stream's final counters. */
-  public record MediaReleased(String node, Map<String, StreamCounters> counters) implements Change {}
+  /**
+   * The call's sockets on {@code node} closed in order, with each stream's counters then:
+   * {@code reason} is {@link #STOPPED} after the call stopped, or {@link #HANDOFF} when the call
+   * left the node while active (its node leaving the cluster, a rebalance) and will bind again
+   * elsewhere. (Added later; events without it were written after a stop.)
+   */
+  public record MediaReleased(String node, Map<String, StreamCounters> counters, String reason) implements Change {
+    public static final String STOPPED = "STOPPED";
+    public static final String HANDOFF = "HANDOFF";
+  }
 
   /** A chunk of audio reached storage; {@code adopted} when it was found there after a crash. */
   public record ChunkStored(ChunkInfo chunk, StreamCounters counters, boolean adopted) implements Change {}
@@ -234,14 +242,15 @@ public final class CallRecording
    *
    * @param node      the node that last bound the call's sockets; null before
    * @param epoch     the seq of the {@link MediaBound} event of those sockets; 0 before
-   * @param released  whether those sockets were closed in order ({@link MediaReleased})
-   * @param moveCause why the media moved to this epoch from an earlier one (e.g. NODE_FAILURE),
-   *                  until each stream's first chunk here records the gap; null otherwise
+   * @param released  why those sockets were closed in order ({@link MediaReleased#reason}); null
+   *                  while they are open, or if their node died
+   * @param moveCause why the media moved to this epoch from an earlier one (NODE_FAILURE,
+   *                  HANDOFF), until each stream's first chunk here records the gap; null otherwise
    */
   public record MediaState(
-      String node, long epoch, Map<String, Endpoint> endpoints, boolean released, String moveCause, Map<String, StreamMedia> streams)
+      String node, long epoch, Map<String, Endpoint> endpoints, String released, String moveCause, Map<String, StreamMedia> streams)
       implements CborSerializable {
-    static final MediaState NONE = new MediaState(null, 0, Map.of(), false, null, Map.of());
+    static final MediaState NONE = new MediaState(null, 0, Map.of(), null, null, Map.of());
 
     public MediaState {
       endpoints = Map.copyOf(endpoints);
@@ -253,10 +262,13 @@ public final class CallRecording
     }
 
     MediaState bound(String node, long epoch, Map<String, Endpoint> endpoints) {
-      // A move from sockets that were never released in order is a node's failure: the gap
-      // between the audio stored there and the first audio here is recorded with that cause.
-      String cause = this.epoch > 0 && !released ? "NODE_FAILURE" : null;
-      return new MediaState(node, epoch, endpoints, false, cause, streams);
+      // A move from sockets that were never released in order is a node's failure; from sockets
+      // handed off, a handoff. The gap between the audio stored there and the first audio here
+      // is recorded with that cause.
+      String cause = null;
+      if (this.epoch > 0 && released == null) cause = "NODE_FAILURE";
+      else if (MediaReleased.HANDOFF.equals(released)) cause = MediaReleased.HANDOFF;
+      return new MediaState(node, epoch, endpoints, null, cause, streams);
     }
 
     MediaState withStream(String label, StreamMedia stream) {
@@ -265,13 +277,13 @@ public final class CallRecording
       return new MediaState(node, epoch, endpoints, released, moveCause, updated);
     }
 
-    MediaState releasedWith(Map<String, StreamCounters> counters) {
-      MediaState next = new MediaState(node, epoch, endpoints, true, moveCause, streams);
+    MediaState releasedWith(Map<String, StreamCounters> counters, String reason) {
+      MediaState next = new MediaState(node, epoch, endpoints, reason, moveCause, streams);
       for (var e : counters.entrySet()) {
         StreamMedia m = next.stream(e.getKey());
         next = next.withStream(e.getKey(), new StreamMedia(m.epoch(), m.lastN(), m.chunks(), m.packetsStored(), m.lastEndWallMicros(), e.getValue()));
       }
-      return new MediaState(node, epoch, endpoints, true, moveCause, next.streams());
+      return new MediaState(node, epoch, endpoints, reason, moveCause, next.streams());
     }
   }
 
@@ -383,7 +395,8 @@ public final class CallRecording
         next = new Call(callId, spec, parties, streams, pauses, haltedBy, createdAt, event.time(), event.by(), media, seq, lastHash);
       else if (change instanceof MediaBound bound) next = withMedia(media.bound(bound.node(), event.seq(), bound.endpoints()));
       else if (change instanceof ChunkStored stored) next = withChunk(stored);
-      else if (change instanceof MediaReleased released) next = withMedia(media.releasedWith(released.counters()));
+      else if (change instanceof MediaReleased released)
+        next = withMedia(media.releasedWith(released.counters(), released.reason() == null ? MediaReleased.STOPPED : released.reason()));
       return next.chained(event);
     }
 
@@ -565,7 +578,7 @@ public final class CallRecording
         .onCommand(StartMedia.class, (call, cmd) -> startMedia(call))
         .onCommand(MediaReport.class, this::mediaReport)
         .onCommand(Adopted.class, this::adopted)
-        .onCommand(Passivate.class, (call, cmd) -> Effect().stop().thenNoReply());
+        .onCommand(Passivate.class, this::handOff);
 
     return builder.build();
   }
@@ -665,6 +678,18 @@ public final class CallRecording
     return session == null ? Map.of() : session.counters();
   }
 
+  /**
+   * Sharding stops an active call when its node leaves or its shard moves: the handoff is
+   * recorded with the streams' counters, so the node that takes the call over records the gap
+   * as a HANDOFF rather than a failure. The sockets close when the entity stops.
+   */
+  private ReplyEffect<Event, State> handOff(Call call, Passivate passivate) {
+    if (session == null) return Effect().stop().thenNoReply();
+    MediaReleased released = new MediaReleased(context.getSystem().address().toString(), session.counters(), MediaReleased.HANDOFF);
+    Event event = Ledger.seal(call.seq() + 1, clock.instant(), SYSTEM, released, call.lastHash());
+    return Effect().persist(event).thenStop().thenNoReply();
+  }
+
   private ReplyEffect<Event, State> startMedia(Call call) {
     if (binder == null || session != null) return Effect().noReply();
     return persist(call, bindMedia(call), SYSTEM, null);
@@ -718,7 +743,7 @@ public final class CallRecording
       if (call.phase() == Phase.STOPPED) passivate();
       return Effect().noReply();
     }
-    return persist(call, new MediaReleased(context.getSystem().address().toString(), counters), MEDIA, null);
+    return persist(call, new MediaReleased(context.getSystem().address().toString(), counters, MediaReleased.STOPPED), MEDIA, null);
   }
 
   private static boolean alreadyListed(Call call, ChunkInfo chunk) {

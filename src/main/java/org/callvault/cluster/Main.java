@@ -104,7 +104,7 @@ public final class Main {
                 });
           }
           CallRecording.init(system, media);
-          new ApiServer(system, chunks)
+          new ApiServer(system, chunks, media == null ? () -> 0 : media::activeCalls)
               .start()
               .whenComplete(
                   (binding, failure) -> {

@@ -62,7 +62,7 @@ class CallRoutesTest {
     cluster.manager().tell(Join.create(cluster.selfMember().address()));
     CallRecording.init(testKit.system(), null);
     ServerBinding binding =
-        Http.get(testKit.system()).newServerAt("127.0.0.1", 0).bind(new ApiServer(testKit.system(), null).routes()).toCompletableFuture().get();
+        Http.get(testKit.system()).newServerAt("127.0.0.1", 0).bind(new ApiServer(testKit.system(), null, () -> 0).routes()).toCompletableFuture().get();
     base = "http://127.0.0.1:" + binding.localAddress().getPort();
     Instant deadline = Instant.now().plusSeconds(20);
     while (cluster.selfMember().status() != MemberStatus.up() && Instant.now().isBefore(deadline)) Thread.onSpinWait();

@@ -570,9 +570,31 @@ class CallRecordingTest {
     kit.<Reply>runCommand(r -> new CallRecording.Stop("crm", r));
     kit.runCommand(new MediaReport.Closed(Map.of("agent-leg", StreamCounters.ZERO)));
     Call stopped = current();
-    assertTrue(stopped.media().released());
+    assertEquals(CallRecording.MediaReleased.STOPPED, stopped.media().released());
     kit.restart();
     assertEquals(2, current().mediaEpoch(), "a stopped call binds no sockets when it is read again");
     assertNull(current().media().moveCause());
+  }
+
+  @Test
+  void anActiveCallHandedOffToAnotherNodeRecordsItsGapAsAHandoff() {
+    String callId = "call-" + UUID.randomUUID();
+    kit = EventSourcedBehaviorTestKit.create(testKit.system(), CallRecording.create(callId, null, gates, Clock.systemUTC(), new FakeBinder()));
+    kit.<Reply>runCommand(r -> new CallRecording.Create(twoPartySpec(callId, policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true)), "crm", r));
+    kit.runCommand(new MediaReport.ChunkWritten(chunkOf("agent-leg", 2, 0, 1_800_000_000_000_000L), StreamCounters.ZERO));
+    // The entity stops after recording the handoff, so the kit's read of its state after the
+    // command goes unanswered; the ledger in storage says what happened.
+    org.junit.jupiter.api.Assertions.assertThrows(AssertionError.class, () -> kit.runCommand(CallRecording.Passivate.INSTANCE));
+    List<Object> stored = kit.persistenceTestKit().persistedInStorage("CallRecording|" + callId);
+    CallRecording.MediaReleased released = (CallRecording.MediaReleased) ((Event) stored.get(stored.size() - 1)).change();
+    assertEquals(CallRecording.MediaReleased.HANDOFF, released.reason());
+
+    kit.restart(); // the call on the node that takes it over
+    Call moved = awaitCall(c -> c.mediaEpoch() > 4);
+    assertEquals(CallRecording.MediaReleased.HANDOFF, moved.media().moveCause());
+    var first = kit.runCommand(new MediaReport.ChunkWritten(chunkOf("agent-leg", moved.mediaEpoch(), 0, 1_800_000_001_200_000L), StreamCounters.ZERO));
+    CallRecording.MediaGap gap = (CallRecording.MediaGap) first.events().get(0).change();
+    assertEquals("HANDOFF", gap.cause());
+    assertEquals(200_000, gap.endWallMicros() - gap.startWallMicros());
   }
 }

@@ -67,7 +67,7 @@ class SerializationTest {
     CallRecording.Event timeout = Ledger.seal(9, T0.plusSeconds(45), "media", new CallRecording.MediaTimeout("c", 1_795_000_000_000L, 30_000), digit.hash());
     CallRecording.Event unavailable = Ledger.seal(10, T0.plusSeconds(46), "system", new CallRecording.MediaUnavailable("node", "no free RTP port"), timeout.hash());
     CallRecording.Event stopped = Ledger.seal(11, T0.plusSeconds(50), "api", new CallRecording.Stopped(), unavailable.hash());
-    CallRecording.Event released = Ledger.seal(12, T0.plusSeconds(51), "media", new CallRecording.MediaReleased("node", Map.of("a", COUNTERS)), stopped.hash());
+    CallRecording.Event released = Ledger.seal(12, T0.plusSeconds(51), "media", new CallRecording.MediaReleased("node", Map.of("a", COUNTERS), CallRecording.MediaReleased.STOPPED), stopped.hash());
     return List.of(created, consent, paused, resumed, bound, stored, gap, digit, timeout, unavailable, stopped, released);
   }
 
