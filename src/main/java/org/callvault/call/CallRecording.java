@@ -485,6 +485,8 @@ public final class CallRecording
   private final MediaBinder binder;
   /** This incarnation's sockets; null until bound and after closing. */
   private MediaBinder.Session session;
+  /** Sharding asked this active call to stop (its node is leaving, its shard moving). */
+  private boolean handingOff;
 
   private CallRecording(
       String callId,
@@ -685,9 +687,11 @@ public final class CallRecording
    */
   private ReplyEffect<Event, State> handOff(Call call, Passivate passivate) {
     if (session == null) return Effect().stop().thenNoReply();
-    MediaReleased released = new MediaReleased(context.getSystem().address().toString(), session.counters(), MediaReleased.HANDOFF);
-    Event event = Ledger.seal(call.seq() + 1, clock.instant(), SYSTEM, released, call.lastHash());
-    return Effect().persist(event).thenStop().thenNoReply();
+    // Make the last audio durable and listed first: the session stores what it holds, reports
+    // it, and reports Closed; then the handoff is recorded and the entity stops.
+    handingOff = true;
+    session.close();
+    return Effect().noReply();
   }
 
   private ReplyEffect<Event, State> startMedia(Call call) {
@@ -739,6 +743,10 @@ public final class CallRecording
     // Closed: everything the session received is listed; its final counters go into the ledger.
     session = null;
     Map<String, StreamCounters> counters = ((MediaReport.Closed) report).counters();
+    if (handingOff) {
+      MediaReleased released = new MediaReleased(context.getSystem().address().toString(), counters, MediaReleased.HANDOFF);
+      return Effect().persist(Ledger.seal(call.seq() + 1, clock.instant(), SYSTEM, released, call.lastHash())).thenStop().thenNoReply();
+    }
     if (counters.isEmpty()) {
       if (call.phase() == Phase.STOPPED) passivate();
       return Effect().noReply();

@@ -582,9 +582,11 @@ class CallRecordingTest {
     kit = EventSourcedBehaviorTestKit.create(testKit.system(), CallRecording.create(callId, null, gates, Clock.systemUTC(), new FakeBinder()));
     kit.<Reply>runCommand(r -> new CallRecording.Create(twoPartySpec(callId, policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true)), "crm", r));
     kit.runCommand(new MediaReport.ChunkWritten(chunkOf("agent-leg", 2, 0, 1_800_000_000_000_000L), StreamCounters.ZERO));
+    kit.runCommand(CallRecording.Passivate.INSTANCE); // the session stores what it holds, then reports Closed
     // The entity stops after recording the handoff, so the kit's read of its state after the
     // command goes unanswered; the ledger in storage says what happened.
-    org.junit.jupiter.api.Assertions.assertThrows(AssertionError.class, () -> kit.runCommand(CallRecording.Passivate.INSTANCE));
+    org.junit.jupiter.api.Assertions.assertThrows(
+        AssertionError.class, () -> kit.runCommand(new MediaReport.Closed(Map.of("agent-leg", StreamCounters.ZERO))));
     List<Object> stored = kit.persistenceTestKit().persistedInStorage("CallRecording|" + callId);
     CallRecording.MediaReleased released = (CallRecording.MediaReleased) ((Event) stored.get(stored.size() - 1)).change();
     assertEquals(CallRecording.MediaReleased.HANDOFF, released.reason());
