@@ -87,7 +87,7 @@ class ProductionSchemaIT {
               .execute("SELECT count(*) FROM " + keyspace + ".messages WHERE persistence_id = ? AND partition_nr = 0", "CallRecording|" + callId)
               .one()
               .getLong(0);
-      assertEquals(2, rows, "the call's CallCreated and MediaBound are in the production messages table");
+      assertEquals(3, rows, "the call's CallCreated, MediaBound and, at the node's graceful stop, its handoff (MediaReleased) are in the production messages table");
     }
   }
 
