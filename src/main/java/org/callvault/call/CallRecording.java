@@ -575,7 +575,7 @@ public final class CallRecording
         .onCommand(ChangeConsent.class, this::changeConsent)
         .onCommand(Pause.class, this::pause)
         .onCommand(Resume.class, this::resume)
-        .onCommand(Stop.class, (call, cmd) -> persist(call, new Stopped(), cmd.by(), cmd.replyTo()))
+        .onCommand(Stop.class, (call, cmd) -> persistAll(call, stopping(call), cmd.by(), cmd.replyTo()))
         .onCommand(AutoResume.class, this::autoResume)
         .onCommand(StartMedia.class, (call, cmd) -> startMedia(call))
         .onCommand(MediaReport.class, this::mediaReport)
@@ -678,6 +678,25 @@ public final class CallRecording
 
   private Map<String, StreamCounters> liveCounters() {
     return session == null ? Map.of() : session.counters();
+  }
+
+  /**
+   * The stop, after the gaps still open: a stream whose media moved and that has had no audio
+   * since has a hole from its last stored audio to the stop, with the cause of the move.
+   */
+  private List<Change> stopping(Call call) {
+    List<Change> changes = new ArrayList<>();
+    String moved = call.media().moveCause();
+    if (moved != null) {
+      long now = clock.instant().toEpochMilli() * 1000;
+      for (StreamSpec stream : call.streams()) {
+        StreamMedia listed = call.media(stream.label());
+        if (listed.chunks() > 0 && listed.epoch() < call.mediaEpoch())
+          changes.add(new MediaGap(stream.label(), moved, listed.lastEndWallMicros(), now, 0));
+      }
+    }
+    changes.add(new Stopped());
+    return changes;
   }
 
   /**

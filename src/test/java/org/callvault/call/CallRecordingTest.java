@@ -599,4 +599,23 @@ class CallRecordingTest {
     assertEquals("HANDOFF", gap.cause());
     assertEquals(200_000, gap.endWallMicros() - gap.startWallMicros());
   }
+
+  @Test
+  void aStreamWithNoAudioSinceItsMediaMovedHasItsGapRecordedAtTheStop() {
+    String callId = "call-" + UUID.randomUUID();
+    kit = EventSourcedBehaviorTestKit.create(testKit.system(), CallRecording.create(callId, null, gates, Clock.systemUTC(), new FakeBinder()));
+    kit.<Reply>runCommand(r -> new CallRecording.Create(twoPartySpec(callId, policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true)), "crm", r));
+    kit.runCommand(new MediaReport.ChunkWritten(chunkOf("agent-leg", 2, 0, 1_800_000_000_000_000L), StreamCounters.ZERO));
+    kit.restart(); // the node died
+    awaitCall(c -> c.mediaEpoch() > 2);
+    var stop = kit.<Reply>runCommand(r -> new CallRecording.Stop("crm", r));
+    List<Event> events = stop.events();
+    assertEquals(2, events.size(), "the agent's open gap, then the stop; the customer never had audio");
+    CallRecording.MediaGap gap = (CallRecording.MediaGap) events.get(0).change();
+    assertEquals("agent-leg", gap.label());
+    assertEquals("NODE_FAILURE", gap.cause());
+    assertEquals(1_800_000_001_000_000L, gap.startWallMicros());
+    assertEquals(events.get(1).time().toEpochMilli() * 1000, gap.endWallMicros(), 2000.0);
+    assertInstanceOf(CallRecording.Stopped.class, events.get(1).change());
+  }
 }

@@ -71,7 +71,7 @@ class FailoverIT {
                   .prefix("failover-" + UUID.randomUUID().toString().substring(0, 8))
                   .calls(CALLS)
                   .codec(Codec.PCMU)
-                  .duration(Duration.ofSeconds(24))
+                  .duration(Duration.ofSeconds(40))
                   .seed(4)
                   .followMoves(true)
                   .followInterval(Duration.ofMillis(500))
@@ -105,8 +105,9 @@ class FailoverIT {
         for (String callId : moved) {
           if (recovery.containsKey(callId)) continue;
           JsonNode call = api.send("GET", "/v1/calls/" + callId, null, Http.ANY_OK);
+          // On another node, and a packet arrived there after the kill.
           if (call != null && call.path("state").asText().equals("RECORDING") && !call.path("media").path("node").asText().equals(nodeOf(before.get(callId)))
-              && call.path("streams").get(0).path("stats").path("received").asLong() > 0)
+              && call.path("streams").get(0).path("stats").path("lastPacketAt").asLong() * 1000 > killedAt)
             recovery.put(callId, Duration.between(killed, Instant.now()));
         }
         Thread.sleep(200);
