@@ -174,12 +174,12 @@ public final class CallRoutes extends AllDirectives {
   }
 
   private Route createCall(String text) {
-    JsonBody body = JsonBody.parse(text, "callId", "policy", "parties", "streams", "by");
+    JsonBody body = JsonBody.parse(text, "callId", "policy", "parties", "streams", "webhook", "by");
     String callId = body.text("callId", false);
     if (callId == null) callId = UUID.randomUUID().toString();
     else if (!CallSpec.CALL_ID.matcher(callId).matches())
       throw new JsonBody.BadRequest("field 'callId' must be 1 to 128 letters, digits or . _ - : @, was '" + callId + "'");
-    CallSpec spec = new CallSpec(callId, policy(body), parties(body), streams(body));
+    CallSpec spec = new CallSpec(callId, policy(body), parties(body), streams(body), body.text("webhook", false));
     String by = orDefault(body.text("by", false), "api");
     String id = callId;
     return onSuccess(

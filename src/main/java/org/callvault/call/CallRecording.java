@@ -875,6 +875,7 @@ public final class CallRecording
       else passivate();
     } else if (change instanceof MediaBound && session != null) {
       session.activate(call.mediaEpoch());
+      if (call.media().moveCause() != null) binder.moved(callId, call.spec().webhook(), call.endpoints(), call.media().moveCause());
     } else if (change instanceof MediaReleased && call.phase() == Phase.STOPPED) {
       passivate();
     }

@@ -7,10 +7,11 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * Everything a call is created with. Two creations of the same call id are the same call only
+ * Everything a call is created with. {@code webhook}, when set, is where the call's
+ * {@code media.moved} notices go (otherwise the node's {@code callvault.webhook.url}). Two creations of the same call id are the same call only
  * when their specs are equal; that is what makes {@code POST /v1/calls} idempotent.
  */
-public record CallSpec(String callId, Policy policy, List<PartySpec> parties, List<StreamSpec> streams)
+public record CallSpec(String callId, Policy policy, List<PartySpec> parties, List<StreamSpec> streams, String webhook)
     implements CborSerializable {
 
   /** Call ids appear in URLs and SIP Call-IDs: letters, digits and {@code . _ - : @}. */
@@ -23,6 +24,11 @@ public record CallSpec(String callId, Policy policy, List<PartySpec> parties, Li
     streams = List.copyOf(streams);
   }
 
+  /** A call without a webhook of its own. */
+  public CallSpec(String callId, Policy policy, List<PartySpec> parties, List<StreamSpec> streams) {
+    this(callId, policy, parties, streams, null);
+  }
+
   /** A party as declared at creation, with the consent already known then (e.g. from an IVR). */
   public record PartySpec(String id, Party.Role role, Party.Consent consent) implements CborSerializable {}
 
@@ -31,6 +37,8 @@ public record CallSpec(String callId, Policy policy, List<PartySpec> parties, Li
     List<String> problems = new ArrayList<>();
     if (callId == null || !CALL_ID.matcher(callId).matches())
       problems.add("callId must be 1 to 128 letters, digits or . _ - : @, was '" + callId + "'");
+    if (webhook != null && !webhook.matches("https?://[^\\s]+"))
+      problems.add("webhook must be an http:// or https:// URL, was '" + webhook + "'");
     if (policy == null) problems.add("policy is required");
     else problems.addAll(policy.problems());
     if (parties.isEmpty()) problems.add("parties must name at least one party");

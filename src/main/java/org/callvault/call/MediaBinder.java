@@ -23,6 +23,13 @@ public interface MediaBinder {
       String callId, List<StreamSpec> streams, Gates gates, Map<String, StreamCounters> baseline, Consumer<MediaReport> reports)
       throws MediaUnavailableException;
 
+  /**
+   * The call's media moved here from another node ({@code cause}: NODE_FAILURE, HANDOFF): tells
+   * whoever sends it where media must go now. {@code webhook} is the call's own URL, or null.
+   * Nothing by default; the node's signalling (the {@code media.moved} webhook) overrides it.
+   */
+  default void moved(String callId, String webhook, Map<String, Endpoint> endpoints, String cause) {}
+
   /** Chunks of {@code label} stored under {@code epoch} with a number above {@code afterN}, in order. */
   CompletionStage<List<ChunkInfo>> storedAfter(String callId, String label, long epoch, long afterN);
 

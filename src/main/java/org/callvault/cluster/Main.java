@@ -103,7 +103,8 @@ public final class Main {
                   return java.util.concurrent.CompletableFuture.completedFuture(org.apache.pekko.Done.getInstance());
                 });
           }
-          CallRecording.init(system, media);
+          CallRecording.init(
+              system, media == null ? null : new MoveSignals(media, config.getString("webhook.url"), system.address().toString()));
           new ApiServer(system, chunks, media == null ? () -> 0 : media::activeCalls)
               .start()
               .whenComplete(

@@ -212,6 +212,10 @@ class CallRoutesTest {
         400,
         "'streams[0].codec' must be one of PCMU, PCMA, G722");
     assertError(post("/v1/calls", "{\"callId\":\"no spaces\",\"parties\":[],\"streams\":[]}"), 400, "field 'callId' must be");
+    assertError(
+        post("/v1/calls", "{\"callId\":\"" + callId + "\",\"webhook\":\"ftp://x\",\"parties\":[{\"id\":\"a\",\"role\":\"AGENT\"}],\"streams\":[]}"),
+        400,
+        "webhook must be an http:// or https:// URL");
     assertError(get("/v1/calls/" + callId), 404, "no call with id");
   }
 

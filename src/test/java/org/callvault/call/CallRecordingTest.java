@@ -498,6 +498,12 @@ class CallRecordingTest {
   /** A media plane that binds nothing real: fixed endpoints per bind, nothing stored unlisted. */
   private static final class FakeBinder implements MediaBinder {
     int binds;
+    final List<String> moves = new CopyOnWriteArrayList<>();
+
+    @Override
+    public void moved(String callId, String webhook, Map<String, Endpoint> endpoints, String cause) {
+      moves.add(cause + " " + webhook + " " + endpoints.get("agent-leg").port());
+    }
 
     @Override
     public Session bind(String callId, List<StreamSpec> streams, Gates gates, Map<String, StreamCounters> baseline, java.util.function.Consumer<MediaReport> reports) {
@@ -548,6 +554,7 @@ class CallRecordingTest {
     assertEquals(4, recovered.mediaEpoch(), "the recovered call bound new sockets");
     assertEquals(30100, recovered.endpoints().get("agent-leg").port());
     assertEquals("NODE_FAILURE", recovered.media().moveCause());
+    assertEquals(List.of("NODE_FAILURE null 30100"), binder.moves, "the move is signalled once, with the new endpoints");
 
     var first = kit.runCommand(new MediaReport.ChunkWritten(chunkOf("agent-leg", 4, 0, 1_800_000_003_500_000L), StreamCounters.ZERO));
     List<Event> events = first.events();

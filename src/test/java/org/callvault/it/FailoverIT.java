@@ -40,12 +40,22 @@ class FailoverIT {
     int seedPort = NodeProcess.freePort();
     String seed = "pekko://callvault@127.0.0.1:" + seedPort;
     List<NodeProcess> nodes = new ArrayList<>();
+    // Call-control's side of the media.moved webhook.
+    List<JsonNode> notices = java.util.Collections.synchronizedList(new ArrayList<>());
+    com.sun.net.httpserver.HttpServer webhook = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+    webhook.createContext("/moved", exchange -> {
+      notices.add(new com.fasterxml.jackson.databind.ObjectMapper().readTree(exchange.getRequestBody()));
+      exchange.sendResponseHeaders(204, -1);
+      exchange.close();
+    });
+    webhook.start();
     try {
       List<CompletableFuture<NodeProcess>> starting = new ArrayList<>();
       for (int i = 0; i < 3; i++) {
         int index = i;
         Map<String, String> env = new HashMap<>();
         env.put("CALLVAULT_SEED_NODE", seed);
+        env.put("CALLVAULT_WEBHOOK_URL", "http://127.0.0.1:" + webhook.getAddress().getPort() + "/moved");
         env.put("CALLVAULT_RTP_PORT_MIN", String.valueOf(44000 + 1000 * i));
         env.put("CALLVAULT_RTP_PORT_MAX", String.valueOf(44999 + 1000 * i));
         if (i == 0) env.put("CALLVAULT_REMOTE_PORT", String.valueOf(seedPort));
@@ -113,6 +123,22 @@ class FailoverIT {
         Thread.sleep(200);
       }
       assertEquals(moved.size(), recovery.size(), "calls recording again: " + recovery.keySet() + " of " + moved);
+      for (String callId : moved) {
+        JsonNode call = api.get("/v1/calls/" + callId, 200);
+        JsonNode notice = null;
+        synchronized (notices) {
+          for (JsonNode n : notices) if (n.path("callId").asText().equals(callId)) notice = n;
+        }
+        assertTrue(notice != null, "no media.moved notice for " + callId + ": " + notices);
+        assertEquals("media.moved", notice.path("event").asText());
+        assertEquals("NODE_FAILURE", notice.path("cause").asText());
+        assertEquals(call.path("media").path("node").asText(), notice.path("node").asText());
+        for (JsonNode s : notice.path("streams"))
+          assertEquals(Recordings.streamOf(call, s.path("label").asText()).path("rtp").path("port").asInt(), s.path("port").asInt(), "the notice names the new port");
+      }
+      synchronized (notices) {
+        for (JsonNode n : notices) assertTrue(moved.contains(n.path("callId").asText()), "a notice for a call that did not move: " + n);
+      }
 
       Summary summary = load.await();
       List<Double> gaps = new ArrayList<>();
@@ -157,6 +183,7 @@ class FailoverIT {
           moved.size(), gaps.get(0), gaps.get(gaps.size() / 2), gaps.get(gaps.size() - 1), times.get(0), times.get(times.size() / 2), times.get(times.size() - 1));
     } finally {
       for (NodeProcess node : nodes) node.close();
+      webhook.stop(0);
     }
   }
 

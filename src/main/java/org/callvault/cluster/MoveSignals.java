@@ -1,0 +1,94 @@
+package org.callvault.cluster;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.callvault.call.ChunkInfo;
+import org.callvault.call.Endpoint;
+import org.callvault.call.Gates;
+import org.callvault.call.MediaBinder;
+import org.callvault.call.MediaReport;
+import org.callvault.call.StreamCounters;
+import org.callvault.call.StreamSpec;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The node's media plane as a call sees it, plus the signal that its media moved: a
+ * {@code media.moved} POST to the call's webhook (or the node's), so call-control can send the
+ * media to the new endpoints, as an SBC would after a re-INVITE.
+ *
+ * <pre>
+ * {"event":"media.moved","callId":"…","cause":"NODE_FAILURE","node":"pekko://…",
+ *  "streams":[{"label":"agent","host":"10.0.0.5","port":20004}, …]}
+ * </pre>
+ *
+ * A notice is retried (1 s, 2 s, 4 s) until it is answered 2xx; a notice that never is, is
+ * logged. The call resource shows the same endpoints, for senders that poll.
+ */
+final class MoveSignals implements MediaBinder {
+
+  private static final Logger log = LoggerFactory.getLogger(MoveSignals.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final int ATTEMPTS = 4;
+
+  private final MediaBinder media;
+  private final String nodeWebhook;
+  private final String node;
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+  /** @param nodeWebhook where notices of calls without a webhook of their own go; empty for nowhere */
+  MoveSignals(MediaBinder media, String nodeWebhook, String node) {
+    this.media = media;
+    this.nodeWebhook = nodeWebhook;
+    this.node = node;
+  }
+
+  @Override
+  public Session bind(String callId, List<StreamSpec> streams, Gates gates, Map<String, StreamCounters> baseline, Consumer<MediaReport> reports)
+      throws MediaUnavailableException {
+    return media.bind(callId, streams, gates, baseline, reports);
+  }
+
+  @Override
+  public CompletionStage<List<ChunkInfo>> storedAfter(String callId, String label, long epoch, long afterN) {
+    return media.storedAfter(callId, label, epoch, afterN);
+  }
+
+  @Override
+  public void moved(String callId, String webhook, Map<String, Endpoint> endpoints, String cause) {
+    String url = webhook != null ? webhook : nodeWebhook;
+    if (url == null || url.isBlank()) return;
+    ObjectNode notice = JSON.createObjectNode();
+    notice.put("event", "media.moved").put("callId", callId).put("cause", cause).put("node", node);
+    var streams = notice.putArray("streams");
+    endpoints.forEach((label, endpoint) -> streams.addObject().put("label", label).put("host", endpoint.host()).put("port", endpoint.port()));
+    send(URI.create(url), notice.toString(), callId, 1);
+  }
+
+  private void send(URI url, String body, String callId, int attempt) {
+    HttpRequest request =
+        HttpRequest.newBuilder(url).timeout(Duration.ofSeconds(5)).header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build();
+    http.sendAsync(request, HttpResponse.BodyHandlers.discarding())
+        .whenComplete(
+            (response, failure) -> {
+              if (failure == null && response.statusCode() / 100 == 2) return;
+              String why = failure != null ? failure.toString() : "status " + response.statusCode();
+              if (attempt >= ATTEMPTS) {
+                log.error("call {}: media.moved to {} failed {} times, last: {}", callId, url, attempt, why);
+                return;
+              }
+              CompletableFuture.delayedExecutor(1L << (attempt - 1), TimeUnit.SECONDS).execute(() -> send(url, body, callId, attempt + 1));
+            });
+  }
+}
