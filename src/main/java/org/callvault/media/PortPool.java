@@ -49,12 +49,6 @@ final class PortPool {
     inUse.clear(pair);
   }
 
-  synchronized int free() {
-    int free = 0;
-    for (int i = 0; i < pairs; i++) if (!inUse.get(i) && !unusable.get(i)) free++;
-    return free;
-  }
-
   synchronized List<Integer> inUse() {
     return inUse.stream().mapToObj(pair -> min + 2 * pair).toList();
   }
