@@ -231,10 +231,30 @@ public final class CallRecording
    * @param epoch             the media epoch of the last chunk listed
    * @param lastN             the number of the last chunk listed in that epoch; -1 before the first
    * @param lastEndWallMicros the wall clock just after the last stored sample; 0 before the first
+   * @param lastSsrc          the SSRC of the last stored packet; -1 before the first
+   * @param lastSeq           the RTP sequence number (16 bits) of the last stored packet
    */
-  public record StreamMedia(long epoch, long lastN, long chunks, long packetsStored, long lastEndWallMicros, StreamCounters counters)
+  public record StreamMedia(
+      long epoch, long lastN, long chunks, long packetsStored, long lastEndWallMicros, long lastSsrc, int lastSeq, StreamCounters counters)
       implements CborSerializable {
-    static final StreamMedia NONE = new StreamMedia(0, -1, 0, 0, 0, StreamCounters.ZERO);
+    static final StreamMedia NONE = new StreamMedia(0, -1, 0, 0, 0, -1, 0, StreamCounters.ZERO);
+
+    StreamMedia withCounters(StreamCounters counters) {
+      return new StreamMedia(epoch, lastN, chunks, packetsStored, lastEndWallMicros, lastSsrc, lastSeq, counters);
+    }
+
+    /**
+     * How many packets the sender sent between this stream's last stored packet and {@code next}'s
+     * first, from their sequence numbers; -1 when that cannot be told (another SSRC, or so long
+     * that the 16-bit numbering may have wrapped).
+     */
+    long packetsMissedBefore(ChunkInfo next) {
+      if (chunks == 0 || next.ssrc() != lastSsrc || next.startWallMicros() - lastEndWallMicros > WRAP_SAFE_MICROS) return -1;
+      return (next.firstSeq() - lastSeq - 1) & 0xFFFF;
+    }
+
+    /** 65,536 packets of 20 ms are 22 minutes: well inside that, the difference of sequence numbers is exact. */
+    private static final long WRAP_SAFE_MICROS = 10L * 60 * 1_000_000;
   }
 
   /**
@@ -246,11 +266,18 @@ public final class CallRecording
    *                  while they are open, or if their node died
    * @param moveCause why the media moved to this epoch from an earlier one (NODE_FAILURE,
    *                  HANDOFF), until each stream's first chunk here records the gap; null otherwise
+   * @param movedFrom the node that held the media before this epoch; null if it never moved
    */
   public record MediaState(
-      String node, long epoch, Map<String, Endpoint> endpoints, String released, String moveCause, Map<String, StreamMedia> streams)
+      String node,
+      long epoch,
+      Map<String, Endpoint> endpoints,
+      String released,
+      String moveCause,
+      String movedFrom,
+      Map<String, StreamMedia> streams)
       implements CborSerializable {
-    static final MediaState NONE = new MediaState(null, 0, Map.of(), null, null, Map.of());
+    static final MediaState NONE = new MediaState(null, 0, Map.of(), null, null, null, Map.of());
 
     public MediaState {
       endpoints = Map.copyOf(endpoints);
@@ -268,22 +295,19 @@ public final class CallRecording
       String cause = null;
       if (this.epoch > 0 && released == null) cause = "NODE_FAILURE";
       else if (MediaReleased.HANDOFF.equals(released)) cause = MediaReleased.HANDOFF;
-      return new MediaState(node, epoch, endpoints, null, cause, streams);
+      return new MediaState(node, epoch, endpoints, null, cause, this.epoch > 0 ? this.node : null, streams);
     }
 
     MediaState withStream(String label, StreamMedia stream) {
       Map<String, StreamMedia> updated = new java.util.HashMap<>(streams);
       updated.put(label, stream);
-      return new MediaState(node, epoch, endpoints, released, moveCause, updated);
+      return new MediaState(node, epoch, endpoints, released, moveCause, movedFrom, updated);
     }
 
     MediaState releasedWith(Map<String, StreamCounters> counters, String reason) {
-      MediaState next = new MediaState(node, epoch, endpoints, reason, moveCause, streams);
-      for (var e : counters.entrySet()) {
-        StreamMedia m = next.stream(e.getKey());
-        next = next.withStream(e.getKey(), new StreamMedia(m.epoch(), m.lastN(), m.chunks(), m.packetsStored(), m.lastEndWallMicros(), e.getValue()));
-      }
-      return new MediaState(node, epoch, endpoints, reason, moveCause, next.streams());
+      MediaState next = new MediaState(node, epoch, endpoints, reason, moveCause, movedFrom, streams);
+      for (var e : counters.entrySet()) next = next.withStream(e.getKey(), next.stream(e.getKey()).withCounters(e.getValue()));
+      return next;
     }
   }
 
@@ -404,7 +428,15 @@ public final class CallRecording
       ChunkInfo chunk = stored.chunk();
       StreamMedia before = media(chunk.label());
       StreamMedia after =
-          new StreamMedia(chunk.epoch(), chunk.n(), before.chunks() + 1, before.packetsStored() + chunk.packets(), chunk.endWallMicros(), stored.counters());
+          new StreamMedia(
+              chunk.epoch(),
+              chunk.n(),
+              before.chunks() + 1,
+              before.packetsStored() + chunk.packets(),
+              chunk.endWallMicros(),
+              chunk.ssrc(),
+              (int) (chunk.lastSeq() & 0xFFFF),
+              stored.counters());
       return withMedia(media.withStream(chunk.label(), after));
     }
 
@@ -701,15 +733,19 @@ public final class CallRecording
 
   /**
    * Sharding stops an active call when its node leaves or its shard moves: the handoff is
-   * recorded with the streams' counters, so the node that takes the call over records the gap
-   * as a HANDOFF rather than a failure. The sockets close when the entity stops.
+   * recorded with the streams' counters, so the node that takes the call over records any gap
+   * as a HANDOFF rather than a failure.
+   *
+   * <p>Make before break: the session stores and reports what it holds, but its sockets keep
+   * receiving and hold what arrives for the node that takes the call over, which binds, tells
+   * the sender, and has the held and later packets relayed to it until the sender has moved.
    */
   private ReplyEffect<Event, State> handOff(Call call, Passivate passivate) {
     if (session == null) return Effect().stop().thenNoReply();
     // Make the last audio durable and listed first: the session stores what it holds, reports
     // it, and reports Closed; then the handoff is recorded and the entity stops.
     handingOff = true;
-    session.close();
+    session.handOff();
     return Effect().noReply();
   }
 
@@ -745,9 +781,13 @@ public final class CallRecording
       String moved = call.media().moveCause();
       if (moved != null && chunk.epoch() == call.mediaEpoch() && listed.epoch() < chunk.epoch() && listed.chunks() > 0) {
         // The stream's first audio since its media moved: the gap from the last audio stored
-        // before the move is explicit, with its cause. How many packets it lost is not known.
-        MediaGap gap = new MediaGap(chunk.label(), moved, listed.lastEndWallMicros(), chunk.startWallMicros(), 0);
-        return persistAll(call, List.of(gap, stored), MEDIA, null);
+        // before the move is explicit, with its cause and, when the sequence numbers tell, the
+        // packets it lost. A handoff whose old node relayed every packet here lost none: no gap.
+        long missed = listed.packetsMissedBefore(chunk);
+        if (missed != 0) {
+          MediaGap gap = new MediaGap(chunk.label(), moved, listed.lastEndWallMicros(), chunk.startWallMicros(), (int) Math.max(missed, 0));
+          return persistAll(call, List.of(gap, stored), MEDIA, null);
+        }
       }
       return persist(call, stored, MEDIA, null);
     }
@@ -875,7 +915,8 @@ public final class CallRecording
       else passivate();
     } else if (change instanceof MediaBound && session != null) {
       session.activate(call.mediaEpoch());
-      if (call.media().moveCause() != null) binder.moved(callId, call.spec().webhook(), call.endpoints(), call.media().moveCause());
+      MediaState media = call.media();
+      if (media.moveCause() != null) binder.moved(callId, call.spec().webhook(), call.endpoints(), media.moveCause(), media.movedFrom());
     } else if (change instanceof MediaReleased && call.phase() == Phase.STOPPED) {
       passivate();
     }

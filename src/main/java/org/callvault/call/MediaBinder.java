@@ -24,11 +24,12 @@ public interface MediaBinder {
       throws MediaUnavailableException;
 
   /**
-   * The call's media moved here from another node ({@code cause}: NODE_FAILURE, HANDOFF): tells
-   * whoever sends it where media must go now. {@code webhook} is the call's own URL, or null.
-   * Nothing by default; the node's signalling (the {@code media.moved} webhook) overrides it.
+   * The call's media moved here from node {@code from} ({@code cause}: NODE_FAILURE, HANDOFF):
+   * tells whoever sends it where media must go now, and a node that handed the call off where to
+   * relay what it still receives. {@code webhook} is the call's own URL, or null. Nothing by
+   * default; the node's signalling (the {@code media.moved} webhook, the relay request) overrides it.
    */
-  default void moved(String callId, String webhook, Map<String, Endpoint> endpoints, String cause) {}
+  default void moved(String callId, String webhook, Map<String, Endpoint> endpoints, String cause, String from) {}
 
   /** Chunks of {@code label} stored under {@code epoch} with a number above {@code afterN}, in order. */
   CompletionStage<List<ChunkInfo>> storedAfter(String callId, String label, long epoch, long afterN);
@@ -46,6 +47,12 @@ public interface MediaBinder {
 
     /** Stops receiving, stores and reports what was received, then reports {@link MediaReport.Closed}. */
     void close();
+
+    /**
+     * As {@link #close}, but the sockets go on receiving for the node that takes the call over:
+     * what arrives is held, and relayed once that node asks for it, until the sender has moved.
+     */
+    void handOff();
   }
 
   /** No socket could be bound (port range exhausted, node over its call limit). */

@@ -7,7 +7,9 @@ import java.util.List;
 import java.util.Map;
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.DefaultConsistencyLevel;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.stream.connectors.cassandra.CassandraSessionSettings;
@@ -81,7 +83,10 @@ public final class Main {
             media.getInt("store-retries"),
             media.getInt("receive-buffer"),
             media.getInt("event-loop-threads"),
-            media.getLong("fault.halt-after-chunks")),
+            media.getLong("fault.halt-after-chunks"),
+            media.getDuration("relay.idle"),
+            media.getDuration("relay.hold"),
+            media.getInt("relay.hold-packets")),
         chunks);
   }
 
@@ -97,14 +102,17 @@ public final class Main {
           ChunkStore chunks = chunkStore(system, config.getConfig("audio"));
           MediaServer media = config.getBoolean("media.enabled") ? mediaServer(config.getConfig("media"), chunks) : null;
           if (media != null) {
-            CoordinatedShutdown.get(system)
-                .addTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate(), "media-close", () -> {
-                  media.close();
-                  return java.util.concurrent.CompletableFuture.completedFuture(org.apache.pekko.Done.getInstance());
-                });
+            context.spawn(MediaRelay.create(media), MediaRelay.NAME);
+            CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
+            // After sharding has handed this node's calls off and before the node leaves: their
+            // old sockets relay to the nodes that took them over until the senders have moved.
+            shutdown.addTask(MediaRelay.SHUTDOWN_PHASE, "media-relay", () -> media.relaysEnded().thenApply(done -> Done.getInstance()));
+            shutdown.addTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate(), "media-close", () -> {
+              media.close();
+              return CompletableFuture.completedFuture(Done.getInstance());
+            });
           }
-          CallRecording.init(
-              system, media == null ? null : new MoveSignals(media, config.getString("webhook.url"), system.address().toString()));
+          CallRecording.init(system, media == null ? null : new MoveSignals(media, config.getString("webhook.url"), system));
           new ApiServer(system, chunks, media == null ? () -> 0 : media::activeCalls)
               .start()
               .whenComplete(

@@ -13,6 +13,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.OptionalLong;
+import org.apache.pekko.actor.ActorRef;
+import org.apache.pekko.actor.ActorSelection;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.callvault.call.CallRecording.MediaReleased;
 import org.callvault.call.ChunkInfo;
 import org.callvault.call.Endpoint;
 import org.callvault.call.Gates;
@@ -20,6 +25,7 @@ import org.callvault.call.MediaBinder;
 import org.callvault.call.MediaReport;
 import org.callvault.call.StreamCounters;
 import org.callvault.call.StreamSpec;
+import org.callvault.media.MediaServer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,6 +41,9 @@ import org.slf4j.LoggerFactory;
  *
  * A notice is retried (1 s, 2 s, 4 s) until it is answered 2xx; a notice that never is, is
  * logged. The call resource shows the same endpoints, for senders that poll.
+ *
+ * <p>After a handoff it also asks the node that handed the call off to relay what still reaches
+ * the old endpoints (see {@link MediaRelay}), so that no packet is lost while the sender moves.
  */
 final class MoveSignals implements MediaBinder {
 
@@ -42,16 +51,18 @@ final class MoveSignals implements MediaBinder {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int ATTEMPTS = 4;
 
-  private final MediaBinder media;
+  private final MediaServer media;
   private final String nodeWebhook;
+  private final ActorSystem<?> system;
   private final String node;
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
   /** @param nodeWebhook where notices of calls without a webhook of their own go; empty for nowhere */
-  MoveSignals(MediaBinder media, String nodeWebhook, String node) {
+  MoveSignals(MediaServer media, String nodeWebhook, ActorSystem<?> system) {
     this.media = media;
     this.nodeWebhook = nodeWebhook;
-    this.node = node;
+    this.system = system;
+    this.node = system.address().toString();
   }
 
   @Override
@@ -66,7 +77,8 @@ final class MoveSignals implements MediaBinder {
   }
 
   @Override
-  public void moved(String callId, String webhook, Map<String, Endpoint> endpoints, String cause) {
+  public void moved(String callId, String webhook, Map<String, Endpoint> endpoints, String cause, String from) {
+    askForRelay(callId, endpoints, cause, from);
     String url = webhook != null ? webhook : nodeWebhook;
     if (url == null || url.isBlank()) return;
     ObjectNode notice = JSON.createObjectNode();
@@ -74,6 +86,15 @@ final class MoveSignals implements MediaBinder {
     var streams = notice.putArray("streams");
     endpoints.forEach((label, endpoint) -> streams.addObject().put("label", label).put("host", endpoint.host()).put("port", endpoint.port()));
     send(URI.create(url), notice.toString(), callId, 1);
+  }
+
+  /** A node that handed the call off still receives what was sent to it: it relays that here. */
+  private void askForRelay(String callId, Map<String, Endpoint> endpoints, String cause, String from) {
+    if (!MediaReleased.HANDOFF.equals(cause) || from == null || from.equals(node)) return;
+    OptionalLong token = media.relayToken(callId);
+    if (token.isEmpty()) return;
+    ActorSelection relay = system.classicSystem().actorSelection(from + "/user/" + MediaRelay.NAME);
+    relay.tell(new MediaRelay.RelayTo(callId, endpoints, token.getAsLong()), ActorRef.noSender());
   }
 
   private void send(URI url, String body, String callId, int attempt) {

@@ -2,6 +2,7 @@ package org.callvault.media;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
@@ -22,7 +23,12 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.net.InetSocketAddress;
+import java.security.SecureRandom;
+import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -68,7 +74,10 @@ public final class MediaServer implements MediaBinder, AutoCloseable {
       int storeRetries,
       int receiveBufferBytes,
       int eventLoopThreads,
-      long haltAfterChunks) {}
+      long haltAfterChunks,
+      Duration relayIdle,
+      Duration relayHold,
+      int relayHoldPackets) {}
 
   private final Settings settings;
   private final ChunkStore store;
@@ -84,6 +93,11 @@ public final class MediaServer implements MediaBinder, AutoCloseable {
   private final AtomicInteger activeCalls = new AtomicInteger();
   private final AtomicLong chunksUnstored = new AtomicLong();
   private final AtomicLong chunksWritten = new AtomicLong();
+  /** The calls whose sockets are bound here, by call id. */
+  private final Map<String, CallSession> sessions = new ConcurrentHashMap<>();
+  /** The calls handed off to another node whose old sockets still receive here, by call id. */
+  private final Map<String, CallSession> relaying = new ConcurrentHashMap<>();
+  private final SecureRandom random = new SecureRandom();
 
   public MediaServer(Settings settings, ChunkStore store) {
     this.settings = settings;
@@ -124,6 +138,53 @@ public final class MediaServer implements MediaBinder, AutoCloseable {
     return activeCalls.get();
   }
 
+  /** Calls handed off whose old sockets still relay to the node that took them over. */
+  public int relayingCalls() {
+    return relaying.size();
+  }
+
+  /**
+   * The secret a node that handed {@code callId} off must put on what it relays here, or empty
+   * when the call has no sockets here.
+   */
+  public OptionalLong relayToken(String callId) {
+    CallSession session = sessions.get(callId);
+    return session == null ? OptionalLong.empty() : OptionalLong.of(session.token);
+  }
+
+  /**
+   * The node that took {@code callId} over receives its streams at {@code endpoints}: what the
+   * call's old sockets held since the handoff goes there now, and what they receive from now on,
+   * until the sender has moved. False when no handed-off call of that id receives here.
+   */
+  public boolean relayTo(String callId, Map<String, Endpoint> endpoints, long token) {
+    CallSession session = relaying.get(callId);
+    if (session == null) return false;
+    for (var e : endpoints.entrySet()) {
+      Stream stream = session.streams.get(e.getKey());
+      if (stream == null) continue;
+      InetSocketAddress target = new InetSocketAddress(e.getValue().host(), e.getValue().port());
+      stream.rtp.eventLoop().execute(() -> {
+        if (stream.relay != null) stream.relay.to(target, token);
+      });
+    }
+    return true;
+  }
+
+  /** Completes once no handed-off call relays any more (each ends when its sender has moved, or gives up). */
+  public CompletionStage<Void> relaysEnded() {
+    CompletableFuture<Void> ended = new CompletableFuture<>();
+    Runnable check = new Runnable() {
+      @Override
+      public void run() {
+        if (relaying.isEmpty()) ended.complete(null);
+        else retries.schedule(this, 100, TimeUnit.MILLISECONDS);
+      }
+    };
+    check.run();
+    return ended;
+  }
+
   @Override
   public CompletionStage<List<ChunkInfo>> storedAfter(String callId, String label, long epoch, long afterN) {
     return store.storedAfter(callId, label, epoch, afterN);
@@ -137,7 +198,7 @@ public final class MediaServer implements MediaBinder, AutoCloseable {
       activeCalls.decrementAndGet();
       throw new MediaUnavailableException("this node is at its limit of " + settings.maxCalls() + " calls (callvault.media.max-calls)");
     }
-    CallSession session = new CallSession(callId, reports);
+    CallSession session = new CallSession(callId, reports, random.nextLong());
     try {
       for (StreamSpec stream : streams) {
         session.add(stream, gates.gate(stream.label()), baseline.getOrDefault(stream.label(), StreamCounters.ZERO));
@@ -146,6 +207,7 @@ public final class MediaServer implements MediaBinder, AutoCloseable {
       session.release();
       throw e;
     }
+    sessions.put(callId, session);
     return session;
   }
 
@@ -154,21 +216,26 @@ public final class MediaServer implements MediaBinder, AutoCloseable {
   private final class CallSession implements Session, StreamRecorder.Output {
     private final String callId;
     private final Consumer<MediaReport> reports;
+    /** What a node that handed this call off must put on what it relays here. */
+    private final long token;
     private final Map<String, Stream> streams = new LinkedHashMap<>();
     private final AtomicInteger pendingWrites = new AtomicInteger();
     private volatile boolean closing;
+    private volatile boolean handedOff;
     private final AtomicInteger openStreams = new AtomicInteger();
+    private final AtomicInteger relayingStreams = new AtomicInteger();
     private boolean released;
 
-    CallSession(String callId, Consumer<MediaReport> reports) {
+    CallSession(String callId, Consumer<MediaReport> reports, long token) {
       this.callId = callId;
       this.reports = reports;
+      this.token = token;
     }
 
     void add(StreamSpec spec, Gates.Gate gate, StreamCounters baseline) throws MediaUnavailableException {
       EventLoop loop = group.next();
       StreamRecorder recorder = new StreamRecorder(callId, spec, gate, baseline, recorderSettings, this, System.nanoTime());
-      Stream stream = bindPair(loop, recorder);
+      Stream stream = bindPair(loop, recorder, token);
       streams.put(spec.label(), stream);
       openStreams.incrementAndGet();
       stream.tick = loop.scheduleAtFixedRate(() -> recorder.tick(System.nanoTime()), 100, 100, TimeUnit.MILLISECONDS);
@@ -195,6 +262,16 @@ public final class MediaServer implements MediaBinder, AutoCloseable {
 
     @Override
     public void close() {
+      finish(false);
+    }
+
+    @Override
+    public void handOff() {
+      finish(true);
+    }
+
+    /** Stops recording; the sockets close, or with {@code relay} go on receiving for the next node. */
+    private void finish(boolean relay) {
       if (closing) return;
       closing = true;
       if (streams.isEmpty()) {
@@ -202,16 +279,51 @@ public final class MediaServer implements MediaBinder, AutoCloseable {
         reports.accept(new MediaReport.Closed(Map.of()));
         return;
       }
+      if (relay) {
+        handedOff = true;
+        relayingStreams.set(streams.size());
+        relaying.put(callId, this);
+      }
       for (Stream s : streams.values()) {
         s.rtp.eventLoop().execute(() -> {
           s.tick.cancel(false);
           s.recorder.close();
-          s.rtp.close();
-          s.rtcp.close();
-          ports.release(s.port);
+          if (relay) {
+            startRelay(s);
+          } else {
+            s.rtp.close();
+            s.rtcp.close();
+            ports.release(s.port);
+          }
           if (openStreams.decrementAndGet() == 0) maybeClosed();
         });
       }
+    }
+
+    /** On the stream's loop: from now on its datagrams are held, then relayed, until the relay ends. */
+    private void startRelay(Stream s) {
+      long now = System.nanoTime();
+      s.relay = new Relay(s, now);
+      s.rtpHandler.relay = s.relay;
+      s.rtcpHandler.relay = s.relay;
+      s.tick = s.rtp.eventLoop().scheduleAtFixedRate(() -> {
+        if (s.relay.over(System.nanoTime())) endRelay(s);
+      }, 100, 100, TimeUnit.MILLISECONDS);
+    }
+
+    /** On the stream's loop: the sender has moved (or never will): the old sockets close. */
+    private void endRelay(Stream s) {
+      s.tick.cancel(false);
+      s.rtp.close();
+      s.rtcp.close();
+      ports.release(s.port);
+      Relay r = s.relay;
+      if (r.target == null)
+        log.warn("call {}: '{}' was never asked for by the node that took it over; {} held packets are lost", callId, s.recorder.label(), r.held.size() + r.dropped);
+      else if (r.dropped > 0)
+        log.warn("call {}: relayed {} packets of '{}' to {}; {} arrived while the hold was full and are lost", callId, r.relayed, s.recorder.label(), r.target, r.dropped);
+      else log.info("call {}: relayed {} packets of '{}' to {}", callId, r.relayed, s.recorder.label(), r.target);
+      if (relayingStreams.decrementAndGet() == 0) relaying.remove(callId, this);
     }
 
     /** Reports Closed once every stream is closed and every write it started has finished. */
@@ -228,8 +340,9 @@ public final class MediaServer implements MediaBinder, AutoCloseable {
     void release() {
       if (released) return;
       released = true;
+      sessions.remove(callId, this);
       for (Stream s : streams.values()) {
-        if (s.rtp.isOpen()) {
+        if (!handedOff && s.rtp.isOpen()) {
           s.rtp.close();
           s.rtcp.close();
           ports.release(s.port);
@@ -311,35 +424,98 @@ public final class MediaServer implements MediaBinder, AutoCloseable {
     final int port;
     final Channel rtp;
     final Channel rtcp;
+    final StreamHandler rtpHandler;
+    final StreamHandler rtcpHandler;
     final java.util.ArrayDeque<AudioChunk> queue = new java.util.ArrayDeque<>();
     boolean writing;
     ScheduledFuture<?> tick;
+    /** Set on the stream's loop once the call was handed off. */
+    Relay relay;
 
-    Stream(StreamRecorder recorder, int port, Channel rtp, Channel rtcp) {
+    Stream(StreamRecorder recorder, int port, Channel rtp, Channel rtcp, StreamHandler rtpHandler, StreamHandler rtcpHandler) {
       this.recorder = recorder;
       this.port = port;
       this.rtp = rtp;
       this.rtcp = rtcp;
+      this.rtpHandler = rtpHandler;
+      this.rtcpHandler = rtcpHandler;
+    }
+  }
+
+  /**
+   * What a handed-off stream's old RTP socket does with its datagrams: holds them until the node
+   * that took the call over says where it receives it, then relays them there (in {@link
+   * RelayEnvelope}s, from this socket), and goes on relaying what arrives until nothing has for
+   * {@code relay-idle}: the sender has moved. Only its event loop touches it.
+   */
+  private final class Relay {
+    private record Held(byte[] datagram, InetSocketAddress sender, long wallMicros) {}
+
+    final Stream stream;
+    final long startedNanos;
+    final java.util.ArrayDeque<Held> held = new java.util.ArrayDeque<>();
+    InetSocketAddress target;
+    long token;
+    long lastNanos;
+    long relayed;
+    long dropped;
+
+    Relay(Stream stream, long nowNanos) {
+      this.stream = stream;
+      this.startedNanos = nowNanos;
+      this.lastNanos = nowNanos;
+    }
+
+    void receive(byte[] data, int length, InetSocketAddress sender, long nowNanos, long wallMicros) {
+      lastNanos = nowNanos;
+      if (target != null) {
+        send(RelayEnvelope.wrap(token, wallMicros, sender, data, 0, length));
+      } else if (held.size() < settings.relayHoldPackets()) {
+        held.addLast(new Held(java.util.Arrays.copyOf(data, length), sender, wallMicros));
+      } else {
+        dropped++;
+      }
+    }
+
+    void to(InetSocketAddress target, long token) {
+      this.target = target;
+      this.token = token;
+      lastNanos = System.nanoTime();
+      for (Held h : held) send(RelayEnvelope.wrap(token, h.wallMicros(), h.sender(), h.datagram(), 0, h.datagram().length));
+      held.clear();
+    }
+
+    private void send(byte[] envelope) {
+      stream.rtp.writeAndFlush(new DatagramPacket(Unpooled.wrappedBuffer(envelope), target));
+      relayed++;
+    }
+
+    /** Whether the sender has moved (nothing for relay-idle since relaying began), or nobody asked in time. */
+    boolean over(long nowNanos) {
+      if (target != null) return nowNanos - lastNanos > settings.relayIdle().toNanos();
+      return nowNanos - startedNanos > settings.relayHold().toNanos();
     }
   }
 
   /** Binds an even RTP port and the RTCP port above it, both on {@code loop}, trying ports until a pair binds. */
-  private Stream bindPair(EventLoop loop, StreamRecorder recorder) throws MediaUnavailableException {
+  private Stream bindPair(EventLoop loop, StreamRecorder recorder, long token) throws MediaUnavailableException {
     for (int attempt = 0; attempt < 32; attempt++) {
       int port = ports.acquire();
       if (port < 0) throw new MediaUnavailableException("no free RTP port in " + settings.portMin() + "-" + settings.portMax());
-      ChannelFuture rtp = bootstrap(loop, new StreamHandler(recorder, false)).bind(settings.bindHost(), port).awaitUninterruptibly();
+      StreamHandler rtpHandler = new StreamHandler(recorder, false, token);
+      ChannelFuture rtp = bootstrap(loop, rtpHandler).bind(settings.bindHost(), port).awaitUninterruptibly();
       if (!rtp.isSuccess()) {
         ports.markUnusable(port); // taken by another program: never hand it out again
         continue;
       }
-      ChannelFuture rtcp = bootstrap(loop, new StreamHandler(recorder, true)).bind(settings.bindHost(), port + 1).awaitUninterruptibly();
+      StreamHandler rtcpHandler = new StreamHandler(recorder, true, token);
+      ChannelFuture rtcp = bootstrap(loop, rtcpHandler).bind(settings.bindHost(), port + 1).awaitUninterruptibly();
       if (!rtcp.isSuccess()) {
         rtp.channel().close();
         ports.markUnusable(port);
         continue;
       }
-      return new Stream(recorder, port, rtp.channel(), rtcp.channel());
+      return new Stream(recorder, port, rtp.channel(), rtcp.channel(), rtpHandler, rtcpHandler);
     }
     throw new MediaUnavailableException("could not bind an RTP/RTCP port pair in " + settings.portMin() + "-" + settings.portMax());
   }
@@ -357,24 +533,55 @@ public final class MediaServer implements MediaBinder, AutoCloseable {
    * Hands each datagram of a stream's RTP or RTCP socket to the stream's recorder, copied into a
    * buffer of its own (one handler per socket, so not shared). Longer datagrams than the buffer
    * are refused by the recorder as OVERSIZE before any byte past it is read.
+   *
+   * <p>On the RTP socket, a datagram relayed by the node that handed the call off is unwrapped and
+   * given to the recorder with its sender and time of arrival there, if it carries the call's
+   * token. Once this call is handed off in turn, datagrams go to its {@link Relay} instead.
    */
   static final class StreamHandler extends SimpleChannelInboundHandler<DatagramPacket> {
     private final StreamRecorder recorder;
     private final boolean rtcp;
+    private final long token;
     private final byte[] scratch = new byte[2048];
+    private final byte[] relayed = new byte[2048];
+    private final RelayEnvelope envelope = new RelayEnvelope();
+    /** Set on the socket's loop when the call is handed off. */
+    private Relay relay;
 
-    StreamHandler(StreamRecorder recorder, boolean rtcp) {
+    StreamHandler(StreamRecorder recorder, boolean rtcp, long token) {
       this.recorder = recorder;
       this.rtcp = rtcp;
+      this.token = token;
     }
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket packet) {
       ByteBuf content = packet.content();
       int length = content.readableBytes();
-      content.getBytes(content.readerIndex(), scratch, 0, Math.min(length, scratch.length));
-      if (rtcp) recorder.onRtcp(scratch, Math.min(length, scratch.length), packet.sender());
-      else recorder.onRtp(scratch, length, packet.sender(), System.nanoTime(), System.currentTimeMillis() * 1000);
+      int copied = Math.min(length, scratch.length);
+      content.getBytes(content.readerIndex(), scratch, 0, copied);
+      long nowNanos = System.nanoTime();
+      long wallMicros = System.currentTimeMillis() * 1000;
+      if (relay != null) {
+        // Handed off: RTCP is dropped (the next node anchors its own), RTP goes to that node.
+        if (!rtcp && length <= copied) relay.receive(scratch, length, packet.sender(), nowNanos, wallMicros);
+        return;
+      }
+      if (rtcp) {
+        recorder.onRtcp(scratch, copied, packet.sender());
+      } else if (RelayEnvelope.isRelayed(scratch, copied)) {
+        if (length > copied || !envelope.parse(scratch, copied) || envelope.token() != token) {
+          recorder.refuseRelay();
+          return;
+        }
+        System.arraycopy(scratch, envelope.payloadOffset(), relayed, 0, envelope.payloadLength());
+        // When it reached the old node, on this node's clock: the reorder delay and the
+        // timestamp checks see the packet's own timing, not the relay's burst.
+        long age = Math.max(0, wallMicros - envelope.wallMicros()) * 1000;
+        recorder.onRelayedRtp(relayed, envelope.payloadLength(), envelope.sender(), nowNanos - age, envelope.wallMicros());
+      } else {
+        recorder.onRtp(scratch, length, packet.sender(), nowNanos, wallMicros);
+      }
     }
 
     @Override

@@ -19,7 +19,9 @@ enum Rejection {
    */
   SEQUENCE_JUMP,
   /** A packet with a new SSRC that the next packet did not confirm (RFC 3550 A.1 probation). */
-  UNCONFIRMED_SSRC;
+  UNCONFIRMED_SSRC,
+  /** A relay envelope without this call's relay token, or truncated: never from the node that handed the call off. */
+  BAD_RELAY;
 
   /** The counter names of every reason, RTP problems first. */
   static final String[] NAMES;

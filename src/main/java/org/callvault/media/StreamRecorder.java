@@ -166,6 +166,24 @@ final class StreamRecorder implements ReorderWindow.Sink {
       reject(Rejection.FLOOD.index());
       return;
     }
+    receive(data, length, sender, nowNanos, wallMicros);
+  }
+
+  /**
+   * One datagram that {@code sender} sent to the node that held this call before, relayed here
+   * with the relay token. {@code arrivalNanos} is when it reached that node, on this node's clock.
+   * Not counted against the flood limit: what was held during the handoff comes at once.
+   */
+  void onRelayedRtp(byte[] data, int length, InetSocketAddress sender, long arrivalNanos, long wallMicros) {
+    receive(data, length, sender, arrivalNanos, wallMicros);
+  }
+
+  /** A datagram that claimed to be relayed but did not carry this call's token. */
+  void refuseRelay() {
+    reject(Rejection.BAD_RELAY.index());
+  }
+
+  private void receive(byte[] data, int length, InetSocketAddress sender, long nowNanos, long wallMicros) {
     if (length > Settings.MAX_DATAGRAM) {
       reject(Rejection.OVERSIZE.index());
       return;

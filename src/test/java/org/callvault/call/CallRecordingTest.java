@@ -498,11 +498,12 @@ class CallRecordingTest {
   /** A media plane that binds nothing real: fixed endpoints per bind, nothing stored unlisted. */
   private static final class FakeBinder implements MediaBinder {
     int binds;
+    int handOffs;
     final List<String> moves = new CopyOnWriteArrayList<>();
 
     @Override
-    public void moved(String callId, String webhook, Map<String, Endpoint> endpoints, String cause) {
-      moves.add(cause + " " + webhook + " " + endpoints.get("agent-leg").port());
+    public void moved(String callId, String webhook, Map<String, Endpoint> endpoints, String cause, String from) {
+      moves.add(cause + " " + webhook + " " + endpoints.get("agent-leg").port() + " from " + from);
     }
 
     @Override
@@ -526,6 +527,11 @@ class CallRecordingTest {
 
         @Override
         public void close() {}
+
+        @Override
+        public void handOff() {
+          handOffs++;
+        }
       };
     }
 
@@ -536,7 +542,13 @@ class CallRecordingTest {
   }
 
   private static ChunkInfo chunkOf(String label, long epoch, long n, long startWall) {
-    return new ChunkInfo(label, epoch, n, 0, 7, StreamSpec.Codec.PCMU, n * 50, n * 50 + 49, n * 8000, (n + 1) * 8000, 50, 0, startWall, startWall, startWall + 1_000_000);
+    return chunkOf(label, epoch, n, startWall, n * 50);
+  }
+
+  /** A second of 50 packets of SSRC 7 from sequence number {@code firstSeq}. */
+  private static ChunkInfo chunkOf(String label, long epoch, long n, long startWall, long firstSeq) {
+    return new ChunkInfo(
+        label, epoch, n, 0, 7, StreamSpec.Codec.PCMU, firstSeq, firstSeq + 49, n * 8000, (n + 1) * 8000, 50, 0, startWall, startWall, startWall + 1_000_000);
   }
 
   @Test
@@ -554,15 +566,18 @@ class CallRecordingTest {
     assertEquals(4, recovered.mediaEpoch(), "the recovered call bound new sockets");
     assertEquals(30100, recovered.endpoints().get("agent-leg").port());
     assertEquals("NODE_FAILURE", recovered.media().moveCause());
-    assertEquals(List.of("NODE_FAILURE null 30100"), binder.moves, "the move is signalled once, with the new endpoints");
+    assertEquals(List.of("NODE_FAILURE null 30100 from " + testKit.system().address()), binder.moves, "the move is signalled once, with the new endpoints");
 
-    var first = kit.runCommand(new MediaReport.ChunkWritten(chunkOf("agent-leg", 4, 0, 1_800_000_003_500_000L), StreamCounters.ZERO));
+    // The last stored packet was 49, at the end of the first second; the next stored, 2.5 s
+    // later, is 175: the 125 in between were lost.
+    var first = kit.runCommand(new MediaReport.ChunkWritten(chunkOf("agent-leg", 4, 0, 1_800_000_003_500_000L, 175), StreamCounters.ZERO));
     List<Event> events = first.events();
     assertEquals(2, events.size());
     CallRecording.MediaGap gap = (CallRecording.MediaGap) events.get(0).change();
     assertEquals("NODE_FAILURE", gap.cause());
     assertEquals(1_800_000_001_000_000L, gap.startWallMicros(), "from the end of the last audio stored before");
     assertEquals(1_800_000_003_500_000L, gap.endWallMicros(), "to the first audio stored after");
+    assertEquals(125, gap.packets(), "the packets lost, from the sequence numbers on either side");
     assertInstanceOf(CallRecording.ChunkStored.class, events.get(1).change());
     var second = kit.runCommand(new MediaReport.ChunkWritten(chunkOf("agent-leg", 4, 1, 1_800_000_004_500_000L), StreamCounters.ZERO));
     assertEquals(1, second.events().size(), "the gap is recorded once");
@@ -586,10 +601,12 @@ class CallRecordingTest {
   @Test
   void anActiveCallHandedOffToAnotherNodeRecordsItsGapAsAHandoff() {
     String callId = "call-" + UUID.randomUUID();
-    kit = EventSourcedBehaviorTestKit.create(testKit.system(), CallRecording.create(callId, null, gates, Clock.systemUTC(), new FakeBinder()));
+    FakeBinder binder = new FakeBinder();
+    kit = EventSourcedBehaviorTestKit.create(testKit.system(), CallRecording.create(callId, null, gates, Clock.systemUTC(), binder));
     kit.<Reply>runCommand(r -> new CallRecording.Create(twoPartySpec(callId, policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true)), "crm", r));
     kit.runCommand(new MediaReport.ChunkWritten(chunkOf("agent-leg", 2, 0, 1_800_000_000_000_000L), StreamCounters.ZERO));
     kit.runCommand(CallRecording.Passivate.INSTANCE); // the session stores what it holds, then reports Closed
+    assertEquals(1, binder.handOffs, "the sockets are handed off, not closed: they relay to the next node");
     // The entity stops after recording the handoff, so the kit's read of its state after the
     // command goes unanswered; the ledger in storage says what happened.
     org.junit.jupiter.api.Assertions.assertThrows(
@@ -601,10 +618,31 @@ class CallRecordingTest {
     kit.restart(); // the call on the node that takes it over
     Call moved = awaitCall(c -> c.mediaEpoch() > 4);
     assertEquals(CallRecording.MediaReleased.HANDOFF, moved.media().moveCause());
-    var first = kit.runCommand(new MediaReport.ChunkWritten(chunkOf("agent-leg", moved.mediaEpoch(), 0, 1_800_000_001_200_000L), StreamCounters.ZERO));
+    assertEquals(1, binder.moves.size());
+    assertTrue(binder.moves.get(0).startsWith("HANDOFF null 30100 from "), binder.moves.toString());
+    // Ten packets (1..10 after the last stored, 49) never reached either node.
+    var first = kit.runCommand(new MediaReport.ChunkWritten(chunkOf("agent-leg", moved.mediaEpoch(), 0, 1_800_000_001_200_000L, 60), StreamCounters.ZERO));
     CallRecording.MediaGap gap = (CallRecording.MediaGap) first.events().get(0).change();
     assertEquals("HANDOFF", gap.cause());
     assertEquals(200_000, gap.endWallMicros() - gap.startWallMicros());
+    assertEquals(10, gap.packets());
+  }
+
+  @Test
+  void aHandoffWhoseEveryPacketWasRelayedRecordsNoGap() {
+    String callId = "call-" + UUID.randomUUID();
+    kit = EventSourcedBehaviorTestKit.create(testKit.system(), CallRecording.create(callId, null, gates, Clock.systemUTC(), new FakeBinder()));
+    kit.<Reply>runCommand(r -> new CallRecording.Create(twoPartySpec(callId, policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true)), "crm", r));
+    kit.runCommand(new MediaReport.ChunkWritten(chunkOf("agent-leg", 2, 0, 1_800_000_000_000_000L), StreamCounters.ZERO));
+    kit.runCommand(CallRecording.Passivate.INSTANCE);
+    org.junit.jupiter.api.Assertions.assertThrows(
+        AssertionError.class, () -> kit.runCommand(new MediaReport.Closed(Map.of("agent-leg", StreamCounters.ZERO))));
+    kit.restart();
+    Call moved = awaitCall(c -> c.mediaEpoch() > 4);
+    // The first packet stored on the new node is the one after the last stored on the old: 50.
+    var first = kit.runCommand(new MediaReport.ChunkWritten(chunkOf("agent-leg", moved.mediaEpoch(), 0, 1_800_000_001_000_000L, 50), StreamCounters.ZERO));
+    assertEquals(1, first.events().size(), "only the chunk: nothing was lost");
+    assertInstanceOf(CallRecording.ChunkStored.class, first.events().get(0).change());
   }
 
   @Test
@@ -622,7 +660,7 @@ class CallRecordingTest {
     assertEquals("agent-leg", gap.label());
     assertEquals("NODE_FAILURE", gap.cause());
     assertEquals(1_800_000_001_000_000L, gap.startWallMicros());
-    assertEquals(events.get(1).time().toEpochMilli() * 1000, gap.endWallMicros(), 2000.0);
+    assertEquals(events.get(1).time().toEpochMilli() * 1000, gap.endWallMicros(), 100_000.0, "the gap ends at the stop");
     assertInstanceOf(CallRecording.Stopped.class, events.get(1).change());
   }
 }

@@ -66,18 +66,25 @@ class MediaServerTest {
   private MediaServer server;
 
   private MediaServer server(int maxCalls, int queuePerStream, int retries) {
-    server =
-        new MediaServer(
-            new MediaServer.Settings(
-                "127.0.0.1", "127.0.0.1", 42000, 42099, maxCalls, Duration.ofMillis(200), 16, Duration.ofMillis(40), Duration.ofSeconds(30), 250,
-                queuePerStream, retries, 65536, 1, 0),
-            store);
+    server = server(42000, maxCalls, queuePerStream, retries);
     return server;
   }
+
+  private MediaServer server(int portMin, int maxCalls, int queuePerStream, int retries) {
+    return
+        new MediaServer(
+            new MediaServer.Settings(
+                "127.0.0.1", "127.0.0.1", portMin, portMin + 99, maxCalls, Duration.ofMillis(200), 16, Duration.ofMillis(40), Duration.ofSeconds(30), 250,
+                queuePerStream, retries, 65536, 1, 0, Duration.ofMillis(500), Duration.ofSeconds(5), 1000),
+            store);
+  }
+
+  private MediaServer other;
 
   @AfterEach
   void close() {
     if (server != null) server.close();
+    if (other != null) other.close();
   }
 
   private Gates openGates(String... labels) throws ReflectiveOperationException {
@@ -96,6 +103,15 @@ class MediaServerTest {
         channel.send(ByteBuffer.wrap(packet), new InetSocketAddress(endpoint.host(), endpoint.port()));
         Thread.sleep(2); // a fast sender; the recorder's flood limit allows 250 a second
       }
+    }
+  }
+
+  /** Packets {@code from} .. {@code from + count - 1} of SSRC 42, 20 ms apart in RTP time, from {@code channel}. */
+  private static void sendPackets(DatagramChannel channel, Endpoint endpoint, int from, int count) throws Exception {
+    for (int k = from; k < from + count; k++) {
+      byte[] packet = StreamRecorderTest.rtp(0, k, 160L * k, 42, StreamRecorderTest.payload(k));
+      channel.send(ByteBuffer.wrap(packet), new InetSocketAddress(endpoint.host(), endpoint.port()));
+      Thread.sleep(2);
     }
   }
 
@@ -175,5 +191,78 @@ class MediaServerTest {
     next(MediaReport.Closed.class);
     assertTrue(server.portsInUse().isEmpty());
     assertEquals(0, server.activeCalls());
+  }
+
+  @Test
+  void aHandedOffCallKeepsReceivingAndRelaysEveryPacketToTheNodeThatTookItOver() throws Exception {
+    StreamSpec spec = new StreamSpec("a", "agent", StreamSpec.Codec.PCMU);
+    MediaServer oldNode = server(10, 8, 0);
+    other = server(42100, 10, 8, 0);
+    MediaServer newNode = other;
+    LinkedBlockingQueue<MediaReport> newReports = new LinkedBlockingQueue<>();
+    try (DatagramChannel sender = DatagramChannel.open()) {
+      sender.bind(new InetSocketAddress("127.0.0.1", 0));
+      MediaBinder.Session before = oldNode.bind("call-6", List.of(spec), openGates("a"), Map.of(), reports::add);
+      before.activate(2);
+      sendPackets(sender, before.endpoints().get("a"), 0, 50);
+      before.handOff();
+      MediaReport.Closed closed = next(MediaReport.Closed.class);
+      assertEquals(50, closed.counters().get("a").stored(), "what arrived before the handoff is stored there");
+      assertEquals(1, oldNode.relayingCalls());
+
+      // The sender goes on sending to the old endpoint while the new node starts: held there.
+      sendPackets(sender, before.endpoints().get("a"), 50, 30);
+      MediaBinder.Session after = newNode.bind("call-6", List.of(spec), openGates("a"), closed.counters(), newReports::add);
+      after.activate(5);
+      assertTrue(oldNode.relayTo("call-6", after.endpoints(), newNode.relayToken("call-6").getAsLong()));
+      sendPackets(sender, before.endpoints().get("a"), 80, 20); // relayed as they arrive
+      sendPackets(sender, after.endpoints().get("a"), 100, 40); // the sender has moved
+      oldNode.relaysEnded().toCompletableFuture().get(5, TimeUnit.SECONDS);
+      assertEquals(0, oldNode.relayingCalls(), "the old sockets closed once nothing arrived for relay-idle");
+      assertTrue(oldNode.portsInUse().isEmpty());
+      after.close();
+      MediaReport.Closed end = null;
+      while (end == null) {
+        MediaReport r = newReports.poll(10, TimeUnit.SECONDS);
+        if (r == null) throw new AssertionError("the new node's session never reported Closed");
+        if (r instanceof MediaReport.Closed c) end = c;
+      }
+      assertEquals(140, end.counters().get("a").stored(), "50 before the handoff, then 90 on the new node: none lost");
+      assertEquals(0, end.counters().get("a").lost());
+    }
+    java.util.TreeSet<Long> firstSeqs = new java.util.TreeSet<>();
+    long packets = 0;
+    for (AudioChunk chunk : store.written) {
+      packets += chunk.info().packets();
+      if (chunk.info().epoch() == 5) firstSeqs.add(chunk.info().firstSeq());
+    }
+    assertEquals(140, packets, "every packet stored once");
+    assertEquals(50, firstSeqs.first(), "the new node's first stored packet is the one after the old node's last");
+  }
+
+  @Test
+  void aRelayedDatagramWithoutTheCallsTokenIsRefusedAndNotStored() throws Exception {
+    MediaBinder.Session session =
+        server(10, 8, 0).bind("call-7", List.of(new StreamSpec("a", "agent", StreamSpec.Codec.PCMU)), openGates("a"), Map.of(), reports::add);
+    session.activate(2);
+    long token = server.relayToken("call-7").getAsLong();
+    Endpoint endpoint = session.endpoints().get("a");
+    try (DatagramChannel channel = DatagramChannel.open()) {
+      channel.bind(new InetSocketAddress("127.0.0.1", 0));
+      InetSocketAddress forged = new InetSocketAddress("127.0.0.1", 4000);
+      for (int k = 0; k < 10; k++) {
+        byte[] packet = StreamRecorderTest.rtp(0, k, 160L * k, 42, StreamRecorderTest.payload(k));
+        byte[] envelope = RelayEnvelope.wrap(token + 1, System.currentTimeMillis() * 1000, forged, packet, 0, packet.length);
+        channel.send(ByteBuffer.wrap(envelope), new InetSocketAddress(endpoint.host(), endpoint.port()));
+      }
+      byte[] truncated = java.util.Arrays.copyOf(RelayEnvelope.wrap(token, 0, forged, new byte[0], 0, 0), 12);
+      channel.send(ByteBuffer.wrap(truncated), new InetSocketAddress(endpoint.host(), endpoint.port()));
+    }
+    Thread.sleep(200);
+    session.close();
+    StreamCounters counters = next(MediaReport.Closed.class).counters().get("a");
+    assertEquals(0, counters.received());
+    assertEquals(11L, counters.rejected().get("BAD_RELAY"));
+    assertTrue(store.written.isEmpty());
   }
 }
