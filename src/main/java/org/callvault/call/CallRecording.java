@@ -231,16 +231,15 @@ public final class CallRecording
    * @param epoch             the media epoch of the last chunk listed
    * @param lastN             the number of the last chunk listed in that epoch; -1 before the first
    * @param lastEndWallMicros the wall clock just after the last stored sample; 0 before the first
-   * @param lastSsrc          the SSRC of the last stored packet; -1 before the first
-   * @param lastSeq           the RTP sequence number (16 bits) of the last stored packet
+   * @param last              the last chunk listed; null before the first
    */
   public record StreamMedia(
-      long epoch, long lastN, long chunks, long packetsStored, long lastEndWallMicros, long lastSsrc, int lastSeq, StreamCounters counters)
+      long epoch, long lastN, long chunks, long packetsStored, long lastEndWallMicros, ChunkInfo last, StreamCounters counters)
       implements CborSerializable {
-    static final StreamMedia NONE = new StreamMedia(0, -1, 0, 0, 0, -1, 0, StreamCounters.ZERO);
+    static final StreamMedia NONE = new StreamMedia(0, -1, 0, 0, 0, null, StreamCounters.ZERO);
 
     StreamMedia withCounters(StreamCounters counters) {
-      return new StreamMedia(epoch, lastN, chunks, packetsStored, lastEndWallMicros, lastSsrc, lastSeq, counters);
+      return new StreamMedia(epoch, lastN, chunks, packetsStored, lastEndWallMicros, last, counters);
     }
 
     /**
@@ -249,8 +248,8 @@ public final class CallRecording
      * that the 16-bit numbering may have wrapped).
      */
     long packetsMissedBefore(ChunkInfo next) {
-      if (chunks == 0 || next.ssrc() != lastSsrc || next.startWallMicros() - lastEndWallMicros > WRAP_SAFE_MICROS) return -1;
-      return (next.firstSeq() - lastSeq - 1) & 0xFFFF;
+      if (last == null || next.ssrc() != last.ssrc() || next.startWallMicros() - lastEndWallMicros > WRAP_SAFE_MICROS) return -1;
+      return (next.firstSeq() - last.lastSeq() - 1) & 0xFFFF;
     }
 
     /** 65,536 packets of 20 ms are 22 minutes: well inside that, the difference of sequence numbers is exact. */
@@ -434,8 +433,7 @@ public final class CallRecording
               before.chunks() + 1,
               before.packetsStored() + chunk.packets(),
               chunk.endWallMicros(),
-              chunk.ssrc(),
-              (int) (chunk.lastSeq() & 0xFFFF),
+              chunk,
               stored.counters());
       return withMedia(media.withStream(chunk.label(), after));
     }
@@ -761,10 +759,15 @@ public final class CallRecording
   private Change bindMedia(Call call) {
     if (binder == null) return null;
     Map<String, StreamCounters> baseline = new java.util.HashMap<>();
-    for (StreamSpec stream : call.streams()) baseline.put(stream.label(), call.media(stream.label()).counters());
+    Map<String, ChunkInfo> lastStored = new java.util.HashMap<>();
+    for (StreamSpec stream : call.streams()) {
+      StreamMedia media = call.media(stream.label());
+      baseline.put(stream.label(), media.counters());
+      if (media.last() != null) lastStored.put(stream.label(), media.last());
+    }
     String node = context.getSystem().address().toString();
     try {
-      session = binder.bind(callId, call.streams(), gates, baseline, context.getSelf()::tell);
+      session = binder.bind(callId, call.streams(), gates, baseline, lastStored, context.getSelf()::tell);
       return new MediaBound(node, session.endpoints());
     } catch (MediaBinder.MediaUnavailableException e) {
       context.getLog().error("call {}: no media on {}: {}", callId, node, e.getMessage());

@@ -15,12 +15,19 @@ public interface MediaBinder {
    * Binds one RTP socket (and the RTCP socket above it) per stream. Until {@link Session#activate}
    * every packet is dropped and counted, whatever the gates say.
    *
-   * @param baseline the counters each stream starts from: what its ledger last recorded
-   * @param reports  where the session reports stored chunks, losses, digits and timeouts; called
-   *                 from media threads, so it must only enqueue
+   * @param baseline   the counters each stream starts from: what its ledger last recorded
+   * @param lastStored the last chunk listed of each stream that has one, by label: a sender that
+   *                   goes on with the same SSRC keeps its place on the call's time axis
+   * @param reports    where the session reports stored chunks, losses, digits and timeouts; called
+   *                   from media threads, so it must only enqueue
    */
   Session bind(
-      String callId, List<StreamSpec> streams, Gates gates, Map<String, StreamCounters> baseline, Consumer<MediaReport> reports)
+      String callId,
+      List<StreamSpec> streams,
+      Gates gates,
+      Map<String, StreamCounters> baseline,
+      Map<String, ChunkInfo> lastStored,
+      Consumer<MediaReport> reports)
       throws MediaUnavailableException;
 
   /**

@@ -66,9 +66,15 @@ final class MoveSignals implements MediaBinder {
   }
 
   @Override
-  public Session bind(String callId, List<StreamSpec> streams, Gates gates, Map<String, StreamCounters> baseline, Consumer<MediaReport> reports)
+  public Session bind(
+      String callId,
+      List<StreamSpec> streams,
+      Gates gates,
+      Map<String, StreamCounters> baseline,
+      Map<String, ChunkInfo> lastStored,
+      Consumer<MediaReport> reports)
       throws MediaUnavailableException {
-    return media.bind(callId, streams, gates, baseline, reports);
+    return media.bind(callId, streams, gates, baseline, lastStored, reports);
   }
 
   @Override

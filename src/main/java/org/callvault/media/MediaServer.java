@@ -192,7 +192,12 @@ public final class MediaServer implements MediaBinder, AutoCloseable {
 
   @Override
   public Session bind(
-      String callId, List<StreamSpec> streams, Gates gates, Map<String, StreamCounters> baseline, Consumer<MediaReport> reports)
+      String callId,
+      List<StreamSpec> streams,
+      Gates gates,
+      Map<String, StreamCounters> baseline,
+      Map<String, ChunkInfo> lastStored,
+      Consumer<MediaReport> reports)
       throws MediaUnavailableException {
     if (activeCalls.incrementAndGet() > settings.maxCalls()) {
       activeCalls.decrementAndGet();
@@ -201,7 +206,7 @@ public final class MediaServer implements MediaBinder, AutoCloseable {
     CallSession session = new CallSession(callId, reports, random.nextLong());
     try {
       for (StreamSpec stream : streams) {
-        session.add(stream, gates.gate(stream.label()), baseline.getOrDefault(stream.label(), StreamCounters.ZERO));
+        session.add(stream, gates.gate(stream.label()), baseline.getOrDefault(stream.label(), StreamCounters.ZERO), lastStored.get(stream.label()));
       }
     } catch (MediaUnavailableException | RuntimeException e) {
       session.release();
@@ -232,9 +237,9 @@ public final class MediaServer implements MediaBinder, AutoCloseable {
       this.token = token;
     }
 
-    void add(StreamSpec spec, Gates.Gate gate, StreamCounters baseline) throws MediaUnavailableException {
+    void add(StreamSpec spec, Gates.Gate gate, StreamCounters baseline, ChunkInfo lastStored) throws MediaUnavailableException {
       EventLoop loop = group.next();
-      StreamRecorder recorder = new StreamRecorder(callId, spec, gate, baseline, recorderSettings, this, System.nanoTime());
+      StreamRecorder recorder = new StreamRecorder(callId, spec, gate, baseline, lastStored, recorderSettings, this, System.nanoTime());
       Stream stream = bindPair(loop, recorder, token);
       streams.put(spec.label(), stream);
       openStreams.incrementAndGet();

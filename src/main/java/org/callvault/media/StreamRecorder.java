@@ -54,6 +54,8 @@ final class StreamRecorder implements ReorderWindow.Sink {
   private final ChunkPackets.Builder packets;
 
   private volatile long epoch; // 0 until activated
+  /** The last chunk stored before these sockets, until this stream's first anchor is set. */
+  private ChunkInfo continued;
   private InetSocketAddress source;
   private long ssrc = -1;
   private int segment;
@@ -111,7 +113,21 @@ final class StreamRecorder implements ReorderWindow.Sink {
 
   StreamRecorder(
       String callId, StreamSpec spec, Gates.Gate gate, StreamCounters baseline, Settings settings, Output output, long nowNanos) {
+    this(callId, spec, gate, baseline, null, settings, output, nowNanos);
+  }
+
+  /** @param lastStored the stream's last chunk stored before these sockets (another node's, or an earlier binding's); null if none */
+  StreamRecorder(
+      String callId,
+      StreamSpec spec,
+      Gates.Gate gate,
+      StreamCounters baseline,
+      ChunkInfo lastStored,
+      Settings settings,
+      Output output,
+      long nowNanos) {
     this.callId = callId;
+    this.continued = lastStored;
     this.spec = spec;
     this.gate = gate;
     this.settings = settings;
@@ -311,7 +327,10 @@ final class StreamRecorder implements ReorderWindow.Sink {
       window.flush(this); // the next packet starts a fresh run: the gated span is not counted as lost
       gateWasOpen = true;
     }
-    if (chunkPackets == 0 && window.held() == 0 && anchorWallMicros == 0) setAnchor(extTs, wallMicros);
+    if (chunkPackets == 0 && window.held() == 0 && anchorWallMicros == 0) {
+      if (continued != null) firstAnchor(extTs, wallMicros);
+      else setAnchor(extTs, wallMicros);
+    }
     // A digit is never stored as audio; it goes through the window empty so that its sequence
     // number is not counted as lost.
     ReorderWindow.Offer offer =
@@ -336,6 +355,24 @@ final class StreamRecorder implements ReorderWindow.Sink {
   private void setAnchor(long extTs, long wallMicros) {
     anchorTs = extTs;
     anchorWallMicros = wallMicros;
+  }
+
+  /**
+   * The first anchor of these sockets. A sender that goes on with the SSRC of the audio stored
+   * before them (the call moved to this node) keeps that audio's clock: its timestamps place the
+   * new audio right after the old, where the wall clock of a packet's arrival would place it a
+   * few milliseconds off, overlapping or apart.
+   */
+  private void firstAnchor(long extTs, long wallMicros) {
+    ChunkInfo before = continued;
+    continued = null;
+    long ahead = (rtp.sequenceNumber() - before.lastSeq()) & 0xFFFF;
+    if (before.ssrc() != ssrc || segment != 0 || ahead == 0 || ahead >= MAX_DROPOUT) {
+      setAnchor(extTs, wallMicros);
+      return;
+    }
+    int samples = (int) (rtp.timestamp() - (before.anchorTs() & 0xFFFF_FFFFL)); // the 32-bit clock's signed distance
+    setAnchor(extTs, before.anchorWallMicros() + Math.floorDiv(samples * 1_000_000L, 8000));
   }
 
   /** Reports a digit when its event ends (already parsed into {@link #event}). */

@@ -499,6 +499,7 @@ class CallRecordingTest {
   private static final class FakeBinder implements MediaBinder {
     int binds;
     int handOffs;
+    final List<Map<String, ChunkInfo>> lastStored = new CopyOnWriteArrayList<>();
     final List<String> moves = new CopyOnWriteArrayList<>();
 
     @Override
@@ -507,7 +508,14 @@ class CallRecordingTest {
     }
 
     @Override
-    public Session bind(String callId, List<StreamSpec> streams, Gates gates, Map<String, StreamCounters> baseline, java.util.function.Consumer<MediaReport> reports) {
+    public Session bind(
+        String callId,
+        List<StreamSpec> streams,
+        Gates gates,
+        Map<String, StreamCounters> baseline,
+        Map<String, ChunkInfo> lastStored,
+        java.util.function.Consumer<MediaReport> reports) {
+      this.lastStored.add(lastStored);
       int port = 30000 + 100 * binds++;
       Map<String, Endpoint> endpoints = new java.util.LinkedHashMap<>();
       for (int i = 0; i < streams.size(); i++) endpoints.put(streams.get(i).label(), new Endpoint("127.0.0.1", port + 2 * i));
@@ -620,6 +628,10 @@ class CallRecordingTest {
     assertEquals(CallRecording.MediaReleased.HANDOFF, moved.media().moveCause());
     assertEquals(1, binder.moves.size());
     assertTrue(binder.moves.get(0).startsWith("HANDOFF null 30100 from "), binder.moves.toString());
+    assertEquals(
+        List.of(Map.of(), Map.of("agent-leg", chunkOf("agent-leg", 2, 0, 1_800_000_000_000_000L))),
+        binder.lastStored,
+        "the new sockets learn the last chunk stored of each stream, to keep its sender's clock");
     // Ten packets (1..10 after the last stored, 49) never reached either node.
     var first = kit.runCommand(new MediaReport.ChunkWritten(chunkOf("agent-leg", moved.mediaEpoch(), 0, 1_800_000_001_200_000L, 60), StreamCounters.ZERO));
     CallRecording.MediaGap gap = (CallRecording.MediaGap) first.events().get(0).change();

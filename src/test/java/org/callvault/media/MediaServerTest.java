@@ -126,7 +126,7 @@ class MediaServerTest {
   @Test
   void packetsOnTheBoundPortBecomeStoredChunksAndCloseReportsTheFinalCounters() throws Exception {
     MediaBinder.Session session =
-        server(10, 8, 0).bind("call-1", List.of(new StreamSpec("a", "agent", StreamSpec.Codec.PCMU)), openGates("a"), Map.of(), reports::add);
+        server(10, 8, 0).bind("call-1", List.of(new StreamSpec("a", "agent", StreamSpec.Codec.PCMU)), openGates("a"), Map.of(), Map.of(), reports::add);
     Endpoint endpoint = session.endpoints().get("a");
     assertEquals(0, endpoint.port() % 2, "RTP is on an even port");
     assertTrue(endpoint.port() >= 42000 && endpoint.port() <= 42098);
@@ -148,7 +148,7 @@ class MediaServerTest {
   void aSlowStoreIsNeverQueuedWithoutBoundAndTheRefusedAudioIsReportedAsAGap() throws Exception {
     store.gate = new CompletableFuture<>();
     MediaBinder.Session session =
-        server(10, 2, 0).bind("call-2", List.of(new StreamSpec("a", "agent", StreamSpec.Codec.PCMU)), openGates("a"), Map.of(), reports::add);
+        server(10, 2, 0).bind("call-2", List.of(new StreamSpec("a", "agent", StreamSpec.Codec.PCMU)), openGates("a"), Map.of(), Map.of(), reports::add);
     session.activate(2);
     sendPackets(session.endpoints().get("a"), 60); // six chunks: one writing, one waiting, four refused
     MediaReport.ChunkLost lost = next(MediaReport.ChunkLost.class);
@@ -167,7 +167,7 @@ class MediaServerTest {
   void aFailingStoreIsRetriedThenTheChunkIsReportedLostWithTheCause() throws Exception {
     store.failing = true;
     MediaBinder.Session session =
-        server(10, 8, 2).bind("call-3", List.of(new StreamSpec("a", "agent", StreamSpec.Codec.PCMU)), openGates("a"), Map.of(), reports::add);
+        server(10, 8, 2).bind("call-3", List.of(new StreamSpec("a", "agent", StreamSpec.Codec.PCMU)), openGates("a"), Map.of(), Map.of(), reports::add);
     session.activate(2);
     sendPackets(session.endpoints().get("a"), 10);
     MediaReport.ChunkLost lost = next(MediaReport.ChunkLost.class);
@@ -181,11 +181,11 @@ class MediaServerTest {
   @Test
   void aNodeAtItsCallLimitRefusesMediaAndFreesItsPortsWhenACallCloses() throws Exception {
     MediaServer server = server(1, 8, 0);
-    MediaBinder.Session one = server.bind("call-4", List.of(new StreamSpec("a", "agent", StreamSpec.Codec.PCMU)), openGates("a"), Map.of(), reports::add);
+    MediaBinder.Session one = server.bind("call-4", List.of(new StreamSpec("a", "agent", StreamSpec.Codec.PCMU)), openGates("a"), Map.of(), Map.of(), reports::add);
     MediaBinder.MediaUnavailableException refused =
         assertThrows(
             MediaBinder.MediaUnavailableException.class,
-            () -> server.bind("call-5", List.of(new StreamSpec("a", "agent", StreamSpec.Codec.PCMU)), openGates("a"), Map.of(), reports::add));
+            () -> server.bind("call-5", List.of(new StreamSpec("a", "agent", StreamSpec.Codec.PCMU)), openGates("a"), Map.of(), Map.of(), reports::add));
     assertTrue(refused.getMessage().contains("limit of 1 calls"), refused.getMessage());
     one.close();
     next(MediaReport.Closed.class);
@@ -202,7 +202,7 @@ class MediaServerTest {
     LinkedBlockingQueue<MediaReport> newReports = new LinkedBlockingQueue<>();
     try (DatagramChannel sender = DatagramChannel.open()) {
       sender.bind(new InetSocketAddress("127.0.0.1", 0));
-      MediaBinder.Session before = oldNode.bind("call-6", List.of(spec), openGates("a"), Map.of(), reports::add);
+      MediaBinder.Session before = oldNode.bind("call-6", List.of(spec), openGates("a"), Map.of(), Map.of(), reports::add);
       before.activate(2);
       sendPackets(sender, before.endpoints().get("a"), 0, 50);
       before.handOff();
@@ -212,7 +212,10 @@ class MediaServerTest {
 
       // The sender goes on sending to the old endpoint while the new node starts: held there.
       sendPackets(sender, before.endpoints().get("a"), 50, 30);
-      MediaBinder.Session after = newNode.bind("call-6", List.of(spec), openGates("a"), closed.counters(), newReports::add);
+      AudioChunk lastBefore = null;
+      for (AudioChunk c : store.written) if (lastBefore == null || c.info().n() > lastBefore.info().n()) lastBefore = c;
+      MediaBinder.Session after =
+          newNode.bind("call-6", List.of(spec), openGates("a"), closed.counters(), Map.of("a", lastBefore.info()), newReports::add);
       after.activate(5);
       assertTrue(oldNode.relayTo("call-6", after.endpoints(), newNode.relayToken("call-6").getAsLong()));
       sendPackets(sender, before.endpoints().get("a"), 80, 20); // relayed as they arrive
@@ -230,20 +233,25 @@ class MediaServerTest {
       assertEquals(140, end.counters().get("a").stored(), "50 before the handoff, then 90 on the new node: none lost");
       assertEquals(0, end.counters().get("a").lost());
     }
-    java.util.TreeSet<Long> firstSeqs = new java.util.TreeSet<>();
+    ChunkInfo lastOld = null;
+    ChunkInfo firstNew = null;
     long packets = 0;
     for (AudioChunk chunk : store.written) {
-      packets += chunk.info().packets();
-      if (chunk.info().epoch() == 5) firstSeqs.add(chunk.info().firstSeq());
+      ChunkInfo i = chunk.info();
+      packets += i.packets();
+      if (i.epoch() == 2 && (lastOld == null || i.n() > lastOld.n())) lastOld = i;
+      if (i.epoch() == 5 && (firstNew == null || i.n() < firstNew.n())) firstNew = i;
     }
     assertEquals(140, packets, "every packet stored once");
-    assertEquals(50, firstSeqs.first(), "the new node's first stored packet is the one after the old node's last");
+    assertEquals(49, lastOld.lastSeq());
+    assertEquals(50, firstNew.firstSeq(), "the new node's first stored packet is the one after the old node's last");
+    assertEquals(lastOld.endWallMicros(), firstNew.startWallMicros(), "the sender's clock goes on: the new audio starts where the old ended");
   }
 
   @Test
   void aRelayedDatagramWithoutTheCallsTokenIsRefusedAndNotStored() throws Exception {
     MediaBinder.Session session =
-        server(10, 8, 0).bind("call-7", List.of(new StreamSpec("a", "agent", StreamSpec.Codec.PCMU)), openGates("a"), Map.of(), reports::add);
+        server(10, 8, 0).bind("call-7", List.of(new StreamSpec("a", "agent", StreamSpec.Codec.PCMU)), openGates("a"), Map.of(), Map.of(), reports::add);
     session.activate(2);
     long token = server.relayToken("call-7").getAsLong();
     Endpoint endpoint = session.endpoints().get("a");

@@ -1,0 +1,220 @@
+package org.callvault.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpServer;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import org.callvault.bench.Codec;
+import org.callvault.bench.LoadGenerator;
+import org.callvault.bench.Options;
+
+/**
+ * What the cluster tests share: three node processes on the real Cassandra (multi-node overlay,
+ * node 1 the seed), call-control's side of the {@code media.moved} webhook, and two-stream calls
+ * from the load generator following moves through node 1's API, as through a load balancer.
+ */
+final class ClusterUnderLoad implements AutoCloseable {
+
+  final List<NodeProcess> nodes = new ArrayList<>();
+  /** The media.moved notices received, in order. */
+  final List<JsonNode> notices = Collections.synchronizedList(new ArrayList<>());
+  private final HttpServer webhook;
+  Http api;
+  LoadGenerator.Running load;
+
+  private ClusterUnderLoad() throws Exception {
+    webhook = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    webhook.createContext("/moved", exchange -> {
+      notices.add(new ObjectMapper().readTree(exchange.getRequestBody()));
+      exchange.sendResponseHeaders(204, -1);
+      exchange.close();
+    });
+    webhook.start();
+  }
+
+  /** Three nodes in one cluster, each with its own keyspace-sharing configuration and RTP range. */
+  static ClusterUnderLoad start(String name, int rtpBase) throws Exception {
+    ClusterUnderLoad cluster = new ClusterUnderLoad();
+    try {
+      String keyspace = name + "_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+      int seedPort = NodeProcess.freePort();
+      List<CompletableFuture<NodeProcess>> starting = new ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        int index = i;
+        Map<String, String> env = new HashMap<>();
+        env.put("CALLVAULT_SEED_NODE", "pekko://callvault@127.0.0.1:" + seedPort);
+        env.put("CALLVAULT_WEBHOOK_URL", "http://127.0.0.1:" + cluster.webhook.getAddress().getPort() + "/moved");
+        env.put("CALLVAULT_RTP_PORT_MIN", String.valueOf(rtpBase + 1000 * i));
+        env.put("CALLVAULT_RTP_PORT_MAX", String.valueOf(rtpBase + 999 + 1000 * i));
+        if (i == 0) env.put("CALLVAULT_REMOTE_PORT", String.valueOf(seedPort));
+        starting.add(
+            CompletableFuture.supplyAsync(() -> {
+              try {
+                return NodeProcess.start(name + "-" + (index + 1), keyspace, env, "-Dconfig.file=" + Path.of("cluster-conf/multi-node.conf").toAbsolutePath());
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            }));
+        if (i == 0) starting.get(0).join(); // the seed first, so the others join it
+      }
+      for (CompletableFuture<NodeProcess> node : starting) cluster.nodes.add(node.join());
+      cluster.api = new Http(cluster.nodes.get(0).base());
+      cluster.awaitMembers(3);
+      return cluster;
+    } catch (Exception | Error e) {
+      cluster.close();
+      throw e;
+    }
+  }
+
+  /** Starts {@code calls} calls of {@code duration} through node 1, following moves. */
+  LoadGenerator.Running load(String prefix, int calls, Duration duration) throws Exception {
+    load =
+        LoadGenerator.start(
+            new Options()
+                .api(nodes.get(0).base())
+                .prefix(prefix + "-" + UUID.randomUUID().toString().substring(0, 8))
+                .calls(calls)
+                .codec(Codec.PCMU)
+                .duration(duration)
+                .seed(4)
+                .followMoves(true)
+                .followInterval(Duration.ofMillis(500))
+                .stopCallsAtEnd(true)
+                .stopDelay(Duration.ofMillis(500)));
+    return load;
+  }
+
+  /** Each call's resource now, by call id. */
+  Map<String, JsonNode> calls() throws Exception {
+    Map<String, JsonNode> calls = new HashMap<>();
+    for (String callId : load.callIds()) calls.put(callId, api.get("/v1/calls/" + callId, 200));
+    return calls;
+  }
+
+  /** The calls whose media {@code node} receives, from {@link #calls()}. */
+  static List<String> callsOn(NodeProcess node, Map<String, JsonNode> calls) {
+    List<String> on = new ArrayList<>();
+    calls.forEach((callId, call) -> {
+      if (nodeOf(call).endsWith(":" + node.remotePort)) on.add(callId);
+    });
+    Collections.sort(on);
+    return on;
+  }
+
+  /** Of nodes 2 and 3 (node 1 serves the load generator's API), the one receiving most calls. */
+  NodeProcess busiest(Map<String, JsonNode> calls) {
+    NodeProcess busiest = nodes.get(1);
+    if (callsOn(nodes.get(2), calls).size() > callsOn(busiest, calls).size()) busiest = nodes.get(2);
+    return busiest;
+  }
+
+  /** How many calls each node receives, for the test's output. */
+  String perNode(Map<String, JsonNode> calls) {
+    List<String> parts = new ArrayList<>();
+    for (NodeProcess node : nodes) parts.add(node.name + ": " + callsOn(node, calls).size());
+    return String.join(", ", parts);
+  }
+
+  static String nodeOf(JsonNode call) {
+    return call.path("media").path("node").asText();
+  }
+
+  /**
+   * Waits until each of {@code moved} records on a node other than the one in {@code before},
+   * with a packet that arrived there after {@code since}; returns how long each took.
+   */
+  Map<String, Duration> awaitRecordingElsewhere(List<String> moved, Map<String, JsonNode> before, Instant since, Duration timeout) throws Exception {
+    long sinceMicros = since.toEpochMilli() * 1000;
+    Map<String, Duration> recovery = new HashMap<>();
+    Instant deadline = since.plus(timeout);
+    while (recovery.size() < moved.size() && Instant.now().isBefore(deadline)) {
+      for (String callId : moved) {
+        if (recovery.containsKey(callId)) continue;
+        JsonNode call = api.send("GET", "/v1/calls/" + callId, null, Http.ANY_OK);
+        if (call != null && call.path("state").asText().equals("RECORDING") && !nodeOf(call).equals(nodeOf(before.get(callId)))
+            && call.path("streams").get(0).path("stats").path("lastPacketAt").asLong() * 1000 > sinceMicros)
+          recovery.put(callId, Duration.between(since, Instant.now()));
+      }
+      Thread.sleep(200);
+    }
+    assertEquals(moved.size(), recovery.size(), "calls recording again: " + recovery.keySet() + " of " + moved);
+    return recovery;
+  }
+
+  /** Every moved call got a media.moved notice with {@code cause} naming its new node and ports; no other call got one. */
+  void checkNotices(List<String> moved, String cause) throws Exception {
+    for (String callId : moved) {
+      JsonNode call = api.get("/v1/calls/" + callId, 200);
+      JsonNode notice = null;
+      synchronized (notices) {
+        for (JsonNode n : notices) if (n.path("callId").asText().equals(callId)) notice = n;
+      }
+      assertTrue(notice != null, "no media.moved notice for " + callId + ": " + notices);
+      assertEquals("media.moved", notice.path("event").asText());
+      assertEquals(cause, notice.path("cause").asText());
+      assertEquals(nodeOf(call), notice.path("node").asText());
+      for (JsonNode s : notice.path("streams"))
+        assertEquals(Recordings.streamOf(call, s.path("label").asText()).path("rtp").path("port").asInt(), s.path("port").asInt(), "the notice names the new port");
+    }
+    synchronized (notices) {
+      for (JsonNode n : notices) assertTrue(moved.contains(n.path("callId").asText()), "a notice for a call that did not move: " + n);
+    }
+  }
+
+  /**
+   * A call's ledger, checked: it verifies, and no chunk is listed twice. Returns its MediaGap
+   * events' details by stream label.
+   */
+  Map<String, List<JsonNode>> checkedGaps(String callId) throws Exception {
+    JsonNode ledger = api.get("/v1/calls/" + callId + "/ledger", 200);
+    assertTrue(api.get("/v1/calls/" + callId + "/ledger/verify", 200).path("valid").asBoolean(), callId + ": the ledger verifies");
+    Set<String> chunks = new HashSet<>();
+    Map<String, List<JsonNode>> gaps = new HashMap<>();
+    for (JsonNode event : ledger.path("events")) {
+      JsonNode details = event.path("details");
+      if (event.path("type").asText().equals("ChunkStored")) {
+        JsonNode c = details.path("chunk");
+        assertTrue(chunks.add(c.path("label").asText() + "/" + c.path("epoch").asLong() + "/" + c.path("n").asLong()), callId + ": a chunk listed twice");
+      }
+      if (event.path("type").asText().equals("MediaGap")) gaps.computeIfAbsent(details.path("label").asText(), l -> new ArrayList<>()).add(details);
+    }
+    return gaps;
+  }
+
+  /** One stream's export, as 16-bit samples. */
+  short[] exported(String callId, String label) throws Exception {
+    return Recordings.pcm(api.bytes("/v1/calls/" + callId + "/audio.wav?layout=stream&label=" + label), 1)[0];
+  }
+
+  void awaitMembers(int members) throws Exception {
+    Instant deadline = Instant.now().plusSeconds(60);
+    while (true) {
+      JsonNode health = api.get("/v1/health", 200);
+      if (health.path("members").asInt() >= members) return;
+      if (Instant.now().isAfter(deadline)) throw new AssertionError("the cluster did not reach " + members + " members: " + health);
+      Thread.sleep(300);
+    }
+  }
+
+  @Override
+  public void close() throws Exception {
+    for (NodeProcess node : nodes) node.close();
+    webhook.stop(0);
+  }
+}
