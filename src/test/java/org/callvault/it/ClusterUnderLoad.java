@@ -34,11 +34,14 @@ final class ClusterUnderLoad implements AutoCloseable {
   /** The media.moved notices received, in order. */
   final List<JsonNode> notices = Collections.synchronizedList(new ArrayList<>());
   private final HttpServer webhook;
+  /** Where the webhook receiver and the load generator are, as the nodes reach them. */
+  private final String here;
   Http api;
   LoadGenerator.Running load;
 
-  private ClusterUnderLoad() throws Exception {
-    webhook = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+  private ClusterUnderLoad(String here) throws Exception {
+    this.here = here;
+    webhook = HttpServer.create(new InetSocketAddress(here, 0), 0);
     webhook.createContext("/moved", exchange -> {
       notices.add(new ObjectMapper().readTree(exchange.getRequestBody()));
       exchange.sendResponseHeaders(204, -1);
@@ -47,25 +50,36 @@ final class ClusterUnderLoad implements AutoCloseable {
     webhook.start();
   }
 
-  /** Three nodes in one cluster, each with its own keyspace-sharing configuration and RTP range. */
+  /** Three nodes in one cluster on loopback, each with its own ports and RTP range. */
   static ClusterUnderLoad start(String name, int rtpBase) throws Exception {
-    ClusterUnderLoad cluster = new ClusterUnderLoad();
+    return start(name, rtpBase, null);
+  }
+
+  /**
+   * As above; with {@code net}, node i is host i of those namespaces, and Cassandra, the webhook
+   * receiver and the load generator are reached at its gateway.
+   */
+  static ClusterUnderLoad start(String name, int rtpBase, Netns net) throws Exception {
+    ClusterUnderLoad cluster = new ClusterUnderLoad(net == null ? "127.0.0.1" : Netns.GATEWAY);
     try {
       String keyspace = name + "_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
       int seedPort = NodeProcess.freePort();
       List<CompletableFuture<NodeProcess>> starting = new ArrayList<>();
       for (int i = 0; i < 3; i++) {
         int index = i;
+        String host = net == null ? "127.0.0.1" : net.address(i + 1);
         Map<String, String> env = new HashMap<>();
-        env.put("CALLVAULT_SEED_NODE", "pekko://callvault@127.0.0.1:" + seedPort);
-        env.put("CALLVAULT_WEBHOOK_URL", "http://127.0.0.1:" + cluster.webhook.getAddress().getPort() + "/moved");
+        env.put("CALLVAULT_SEED_NODE", "pekko://callvault@" + (net == null ? "127.0.0.1" : net.address(1)) + ":" + seedPort);
+        env.put("CALLVAULT_WEBHOOK_URL", "http://" + cluster.here + ":" + cluster.webhook.getAddress().getPort() + "/moved");
         env.put("CALLVAULT_RTP_PORT_MIN", String.valueOf(rtpBase + 1000 * i));
         env.put("CALLVAULT_RTP_PORT_MAX", String.valueOf(rtpBase + 999 + 1000 * i));
         if (i == 0) env.put("CALLVAULT_REMOTE_PORT", String.valueOf(seedPort));
+        if (net != null) env.put("CASSANDRA_CONTACT_POINTS", Netns.GATEWAY + ":" + NodeProcess.cassandraPort());
         starting.add(
             CompletableFuture.supplyAsync(() -> {
               try {
-                return NodeProcess.start(name + "-" + (index + 1), keyspace, env, "-Dconfig.file=" + Path.of("cluster-conf/multi-node.conf").toAbsolutePath());
+                String config = "-Dconfig.file=" + Path.of("cluster-conf/multi-node.conf").toAbsolutePath();
+                return NodeProcess.start(name + "-" + (index + 1), keyspace, net == null ? null : net.name(index + 1), host, env, config);
               } catch (Exception e) {
                 throw new IllegalStateException(e);
               }
@@ -88,6 +102,7 @@ final class ClusterUnderLoad implements AutoCloseable {
         LoadGenerator.start(
             new Options()
                 .api(nodes.get(0).base())
+                .bindAddress(here)
                 .prefix(prefix + "-" + UUID.randomUUID().toString().substring(0, 8))
                 .calls(calls)
                 .codec(Codec.PCMU)

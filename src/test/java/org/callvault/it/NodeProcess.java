@@ -24,14 +24,17 @@ final class NodeProcess implements AutoCloseable {
   private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
   final String name;
+  /** Where the node's API listens: loopback, or its own address in a network namespace. */
+  final String host;
   final int httpPort;
   /** The node's cluster (remoting) port: its address is pekko://callvault@127.0.0.1:port. */
   final int remotePort;
   final Path log;
   private final Process process;
 
-  private NodeProcess(String name, int httpPort, int remotePort, Path log, Process process) {
+  private NodeProcess(String name, String host, int httpPort, int remotePort, Path log, Process process) {
     this.name = name;
+    this.host = host;
     this.httpPort = httpPort;
     this.remotePort = remotePort;
     this.log = log;
@@ -67,6 +70,15 @@ final class NodeProcess implements AutoCloseable {
 
   /** Starts a node whose journal lives in {@code keyspace} and waits until its API answers healthy. */
   static NodeProcess start(String name, String keyspace, Map<String, String> extraEnv, String... jvmOptions) throws Exception {
+    return start(name, keyspace, null, "127.0.0.1", extraEnv, jvmOptions);
+  }
+
+  /**
+   * As above, in network namespace {@code netns} (null: this one) as a host of its own at {@code
+   * host}: its API, cluster and media sockets bind there.
+   */
+  static NodeProcess start(String name, String keyspace, String netns, String host, Map<String, String> extraEnv, String... jvmOptions)
+      throws Exception {
     Path root = Path.of(System.getProperty("user.dir"));
     Path jar = root.resolve("target/callvault.jar");
     if (!Files.exists(jar)) throw new IllegalStateException(jar + " is missing: integration tests run after `mvn package`");
@@ -74,6 +86,7 @@ final class NodeProcess implements AutoCloseable {
     Path log = logs.resolve(name + ".log");
     int httpPort = freePort();
     List<String> command = new ArrayList<>();
+    if (netns != null) command.addAll(List.of("ip", "netns", "exec", netns)); // execs java: the process is the node
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("-Xmx256m");
     if (List.of(jvmOptions).stream().noneMatch(o -> o.startsWith("-Dconfig.file=")))
@@ -89,14 +102,19 @@ final class NodeProcess implements AutoCloseable {
     env.put("CASSANDRA_CONTACT_POINTS", "127.0.0.1:" + cassandraPort());
     env.put("CALLVAULT_JOURNAL_KEYSPACE", keyspace);
     env.put("CALLVAULT_SNAPSHOT_KEYSPACE", keyspace + "_snapshot");
+    if (!host.equals("127.0.0.1")) {
+      env.put("CALLVAULT_HTTP_HOST", host);
+      env.put("CALLVAULT_REMOTE_HOST", host);
+      env.put("CALLVAULT_MEDIA_HOST", host);
+    }
     env.putAll(extraEnv);
-    NodeProcess node = new NodeProcess(name, httpPort, Integer.parseInt(env.get("CALLVAULT_REMOTE_PORT")), log, builder.start());
+    NodeProcess node = new NodeProcess(name, host, httpPort, Integer.parseInt(env.get("CALLVAULT_REMOTE_PORT")), log, builder.start());
     node.awaitHealthy(Duration.ofSeconds(90));
     return node;
   }
 
   String base() {
-    return "http://127.0.0.1:" + httpPort;
+    return "http://" + host + ":" + httpPort;
   }
 
   private void awaitHealthy(Duration timeout) throws Exception {
