@@ -21,13 +21,16 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
+import org.apache.pekko.management.cluster.bootstrap.ClusterBootstrap;
+import org.apache.pekko.management.javadsl.PekkoManagement;
 import org.callvault.api.ApiServer;
 import org.callvault.call.CallRecording;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Starts one CallVault node: joins the cluster (or forms one alone when no seed nodes are set),
+ * Starts one CallVault node: joins the cluster through its seed nodes or the cluster bootstrap (or
+ * forms one alone when neither is set),
  * hosts call entities through sharding, and serves the API.
  */
 public final class Main {
@@ -95,10 +98,14 @@ public final class Main {
         context -> {
           ActorSystem<Void> system = context.getSystem();
           Cluster cluster = Cluster.get(system);
-          if (system.settings().config().getList("pekko.cluster.seed-nodes").isEmpty()) {
+          Config config = system.settings().config().getConfig("callvault");
+          if (config.getBoolean("cluster.bootstrap")) {
+            // Discovery finds the other nodes; the bootstrap joins them, or forms the cluster.
+            PekkoManagement.get(system.classicSystem()).start();
+            ClusterBootstrap.get(system.classicSystem()).start();
+          } else if (system.settings().config().getList("pekko.cluster.seed-nodes").isEmpty()) {
             cluster.manager().tell(Join.create(cluster.selfMember().address()));
           }
-          Config config = system.settings().config().getConfig("callvault");
           ChunkStore chunks = chunkStore(system, config.getConfig("audio"));
           MediaServer media = config.getBoolean("media.enabled") ? mediaServer(config.getConfig("media"), chunks) : null;
           if (media != null) {

@@ -128,7 +128,12 @@ final class Netns implements AutoCloseable {
   }
 
   private static void run(boolean check, String... command) throws Exception {
-    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    Process p;
+    try {
+      p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    } catch (IOException e) {
+      throw new IllegalStateException("network namespaces need iproute2 and root (run ops/install-test-deps as root): " + e.getMessage(), e);
+    }
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     int status = p.waitFor();
     if (check && status != 0) throw new IllegalStateException(String.join(" ", command) + " failed (" + status + "): " + out.trim());

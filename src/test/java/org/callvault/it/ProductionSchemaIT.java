@@ -4,83 +4,83 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.datastax.oss.driver.api.core.CqlSession;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.file.Files;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
-import java.util.stream.Collectors;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
- * ops/schema.cql is what production runs on: applied to the real Cassandra, with keyspace
- * auto-creation off, a node records a call on it.
+ * The production template as an operator uses it: {@code ops/schema} creates the keyspaces and
+ * tables with replication from the environment, and a node on {@code cluster-conf/production.conf}
+ * (auto-creation off, cluster bootstrap through discovery) forms its cluster and records a call
+ * on them without creating a table.
  */
 class ProductionSchemaIT {
 
-  /** The statements of ops/schema.cql, comments removed, keyspaces renamed, one replica in datacenter1. */
-  static List<String> schemaStatements(String keyspace) throws Exception {
-    String cql =
-        Files.readAllLines(Path.of("ops/schema.cql")).stream()
-            .filter(line -> !line.trim().startsWith("--"))
-            .collect(Collectors.joining("\n"));
-    List<String> statements = new ArrayList<>();
-    for (String statement : cql.split(";")) {
-      if (statement.isBlank()) continue;
-      statements.add(
-          statement
-              .replace("callvault_snapshot.", keyspace + "_snapshot.")
-              .replace("EXISTS callvault_snapshot", "EXISTS " + keyspace + "_snapshot")
-              .replace("callvault.", keyspace + ".")
-              .replace("EXISTS callvault\n", "EXISTS " + keyspace + "\n")
-              .replace("'datacenter1' : 3", "'datacenter1' : 1"));
-    }
-    return statements;
-  }
-
   @Test
-  void aNodeRecordsACallOnTheProductionSchemaWithoutCreatingTables() throws Exception {
+  void aProductionNodeFormsItsClusterByBootstrapAndRecordsOnTheSchemaThatOpsSchemaCreated() throws Exception {
     String keyspace = "schema_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
-    List<String> statements = schemaStatements(keyspace);
-    assertEquals(7, statements.size(), "two keyspaces and five tables");
-    try (CqlSession session =
-        NodeProcess.cassandra()) {
-      for (String statement : statements) session.execute(statement);
+    Map<String, String> env = new HashMap<>();
+    env.put("CASSANDRA_CONTACT_POINTS", "127.0.0.1:" + NodeProcess.cassandraPort());
+    env.put("CASSANDRA_REPLICATION", "'datacenter1': 1");
+    env.put("CALLVAULT_JOURNAL_KEYSPACE", keyspace);
+    env.put("CALLVAULT_SNAPSHOT_KEYSPACE", keyspace + "_snapshot");
+    for (int run = 1; run <= 2; run++) {
+      ProcessBuilder schema = new ProcessBuilder("ops/schema").redirectErrorStream(true);
+      schema.environment().putAll(env);
+      Process p = schema.start();
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertTrue(p.waitFor(120, TimeUnit.SECONDS));
+      assertEquals(0, p.exitValue(), "ops/schema, run " + run + ":\n" + out);
+      assertTrue(out.contains("7 statements applied"), out);
+    }
+    try (CqlSession session = NodeProcess.cassandra()) {
       assertEquals(4, tables(session, keyspace));
+      assertEquals(1, tables(session, keyspace + "_snapshot"));
+      String replication = session.execute("SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = ?", keyspace).one().getMap(0, String.class, String.class).toString();
+      assertTrue(replication.contains("NetworkTopologyStrategy") && replication.contains("datacenter1=1"), replication);
     }
 
+    // The bootstrap finds this node alone through config discovery and forms the cluster.
+    int management = NodeProcess.freePort();
+    Map<String, String> nodeEnv = new HashMap<>();
+    nodeEnv.put("CALLVAULT_MANAGEMENT_PORT", String.valueOf(management));
+    nodeEnv.put("CALLVAULT_DISCOVERY_METHOD", "config");
+    nodeEnv.put("CALLVAULT_REQUIRED_CONTACT_POINTS", "1");
+    nodeEnv.put("CALLVAULT_REMOTE_HOST", "127.0.0.1");
+    nodeEnv.put("CALLVAULT_HTTP_HOST", "127.0.0.1");
     String callId = "schema-" + UUID.randomUUID();
     try (NodeProcess node =
         NodeProcess.start(
-            "production-schema",
+            "production",
             keyspace,
-            Map.of(),
-            "-Dpekko.persistence.cassandra.journal.keyspace-autocreate=false",
-            "-Dpekko.persistence.cassandra.journal.tables-autocreate=false",
-            "-Dpekko.persistence.cassandra.snapshot.keyspace-autocreate=false",
-            "-Dpekko.persistence.cassandra.snapshot.tables-autocreate=false",
-            "-Dcallvault.audio.tables-autocreate=false")) {
-      HttpClient http = HttpClient.newHttpClient();
+            nodeEnv,
+            "-Dconfig.file=" + Path.of("cluster-conf/production.conf").toAbsolutePath(),
+            "-Dpekko.discovery.config.services.callvault.endpoints.0.host=127.0.0.1",
+            "-Dpekko.discovery.config.services.callvault.endpoints.0.port=" + management)) {
+      Http api = new Http(node.base());
       String body =
           "{\"callId\":\"" + callId + "\",\"parties\":[{\"id\":\"agent\",\"role\":\"AGENT\"}],"
               + "\"streams\":[{\"label\":\"agent\",\"party\":\"agent\",\"codec\":\"PCMU\"}]}";
-      HttpResponse<String> created =
-          http.send(
-              HttpRequest.newBuilder(URI.create(node.base() + "/v1/calls")).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
-              HttpResponse.BodyHandlers.ofString());
-      assertEquals(201, created.statusCode(), created.body() + "\n" + node.tail());
-      HttpResponse<String> verified =
-          http.send(HttpRequest.newBuilder(URI.create(node.base() + "/v1/calls/" + callId + "/ledger/verify")).build(), HttpResponse.BodyHandlers.ofString());
-      assertTrue(verified.body().contains("\"valid\":true"), verified.body());
+      // Until the bootstrap has formed the cluster, sharding cannot place the call: 503.
+      Instant deadline = Instant.now().plusSeconds(60);
+      var created = api.send("POST", "/v1/calls", body, Http.ANY_OK);
+      while (created == null && Instant.now().isBefore(deadline)) {
+        Thread.sleep(500);
+        created = api.send("POST", "/v1/calls", body, Http.ANY_OK);
+      }
+      assertTrue(created != null, "no call created within 60 s:\n" + node.tail());
+      assertEquals("RECORDING", created.path("state").asText(), created.toString());
+      assertTrue(api.get("/v1/calls/" + callId + "/ledger/verify", 200).path("valid").asBoolean());
+      assertTrue(java.nio.file.Files.readString(node.log).contains("Bootstrap"), "the cluster bootstrap ran:\n" + node.tail());
       node.stop();
     }
-    try (CqlSession session =
-        NodeProcess.cassandra()) {
+    try (CqlSession session = NodeProcess.cassandra()) {
       assertEquals(4, tables(session, keyspace), "the node created no table");
       long rows =
           session

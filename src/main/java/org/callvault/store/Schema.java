@@ -1,0 +1,106 @@
+package org.callvault.store;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.config.DriverConfigLoader;
+import com.datastax.oss.driver.api.core.config.OptionsMap;
+import com.datastax.oss.driver.api.core.config.TypedDriverOption;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/**
+ * Applies the production schema ({@code ops/schema.cql}) to a Cassandra cluster, as {@code
+ * ops/schema} runs it: keyspace names and replication from the environment, every statement
+ * idempotent ({@code IF NOT EXISTS}), and the cluster's schema agreement awaited.
+ *
+ * <pre>
+ * CASSANDRA_CONTACT_POINTS   host:port,… [127.0.0.1:9042]
+ * CASSANDRA_LOCAL_DC         the data center to connect to [datacenter1]
+ * CASSANDRA_REPLICATION      the keyspaces' replication per data center, e.g. 'dc1': 3, 'dc2': 3
+ *                            [as written in the file]
+ * CALLVAULT_JOURNAL_KEYSPACE, CALLVAULT_SNAPSHOT_KEYSPACE  [callvault, callvault_snapshot]
+ * </pre>
+ */
+public final class Schema {
+
+  private static final Pattern REPLICATION = Pattern.compile("REPLICATION\\s*=\\s*\\{[^}]*}");
+  private static final Pattern DC_FACTOR = Pattern.compile("\\s*'[A-Za-z0-9_.-]+'\\s*:\\s*[1-9][0-9]*\\s*");
+
+  private Schema() {}
+
+  /**
+   * The file's statements with the keyspaces renamed and, when {@code replication} is not null,
+   * NetworkTopologyStrategy with those data centers and factors.
+   *
+   * @throws IllegalArgumentException when {@code replication} is not a list of {@code 'dc': n}
+   */
+  public static List<String> statements(String cql, String journalKeyspace, String snapshotKeyspace, String replication) {
+    if (replication != null) {
+      for (String dc : replication.split(",", -1)) {
+        if (!DC_FACTOR.matcher(dc).matches())
+          throw new IllegalArgumentException("CASSANDRA_REPLICATION must list 'datacenter': replicas, comma-separated (e.g. 'dc1': 3, 'dc2': 3); got: " + replication);
+      }
+    }
+    String text = cql.lines().filter(line -> !line.trim().startsWith("--")).collect(Collectors.joining("\n"));
+    List<String> statements = new ArrayList<>();
+    for (String statement : text.split(";")) {
+      if (statement.isBlank()) continue;
+      String s = statement.trim()
+          .replaceAll("\\bcallvault_snapshot\\b", "\u0000")
+          .replaceAll("\\bcallvault\\b", journalKeyspace)
+          .replace("\u0000", snapshotKeyspace);
+      if (replication != null)
+        s = REPLICATION.matcher(s).replaceAll(Matcher.quoteReplacement("REPLICATION = { 'class' : 'NetworkTopologyStrategy', " + replication.trim() + " }"));
+      statements.add(s);
+    }
+    return statements;
+  }
+
+  public static void main(String[] args) throws Exception {
+    if (args.length != 1) {
+      System.err.println("usage: Schema <schema.cql>");
+      System.exit(2);
+    }
+    List<String> statements =
+        statements(
+            Files.readString(Path.of(args[0])),
+            env("CALLVAULT_JOURNAL_KEYSPACE", "callvault"),
+            env("CALLVAULT_SNAPSHOT_KEYSPACE", "callvault_snapshot"),
+            System.getenv("CASSANDRA_REPLICATION"));
+    // The driver's defaults only (the service's reference.conf names a local contact point), with
+    // time for schema changes: a table is created on every replica before the answer.
+    OptionsMap options = OptionsMap.driverDefaults();
+    options.put(TypedDriverOption.REQUEST_TIMEOUT, Duration.ofSeconds(60));
+    var builder =
+        CqlSession.builder()
+            .withConfigLoader(DriverConfigLoader.fromMap(options))
+            .withLocalDatacenter(env("CASSANDRA_LOCAL_DC", "datacenter1"));
+    for (String point : env("CASSANDRA_CONTACT_POINTS", "127.0.0.1:9042").split(",")) {
+      String p = point.trim();
+      int colon = p.lastIndexOf(':');
+      builder.addContactPoint(colon < 0 ? new InetSocketAddress(p, 9042) : new InetSocketAddress(p.substring(0, colon), Integer.parseInt(p.substring(colon + 1))));
+    }
+    try (CqlSession session = builder.build()) {
+      for (String statement : statements) {
+        System.out.println(statement.lines().findFirst().orElse(""));
+        session.execute(statement);
+      }
+      if (!session.checkSchemaAgreement()) {
+        System.err.println("the schema is applied but the Cassandra nodes do not agree on it yet; check `nodetool describecluster`");
+        System.exit(1);
+      }
+    }
+    System.out.println(statements.size() + " statements applied");
+  }
+
+  private static String env(String name, String otherwise) {
+    String value = System.getenv(name);
+    return value == null || value.isBlank() ? otherwise : value;
+  }
+}
