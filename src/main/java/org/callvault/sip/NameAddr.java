@@ -49,7 +49,7 @@ public record NameAddr(String displayName, String uri, Map<String, String> param
   public static NameAddr parse(String value) throws SipParseException {
     String v = value.trim();
     if (v.equals("*")) return new NameAddr("", "*", Map.of());
-    if (!SipText.quotesBalanced(v)) throw malformed(value, "unterminated quoted display name");
+    if (v.startsWith("\"") && closingQuote(v) < 0) throw malformed(value, "unterminated quoted display name");
     int open = indexOfUnquoted(v, '<');
     if (open < 0) {
       // addr-spec: the URI ends at the first semicolon; what follows are header parameters.
@@ -75,6 +75,16 @@ public record NameAddr(String displayName, String uri, Map<String, String> param
     if (!rest.isEmpty() && !rest.startsWith(";")) throw malformed(value, "text after '>'");
     Map<String, String> params = SipText.parseParams(rest.isEmpty() ? "" : rest.substring(1), "address");
     return new NameAddr(display, uri, params);
+  }
+
+  /** The index of the quote that closes the quoted string at the start of {@code s}, or -1. */
+  private static int closingQuote(String s) {
+    for (int i = 1; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c == '\\') i++;
+      else if (c == '"') return i;
+    }
+    return -1;
   }
 
   private static int indexOfUnquoted(String s, char target) {
