@@ -12,19 +12,23 @@ import java.util.Locale;
  * CSeq: 4711 INVITE
  * </pre>
  *
- * <p>The number orders requests within a dialog (§12.2.2) and, with the Call-ID, ties an ACK to
- * the INVITE it acknowledges (§13.3.1.4). §8.1.1.5 limits it to less than 2<sup>31</sup>.
+ * <p>The number orders requests within a dialog (§12.2.2) and, with the Call-ID, ties an ACK to the
+ * INVITE it acknowledges (§13.3.1.4). §8.1.1.5 limits it to less than 2<sup>31</sup>.
  *
  * @param number 0 .. 2<sup>31</sup>-1
  * @param method the method as received (methods are case-sensitive, §7.1)
  */
 public record CSeq(long number, String method) {
 
-  /** §8.1.1.5: "The sequence number value MUST be expressible as a 32-bit unsigned integer and MUST be less than 2**31." */
+  /**
+   * §8.1.1.5: "The sequence number value MUST be expressible as a 32-bit unsigned integer and MUST
+   * be less than 2**31."
+   */
   public static final long MAX_NUMBER = 0x7FFF_FFFFL;
 
   public CSeq {
-    if (number < 0 || number > MAX_NUMBER) throw new IllegalArgumentException("CSeq number out of range: " + number);
+    if (number < 0 || number > MAX_NUMBER)
+      throw new IllegalArgumentException("CSeq number out of range: " + number);
     if (!SipText.isToken(method)) throw new IllegalArgumentException("not a method: " + method);
   }
 
@@ -38,12 +42,15 @@ public record CSeq(long number, String method) {
     if (parts.length != 2) {
       throw SipParseException.badRequest("malformed CSeq \"" + SipText.printable(value, 60) + "\"");
     }
-    if (!SipText.isDigits(parts[0]) || parts[0].length() > 10 || Long.parseLong(parts[0]) > MAX_NUMBER) {
+    if (!SipText.isDigits(parts[0])
+        || parts[0].length() > 10
+        || Long.parseLong(parts[0]) > MAX_NUMBER) {
       throw SipParseException.badRequest(
           "CSeq number \"" + SipText.printable(parts[0], 20) + "\" is not a number below 2^31");
     }
     if (!SipText.isToken(parts[1])) {
-      throw SipParseException.badRequest("malformed CSeq method \"" + SipText.printable(parts[1], 20) + "\"");
+      throw SipParseException.badRequest(
+          "malformed CSeq method \"" + SipText.printable(parts[1], 20) + "\"");
     }
     return new CSeq(Long.parseLong(parts[0]), parts[1]);
   }

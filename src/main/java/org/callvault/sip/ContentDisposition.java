@@ -40,7 +40,8 @@ public record ContentDisposition(String type, Map<String, String> params) {
       throw SipParseException.badRequest(
           "malformed Content-Disposition \"" + SipText.printable(value, 80) + "\"");
     }
-    Map<String, String> raw = SipText.parseParams(semi < 0 ? "" : v.substring(semi + 1), "Content-Disposition");
+    Map<String, String> raw =
+        SipText.parseParams(semi < 0 ? "" : v.substring(semi + 1), "Content-Disposition");
     Map<String, String> params = new LinkedHashMap<>();
     raw.forEach((k, val) -> params.put(k, SipText.unquote(val)));
     return new ContentDisposition(type, params);
@@ -65,7 +66,8 @@ public record ContentDisposition(String type, Map<String, String> params) {
   @Override
   public String toString() {
     StringBuilder out = new StringBuilder(type);
-    params.forEach((k, v) -> out.append(';').append(k).append('=').append(SipText.quoteIfNeeded(v)));
+    params.forEach(
+        (k, v) -> out.append(';').append(k).append('=').append(SipText.quoteIfNeeded(v)));
     return out.toString();
   }
 }

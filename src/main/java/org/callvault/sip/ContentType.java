@@ -27,8 +27,10 @@ import java.util.Optional;
 public record ContentType(String type, String subtype, Map<String, String> params) {
 
   public static final String SDP = "application/sdp";
+
   /** RFC 7865 §13 registers this name; RFC 7866's examples use {@link #RS_METADATA_SHORT}. */
   public static final String RS_METADATA = "application/rs-metadata+xml";
+
   public static final String RS_METADATA_SHORT = "application/rs-metadata";
   public static final String MULTIPART_MIXED = "multipart/mixed";
 
@@ -58,9 +60,11 @@ public record ContentType(String type, String subtype, Map<String, String> param
     String type = slash < 0 ? "" : mediaType.substring(0, slash).trim();
     String subtype = slash < 0 ? "" : mediaType.substring(slash + 1).trim();
     if (!SipText.isToken(type) || !SipText.isToken(subtype)) {
-      throw SipParseException.badRequest("malformed Content-Type \"" + SipText.printable(value, 80) + "\"");
+      throw SipParseException.badRequest(
+          "malformed Content-Type \"" + SipText.printable(value, 80) + "\"");
     }
-    Map<String, String> raw = SipText.parseParams(semi < 0 ? "" : v.substring(semi + 1), "Content-Type");
+    Map<String, String> raw =
+        SipText.parseParams(semi < 0 ? "" : v.substring(semi + 1), "Content-Type");
     Map<String, String> params = new LinkedHashMap<>();
     raw.forEach((k, val) -> params.put(k, SipText.unquote(val)));
     return new ContentType(type, subtype, params);
@@ -96,7 +100,8 @@ public record ContentType(String type, String subtype, Map<String, String> param
   @Override
   public String toString() {
     StringBuilder out = new StringBuilder(mediaType());
-    params.forEach((k, v) -> out.append(';').append(k).append('=').append(SipText.quoteIfNeeded(v)));
+    params.forEach(
+        (k, v) -> out.append(';').append(k).append('=').append(SipText.quoteIfNeeded(v)));
     return out.toString();
   }
 }

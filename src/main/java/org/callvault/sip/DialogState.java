@@ -55,7 +55,8 @@ public record DialogState(
 
     /** The dialog a received request belongs to: our tag is in its To, theirs in its From. */
     public static DialogId ofIncoming(SipRequest request) {
-      return new DialogId(request.callId(), request.to().tag().orElse(""), request.from().tag().orElse(""));
+      return new DialogId(
+          request.callId(), request.to().tag().orElse(""), request.from().tag().orElse(""));
     }
   }
 
@@ -69,8 +70,10 @@ public record DialogState(
    * @throws SipParseException 400 when the INVITE has no single usable Contact (§8.1.1.8 requires
    *     one; without it there is nowhere to send the BYE)
    */
-  public static DialogState fromInvite(SipRequest invite, String localTag) throws SipParseException {
-    if (!invite.isMethod("INVITE")) throw new IllegalArgumentException("not an INVITE: " + invite.method());
+  public static DialogState fromInvite(SipRequest invite, String localTag)
+      throws SipParseException {
+    if (!invite.isMethod("INVITE"))
+      throw new IllegalArgumentException("not an INVITE: " + invite.method());
     if (invite.contacts().size() != 1 || invite.contacts().get(0).uri().equals("*")) {
       throw SipParseException.badRequest("INVITE must have exactly one Contact with a URI");
     }
@@ -113,14 +116,18 @@ public record DialogState(
     long cseq = request.cseq().number();
     if (cseq < remoteCSeq) {
       throw new SipParseException(
-          500, "CSeq " + cseq + " is lower than " + remoteCSeq + " already received in this dialog");
+          500,
+          "CSeq " + cseq + " is lower than " + remoteCSeq + " already received in this dialog");
     }
     String target = remoteTarget;
     boolean targetRefresh = request.isMethod("INVITE") || request.isMethod("UPDATE");
-    if (targetRefresh && request.contacts().size() == 1 && !request.contacts().get(0).uri().equals("*")) {
+    if (targetRefresh
+        && request.contacts().size() == 1
+        && !request.contacts().get(0).uri().equals("*")) {
       target = request.contacts().get(0).uri();
     }
-    return new DialogState(callId, localTag, remoteTag, localUri, remoteUri, target, routeSet, localCSeq, cseq);
+    return new DialogState(
+        callId, localTag, remoteTag, localUri, remoteUri, target, routeSet, localCSeq, cseq);
   }
 
   /**
@@ -131,16 +138,29 @@ public record DialogState(
    * @param contact the server's Contact (required in a re-INVITE, §12.2.1.1; may be null for BYE)
    * @param body the SDP for a re-INVITE, or null
    */
-  public Outgoing newRequest(String method, Via via, NameAddr contact, ContentType bodyType, byte[] body) {
+  public Outgoing newRequest(
+      String method, Via via, NameAddr contact, ContentType bodyType, byte[] body) {
     if (method.equals("ACK") || method.equals("CANCEL")) {
       throw new IllegalArgumentException(method + " takes the CSeq of its INVITE; use ack()");
     }
     long next = localCSeq + 1; // §12.2.1.1; a first request after an empty local CSeq gets 1
-    DialogState state = new DialogState(callId, localTag, remoteTag, localUri, remoteUri, remoteTarget, routeSet, next, remoteCSeq);
+    DialogState state =
+        new DialogState(
+            callId,
+            localTag,
+            remoteTag,
+            localUri,
+            remoteUri,
+            remoteTarget,
+            routeSet,
+            next,
+            remoteCSeq);
     return new Outgoing(state, build(method, next, via, contact, bodyType, body));
   }
 
-  /** A request without body; see {@link #newRequest(String, Via, NameAddr, ContentType, byte[])}. */
+  /**
+   * A request without body; see {@link #newRequest(String, Via, NameAddr, ContentType, byte[])}.
+   */
   public Outgoing newRequest(String method, Via via, NameAddr contact) {
     return newRequest(method, via, contact, null, null);
   }
@@ -153,7 +173,8 @@ public record DialogState(
     return build("ACK", inviteCSeq, via, null, null, null);
   }
 
-  private SipRequest build(String method, long cseq, Via via, NameAddr contact, ContentType bodyType, byte[] body) {
+  private SipRequest build(
+      String method, long cseq, Via via, NameAddr contact, ContentType bodyType, byte[] body) {
     String requestUri = remoteTarget;
     List<String> routes = new ArrayList<>(routeSet);
     if (!routes.isEmpty() && !isLooseRoute(routes.get(0))) {
@@ -166,7 +187,10 @@ public record DialogState(
         SipRequest.builder(method, requestUri)
             .via(via)
             .from(NameAddr.of(localUri).withTag(localTag))
-            .to(remoteTag.isEmpty() ? NameAddr.of(remoteUri) : NameAddr.of(remoteUri).withTag(remoteTag))
+            .to(
+                remoteTag.isEmpty()
+                    ? NameAddr.of(remoteUri)
+                    : NameAddr.of(remoteUri).withTag(remoteTag))
             .callId(callId)
             .cseq(cseq)
             .routes(routes);
@@ -181,7 +205,10 @@ public record DialogState(
     int at = uri.indexOf(";lr");
     while (at >= 0) {
       int end = at + 3;
-      if (end == uri.length() || uri.charAt(end) == ';' || uri.charAt(end) == '=' || uri.charAt(end) == '?') return true;
+      if (end == uri.length()
+          || uri.charAt(end) == ';'
+          || uri.charAt(end) == '='
+          || uri.charAt(end) == '?') return true;
       at = uri.indexOf(";lr", end);
     }
     return false;

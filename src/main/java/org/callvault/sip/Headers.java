@@ -17,11 +17,11 @@ import java.util.Set;
  * are expanded and well-known names get their usual spelling, so {@code call-id}, {@code CALL-ID}
  * and {@code i} all become {@code Call-ID}. Unknown names are kept as received.
  *
- * <p>For the headers whose grammar is a comma-separated list ({@link #isListHeader}), every
- * element is stored as its own field, whether it arrived on its own line or several to a line;
- * RFC 3261 §7.3.1 makes the two forms equivalent, and one field per element is what lets {@code
- * all("Via")} list the hops. Values are unfolded (line continuations replaced by one space) and
- * trimmed. Immutable.
+ * <p>For the headers whose grammar is a comma-separated list ({@link #isListHeader}), every element
+ * is stored as its own field, whether it arrived on its own line or several to a line; RFC 3261
+ * §7.3.1 makes the two forms equivalent, and one field per element is what lets {@code all("Via")}
+ * list the hops. Values are unfolded (line continuations replaced by one space) and trimmed.
+ * Immutable.
  */
 public final class Headers {
 
@@ -80,16 +80,64 @@ public final class Headers {
   static {
     for (String name :
         List.of(
-            "Accept", "Accept-Contact", "Accept-Encoding", "Accept-Language", "Alert-Info", "Allow",
-            "Allow-Events", "Authorization", "Call-ID", "Call-Info", "Contact",
-            "Content-Disposition", "Content-Encoding", "Content-Language", "Content-Length",
-            "Content-Type", "CSeq", "Date", "Error-Info", "Event", "Expires", "From", "Identity",
-            "In-Reply-To", "Max-Forwards", "Min-Expires", "Min-SE", "MIME-Version", "Organization",
-            "P-Asserted-Identity", "Priority", "Privacy", "Proxy-Authenticate",
-            "Proxy-Authorization", "Proxy-Require", "RAck", "Reason", "Record-Route", "Refer-To",
-            "Referred-By", "Reject-Contact", "Reply-To", "Request-Disposition", "Require",
-            "Retry-After", "Route", "RSeq", "Server", "Session-Expires", "Session-ID", "Subject",
-            "Supported", "Timestamp", "To", "Unsupported", "User-Agent", "Via", "Warning",
+            "Accept",
+            "Accept-Contact",
+            "Accept-Encoding",
+            "Accept-Language",
+            "Alert-Info",
+            "Allow",
+            "Allow-Events",
+            "Authorization",
+            "Call-ID",
+            "Call-Info",
+            "Contact",
+            "Content-Disposition",
+            "Content-Encoding",
+            "Content-Language",
+            "Content-Length",
+            "Content-Type",
+            "CSeq",
+            "Date",
+            "Error-Info",
+            "Event",
+            "Expires",
+            "From",
+            "Identity",
+            "In-Reply-To",
+            "Max-Forwards",
+            "Min-Expires",
+            "Min-SE",
+            "MIME-Version",
+            "Organization",
+            "P-Asserted-Identity",
+            "Priority",
+            "Privacy",
+            "Proxy-Authenticate",
+            "Proxy-Authorization",
+            "Proxy-Require",
+            "RAck",
+            "Reason",
+            "Record-Route",
+            "Refer-To",
+            "Referred-By",
+            "Reject-Contact",
+            "Reply-To",
+            "Request-Disposition",
+            "Require",
+            "Retry-After",
+            "Route",
+            "RSeq",
+            "Server",
+            "Session-Expires",
+            "Session-ID",
+            "Subject",
+            "Supported",
+            "Timestamp",
+            "To",
+            "Unsupported",
+            "User-Agent",
+            "Via",
+            "Warning",
             "WWW-Authenticate")) {
       CANONICAL.put(name.toLowerCase(Locale.ROOT), name);
     }

@@ -40,7 +40,8 @@ record MessageHeaders(
       if (!h.contains(name)) throw SipParseException.badRequest("missing " + name + " header");
     }
     for (String name : SINGLE) {
-      if (h.all(name).size() > 1) throw SipParseException.badRequest("more than one " + name + " header");
+      if (h.all(name).size() > 1)
+        throw SipParseException.badRequest("more than one " + name + " header");
     }
     List<Via> vias = new ArrayList<>();
     for (String v : h.all("Via")) vias.add(Via.parse(v));
@@ -48,18 +49,21 @@ record MessageHeaders(
     NameAddr to = address(h, "To");
     String callId = h.first("Call-ID").orElseThrow();
     if (callId.isEmpty() || callId.chars().anyMatch(c -> c <= ' ' || c == 0x7F)) {
-      throw SipParseException.badRequest("malformed Call-ID \"" + SipText.printable(callId, 80) + "\"");
+      throw SipParseException.badRequest(
+          "malformed Call-ID \"" + SipText.printable(callId, 80) + "\"");
     }
     CSeq cseq = CSeq.parse(h.first("CSeq").orElseThrow());
     List<NameAddr> contacts = addresses(h, "Contact");
     ContentType contentType = null;
-    if (h.contains("Content-Type")) contentType = ContentType.parse(h.first("Content-Type").orElseThrow());
+    if (h.contains("Content-Type"))
+      contentType = ContentType.parse(h.first("Content-Type").orElseThrow());
     int maxForwards = -1;
     if (h.contains("Max-Forwards")) {
       String mf = h.first("Max-Forwards").orElseThrow();
       // §20.22: an integer in the range 0-255.
       if (!SipText.isDigits(mf) || mf.length() > 3 || Integer.parseInt(mf) > 255) {
-        throw SipParseException.badRequest("Max-Forwards \"" + SipText.printable(mf, 20) + "\" is not 0-255");
+        throw SipParseException.badRequest(
+            "Max-Forwards \"" + SipText.printable(mf, 20) + "\" is not 0-255");
       }
       maxForwards = Integer.parseInt(mf);
     }

@@ -9,8 +9,9 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * A {@code multipart/mixed} body, <a href="https://www.rfc-editor.org/rfc/rfc2046#section-5.1.1">RFC
- * 2046 §5.1.1</a>, as a SIPREC INVITE carries SDP and recording metadata together (<a
+ * A {@code multipart/mixed} body, <a
+ * href="https://www.rfc-editor.org/rfc/rfc2046#section-5.1.1">RFC 2046 §5.1.1</a>, as a SIPREC
+ * INVITE carries SDP and recording metadata together (<a
  * href="https://www.rfc-editor.org/rfc/rfc7866#section-6.3">RFC 7866 §6.3</a>).
  *
  * <pre>
@@ -43,11 +44,11 @@ public record Multipart(List<Part> parts) {
   /**
    * One body part: its MIME headers and its bytes.
    *
-   * @param contentType the part's Content-Type; {@code text/plain} when it has none (RFC 2046
-   *     §5.1)
+   * @param contentType the part's Content-Type; {@code text/plain} when it has none (RFC 2046 §5.1)
    * @param disposition its Content-Disposition, or null when it has none
    */
-  public record Part(Headers headers, ContentType contentType, ContentDisposition disposition, byte[] body) {
+  public record Part(
+      Headers headers, ContentType contentType, ContentDisposition disposition, byte[] body) {
 
     public Part {
       body = body.clone();
@@ -55,7 +56,8 @@ public record Multipart(List<Part> parts) {
 
     /** A part with only a Content-Type, for {@link #toBytes}. */
     public static Part of(ContentType type, byte[] body) {
-      return new Part(Headers.builder().add("Content-Type", type.toString()).build(), type, null, body);
+      return new Part(
+          Headers.builder().add("Content-Type", type.toString()).build(), type, null, body);
     }
 
     /** A copy of the bytes between the part's empty line and the next delimiter. */
@@ -91,8 +93,8 @@ public record Multipart(List<Part> parts) {
   /**
    * Parses a multipart body with the boundary of its Content-Type.
    *
-   * @throws SipParseException 400 when the type has no usable boundary, the boundary does not
-   *     occur in the body, there is no close delimiter, no part, or a part's headers are malformed
+   * @throws SipParseException 400 when the type has no usable boundary, the boundary does not occur
+   *     in the body, there is no close delimiter, no part, or a part's headers are malformed
    */
   public static Multipart parse(ContentType type, byte[] body) throws SipParseException {
     if (!type.type().equals("multipart")) {
@@ -100,13 +102,19 @@ public record Multipart(List<Part> parts) {
     }
     String boundary =
         type.boundary()
-            .orElseThrow(() -> SipParseException.badRequest("multipart Content-Type has no boundary parameter"));
+            .orElseThrow(
+                () ->
+                    SipParseException.badRequest(
+                        "multipart Content-Type has no boundary parameter"));
     checkBoundary(boundary);
     byte[] dash = ("--" + boundary).getBytes(StandardCharsets.UTF_8);
 
     Delimiter first = nextDelimiter(body, dash, 0);
     if (first == null) {
-      throw SipParseException.badRequest("multipart boundary \"" + SipText.printable(boundary, 70) + "\" does not occur in the body");
+      throw SipParseException.badRequest(
+          "multipart boundary \""
+              + SipText.printable(boundary, 70)
+              + "\" does not occur in the body");
     }
     if (first.close) throw SipParseException.badRequest("multipart body has no parts");
     List<Part> parts = new ArrayList<>();
@@ -115,7 +123,9 @@ public record Multipart(List<Part> parts) {
       Delimiter next = nextDelimiter(body, dash, at.contentStart);
       if (next == null) {
         throw SipParseException.badRequest(
-            "multipart body has no close delimiter \"--" + SipText.printable(boundary, 70) + "--\"");
+            "multipart body has no close delimiter \"--"
+                + SipText.printable(boundary, 70)
+                + "--\"");
       }
       parts.add(part(body, at.contentStart, next.partEnd, parts.size() + 1));
       at = next;
@@ -128,10 +138,15 @@ public record Multipart(List<Part> parts) {
     boolean ok = !boundary.isEmpty() && boundary.length() <= 70 && !boundary.endsWith(" ");
     for (int i = 0; ok && i < boundary.length(); i++) {
       char c = boundary.charAt(i);
-      ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || "'()+_,-./:=? ".indexOf(c) >= 0;
+      ok =
+          (c >= '0' && c <= '9')
+              || (c >= 'a' && c <= 'z')
+              || (c >= 'A' && c <= 'Z')
+              || "'()+_,-./:=? ".indexOf(c) >= 0;
     }
     if (!ok) {
-      throw SipParseException.badRequest("malformed multipart boundary \"" + SipText.printable(boundary, 80) + "\"");
+      throw SipParseException.badRequest(
+          "malformed multipart boundary \"" + SipText.printable(boundary, 80) + "\"");
     }
   }
 
@@ -186,14 +201,16 @@ public record Multipart(List<Part> parts) {
       lineStart = lf + 1;
     }
     if (headerEnd < 0) headerEnd = end; // headers only, no body (RFC 2046 allows it)
-    Headers headers = partHeaders(new String(body, start, headerEnd - start, StandardCharsets.UTF_8), number);
+    Headers headers =
+        partHeaders(new String(body, start, headerEnd - start, StandardCharsets.UTF_8), number);
     ContentType type = ContentType.of("text/plain");
     ContentDisposition disposition = null;
     try {
       if (headers.all("Content-Type").size() > 1 || headers.all("Content-Disposition").size() > 1) {
         throw SipParseException.badRequest("repeated Content-Type or Content-Disposition");
       }
-      if (headers.contains("Content-Type")) type = ContentType.parse(headers.first("Content-Type").orElseThrow());
+      if (headers.contains("Content-Type"))
+        type = ContentType.parse(headers.first("Content-Type").orElseThrow());
       if (headers.contains("Content-Disposition")) {
         disposition = ContentDisposition.parse(headers.first("Content-Disposition").orElseThrow());
       }
@@ -218,7 +235,11 @@ public record Multipart(List<Part> parts) {
       String candidate = colon < 0 ? "" : line.substring(0, colon).trim();
       if (!SipText.isToken(candidate) || line.indexOf('\r') >= 0) {
         throw SipParseException.badRequest(
-            "multipart part " + number + " has a malformed header line \"" + SipText.printable(line, 60) + "\"");
+            "multipart part "
+                + number
+                + " has a malformed header line \""
+                + SipText.printable(line, 60)
+                + "\"");
       }
       name = candidate;
       value.setLength(0);
@@ -256,7 +277,8 @@ public record Multipart(List<Part> parts) {
       }
       out.writeBytes(dash);
       out.writeBytes(crlf(""));
-      for (Headers.Field f : p.headers().fields()) out.writeBytes(crlf(f.name() + ": " + f.value()));
+      for (Headers.Field f : p.headers().fields())
+        out.writeBytes(crlf(f.name() + ": " + f.value()));
       out.writeBytes(crlf(""));
       out.writeBytes(p.body);
       out.writeBytes(crlf(""));

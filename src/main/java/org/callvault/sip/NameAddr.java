@@ -6,8 +6,8 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The value of a From, To, Contact, Route or Record-Route header field: an optional display name,
- * a URI and header parameters, <a href="https://www.rfc-editor.org/rfc/rfc3261#section-20.10">RFC
+ * The value of a From, To, Contact, Route or Record-Route header field: an optional display name, a
+ * URI and header parameters, <a href="https://www.rfc-editor.org/rfc/rfc3261#section-20.10">RFC
  * 3261 §20.10</a> and §20.20, §20.39.
  *
  * <pre>
@@ -20,10 +20,10 @@ import java.util.Optional;
  * Contact: &lt;sip:src@192.0.2.10:5060&gt;;+sip.src
  * </pre>
  *
- * <p>Without angle brackets everything after the first semicolon is a header parameter, not part
- * of the URI (§20.10); with them, URI parameters stay inside the URI. The URI is kept as text:
- * the recorder only compares and echoes it. Parameter names are lower-cased, values kept as
- * received (a tag is compared byte for byte, §19.3).
+ * <p>Without angle brackets everything after the first semicolon is a header parameter, not part of
+ * the URI (§20.10); with them, URI parameters stay inside the URI. The URI is kept as text: the
+ * recorder only compares and echoes it. Parameter names are lower-cased, values kept as received (a
+ * tag is compared byte for byte, §19.3).
  *
  * @param displayName the display name without quotes or escapes; empty when there is none
  * @param uri the URI as received, e.g. {@code sip:alice@example.com;transport=tcp}
@@ -49,20 +49,23 @@ public record NameAddr(String displayName, String uri, Map<String, String> param
   public static NameAddr parse(String value) throws SipParseException {
     String v = value.trim();
     if (v.equals("*")) return new NameAddr("", "*", Map.of());
-    if (v.startsWith("\"") && closingQuote(v) < 0) throw malformed(value, "unterminated quoted display name");
+    if (v.startsWith("\"") && closingQuote(v) < 0)
+      throw malformed(value, "unterminated quoted display name");
     int open = indexOfUnquoted(v, '<');
     if (open < 0) {
       // addr-spec: the URI ends at the first semicolon; what follows are header parameters.
       int semi = v.indexOf(';');
       String uri = (semi < 0 ? v : v.substring(0, semi)).trim();
       if (!SipText.isAbsoluteUri(uri)) throw malformed(value, "not a URI");
-      return new NameAddr("", uri, SipText.parseParams(semi < 0 ? "" : v.substring(semi + 1), "address"));
+      return new NameAddr(
+          "", uri, SipText.parseParams(semi < 0 ? "" : v.substring(semi + 1), "address"));
     }
     int close = v.indexOf('>', open);
     if (close < 0) throw malformed(value, "missing '>'");
     String display = v.substring(0, open).trim();
     if (display.startsWith("\"")) {
-      if (display.length() < 2 || !display.endsWith("\"")) throw malformed(value, "bad display name");
+      if (display.length() < 2 || !display.endsWith("\""))
+        throw malformed(value, "bad display name");
       display = SipText.unquote(display);
     } else if (!display.isEmpty()) {
       for (String word : display.split("[ \t]+")) {
@@ -73,7 +76,8 @@ public record NameAddr(String displayName, String uri, Map<String, String> param
     if (!SipText.isAbsoluteUri(uri)) throw malformed(value, "not a URI");
     String rest = v.substring(close + 1).trim();
     if (!rest.isEmpty() && !rest.startsWith(";")) throw malformed(value, "text after '>'");
-    Map<String, String> params = SipText.parseParams(rest.isEmpty() ? "" : rest.substring(1), "address");
+    Map<String, String> params =
+        SipText.parseParams(rest.isEmpty() ? "" : rest.substring(1), "address");
     return new NameAddr(display, uri, params);
   }
 
@@ -113,7 +117,10 @@ public record NameAddr(String displayName, String uri, Map<String, String> param
     return Optional.ofNullable(params.get(name.toLowerCase(Locale.ROOT)));
   }
 
-  /** Whether a parameter is present, e.g. the Contact feature tag {@code +sip.src} of RFC 7866 §6.1.1. */
+  /**
+   * Whether a parameter is present, e.g. the Contact feature tag {@code +sip.src} of RFC 7866
+   * §6.1.1.
+   */
   public boolean hasParam(String name) {
     return params.containsKey(name.toLowerCase(Locale.ROOT));
   }

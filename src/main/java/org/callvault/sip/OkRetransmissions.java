@@ -14,12 +14,12 @@ import java.util.Map;
  *   no ACK by t = 64*T1: stop and report, the server should end the session with BYE
  * </pre>
  *
- * <p>Unlike the non-2xx retransmissions of the INVITE transaction this runs on every transport:
- * the 2xx travels end to end, and a hop behind a TCP hop may be UDP (§13.3.1.4: "independent of
- * whatever transport protocols are used"). An ACK belongs to a 2xx when it has the same Call-ID
- * and CSeq number (it has its own branch, so transaction matching cannot find it); the dialog's
- * tags are not compared, because the recording server sends one 2xx per INVITE. Confined to the
- * timer thread, like {@link ServerTransactions}.
+ * <p>Unlike the non-2xx retransmissions of the INVITE transaction this runs on every transport: the
+ * 2xx travels end to end, and a hop behind a TCP hop may be UDP (§13.3.1.4: "independent of
+ * whatever transport protocols are used"). An ACK belongs to a 2xx when it has the same Call-ID and
+ * CSeq number (it has its own branch, so transaction matching cannot find it); the dialog's tags
+ * are not compared, because the recording server sends one 2xx per INVITE. Confined to the timer
+ * thread, like {@link ServerTransactions}.
  */
 public final class OkRetransmissions {
 
@@ -36,10 +36,11 @@ public final class OkRetransmissions {
   private final Map<String, Pending> pending = new HashMap<>();
 
   /**
-   * @param max how many 2xx may await their ACK at once; more are sent once, not retransmitted,
-   *     so a flood of INVITEs without ACK cannot grow this without bound
+   * @param max how many 2xx may await their ACK at once; more are sent once, not retransmitted, so
+   *     a flood of INVITEs without ACK cannot grow this without bound
    */
-  public OkRetransmissions(SipTimers timers, long t1Millis, long t2Millis, int max, Listener listener) {
+  public OkRetransmissions(
+      SipTimers timers, long t1Millis, long t2Millis, int max, Listener listener) {
     this.timers = timers;
     this.t1 = t1Millis;
     this.t2 = t2Millis;
@@ -89,7 +90,8 @@ public final class OkRetransmissions {
    */
   public boolean start(SipResponse ok, ServerTransactions.ResponseSender sender) {
     if (!ok.isSuccess() || !ok.cseq().method().equals("INVITE")) {
-      throw new IllegalArgumentException("only a 2xx to an INVITE is retransmitted by the core: " + ok.startLine());
+      throw new IllegalArgumentException(
+          "only a 2xx to an INVITE is retransmitted by the core: " + ok.startLine());
     }
     String key = key(ok.callId(), ok.cseq().number());
     Pending old = pending.remove(key);

@@ -24,8 +24,8 @@ import org.xml.sax.SAXParseException;
 
 /**
  * Recording metadata as a SIPREC client sends it, <a
- * href="https://www.rfc-editor.org/rfc/rfc7865#section-6">RFC 7865 §6</a> (XML format of §9 and
- * the schema of §11), carried in the INVITE as described by <a
+ * href="https://www.rfc-editor.org/rfc/rfc7865#section-6">RFC 7865 §6</a> (XML format of §9 and the
+ * schema of §11), carried in the INVITE as described by <a
  * href="https://www.rfc-editor.org/rfc/rfc7866#section-6.3">RFC 7866 §6.3</a>.
  *
  * <pre>
@@ -49,10 +49,10 @@ import org.xml.sax.SAXParseException;
  * <p>What the recorder needs from it is {@link #sendersByLabel()}: whose voice each SDP stream
  * carries, which is what a compliance officer searches by and what consent rules apply to.
  *
- * <p>Parsing is defensive because this XML comes from the network: DOCTYPE declarations are
- * refused outright (so no external entity, no XXE, no entity expansion bomb can exist), external
- * DTDs and schemas are never loaded, XInclude is off, and the JDK's secure-processing limits plus
- * an element depth limit bound the work. The SIP message size limit bounds the input.
+ * <p>Parsing is defensive because this XML comes from the network: DOCTYPE declarations are refused
+ * outright (so no external entity, no XXE, no entity expansion bomb can exist), external DTDs and
+ * schemas are never loaded, XInclude is off, and the JDK's secure-processing limits plus an element
+ * depth limit bound the work. The SIP message size limit bounds the input.
  *
  * <p>Leniency, where real clients differ from the schema: the element is matched as {@code
  * dataMode} or {@code datamode} (RFC 7866's examples use the latter); the pre-RFC namespace {@code
@@ -139,11 +139,15 @@ public record RecordingMetadata(
   public record Stream(String streamId, String sessionId, Optional<String> label) {}
 
   /** RFC 7865 §6.7 (sessionrecordingassoc): a session joining or leaving the recording. */
-  public record SessionRecordingAssoc(String sessionId, Optional<String> associateTime, Optional<String> disassociateTime) {}
+  public record SessionRecordingAssoc(
+      String sessionId, Optional<String> associateTime, Optional<String> disassociateTime) {}
 
   /** RFC 7865 §6.7 (participantsessionassoc): a participant joining or leaving a session. */
   public record ParticipantSessionAssoc(
-      String participantId, String sessionId, Optional<String> associateTime, Optional<String> disassociateTime) {}
+      String participantId,
+      String sessionId,
+      Optional<String> associateTime,
+      Optional<String> disassociateTime) {}
 
   /** RFC 7865 §6.7 (participantstreamassoc): the streams a participant sends and receives. */
   public record ParticipantStreamAssoc(String participantId, List<String> send, List<String> recv) {
@@ -163,7 +167,11 @@ public record RecordingMetadata(
    * @param name that participant's display name, if given
    */
   public record StreamSender(
-      String label, String streamId, String participantId, Optional<String> aor, Optional<String> name) {}
+      String label,
+      String streamId,
+      String participantId,
+      Optional<String> aor,
+      Optional<String> name) {}
 
   /**
    * Parses a metadata document.
@@ -189,9 +197,16 @@ public record RecordingMetadata(
     }
     Element root = doc.getDocumentElement();
     String ns = root.getNamespaceURI();
-    if (!"recording".equals(root.getLocalName()) || !(NAMESPACE.equals(ns) || DRAFT_NAMESPACE.equals(ns))) {
+    if (!"recording".equals(root.getLocalName())
+        || !(NAMESPACE.equals(ns) || DRAFT_NAMESPACE.equals(ns))) {
       throw invalid(
-          "root element is {" + (ns == null ? "" : ns) + "}" + root.getLocalName() + ", not {" + NAMESPACE + "}recording");
+          "root element is {"
+              + (ns == null ? "" : ns)
+              + "}"
+              + root.getLocalName()
+              + ", not {"
+              + NAMESPACE
+              + "}recording");
     }
 
     DataMode mode = DataMode.COMPLETE; // RFC 7865 §6.1: complete unless said otherwise
@@ -210,7 +225,8 @@ public record RecordingMetadata(
           else if (value.equals("partial")) mode = DataMode.PARTIAL;
           else throw invalid("unknown dataMode \"" + SipText.printable(value, 20) + "\"");
         }
-        case "group" -> groups.add(new Group(required(e, "group_id"), childText(e, ns, "associate-time")));
+        case "group" ->
+            groups.add(new Group(required(e, "group_id"), childText(e, ns, "associate-time")));
         case "session" ->
             sessions.add(
                 new Session(
@@ -229,14 +245,21 @@ public record RecordingMetadata(
           participants.add(new Participant(id, names));
           List<String> send = childTexts(e, ns, "send");
           List<String> recv = childTexts(e, ns, "recv");
-          if (!send.isEmpty() || !recv.isEmpty()) pstas.add(new ParticipantStreamAssoc(id, send, recv));
+          if (!send.isEmpty() || !recv.isEmpty())
+            pstas.add(new ParticipantStreamAssoc(id, send, recv));
         }
         case "stream" ->
-            streams.add(new Stream(required(e, "stream_id"), required(e, "session_id"), childText(e, ns, "label")));
+            streams.add(
+                new Stream(
+                    required(e, "stream_id"),
+                    required(e, "session_id"),
+                    childText(e, ns, "label")));
         case "sessionrecordingassoc" ->
             sras.add(
                 new SessionRecordingAssoc(
-                    required(e, "session_id"), childText(e, ns, "associate-time"), childText(e, ns, "disassociate-time")));
+                    required(e, "session_id"),
+                    childText(e, ns, "associate-time"),
+                    childText(e, ns, "disassociate-time")));
         case "participantsessionassoc" ->
             psas.add(
                 new ParticipantSessionAssoc(
@@ -247,7 +270,9 @@ public record RecordingMetadata(
         case "participantstreamassoc" ->
             pstas.add(
                 new ParticipantStreamAssoc(
-                    required(e, "participant_id"), childTexts(e, ns, "send"), childTexts(e, ns, "recv")));
+                    required(e, "participant_id"),
+                    childTexts(e, ns, "send"),
+                    childTexts(e, ns, "recv")));
         default -> {
           // Elements this version does not know, e.g. future RFC 7865 extensions (§11 allows any).
         }
@@ -325,7 +350,10 @@ public record RecordingMetadata(
     return childTexts(parent, ns, name).stream().findFirst();
   }
 
-  /** Text content with runs of whitespace (line breaks in long ids, RFC 7866 §12) removed at the ends and collapsed inside. */
+  /**
+   * Text content with runs of whitespace (line breaks in long ids, RFC 7866 §12) removed at the
+   * ends and collapsed inside.
+   */
   private static String text(Element e) {
     return e.getTextContent().trim().replaceAll("\\s+", " ");
   }
@@ -336,10 +364,12 @@ public record RecordingMetadata(
     return v;
   }
 
-  private static <T> void unique(List<T> items, Function<T, String> id, String what) throws SipParseException {
+  private static <T> void unique(List<T> items, Function<T, String> id, String what)
+      throws SipParseException {
     Set<String> seen = new java.util.HashSet<>();
     for (T item : items) {
-      if (!seen.add(id.apply(item))) throw invalid("duplicate " + what + " \"" + id.apply(item) + "\"");
+      if (!seen.add(id.apply(item)))
+        throw invalid("duplicate " + what + " \"" + id.apply(item) + "\"");
     }
   }
 
@@ -377,28 +407,38 @@ public record RecordingMetadata(
   }
 
   /**
-   * What the recorder knows after {@code update} arrives on top of this (RFC 7865 §6.1). A
-   * complete update replaces everything. A partial one is applied element by element: a group,
-   * session, participant or stream with a known id replaces the old one in place and a new id is
-   * added; a participant-stream association replaces that participant's previous one (its send
-   * and recv lists describe the participant's streams now); a participant-session association
-   * replaces the one for the same participant and session, a session-recording association the
-   * one for the same session. The result is complete.
+   * What the recorder knows after {@code update} arrives on top of this (RFC 7865 §6.1). A complete
+   * update replaces everything. A partial one is applied element by element: a group, session,
+   * participant or stream with a known id replaces the old one in place and a new id is added; a
+   * participant-stream association replaces that participant's previous one (its send and recv
+   * lists describe the participant's streams now); a participant-session association replaces the
+   * one for the same participant and session, a session-recording association the one for the same
+   * session. The result is complete.
    *
    * @throws IllegalStateException if this is itself partial: a delta needs a whole to apply to
    */
   public RecordingMetadata merge(RecordingMetadata update) {
     if (update.dataMode == DataMode.COMPLETE) return update;
-    if (dataMode != DataMode.COMPLETE) throw new IllegalStateException("cannot apply a partial update to partial metadata");
+    if (dataMode != DataMode.COMPLETE)
+      throw new IllegalStateException("cannot apply a partial update to partial metadata");
     return new RecordingMetadata(
         DataMode.COMPLETE,
         replaceById(groups, update.groups, Group::groupId),
         replaceById(sessions, update.sessions, Session::sessionId),
         replaceById(participants, update.participants, Participant::participantId),
         replaceById(streams, update.streams, Stream::streamId),
-        replaceById(sessionRecordingAssocs, update.sessionRecordingAssocs, SessionRecordingAssoc::sessionId),
-        replaceById(participantSessionAssocs, update.participantSessionAssocs, a -> a.participantId() + "\u0000" + a.sessionId()),
-        replaceById(participantStreamAssocs, update.participantStreamAssocs, ParticipantStreamAssoc::participantId));
+        replaceById(
+            sessionRecordingAssocs,
+            update.sessionRecordingAssocs,
+            SessionRecordingAssoc::sessionId),
+        replaceById(
+            participantSessionAssocs,
+            update.participantSessionAssocs,
+            a -> a.participantId() + "\u0000" + a.sessionId()),
+        replaceById(
+            participantStreamAssocs,
+            update.participantStreamAssocs,
+            ParticipantStreamAssoc::participantId));
   }
 
   private static <T> List<T> replaceById(List<T> old, List<T> updates, Function<T, String> id) {

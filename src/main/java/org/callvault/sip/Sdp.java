@@ -36,8 +36,8 @@ import java.util.OptionalInt;
  * is not {@code v=0}, a missing {@code o=} right after it, no {@code m=} line, a line that is not
  * {@code <letter>=<value>}, a malformed o=/c=/m= line, a port outside 0-65535, a network type other
  * than IN or an address type other than IP4/IP6, an m-line without formats, a malformed
- * rtpmap/ptime/rtcp attribute, two direction attributes at one level, and an m-line with a
- * non-zero port and no connection address at either level (§5.7).
+ * rtpmap/ptime/rtcp attribute, two direction attributes at one level, and an m-line with a non-zero
+ * port and no connection address at either level (§5.7).
  *
  * <p>What it tolerates: a missing {@code s=} or {@code t=} (required by §5 but meaningless to a
  * recorder; refusing a call over them would lose a recording), empty lines, bare LF, a last line
@@ -66,7 +66,11 @@ public record Sdp(
 
   /** {@code o=<username> <sess-id> <sess-version> <nettype> <addrtype> <unicast-address>}, §5.2. */
   public record Origin(
-      String username, String sessionId, String sessionVersion, String addressType, String address) {}
+      String username,
+      String sessionId,
+      String sessionVersion,
+      String addressType,
+      String address) {}
 
   /** {@code c=IN <addrtype> <address>}, §5.7; the address without any {@code /ttl} suffix. */
   public record Connection(String addressType, String address) {}
@@ -148,7 +152,10 @@ public record Sdp(
       attributes = List.copyOf(attributes);
     }
 
-    /** Whether the transport is RTP ({@code RTP/AVP}, {@code RTP/SAVP}, {@code UDP/TLS/RTP/SAVPF}, ...). */
+    /**
+     * Whether the transport is RTP ({@code RTP/AVP}, {@code RTP/SAVP}, {@code UDP/TLS/RTP/SAVPF},
+     * ...).
+     */
     public boolean isRtp() {
       return proto.toUpperCase(Locale.ROOT).contains("RTP/");
     }
@@ -167,12 +174,15 @@ public record Sdp(
     public List<Integer> payloadTypes() {
       List<Integer> out = new ArrayList<>();
       for (String f : formats) {
-        if (SipText.isDigits(f) && f.length() <= 3 && Integer.parseInt(f) <= 127) out.add(Integer.parseInt(f));
+        if (SipText.isDigits(f) && f.length() <= 3 && Integer.parseInt(f) <= 127)
+          out.add(Integer.parseInt(f));
       }
       return out;
     }
 
-    /** The first listed payload type mapped to {@code telephone-event} (RFC 4733 §7) at this rate. */
+    /**
+     * The first listed payload type mapped to {@code telephone-event} (RFC 4733 §7) at this rate.
+     */
     public OptionalInt telephoneEventPayloadType(int clockRate) {
       for (int pt : payloadTypes()) {
         RtpMap m = rtpMaps.get(pt);
@@ -185,7 +195,8 @@ public record Sdp(
     public OptionalInt telephoneEventPayloadType() {
       for (int pt : payloadTypes()) {
         RtpMap m = rtpMaps.get(pt);
-        if (m != null && m.encodingName().equalsIgnoreCase("telephone-event")) return OptionalInt.of(pt);
+        if (m != null && m.encodingName().equalsIgnoreCase("telephone-event"))
+          return OptionalInt.of(pt);
       }
       return OptionalInt.empty();
     }
@@ -226,7 +237,10 @@ public record Sdp(
     for (int i = 0; i < raw.length; i++) {
       String line = raw[i].endsWith("\r") ? raw[i].substring(0, raw[i].length() - 1) : raw[i];
       if (line.isEmpty()) continue;
-      if (line.length() < 2 || line.charAt(1) != '=' || line.charAt(0) < 'a' || line.charAt(0) > 'z') {
+      if (line.length() < 2
+          || line.charAt(1) != '='
+          || line.charAt(0) < 'a'
+          || line.charAt(0) > 'z') {
         throw error(i + 1, "is not <type>=<value>: \"" + SipText.printable(line, 60) + "\"");
       }
       lines.add(new String[] {line.substring(0, 1), line.substring(2), Integer.toString(i + 1)});
@@ -235,7 +249,8 @@ public record Sdp(
       throw SipParseException.badRequest("SDP does not start with a v= line");
     }
     if (!lines.get(0)[1].equals("0")) {
-      throw SipParseException.badRequest("unsupported SDP version v=" + SipText.printable(lines.get(0)[1], 10));
+      throw SipParseException.badRequest(
+          "unsupported SDP version v=" + SipText.printable(lines.get(0)[1], 10));
     }
     if (lines.size() < 2 || !lines.get(1)[0].equals("o")) {
       throw SipParseException.badRequest("missing o= line after v=");
@@ -260,7 +275,8 @@ public record Sdp(
           sessionAttributes.add(l[1]);
           Optional<Direction> d = Direction.of(l[1]);
           if (d.isPresent()) {
-            if (sessionDirection != null) throw error(l, "is a second session-level direction attribute");
+            if (sessionDirection != null)
+              throw error(l, "is a second session-level direction attribute");
             sessionDirection = d.get();
           }
         }
@@ -290,7 +306,8 @@ public record Sdp(
 
   private static Origin origin(String[] line) throws SipParseException {
     String[] f = line[1].trim().split(" +");
-    if (f.length != 6) throw error(line, "is not a valid o= line: \"" + SipText.printable(line[1], 80) + "\"");
+    if (f.length != 6)
+      throw error(line, "is not a valid o= line: \"" + SipText.printable(line[1], 80) + "\"");
     networkType(line, f[3]);
     addressType(line, f[4]);
     return new Origin(f[0], f[1], f[2], f[4], f[5]);
@@ -298,7 +315,8 @@ public record Sdp(
 
   private static Connection connection(String[] line) throws SipParseException {
     String[] f = line[1].trim().split(" +");
-    if (f.length != 3) throw error(line, "is not a valid c= line: \"" + SipText.printable(line[1], 80) + "\"");
+    if (f.length != 3)
+      throw error(line, "is not a valid c= line: \"" + SipText.printable(line[1], 80) + "\"");
     networkType(line, f[0]);
     addressType(line, f[1]);
     int slash = f[2].indexOf('/'); // multicast TTL / count (§5.7) is no concern of ours
@@ -308,7 +326,8 @@ public record Sdp(
   }
 
   private static void networkType(String[] line, String type) throws SipParseException {
-    if (!type.equals("IN")) throw error(line, "has unknown network type " + SipText.printable(type, 20));
+    if (!type.equals("IN"))
+      throw error(line, "has unknown network type " + SipText.printable(type, 20));
   }
 
   private static void addressType(String[] line, String type) throws SipParseException {
@@ -317,11 +336,13 @@ public record Sdp(
     }
   }
 
-  private static Media media(List<String[]> section, int index, Connection sessionConnection, Direction sessionDirection)
+  private static Media media(
+      List<String[]> section, int index, Connection sessionConnection, Direction sessionDirection)
       throws SipParseException {
     String[] mLine = section.get(0);
     String[] f = mLine[1].trim().split(" +");
-    if (f.length < 3) throw error(mLine, "is not a valid m= line: \"" + SipText.printable(mLine[1], 80) + "\"");
+    if (f.length < 3)
+      throw error(mLine, "is not a valid m= line: \"" + SipText.printable(mLine[1], 80) + "\"");
     if (f.length == 3) throw error(mLine, "has no formats");
     String portText = f[1];
     int portCount = 1;
@@ -334,7 +355,9 @@ public record Sdp(
       }
       portCount = Integer.parseInt(count);
     }
-    if (!SipText.isDigits(portText) || portText.length() > 5 || Integer.parseInt(portText) > 65535) {
+    if (!SipText.isDigits(portText)
+        || portText.length() > 5
+        || Integer.parseInt(portText) > 65535) {
       throw error(mLine, "has a bad port \"" + SipText.printable(portText, 10) + "\"");
     }
     int port = Integer.parseInt(portText);
@@ -379,7 +402,8 @@ public record Sdp(
         default -> {
           Optional<Direction> d = Direction.of(a);
           if (d.isPresent()) {
-            if (direction != null) throw error(l, "is a second direction attribute in m-line " + (index + 1));
+            if (direction != null)
+              throw error(l, "is a second direction attribute in m-line " + (index + 1));
             direction = d.get();
           }
         }
@@ -420,7 +444,10 @@ public record Sdp(
             && (enc.length == 2 || (SipText.isDigits(enc[2]) && enc[2].length() <= 3));
     if (!ok) throw error(line, "has a malformed a=rtpmap \"" + SipText.printable(value, 60) + "\"");
     return new RtpMap(
-        Integer.parseInt(f[0]), enc[0], Integer.parseInt(enc[1]), enc.length == 3 ? Integer.parseInt(enc[2]) : 1);
+        Integer.parseInt(f[0]),
+        enc[0],
+        Integer.parseInt(enc[1]),
+        enc.length == 3 ? Integer.parseInt(enc[2]) : 1);
   }
 
   /** §6.4: milliseconds; a decimal fraction is allowed and rounded. */

@@ -74,15 +74,17 @@ public final class SdpAnswer {
   }
 
   /**
-   * The audio payload type the recorder would take from an offered m-line: the first of the
-   * offer's formats whose encoding is one of {@code supported} (by static number, or an rtpmap
-   * naming PCMU/PCMA at 8000 Hz on that number).
+   * The audio payload type the recorder would take from an offered m-line: the first of the offer's
+   * formats whose encoding is one of {@code supported} (by static number, or an rtpmap naming
+   * PCMU/PCMA at 8000 Hz on that number).
    */
   public static OptionalInt chooseAudioFormat(Sdp.Media offered, List<Integer> supported) {
     for (int pt : offered.payloadTypes()) {
       if (!supported.contains(pt)) continue;
-      // A sender that maps a static number to another codec breaks RFC 3551, but believe its rtpmap.
-      boolean g711 = offered.encoding(pt).map(e -> e.is("PCMU", 8000) || e.is("PCMA", 8000)).orElse(false);
+      // A sender that maps a static number to another codec breaks RFC 3551, but believe its
+      // rtpmap.
+      boolean g711 =
+          offered.encoding(pt).map(e -> e.is("PCMU", 8000) || e.is("PCMA", 8000)).orElse(false);
       if (g711) return OptionalInt.of(pt);
     }
     return OptionalInt.empty();
@@ -103,13 +105,19 @@ public final class SdpAnswer {
       Sdp offer, SdpOrigin origin, String address, List<Integer> ports, List<Integer> supported) {
     Objects.requireNonNull(address);
     if (ports.size() != offer.media().size()) {
-      throw new IllegalArgumentException(ports.size() + " ports for " + offer.media().size() + " m-lines");
+      throw new IllegalArgumentException(
+          ports.size() + " ports for " + offer.media().size() + " m-lines");
     }
     String addressType = address.indexOf(':') >= 0 ? "IP6" : "IP4";
     StringBuilder out = new StringBuilder(512);
     out.append("v=0\r\n");
     out.append("o=").append(origin.username()).append(' ').append(origin.sessionId()).append(' ');
-    out.append(origin.version()).append(" IN ").append(addressType).append(' ').append(address).append("\r\n");
+    out.append(origin.version())
+        .append(" IN ")
+        .append(addressType)
+        .append(' ')
+        .append(address)
+        .append("\r\n");
     out.append("s=-\r\nt=0 0\r\n");
     List<Stream> streams = new ArrayList<>();
     for (Sdp.Media m : offer.media()) {
@@ -120,14 +128,30 @@ public final class SdpAnswer {
       String reason = "";
       if (port == 0) reason = "no port given";
       else if (m.port() == 0) reason = "disabled in the offer";
-      else if (!m.type().equalsIgnoreCase("audio")) reason = "media type " + m.type() + " is not recorded";
+      else if (!m.type().equalsIgnoreCase("audio"))
+        reason = "media type " + m.type() + " is not recorded";
       else if (!isPlainRtp(m.proto())) reason = "transport " + m.proto() + " is not supported";
       else if (pt.isEmpty()) reason = "no supported audio format offered";
       if (!reason.isEmpty()) {
         // §6: a rejected stream keeps its m-line with port 0 and at least one offered format.
-        out.append("m=").append(m.type()).append(" 0 ").append(m.proto()).append(' ').append(m.formats().get(0)).append("\r\n");
+        out.append("m=")
+            .append(m.type())
+            .append(" 0 ")
+            .append(m.proto())
+            .append(' ')
+            .append(m.formats().get(0))
+            .append("\r\n");
         out.append("c=IN ").append(addressType).append(' ').append(address).append("\r\n");
-        streams.add(new Stream(m.index(), label, false, 0, -1, OptionalInt.empty(), Sdp.Direction.INACTIVE, reason));
+        streams.add(
+            new Stream(
+                m.index(),
+                label,
+                false,
+                0,
+                -1,
+                OptionalInt.empty(),
+                Sdp.Direction.INACTIVE,
+                reason));
         continue;
       }
       int audio = pt.getAsInt();
@@ -141,12 +165,19 @@ public final class SdpAnswer {
       te.ifPresent(t -> out.append(' ').append(t));
       out.append("\r\n");
       out.append("c=IN ").append(addressType).append(' ').append(address).append("\r\n");
-      out.append("a=rtpmap:").append(audio).append(' ').append(audio == 0 ? "PCMU" : audio == 8 ? "PCMA" : m.encoding(audio).orElseThrow().encodingName());
+      out.append("a=rtpmap:")
+          .append(audio)
+          .append(' ')
+          .append(
+              audio == 0
+                  ? "PCMU"
+                  : audio == 8 ? "PCMA" : m.encoding(audio).orElseThrow().encodingName());
       out.append('/').append(clock).append("\r\n");
       if (te.isPresent()) {
         int t = te.getAsInt();
         out.append("a=rtpmap:").append(t).append(" telephone-event/").append(clock).append("\r\n");
-        m.fmtp(t).ifPresent(f -> out.append("a=fmtp:").append(t).append(' ').append(f).append("\r\n"));
+        m.fmtp(t)
+            .ifPresent(f -> out.append("a=fmtp:").append(t).append(' ').append(f).append("\r\n"));
       }
       if (!label.isEmpty()) out.append("a=label:").append(label).append("\r\n");
       out.append("a=").append(direction.attribute()).append("\r\n");

@@ -12,8 +12,8 @@ import java.security.SecureRandom;
  *
  * <p>RFC 3264 §8 requires the session id to stay the same for the whole dialog and the version to
  * grow with each new description, so this is kept with the dialog (in the call's ledger, so that
- * the node that takes a call over after a failover continues the sequence) and advanced with
- * {@link #next()}. Plain strings and longs, nothing else, so it persists as is.
+ * the node that takes a call over after a failover continues the sequence) and advanced with {@link
+ * #next()}. Plain strings and longs, nothing else, so it persists as is.
  *
  * @param username {@code -} or a name without spaces
  * @param sessionId numeric, fixed for the dialog

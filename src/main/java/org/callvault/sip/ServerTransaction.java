@@ -4,8 +4,8 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * One server transaction: a request the recording server received and the responses it sends to
- * it, with the retransmission handling of <a
+ * One server transaction: a request the recording server received and the responses it sends to it,
+ * with the retransmission handling of <a
  * href="https://www.rfc-editor.org/rfc/rfc3261#section-17.2">RFC 3261 §17.2</a>.
  *
  * <pre>
@@ -72,7 +72,11 @@ public final class ServerTransaction {
   private SipTimers.Cancellable answerGuard;
 
   ServerTransaction(
-      ServerTransactions table, String key, SipRequest request, boolean reliable, ServerTransactions.ResponseSender sender) {
+      ServerTransactions table,
+      String key,
+      SipRequest request,
+      boolean reliable,
+      ServerTransactions.ResponseSender sender) {
     this.table = table;
     this.key = key;
     this.request = request;
@@ -130,7 +134,8 @@ public final class ServerTransaction {
   public void respond(SipResponse response) {
     Objects.requireNonNull(response);
     if (!response.callId().equals(request.callId()) || !response.cseq().equals(request.cseq())) {
-      throw new IllegalArgumentException("response " + response.cseq() + " is not for request " + request.cseq());
+      throw new IllegalArgumentException(
+          "response " + response.cseq() + " is not for request " + request.cseq());
     }
     if (finalResponse != null || state == State.TERMINATED) {
       throw new IllegalStateException("a final response was already sent in state " + state);
@@ -208,7 +213,9 @@ public final class ServerTransaction {
     table.user().onTimeout(this, ServerTransactions.Timeout.NO_ACK);
   }
 
-  /** The application never answered: answer for it, so the table cannot fill up with stuck entries. */
+  /**
+   * The application never answered: answer for it, so the table cannot fill up with stuck entries.
+   */
   private void answerTimeout() {
     if (finalResponse != null || state == State.TERMINATED) return;
     respond(table.response(this, 500, "the recording server did not answer in time"));

@@ -13,20 +13,19 @@ import java.util.Objects;
  * branch, sent-by and method, where an ACK counts as INVITE (it acknowledges the INVITE's non-2xx
  * response in the same transaction). A CANCEL has its own transaction and finds the INVITE it
  * cancels by the same branch and sent-by with method INVITE (§9.2). Requests from pre-RFC 3261
- * clients (branch without the magic cookie, or none) match by Request-URI, From tag, Call-ID,
- * CSeq number, top Via and method, which is §17.2.3's rule except that an ACK's To tag is not
- * compared with the tag of the response: with one response per INVITE there is nothing it could
- * confuse.
+ * clients (branch without the magic cookie, or none) match by Request-URI, From tag, Call-ID, CSeq
+ * number, top Via and method, which is §17.2.3's rule except that an ACK's To tag is not compared
+ * with the tag of the response: with one response per INVITE there is nothing it could confuse.
  *
- * <p>What the table does on its own, so that every application gets them right: it sends 100
- * Trying for every new INVITE at once (§17.2.1 allows waiting 200 ms; answering at once stops the
- * client's INVITE retransmissions soonest); it answers a CANCEL with 200 and the cancelled INVITE
- * with 487 when that has no final response yet, and an unmatched CANCEL with 481 (§9.2); it
- * retransmits every 2xx to an INVITE until the ACK ({@link OkRetransmissions}); it answers 500 for
- * the application when a transaction has had no final response for {@link
- * Config#answerTimeoutMillis()} (no RFC timer does this on the server side, but without it a stuck
- * request would hold its entry forever); and when {@link Config#maxTransactions()} are live it
- * answers new requests 503 with Retry-After without creating a transaction.
+ * <p>What the table does on its own, so that every application gets them right: it sends 100 Trying
+ * for every new INVITE at once (§17.2.1 allows waiting 200 ms; answering at once stops the client's
+ * INVITE retransmissions soonest); it answers a CANCEL with 200 and the cancelled INVITE with 487
+ * when that has no final response yet, and an unmatched CANCEL with 481 (§9.2); it retransmits
+ * every 2xx to an INVITE until the ACK ({@link OkRetransmissions}); it answers 500 for the
+ * application when a transaction has had no final response for {@link Config#answerTimeoutMillis()}
+ * (no RFC timer does this on the server side, but without it a stuck request would hold its entry
+ * forever); and when {@link Config#maxTransactions()} are live it answers new requests 503 with
+ * Retry-After without creating a transaction.
  *
  * <p>Not thread-safe. Call {@link #receive} and {@link ServerTransaction#respond} from one thread
  * and give a {@link SipTimers} that runs its tasks on that thread (a Netty event loop does both).
@@ -42,13 +41,21 @@ public final class ServerTransactions {
    * @param maxTransactions live transactions (and pending 2xx) beyond which new requests get 503
    * @param answerTimeoutMillis how long a request may wait for the application's final response
    */
-  public record Config(long t1Millis, long t2Millis, long t4Millis, int maxTransactions, long answerTimeoutMillis) {
+  public record Config(
+      long t1Millis, long t2Millis, long t4Millis, int maxTransactions, long answerTimeoutMillis) {
 
-    /** T1 500 ms, T2 4 s, T4 5 s; 16,384 transactions (a few per call for thousands of calls); 64*T1 to answer. */
+    /**
+     * T1 500 ms, T2 4 s, T4 5 s; 16,384 transactions (a few per call for thousands of calls); 64*T1
+     * to answer.
+     */
     public static final Config DEFAULT = new Config(500, 4_000, 5_000, 16_384, 32_000);
 
     public Config {
-      if (t1Millis <= 0 || t2Millis < t1Millis || t4Millis <= 0 || maxTransactions <= 0 || answerTimeoutMillis <= 0) {
+      if (t1Millis <= 0
+          || t2Millis < t1Millis
+          || t4Millis <= 0
+          || maxTransactions <= 0
+          || answerTimeoutMillis <= 0) {
         throw new IllegalArgumentException("bad transaction config");
       }
     }
@@ -85,7 +92,9 @@ public final class ServerTransactions {
     /** A transaction ended without its expected outcome. */
     void onTimeout(ServerTransaction transaction, Timeout timeout);
 
-    /** A 2xx to an INVITE got no ACK for 64*T1: the session should be ended with BYE (§13.3.1.4). */
+    /**
+     * A 2xx to an INVITE got no ACK for 64*T1: the session should be ended with BYE (§13.3.1.4).
+     */
     void onNoAckFor2xx(SipResponse ok);
   }
 
@@ -119,7 +128,13 @@ public final class ServerTransactions {
     this.timers = Objects.requireNonNull(timers);
     this.user = Objects.requireNonNull(user);
     this.config = Objects.requireNonNull(config);
-    this.oks = new OkRetransmissions(timers, config.t1Millis(), config.t2Millis(), config.maxTransactions(), user::onNoAckFor2xx);
+    this.oks =
+        new OkRetransmissions(
+            timers,
+            config.t1Millis(),
+            config.t2Millis(),
+            config.maxTransactions(),
+            user::onNoAckFor2xx);
   }
 
   /**
@@ -132,7 +147,8 @@ public final class ServerTransactions {
     String method = request.method();
     if (method.equals("ACK")) {
       ServerTransaction invite = live.get(key(request, "INVITE"));
-      if (invite != null && invite.isInvite() && invite.ackReceived()) return Disposition.ACK_ABSORBED;
+      if (invite != null && invite.isInvite() && invite.ackReceived())
+        return Disposition.ACK_ABSORBED;
       oks.acknowledge(request);
       user.onAck(request);
       return Disposition.ACK_TO_APPLICATION;
@@ -165,7 +181,8 @@ public final class ServerTransactions {
       return Disposition.CANCEL_UNMATCHED;
     }
     // §9.2: the To tag of the 200 to the CANCEL should equal the one of the INVITE's response.
-    cancelTx.respond(SipResponse.to(cancel, 200).toTag(invite.localTag().orElseGet(SipIds::newTag)).build());
+    cancelTx.respond(
+        SipResponse.to(cancel, 200).toTag(invite.localTag().orElseGet(SipIds::newTag)).build());
     if (!invite.cancelled()) return Disposition.CANCEL_TOO_LATE;
     user.onCancelled(invite, cancel);
     return Disposition.CANCELLED;
@@ -226,7 +243,8 @@ public final class ServerTransactions {
 
   /** A response the table sends for the application, with the transaction's To tag or a new one. */
   SipResponse response(ServerTransaction tx, int status, String reason) {
-    SipResponse.Builder b = SipResponse.to(tx.request(), status).toTag(tx.localTag().orElseGet(SipIds::newTag));
+    SipResponse.Builder b =
+        SipResponse.to(tx.request(), status).toTag(tx.localTag().orElseGet(SipIds::newTag));
     if (reason != null) b.reason(reason);
     return b.build();
   }

@@ -9,11 +9,11 @@ import java.util.Optional;
  * the status code the recording server should answer.
  *
  * <p>Codes used: 400 for malformed input (<a
- * href="https://www.rfc-editor.org/rfc/rfc3261#section-21.4.1">RFC 3261 §21.4.1</a>), 505 for a
- * SIP version other than 2.0 (§21.5.6), 513 for a message larger than the configured limit
- * (§21.5.7), 500 for an out-of-order CSeq in a dialog (§12.2.2) and 488 for an SDP offer the
- * server cannot accept (§21.4.26). The {@link #reason()} is precise enough to put in the reason
- * phrase: a client operator reading "400 missing Call-ID header" in a trace knows what to fix.
+ * href="https://www.rfc-editor.org/rfc/rfc3261#section-21.4.1">RFC 3261 §21.4.1</a>), 505 for a SIP
+ * version other than 2.0 (§21.5.6), 513 for a message larger than the configured limit (§21.5.7),
+ * 500 for an out-of-order CSeq in a dialog (§12.2.2) and 488 for an SDP offer the server cannot
+ * accept (§21.4.26). The {@link #reason()} is precise enough to put in the reason phrase: a client
+ * operator reading "400 missing Call-ID header" in a trace knows what to fix.
  *
  * <p>When the message was a request whose header section could be read, the exception keeps the
  * Via, From, To, Call-ID and CSeq header values that were found, raw and unvalidated, so that the

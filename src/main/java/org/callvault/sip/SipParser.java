@@ -25,8 +25,8 @@ import java.util.Objects;
  * header lines, whitespace before the colon of a header, compact header names. What it refuses,
  * with a {@link SipParseException} naming the problem: a start line that is not {@code Method SP
  * Request-URI SP SIP/2.0} or {@code SIP/2.0 SP code SP reason} (400; 505 for another version), a
- * header line without colon, a missing Via/From/To/Call-ID/CSeq, a repeated single-valued header,
- * a CSeq whose method is not the request's, a Content-Length that is not a number or promises more
+ * header line without colon, a missing Via/From/To/Call-ID/CSeq, a repeated single-valued header, a
+ * CSeq whose method is not the request's, a Content-Length that is not a number or promises more
  * bytes than arrived (400), and a message larger than the configured limit (513).
  *
  * <p>Max-Forwards is not required. §8.1.1 makes it mandatory for a client, but it only matters to
@@ -47,7 +47,9 @@ public final class SipParser {
     this(DEFAULT_MAX_MESSAGE_SIZE);
   }
 
-  /** @param maxMessageSize messages longer than this (keep-alive CRLFs not counted) get 513 */
+  /**
+   * @param maxMessageSize messages longer than this (keep-alive CRLFs not counted) get 513
+   */
   public SipParser(int maxMessageSize) {
     if (maxMessageSize < 64) throw new IllegalArgumentException("maxMessageSize " + maxMessageSize);
     this.maxMessageSize = maxMessageSize;
@@ -89,21 +91,22 @@ public final class SipParser {
    * @throws SipParseException with the status to answer and what could be read of the request
    * @throws IndexOutOfBoundsException if the range does not lie within {@code data}, a caller bug
    */
-  public SipMessage parseStreamMessage(byte[] data, int offset, int length) throws SipParseException {
+  public SipMessage parseStreamMessage(byte[] data, int offset, int length)
+      throws SipParseException {
     return parse(data, offset, length, true);
   }
 
   /**
-   * Frames a stream: given the bytes accumulated so far, the length of the first complete
-   * message, counted from {@code offset} and including any CRLFs before it, or -1 when more bytes
-   * are needed. The message ends Content-Length bytes after the empty line that ends its header
-   * section (§18.3).
+   * Frames a stream: given the bytes accumulated so far, the length of the first complete message,
+   * counted from {@code offset} and including any CRLFs before it, or -1 when more bytes are
+   * needed. The message ends Content-Length bytes after the empty line that ends its header section
+   * (§18.3).
    *
    * <p>An exception means the stream cannot be framed any further (there is no way to find where
    * the next message starts): the server answers if it can and closes the connection.
    *
-   * @throws SipParseException 400 when the header section has no or a malformed Content-Length,
-   *     513 when the header section or the whole message exceeds the size limit
+   * @throws SipParseException 400 when the header section has no or a malformed Content-Length, 513
+   *     when the header section or the whole message exceeds the size limit
    * @throws IndexOutOfBoundsException if the range does not lie within {@code data}, a caller bug
    */
   public int streamMessageLength(byte[] data, int offset, int length) throws SipParseException {
@@ -140,7 +143,8 @@ public final class SipParser {
         513, "message of " + size + " bytes exceeds the limit of " + maxMessageSize + " bytes");
   }
 
-  private SipMessage parse(byte[] data, int offset, int length, boolean stream) throws SipParseException {
+  private SipMessage parse(byte[] data, int offset, int length, boolean stream)
+      throws SipParseException {
     Objects.checkFromIndexSize(offset, length, data.length);
     int leading = keepAliveLength(data, offset, length);
     int start = offset + leading;
@@ -149,7 +153,8 @@ public final class SipParser {
     Head head = readHead(data, start, available);
     try {
       if (available > maxMessageSize) throw tooLarge(available);
-      if (!head.complete) throw SipParseException.badRequest("no empty line after the header section");
+      if (!head.complete)
+        throw SipParseException.badRequest("no empty line after the header section");
       StartLine line = head.startLine();
       Headers headers = head.headers();
       int received = start + available - head.bodyStart;
@@ -161,7 +166,9 @@ public final class SipParser {
             "Content-Length " + contentLength + " exceeds the " + received + " bytes received");
       } else if (stream && contentLength < received) {
         throw SipParseException.badRequest(
-            (received - contentLength) + " bytes follow the body of Content-Length " + contentLength);
+            (received - contentLength)
+                + " bytes follow the body of Content-Length "
+                + contentLength);
       }
       // On UDP, bytes beyond Content-Length are discarded (§18.3).
       byte[] body = Arrays.copyOfRange(data, head.bodyStart, head.bodyStart + contentLength);
@@ -229,7 +236,8 @@ public final class SipParser {
         String line = lines.get(i);
         if (!line.isEmpty() && SipText.isWhitespace(line.charAt(0))) {
           if (logical.isEmpty()) {
-            fieldError = SipParseException.badRequest("header section starts with a continuation line");
+            fieldError =
+                SipParseException.badRequest("header section starts with a continuation line");
             continue;
           }
           int last = logical.size() - 1;
@@ -242,8 +250,9 @@ public final class SipParser {
         if (hasControlCharacter(line)) {
           // A stray CR or NUL would end up in the Via and From we echo in our answer.
           if (fieldError == null) {
-            fieldError = SipParseException.badRequest("control character in header line \""
-                + SipText.printable(line, 60) + "\"");
+            fieldError =
+                SipParseException.badRequest(
+                    "control character in header line \"" + SipText.printable(line, 60) + "\"");
           }
           continue;
         }
@@ -277,7 +286,10 @@ public final class SipParser {
       if (line.regionMatches(true, 0, "SIP/", 0, 4)) {
         // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase; the phrase may hold spaces.
         String[] status = line.split(" ", 3);
-        if (status.length < 2 || !isVersion(status[0]) || !SipText.isDigits(status[1]) || status[1].length() != 3) {
+        if (status.length < 2
+            || !isVersion(status[0])
+            || !SipText.isDigits(status[1])
+            || status[1].length() != 3) {
           throw malformedStartLine(line);
         }
         checkVersion(status[0]);
@@ -285,18 +297,23 @@ public final class SipParser {
         if (code < 100 || code > 699) throw malformedStartLine(line);
         return new StartLine(null, null, code, status.length == 3 ? status[2] : "");
       }
-      if (parts.length != 3 || !SipText.isToken(parts[0]) || parts[1].isEmpty() || !isVersion(parts[2])) {
+      if (parts.length != 3
+          || !SipText.isToken(parts[0])
+          || parts[1].isEmpty()
+          || !isVersion(parts[2])) {
         throw malformedStartLine(line);
       }
       checkVersion(parts[2]);
       if (!SipText.isAbsoluteUri(parts[1])) {
-        throw SipParseException.badRequest("malformed Request-URI \"" + SipText.printable(parts[1], 80) + "\"");
+        throw SipParseException.badRequest(
+            "malformed Request-URI \"" + SipText.printable(parts[1], 80) + "\"");
       }
       return new StartLine(parts[0], parts[1], 0, null);
     }
 
     private static SipParseException malformedStartLine(String line) {
-      return SipParseException.badRequest("malformed start line \"" + SipText.printable(line, 60) + "\"");
+      return SipParseException.badRequest(
+          "malformed start line \"" + SipText.printable(line, 60) + "\"");
     }
 
     /** §7.1: SIP-Version = "SIP" "/" 1*DIGIT "." 1*DIGIT, "SIP" in any case. */
@@ -304,7 +321,9 @@ public final class SipParser {
       if (s.length() < 7 || !s.regionMatches(true, 0, "SIP/", 0, 4)) return false;
       String number = s.substring(4);
       int dot = number.indexOf('.');
-      return dot > 0 && SipText.isDigits(number.substring(0, dot)) && SipText.isDigits(number.substring(dot + 1));
+      return dot > 0
+          && SipText.isDigits(number.substring(0, dot))
+          && SipText.isDigits(number.substring(dot + 1));
     }
 
     private static void checkVersion(String version) throws SipParseException {
@@ -340,12 +359,14 @@ public final class SipParser {
       String value = null;
       for (RawField f : fields) {
         if (!f.name().equals("Content-Length")) continue;
-        if (value != null) throw SipParseException.badRequest("more than one Content-Length header");
+        if (value != null)
+          throw SipParseException.badRequest("more than one Content-Length header");
         value = f.value();
       }
       if (value == null) {
         if (stream) {
-          throw SipParseException.badRequest("missing Content-Length header, required on a stream transport");
+          throw SipParseException.badRequest(
+              "missing Content-Length header, required on a stream transport");
         }
         return -1;
       }

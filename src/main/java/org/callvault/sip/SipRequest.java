@@ -22,7 +22,8 @@ public final class SipRequest extends SipMessage {
   private final String method;
   private final String requestUri;
 
-  private SipRequest(String method, String requestUri, Headers headers, byte[] body) throws SipParseException {
+  private SipRequest(String method, String requestUri, Headers headers, byte[] body)
+      throws SipParseException {
     super(headers, body);
     this.method = method;
     this.requestUri = requestUri;
@@ -37,16 +38,18 @@ public final class SipRequest extends SipMessage {
   /**
    * A request from its parts, checked as the parser checks a received one.
    *
-   * @throws SipParseException 400 with the reason when a part is malformed or a mandatory header
-   *     is missing
+   * @throws SipParseException 400 with the reason when a part is malformed or a mandatory header is
+   *     missing
    */
   static SipRequest create(String method, String requestUri, Headers headers, byte[] body)
       throws SipParseException {
     if (!SipText.isToken(method)) {
-      throw SipParseException.badRequest("malformed method \"" + SipText.printable(method, 20) + "\"");
+      throw SipParseException.badRequest(
+          "malformed method \"" + SipText.printable(method, 20) + "\"");
     }
     if (!SipText.isAbsoluteUri(requestUri)) {
-      throw SipParseException.badRequest("malformed Request-URI \"" + SipText.printable(requestUri, 80) + "\"");
+      throw SipParseException.badRequest(
+          "malformed Request-URI \"" + SipText.printable(requestUri, 80) + "\"");
     }
     return new SipRequest(method, requestUri, headers, body);
   }

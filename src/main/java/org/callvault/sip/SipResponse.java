@@ -13,8 +13,8 @@ import java.util.Objects;
  * </pre>
  *
  * <p>Responses the server sends are built from the request with {@link #to(SipRequest, int)}, as
- * §8.2.6 prescribes. Responses it receives (to its BYE and re-INVITE) come from {@link
- * SipParser}. Immutable.
+ * §8.2.6 prescribes. Responses it receives (to its BYE and re-INVITE) come from {@link SipParser}.
+ * Immutable.
  */
 public final class SipResponse extends SipMessage {
 
@@ -63,8 +63,8 @@ public final class SipResponse extends SipMessage {
   /**
    * A response from its parts, checked as the parser checks a received one.
    *
-   * @throws SipParseException 400 with the reason when a part is malformed or a mandatory header
-   *     is missing
+   * @throws SipParseException 400 with the reason when a part is malformed or a mandatory header is
+   *     missing
    */
   static SipResponse create(int statusCode, String reasonPhrase, Headers headers, byte[] body)
       throws SipParseException {
@@ -131,7 +131,8 @@ public final class SipResponse extends SipMessage {
     private byte[] body = new byte[0];
 
     private Builder(SipRequest request, int statusCode) {
-      if (statusCode < 100 || statusCode > 699) throw new IllegalArgumentException("status " + statusCode);
+      if (statusCode < 100 || statusCode > 699)
+        throw new IllegalArgumentException("status " + statusCode);
       this.request = Objects.requireNonNull(request);
       this.statusCode = statusCode;
       this.reason = reasonPhrase(statusCode);
@@ -176,7 +177,8 @@ public final class SipResponse extends SipMessage {
       for (String via : received.all("Via")) h.add("Via", via);
       h.add("From", received.first("From").orElseThrow());
       String to = received.first("To").orElseThrow();
-      if (toTag != null && request.to().tag().isEmpty()) to = request.to().withTag(toTag).toString();
+      if (toTag != null && request.to().tag().isEmpty())
+        to = request.to().withTag(toTag).toString();
       h.add("To", to);
       h.add("Call-ID", received.first("Call-ID").orElseThrow());
       h.add("CSeq", received.first("CSeq").orElseThrow());

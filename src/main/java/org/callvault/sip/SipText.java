@@ -19,7 +19,10 @@ final class SipText {
 
   private SipText() {}
 
-  /** RFC 3261 §25.1: {@code token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~")}. */
+  /**
+   * RFC 3261 §25.1: {@code token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" /
+   * "'" / "~")}.
+   */
   static boolean isTokenChar(char c) {
     return (c >= 'a' && c <= 'z')
         || (c >= 'A' && c <= 'Z')
@@ -137,9 +140,11 @@ final class SipText {
         throw SipParseException.badRequest("malformed parameter name \"" + name + "\" in " + what);
       }
       if (eq >= 0 && value.isEmpty()) {
-        throw SipParseException.badRequest("parameter " + name + " in " + what + " has an empty value");
+        throw SipParseException.badRequest(
+            "parameter " + name + " in " + what + " has an empty value");
       }
-      if (value.startsWith("\"") && (value.length() < 2 || !value.endsWith("\"") || !quotesBalanced(value))) {
+      if (value.startsWith("\"")
+          && (value.length() < 2 || !value.endsWith("\"") || !quotesBalanced(value))) {
         throw SipParseException.badRequest("unterminated quoted value of " + name + " in " + what);
       }
       params.putIfAbsent(name.toLowerCase(java.util.Locale.ROOT), value);
@@ -147,7 +152,10 @@ final class SipText {
     return Collections.unmodifiableMap(params);
   }
 
-  /** The inverse of {@link #parseParams}: {@code ;name=value} for each entry, {@code ;name} for flags. */
+  /**
+   * The inverse of {@link #parseParams}: {@code ;name=value} for each entry, {@code ;name} for
+   * flags.
+   */
   static String formatParams(Map<String, String> params) {
     StringBuilder out = new StringBuilder();
     for (Map.Entry<String, String> e : params.entrySet()) {
@@ -158,8 +166,8 @@ final class SipText {
   }
 
   /**
-   * A {@code scheme:rest} URI as RFC 3261 §25.1 {@code absoluteURI} allows, without whitespace.
-   * The recorder never dereferences these, so checking the shape is enough.
+   * A {@code scheme:rest} URI as RFC 3261 §25.1 {@code absoluteURI} allows, without whitespace. The
+   * recorder never dereferences these, so checking the shape is enough.
    */
   static boolean isAbsoluteUri(String uri) {
     int colon = uri.indexOf(':');

@@ -6,8 +6,8 @@ package org.callvault.sip;
  * 6026's L) and of the 2xx retransmission of §13.3.1.4.
  *
  * <p>An interface so the transaction code stays free of any framework: the server adapts its Netty
- * {@code EventLoop} ({@code eventLoop.schedule(task, delay, MILLISECONDS)}), whose tasks run on
- * the same thread that receives the messages, which is the threading {@link ServerTransactions}
+ * {@code EventLoop} ({@code eventLoop.schedule(task, delay, MILLISECONDS)}), whose tasks run on the
+ * same thread that receives the messages, which is the threading {@link ServerTransactions}
  * expects; tests drive a fake clock and assert on exact retransmission times.
  */
 public interface SipTimers {

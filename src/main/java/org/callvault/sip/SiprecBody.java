@@ -20,13 +20,14 @@ public record SiprecBody(Optional<byte[]> sdp, Optional<byte[]> metadata) {
   /**
    * Splits the body of a request (or response) into its SDP and metadata.
    *
-   * @throws SipParseException 400 for a broken multipart body, 415 for a required part or a body
-   *     of a type the recording server does not understand
+   * @throws SipParseException 400 for a broken multipart body, 415 for a required part or a body of
+   *     a type the recording server does not understand
    */
   public static SiprecBody of(SipMessage message) throws SipParseException {
     if (message.bodyLength() == 0) return new SiprecBody(Optional.empty(), Optional.empty());
     ContentType type = message.contentType().orElseThrow(); // the parser requires it with a body
-    if (type.is(ContentType.SDP)) return new SiprecBody(Optional.of(message.body()), Optional.empty());
+    if (type.is(ContentType.SDP))
+      return new SiprecBody(Optional.of(message.body()), Optional.empty());
     if (isMetadata(type)) return new SiprecBody(Optional.empty(), Optional.of(message.body()));
     if (!type.is(ContentType.MULTIPART_MIXED)) throw unsupported(type);
     byte[] sdp = null;
@@ -37,7 +38,8 @@ public record SiprecBody(Optional<byte[]> sdp, Optional<byte[]> metadata) {
         if (sdp != null) throw SipParseException.badRequest("more than one application/sdp part");
         sdp = part.body();
       } else if (isMetadata(partType)) {
-        if (metadata != null) throw SipParseException.badRequest("more than one recording metadata part");
+        if (metadata != null)
+          throw SipParseException.badRequest("more than one recording metadata part");
         metadata = part.body();
       } else if (!part.contentDisposition().map(ContentDisposition::isOptional).orElse(false)) {
         throw unsupported(partType);

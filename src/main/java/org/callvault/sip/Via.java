@@ -19,8 +19,8 @@ import java.util.OptionalInt;
  * Via: SIP/2.0/UDP pc33.example.com:5060;branch=z9hG4bK776asdhds;received=192.0.2.1;rport=5061
  * </pre>
  *
- * <p>The recording server reads the top Via to match transactions (branch and sent-by, §17.2.3)
- * and to send responses back (received and {@code rport}, §18.2.2 and <a
+ * <p>The recording server reads the top Via to match transactions (branch and sent-by, §17.2.3) and
+ * to send responses back (received and {@code rport}, §18.2.2 and <a
  * href="https://www.rfc-editor.org/rfc/rfc3581">RFC 3581</a>).
  *
  * @param protocol always {@code SIP/2.0} for a message that passed the parser's version check; kept
@@ -30,7 +30,8 @@ import java.util.OptionalInt;
  * @param port the sent-by port, or -1 when the hop gave none (the transport default applies)
  * @param params parameters by lower-cased name, values as received (see {@link SipText})
  */
-public record Via(String protocol, String transport, String host, int port, Map<String, String> params) {
+public record Via(
+    String protocol, String transport, String host, int port, Map<String, String> params) {
 
   /** RFC 3261 §8.1.1.7: branches of RFC 3261 clients start with this, so they are unique. */
   public static final String MAGIC_COOKIE = "z9hG4bK";
@@ -41,7 +42,12 @@ public record Via(String protocol, String transport, String host, int port, Map<
 
   /** A Via for a request this server sends, with a fresh {@link SipIds#newBranch() branch}. */
   public static Via of(String transport, String host, int port) {
-    return new Via("SIP/2.0", transport.toUpperCase(Locale.ROOT), host, port, Map.of("branch", SipIds.newBranch()));
+    return new Via(
+        "SIP/2.0",
+        transport.toUpperCase(Locale.ROOT),
+        host,
+        port,
+        Map.of("branch", SipIds.newBranch()));
   }
 
   /**
@@ -134,7 +140,10 @@ public record Via(String protocol, String transport, String host, int port, Map<
     return param("branch");
   }
 
-  /** Whether the branch starts with the RFC 3261 magic cookie, so it alone identifies the transaction. */
+  /**
+   * Whether the branch starts with the RFC 3261 magic cookie, so it alone identifies the
+   * transaction.
+   */
   public boolean hasMagicCookie() {
     return branch().map(b -> b.startsWith(MAGIC_COOKIE)).orElse(false);
   }
@@ -179,7 +188,8 @@ public record Via(String protocol, String transport, String host, int port, Map<
    */
   public Via stampedWithSource(String sourceAddress, int sourcePort) {
     Via v = this;
-    if (!host.equalsIgnoreCase(sourceAddress) || hasRport()) v = v.withParam("received", sourceAddress);
+    if (!host.equalsIgnoreCase(sourceAddress) || hasRport())
+      v = v.withParam("received", sourceAddress);
     if (hasRport()) v = v.withParam("rport", Integer.toString(sourcePort));
     return v;
   }

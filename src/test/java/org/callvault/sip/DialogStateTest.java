@@ -45,12 +45,20 @@ class DialogStateTest {
   /** An in-dialog request from the SBC. */
   private SipRequest inDialog(String method, long cseq, String extra) throws SipParseException {
     return parse(
-        method + " sip:srs@10.0.0.1 SIP/2.0\n"
-            + "Via: SIP/2.0/UDP sbc.example.com;branch=z9hG4bK" + method + cseq + "\n"
+        method
+            + " sip:srs@10.0.0.1 SIP/2.0\n"
+            + "Via: SIP/2.0/UDP sbc.example.com;branch=z9hG4bK"
+            + method
+            + cseq
+            + "\n"
             + "From: <sip:sbc@example.com>;tag=remote-1\n"
             + "To: <sip:srs@srs.example.com>;tag=local-1\n"
             + "Call-ID: dlg-1@sbc.example.com\n"
-            + "CSeq: " + cseq + " " + method + "\n"
+            + "CSeq: "
+            + cseq
+            + " "
+            + method
+            + "\n"
             + extra
             + "\n");
   }
@@ -76,7 +84,8 @@ class DialogStateTest {
   @Test
   void aSiprecInviteWithoutRecordRouteHasAnEmptyRouteSet() throws Exception {
     byte[] data = siprecInvite();
-    DialogState d = DialogState.fromInvite((SipRequest) parser.parseDatagram(data, 0, data.length), "x");
+    DialogState d =
+        DialogState.fromInvite((SipRequest) parser.parseDatagram(data, 0, data.length), "x");
     assertEquals(List.of(), d.routeSet());
     assertEquals("sip:2000@src.example.com:5060", d.remoteTarget());
     assertEquals(101, d.remoteCSeq());
@@ -84,14 +93,22 @@ class DialogStateTest {
 
   @Test
   void anInviteWithoutOneUsableContactCannotMakeADialog() throws Exception {
-    SipRequest noContact = parse(INVITE.replace("Contact: <sip:sbc@192.0.2.10:5060;transport=udp>;+sip.src\n", ""));
-    SipParseException e = assertThrows(SipParseException.class, () -> DialogState.fromInvite(noContact, "t"));
+    SipRequest noContact =
+        parse(INVITE.replace("Contact: <sip:sbc@192.0.2.10:5060;transport=udp>;+sip.src\n", ""));
+    SipParseException e =
+        assertThrows(SipParseException.class, () -> DialogState.fromInvite(noContact, "t"));
     assertEquals(400, e.statusCode());
     assertEquals("INVITE must have exactly one Contact with a URI", e.reason());
     SipRequest two = parse(INVITE.replace("+sip.src", "+sip.src, <sip:other@h>"));
-    assertEquals(400, assertThrows(SipParseException.class, () -> DialogState.fromInvite(two, "t")).statusCode());
-    SipRequest star = parse(INVITE.replace("<sip:sbc@192.0.2.10:5060;transport=udp>;+sip.src", "*"));
-    assertEquals(400, assertThrows(SipParseException.class, () -> DialogState.fromInvite(star, "t")).statusCode());
+    assertEquals(
+        400,
+        assertThrows(SipParseException.class, () -> DialogState.fromInvite(two, "t")).statusCode());
+    SipRequest star =
+        parse(INVITE.replace("<sip:sbc@192.0.2.10:5060;transport=udp>;+sip.src", "*"));
+    assertEquals(
+        400,
+        assertThrows(SipParseException.class, () -> DialogState.fromInvite(star, "t"))
+            .statusCode());
   }
 
   @Test
@@ -122,15 +139,29 @@ class DialogStateTest {
         text(out.request().toBytes()));
     assertEquals(1, out.state().localCSeq());
     assertEquals(0, d.localCSeq(), "the old state is unchanged");
-    assertEquals(2, out.state().newRequest("BYE", Via.of("UDP", "h", 5060), null).request().cseq().number());
+    assertEquals(
+        2, out.state().newRequest("BYE", Via.of("UDP", "h", 5060), null).request().cseq().number());
   }
 
   @Test
   void aReInviteCarriesContactAndSdpAndItsAckKeepsTheCSeqNumber() throws Exception {
     DialogState d = dialog();
-    byte[] sdp = crlf("v=0\no=callvault 5 6 IN IP4 10.0.0.9\ns=-\nt=0 0\nm=audio 41000 RTP/AVP 0\nc=IN IP4 10.0.0.9\na=recvonly\n");
+    byte[] sdp =
+        crlf(
+            "v=0\n"
+                + "o=callvault 5 6 IN IP4 10.0.0.9\n"
+                + "s=-\n"
+                + "t=0 0\n"
+                + "m=audio 41000 RTP/AVP 0\n"
+                + "c=IN IP4 10.0.0.9\n"
+                + "a=recvonly\n");
     DialogState.Outgoing reInvite =
-        d.newRequest("INVITE", Via.of("UDP", "10.0.0.9", 5060), NameAddr.of("sip:srs@10.0.0.9:5060"), ContentType.of("application/sdp"), sdp);
+        d.newRequest(
+            "INVITE",
+            Via.of("UDP", "10.0.0.9", 5060),
+            NameAddr.of("sip:srs@10.0.0.9:5060"),
+            ContentType.of("application/sdp"),
+            sdp);
     SipRequest r = reInvite.request();
     assertEquals("INVITE", r.method());
     assertEquals(new CSeq(1, "INVITE"), r.cseq());
@@ -142,12 +173,16 @@ class DialogStateTest {
     assertEquals(r.requestUri(), ack.requestUri());
     assertEquals(r.routes(), ack.routes());
     assertNotEquals(r.topVia().branch(), ack.topVia().branch());
-    assertThrows(IllegalArgumentException.class, () -> d.newRequest("ACK", Via.of("UDP", "h", 1), null));
+    assertThrows(
+        IllegalArgumentException.class, () -> d.newRequest("ACK", Via.of("UDP", "h", 1), null));
   }
 
   @Test
   void aStrictRouterBecomesTheRequestUriAndTheTargetGoesLast() throws Exception {
-    DialogState d = DialogState.fromInvite(parse(INVITE.replace("<sip:p1.example.com;lr>", "<sip:p1.example.com;transport=tcp>")), "local-1");
+    DialogState d =
+        DialogState.fromInvite(
+            parse(INVITE.replace("<sip:p1.example.com;lr>", "<sip:p1.example.com;transport=tcp>")),
+            "local-1");
     SipRequest bye = d.newRequest("BYE", Via.of("UDP", "h", 5060), null).request();
     assertEquals("sip:p1.example.com;transport=tcp", bye.requestUri());
     assertEquals(
@@ -168,7 +203,8 @@ class DialogStateTest {
   void aRequestWithALowerCSeqIsRefusedWith500() throws Exception {
     DialogState d = dialog().acceptRemoteRequest(inDialog("INFO", 12, ""));
     assertEquals(12, d.remoteCSeq());
-    SipParseException e = assertThrows(SipParseException.class, () -> d.acceptRemoteRequest(inDialog("BYE", 11, "")));
+    SipParseException e =
+        assertThrows(SipParseException.class, () -> d.acceptRemoteRequest(inDialog("BYE", 11, "")));
     assertEquals(500, e.statusCode());
     assertEquals("CSeq 11 is lower than 12 already received in this dialog", e.reason());
     assertEquals(12, d.acceptRemoteRequest(inDialog("BYE", 12, "")).remoteCSeq());
@@ -177,19 +213,22 @@ class DialogStateTest {
 
   @Test
   void ackAndCancelKeepTheInvitesCSeqAndChangeNothing() throws Exception {
-    DialogState d = dialog().acceptRemoteRequest(inDialog("INVITE", 12, "Contact: <sip:sbc@192.0.2.10>\n"));
+    DialogState d =
+        dialog().acceptRemoteRequest(inDialog("INVITE", 12, "Contact: <sip:sbc@192.0.2.10>\n"));
     assertSame(d, d.acceptRemoteRequest(inDialog("ACK", 10, "")));
   }
 
   @Test
   void aReInviteWithANewContactMovesTheRemoteTargetAndOtherRequestsDoNot() throws Exception {
     DialogState d = dialog();
-    DialogState moved = d.acceptRemoteRequest(inDialog("INVITE", 11, "Contact: <sip:sbc@198.51.100.77:5070>\n"));
+    DialogState moved =
+        d.acceptRemoteRequest(inDialog("INVITE", 11, "Contact: <sip:sbc@198.51.100.77:5070>\n"));
     assertEquals("sip:sbc@198.51.100.77:5070", moved.remoteTarget());
     assertEquals(
         "sip:sbc@198.51.100.77:5070",
         moved.newRequest("BYE", Via.of("UDP", "h", 5060), null).request().requestUri());
-    DialogState notMoved = moved.acceptRemoteRequest(inDialog("INFO", 12, "Contact: <sip:elsewhere@h>\n"));
+    DialogState notMoved =
+        moved.acceptRemoteRequest(inDialog("INFO", 12, "Contact: <sip:elsewhere@h>\n"));
     assertEquals("sip:sbc@198.51.100.77:5070", notMoved.remoteTarget());
   }
 
@@ -197,9 +236,12 @@ class DialogStateTest {
   void requestsOfAnotherDialogDoNotMatch() throws Exception {
     DialogState d = dialog();
     assertTrue(d.matches(inDialog("BYE", 11, "")));
-    SipRequest otherTag = parse(text(inDialog("BYE", 11, "").toBytes()).replace("tag=local-1", "tag=local-2"));
+    SipRequest otherTag =
+        parse(text(inDialog("BYE", 11, "").toBytes()).replace("tag=local-1", "tag=local-2"));
     assertFalse(d.matches(otherTag));
-    assertEquals(new DialogState.DialogId("dlg-1@sbc.example.com", "local-2", "remote-1"), DialogState.DialogId.ofIncoming(otherTag));
+    assertEquals(
+        new DialogState.DialogId("dlg-1@sbc.example.com", "local-2", "remote-1"),
+        DialogState.DialogId.ofIncoming(otherTag));
     assertThrows(IllegalArgumentException.class, () -> d.acceptRemoteRequest(otherTag));
   }
 
@@ -210,15 +252,36 @@ class DialogStateTest {
       assertTrue(allowed.contains(c.getType()), c.getName() + " is " + c.getType());
     }
     assertEquals(
-        List.of("callId", "localTag", "remoteTag", "localUri", "remoteUri", "remoteTarget", "routeSet", "localCSeq", "remoteCSeq"),
-        Arrays.stream(DialogState.class.getRecordComponents()).map(RecordComponent::getName).toList());
+        List.of(
+            "callId",
+            "localTag",
+            "remoteTag",
+            "localUri",
+            "remoteUri",
+            "remoteTarget",
+            "routeSet",
+            "localCSeq",
+            "remoteCSeq"),
+        Arrays.stream(DialogState.class.getRecordComponents())
+            .map(RecordComponent::getName)
+            .toList());
     DialogState d = dialog();
     DialogState copy =
-        new DialogState(d.callId(), d.localTag(), d.remoteTag(), d.localUri(), d.remoteUri(), d.remoteTarget(),
-            List.copyOf(d.routeSet()), d.localCSeq(), d.remoteCSeq());
+        new DialogState(
+            d.callId(),
+            d.localTag(),
+            d.remoteTag(),
+            d.localUri(),
+            d.remoteUri(),
+            d.remoteTarget(),
+            List.copyOf(d.routeSet()),
+            d.localCSeq(),
+            d.remoteCSeq());
     assertEquals(d, copy);
     // A node that rebuilt the state from the ledger sends exactly what the first node would have.
     Via via = Via.parse("SIP/2.0/UDP 10.0.0.2;branch=z9hG4bKsame");
-    assertEquals(text(d.newRequest("BYE", via, null).request().toBytes()), text(copy.newRequest("BYE", via, null).request().toBytes()));
+    assertEquals(
+        text(d.newRequest("BYE", via, null).request().toBytes()),
+        text(copy.newRequest("BYE", via, null).request().toBytes()));
   }
 }

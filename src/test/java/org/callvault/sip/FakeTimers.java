@@ -20,7 +20,8 @@ final class FakeTimers implements SipTimers {
   }
 
   private final PriorityQueue<Task> queue =
-      new PriorityQueue<>(Comparator.<Task>comparingLong(t -> t.due).thenComparingLong(t -> t.order));
+      new PriorityQueue<>(
+          Comparator.<Task>comparingLong(t -> t.due).thenComparingLong(t -> t.order));
   private long now;
   private long scheduled;
 
@@ -35,7 +36,9 @@ final class FakeTimers implements SipTimers {
     };
   }
 
-  /** Runs every task due up to {@code time}, each at its own due time, then sets the clock there. */
+  /**
+   * Runs every task due up to {@code time}, each at its own due time, then sets the clock there.
+   */
   void advanceTo(long time) {
     while (!queue.isEmpty() && queue.peek().due <= time) {
       Task t = queue.poll();

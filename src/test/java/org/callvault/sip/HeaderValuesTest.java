@@ -26,7 +26,10 @@ class HeaderValuesTest {
 
   @Test
   void aViaIsReadIntoTransportSentByAndParameters() throws Exception {
-    Via v = Via.parse("SIP/2.0/UDP pc33.example.com:5061;branch=z9hG4bK776asdhds;received=192.0.2.1;rport=5062");
+    Via v =
+        Via.parse(
+            "SIP/2.0/UDP"
+                + " pc33.example.com:5061;branch=z9hG4bK776asdhds;received=192.0.2.1;rport=5062");
     assertEquals("SIP/2.0", v.protocol());
     assertEquals("UDP", v.transport());
     assertEquals("pc33.example.com", v.host());
@@ -67,16 +70,32 @@ class HeaderValuesTest {
 
   @Test
   void malformedViasAreRefusedWithThePartNamed() {
-    assertEquals("malformed Via sent-protocol in \"SIP/2.0 host\"", refusal(() -> Via.parse("SIP/2.0 host")));
-    assertEquals("malformed Via sent-by in \"SIP/2.0/UDP\"", refusal(() -> Via.parse("SIP/2.0/UDP")));
-    assertEquals("malformed Via port in \"SIP/2.0/UDP h:0\"", refusal(() -> Via.parse("SIP/2.0/UDP h:0")));
-    assertEquals("malformed Via port in \"SIP/2.0/UDP h:65536\"", refusal(() -> Via.parse("SIP/2.0/UDP h:65536")));
-    assertEquals("malformed Via port in \"SIP/2.0/UDP h:x\"", refusal(() -> Via.parse("SIP/2.0/UDP h:x")));
-    assertEquals("malformed Via sent-by host in \"SIP/2.0/UDP h_st\"", refusal(() -> Via.parse("SIP/2.0/UDP h_st")));
-    assertEquals("malformed Via IPv6 reference in \"SIP/2.0/UDP [::1\"", refusal(() -> Via.parse("SIP/2.0/UDP [::1")));
-    assertEquals("malformed Via port in \"SIP/2.0/UDP h;rport=99999\"", refusal(() -> Via.parse("SIP/2.0/UDP h;rport=99999")));
-    assertEquals("empty parameter in Via", refusal(() -> Via.parse("SIP/2.0/UDP h;;branch=z9hG4bK1")));
-    assertEquals("parameter branch in Via has an empty value", refusal(() -> Via.parse("SIP/2.0/UDP h;branch=")));
+    assertEquals(
+        "malformed Via sent-protocol in \"SIP/2.0 host\"",
+        refusal(() -> Via.parse("SIP/2.0 host")));
+    assertEquals(
+        "malformed Via sent-by in \"SIP/2.0/UDP\"", refusal(() -> Via.parse("SIP/2.0/UDP")));
+    assertEquals(
+        "malformed Via port in \"SIP/2.0/UDP h:0\"", refusal(() -> Via.parse("SIP/2.0/UDP h:0")));
+    assertEquals(
+        "malformed Via port in \"SIP/2.0/UDP h:65536\"",
+        refusal(() -> Via.parse("SIP/2.0/UDP h:65536")));
+    assertEquals(
+        "malformed Via port in \"SIP/2.0/UDP h:x\"", refusal(() -> Via.parse("SIP/2.0/UDP h:x")));
+    assertEquals(
+        "malformed Via sent-by host in \"SIP/2.0/UDP h_st\"",
+        refusal(() -> Via.parse("SIP/2.0/UDP h_st")));
+    assertEquals(
+        "malformed Via IPv6 reference in \"SIP/2.0/UDP [::1\"",
+        refusal(() -> Via.parse("SIP/2.0/UDP [::1")));
+    assertEquals(
+        "malformed Via port in \"SIP/2.0/UDP h;rport=99999\"",
+        refusal(() -> Via.parse("SIP/2.0/UDP h;rport=99999")));
+    assertEquals(
+        "empty parameter in Via", refusal(() -> Via.parse("SIP/2.0/UDP h;;branch=z9hG4bK1")));
+    assertEquals(
+        "parameter branch in Via has an empty value",
+        refusal(() -> Via.parse("SIP/2.0/UDP h;branch=")));
   }
 
   @Test
@@ -133,10 +152,13 @@ class HeaderValuesTest {
   @Test
   void contactFeatureParametersAreKeptAsFlagsOrQuotedValues() throws Exception {
     NameAddr c =
-        NameAddr.parse("<sip:src@192.0.2.10>;+sip.src;+sip.instance=\"<urn:uuid:00000000-0000-1000-8000-AABBCCDDEEFF>\";Expires=60");
+        NameAddr.parse(
+            "<sip:src@192.0.2.10>;+sip.src;+sip.instance=\"<urn:uuid:00000000-0000-1000-8000-AABBCCDDEEFF>\";Expires=60");
     assertTrue(c.hasParam("+sip.src"));
     assertEquals(Optional.of(""), c.param("+sip.src"));
-    assertEquals(Optional.of("\"<urn:uuid:00000000-0000-1000-8000-AABBCCDDEEFF>\""), c.param("+sip.instance"));
+    assertEquals(
+        Optional.of("\"<urn:uuid:00000000-0000-1000-8000-AABBCCDDEEFF>\""),
+        c.param("+sip.instance"));
     assertEquals(Optional.of("60"), c.param("expires"));
     assertEquals(
         "<sip:src@192.0.2.10>;+sip.src;+sip.instance=\"<urn:uuid:00000000-0000-1000-8000-AABBCCDDEEFF>\";expires=60",
@@ -147,7 +169,9 @@ class HeaderValuesTest {
   void aTagIsAddedOrReplacedWithoutTouchingTheRest() throws Exception {
     NameAddr to = NameAddr.parse("\"Recorder\" <sip:srs@example.com>;x=1");
     assertEquals("\"Recorder\" <sip:srs@example.com>;x=1;tag=abc", to.withTag("abc").toString());
-    assertEquals("<sip:srs@example.com>;tag=2", NameAddr.parse("sip:srs@example.com;tag=1").withTag("2").toString());
+    assertEquals(
+        "<sip:srs@example.com>;tag=2",
+        NameAddr.parse("sip:srs@example.com;tag=1").withTag("2").toString());
   }
 
   @Test
@@ -155,19 +179,21 @@ class HeaderValuesTest {
     assertEquals(
         "malformed address \"<sip:a@b\": missing '>'", refusal(() -> NameAddr.parse("<sip:a@b")));
     assertEquals(
-        "malformed address \"alice@example.com\": not a URI", refusal(() -> NameAddr.parse("alice@example.com")));
-    assertEquals(
-        "malformed address \"<>\": not a URI", refusal(() -> NameAddr.parse("<>")));
+        "malformed address \"alice@example.com\": not a URI",
+        refusal(() -> NameAddr.parse("alice@example.com")));
+    assertEquals("malformed address \"<>\": not a URI", refusal(() -> NameAddr.parse("<>")));
     assertEquals(
         "malformed address \"\"Bob <sip:b@h>\": unterminated quoted display name",
         refusal(() -> NameAddr.parse("\"Bob <sip:b@h>")));
     assertEquals(
-        "malformed address \"<sip:b@h> junk\": text after '>'", refusal(() -> NameAddr.parse("<sip:b@h> junk")));
+        "malformed address \"<sip:b@h> junk\": text after '>'",
+        refusal(() -> NameAddr.parse("<sip:b@h> junk")));
     assertEquals(
         "malformed address \"B@b <sip:b@h>\": display name must be quoted",
         refusal(() -> NameAddr.parse("B@b <sip:b@h>")));
     assertEquals(
-        "unterminated quoted value of x in address", refusal(() -> NameAddr.parse("<sip:b@h>;x=\"abc")));
+        "unterminated quoted value of x in address",
+        refusal(() -> NameAddr.parse("<sip:b@h>;x=\"abc")));
   }
 
   @Test
@@ -190,8 +216,11 @@ class HeaderValuesTest {
   void malformedCSeqsAreRefused() {
     assertEquals("malformed CSeq \"1\"", refusal(() -> CSeq.parse("1")));
     assertEquals("malformed CSeq \"1 INVITE x\"", refusal(() -> CSeq.parse("1 INVITE x")));
-    assertEquals("CSeq number \"-1\" is not a number below 2^31", refusal(() -> CSeq.parse("-1 INVITE")));
-    assertEquals("CSeq number \"99999999999\" is not a number below 2^31", refusal(() -> CSeq.parse("99999999999 INVITE")));
+    assertEquals(
+        "CSeq number \"-1\" is not a number below 2^31", refusal(() -> CSeq.parse("-1 INVITE")));
+    assertEquals(
+        "CSeq number \"99999999999\" is not a number below 2^31",
+        refusal(() -> CSeq.parse("99999999999 INVITE")));
     assertEquals("malformed CSeq method \"IN/VITE\"", refusal(() -> CSeq.parse("1 IN/VITE")));
     assertThrows(IllegalArgumentException.class, () -> new CSeq(1L << 31, "BYE"));
   }
@@ -213,7 +242,9 @@ class HeaderValuesTest {
   @Test
   void malformedContentTypesAreRefused() {
     assertEquals("malformed Content-Type \"sdp\"", refusal(() -> ContentType.parse("sdp")));
-    assertEquals("malformed Content-Type \"application/\"", refusal(() -> ContentType.parse("application/")));
+    assertEquals(
+        "malformed Content-Type \"application/\"",
+        refusal(() -> ContentType.parse("application/")));
     assertEquals(
         "unterminated quoted value of boundary in Content-Type",
         refusal(() -> ContentType.parse("multipart/mixed;boundary=\"abc")));
@@ -228,7 +259,8 @@ class HeaderValuesTest {
     ContentDisposition o = ContentDisposition.parse("session; handling=Optional");
     assertTrue(o.isOptional());
     assertEquals("session;handling=Optional", o.toString());
-    assertEquals("malformed Content-Disposition \"a b\"", refusal(() -> ContentDisposition.parse("a b")));
+    assertEquals(
+        "malformed Content-Disposition \"a b\"", refusal(() -> ContentDisposition.parse("a b")));
   }
 
   // --- Headers ---
@@ -248,13 +280,15 @@ class HeaderValuesTest {
 
   @Test
   void aHeaderValueWithALineBreakCannotBeAdded() {
-    assertThrows(IllegalArgumentException.class, () -> Headers.builder().add("Subject", "a\r\nBYE: x"));
+    assertThrows(
+        IllegalArgumentException.class, () -> Headers.builder().add("Subject", "a\r\nBYE: x"));
     assertThrows(IllegalArgumentException.class, () -> Headers.builder().add("Bad Name", "x"));
   }
 
   @Test
   void setReplacesEveryFieldOfThatName() {
-    Headers h = Headers.builder().add("Via", "a").add("v", "b").add("To", "t").set("VIA", "c").build();
+    Headers h =
+        Headers.builder().add("Via", "a").add("v", "b").add("To", "t").set("VIA", "c").build();
     assertEquals(List.of("c"), h.all("Via"));
     assertEquals(List.of(new Headers.Field("To", "t"), new Headers.Field("Via", "c")), h.fields());
   }

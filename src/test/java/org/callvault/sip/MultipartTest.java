@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
 
 class MultipartTest {
 
-  private static final ContentType FOOBAR = ContentType.of("multipart/mixed").withParam("boundary", "foobar");
+  private static final ContentType FOOBAR =
+      ContentType.of("multipart/mixed").withParam("boundary", "foobar");
 
   private static byte[] ascii(String s) {
     return s.getBytes(StandardCharsets.UTF_8);
@@ -56,8 +57,14 @@ class MultipartTest {
 
   @Test
   void aQuotedBoundaryWithSpacesAndPunctuationWorks() throws Exception {
-    ContentType type = ContentType.parse("multipart/mixed; boundary=\"simple boundary:'()+_,-./=?\"");
-    byte[] body = crlf("--simple boundary:'()+_,-./=?\nContent-Type: text/plain\n\nhello\n--simple boundary:'()+_,-./=?--\n");
+    ContentType type =
+        ContentType.parse("multipart/mixed; boundary=\"simple boundary:'()+_,-./=?\"");
+    byte[] body =
+        crlf(
+            "--simple boundary:'()+_,-./=?\n"
+                + "Content-Type: text/plain\n\n"
+                + "hello\n"
+                + "--simple boundary:'()+_,-./=?--\n");
     assertArrayEquals(ascii("hello"), Multipart.parse(type, body).parts().get(0).body());
   }
 
@@ -85,7 +92,15 @@ class MultipartTest {
 
   @Test
   void bareLfLineEndsAreAccepted() throws Exception {
-    byte[] body = ascii("--foobar\nContent-Type: application/sdp\n\nv=0\n\n--foobar\ncontent-type: text/plain\n\nx\n--foobar--");
+    byte[] body =
+        ascii(
+            "--foobar\n"
+                + "Content-Type: application/sdp\n\n"
+                + "v=0\n\n"
+                + "--foobar\n"
+                + "content-type: text/plain\n\n"
+                + "x\n"
+                + "--foobar--");
     Multipart m = Multipart.parse(FOOBAR, body);
     assertArrayEquals(ascii("v=0\n"), m.parts().get(0).body());
     assertArrayEquals(ascii("x"), m.parts().get(1).body());
@@ -102,7 +117,12 @@ class MultipartTest {
 
   @Test
   void theBoundaryInsideALineOrAsPrefixOfALongerLineDoesNotSplitAPart() throws Exception {
-    String text = "--foobar\nContent-Type: text/plain\n\nsee --foobar here\n--foobarbaz is not it\n--foobar--\n";
+    String text =
+        "--foobar\n"
+            + "Content-Type: text/plain\n\n"
+            + "see --foobar here\n"
+            + "--foobarbaz is not it\n"
+            + "--foobar--\n";
     Multipart m = Multipart.parse(FOOBAR, crlf(text));
     assertEquals(1, m.parts().size());
     assertEquals("see --foobar here\r\n--foobarbaz is not it", text(m.parts().get(0).body()));
@@ -110,14 +130,21 @@ class MultipartTest {
 
   @Test
   void transportPaddingAfterADelimiterIsSkipped() throws Exception {
-    Multipart m = Multipart.parse(FOOBAR, crlf("--foobar  \t\nContent-Type: text/plain\n\nx\n--foobar-- \n"));
+    Multipart m =
+        Multipart.parse(FOOBAR, crlf("--foobar  \t\nContent-Type: text/plain\n\nx\n--foobar-- \n"));
     assertArrayEquals(ascii("x"), m.parts().get(0).body());
   }
 
   @Test
   void partHeadersMayBeFoldedAndCarryAHandlingParameter() throws Exception {
     byte[] body =
-        crlf("--foobar\nContent-Type: application/vnd.example\nContent-Disposition: render;\n  handling=optional\n\nx\n--foobar--");
+        crlf(
+            "--foobar\n"
+                + "Content-Type: application/vnd.example\n"
+                + "Content-Disposition: render;\n"
+                + "  handling=optional\n\n"
+                + "x\n"
+                + "--foobar--");
     Multipart.Part p = Multipart.parse(FOOBAR, body).parts().get(0);
     assertEquals("render", p.contentDisposition().orElseThrow().type());
     assertTrue(p.contentDisposition().orElseThrow().isOptional());
@@ -125,7 +152,9 @@ class MultipartTest {
 
   @Test
   void anEmptyPartIsAPartWithNoHeadersAndNoBytes() throws Exception {
-    Multipart m = Multipart.parse(FOOBAR, crlf("--foobar\n--foobar\nContent-Type: text/plain\n\ny\n--foobar--"));
+    Multipart m =
+        Multipart.parse(
+            FOOBAR, crlf("--foobar\n--foobar\nContent-Type: text/plain\n\ny\n--foobar--"));
     assertEquals(2, m.parts().size());
     assertEquals(0, m.parts().get(0).body().length);
   }
@@ -157,7 +186,8 @@ class MultipartTest {
     assertEquals(
         "malformed multipart boundary \"" + "b".repeat(71) + "\"",
         refusal(FOOBAR.withParam("boundary", "b".repeat(71)), crlf("x")));
-    assertEquals("multipart boundary \"foobar\" does not occur in the body", refusal(FOOBAR, new byte[0]));
+    assertEquals(
+        "multipart boundary \"foobar\" does not occur in the body", refusal(FOOBAR, new byte[0]));
   }
 
   @Test
@@ -165,19 +195,29 @@ class MultipartTest {
     Multipart m =
         new Multipart(
             List.of(
-                Multipart.Part.of(ContentType.of("application/sdp"), crlf("v=0\nm=audio 0 RTP/AVP 0\n")),
-                Multipart.Part.of(ContentType.of("application/rs-metadata+xml"), ascii("<recording/>"))));
+                Multipart.Part.of(
+                    ContentType.of("application/sdp"), crlf("v=0\nm=audio 0 RTP/AVP 0\n")),
+                Multipart.Part.of(
+                    ContentType.of("application/rs-metadata+xml"), ascii("<recording/>"))));
     byte[] wire = m.toBytes("b-1");
     assertEquals(
-        "--b-1\r\nContent-Type: application/sdp\r\n\r\nv=0\r\nm=audio 0 RTP/AVP 0\r\n\r\n"
-            + "--b-1\r\nContent-Type: application/rs-metadata+xml\r\n\r\n<recording/>\r\n--b-1--\r\n",
+        "--b-1\r\n"
+            + "Content-Type: application/sdp\r\n\r\n"
+            + "v=0\r\n"
+            + "m=audio 0 RTP/AVP 0\r\n\r\n"
+            + "--b-1\r\n"
+            + "Content-Type: application/rs-metadata+xml\r\n\r\n"
+            + "<recording/>\r\n"
+            + "--b-1--\r\n",
         text(wire));
     assertEquals(m, Multipart.parse(Multipart.contentType("b-1"), wire));
   }
 
   @Test
   void aBoundaryThatOccursInAPartCannotBeUsed() {
-    Multipart m = new Multipart(List.of(Multipart.Part.of(ContentType.of("text/plain"), crlf("a\n--b-1 oops"))));
+    Multipart m =
+        new Multipart(
+            List.of(Multipart.Part.of(ContentType.of("text/plain"), crlf("a\n--b-1 oops"))));
     assertThrows(IllegalArgumentException.class, () -> m.toBytes("b-1"));
     assertThrows(IllegalArgumentException.class, () -> m.toBytes("bad\"boundary"));
   }
@@ -207,7 +247,8 @@ class MultipartTest {
 
   @Test
   void aReInviteMayCarryOnlySdpOrOnlyMetadataUnderEitherName() throws Exception {
-    assertArrayEquals(ascii("v=0"), SiprecBody.of(request("application/sdp", ascii("v=0"))).sdp().orElseThrow());
+    assertArrayEquals(
+        ascii("v=0"), SiprecBody.of(request("application/sdp", ascii("v=0"))).sdp().orElseThrow());
     SiprecBody rs = SiprecBody.of(request("application/rs-metadata", ascii("<recording/>")));
     assertEquals(Optional.empty(), rs.sdp());
     assertArrayEquals(ascii("<recording/>"), rs.metadata().orElseThrow());
@@ -218,25 +259,59 @@ class MultipartTest {
 
   @Test
   void anUnknownRequiredPartIsRefusedWith415AndAnOptionalOneIsSkipped() throws Exception {
-    byte[] required = crlf("--b\nContent-Type: application/sdp\n\nv=0\n--b\nContent-Type: application/x-unknown\n\nz\n--b--");
+    byte[] required =
+        crlf(
+            "--b\n"
+                + "Content-Type: application/sdp\n\n"
+                + "v=0\n"
+                + "--b\n"
+                + "Content-Type: application/x-unknown\n\n"
+                + "z\n"
+                + "--b--");
     SipParseException e =
-        assertThrows(SipParseException.class, () -> SiprecBody.of(request("multipart/mixed;boundary=b", required)));
+        assertThrows(
+            SipParseException.class,
+            () -> SiprecBody.of(request("multipart/mixed;boundary=b", required)));
     assertEquals(415, e.statusCode());
-    assertEquals("body of type application/x-unknown is not supported by the recording server", e.reason());
+    assertEquals(
+        "body of type application/x-unknown is not supported by the recording server", e.reason());
 
     byte[] optional =
-        crlf("--b\nContent-Type: application/sdp\n\nv=0\n--b\nContent-Type: application/x-unknown\nContent-Disposition: render;handling=optional\n\nz\n--b--");
-    assertArrayEquals(ascii("v=0"), SiprecBody.of(request("multipart/mixed;boundary=b", optional)).sdp().orElseThrow());
+        crlf(
+            "--b\n"
+                + "Content-Type: application/sdp\n\n"
+                + "v=0\n"
+                + "--b\n"
+                + "Content-Type: application/x-unknown\n"
+                + "Content-Disposition: render;handling=optional\n\n"
+                + "z\n"
+                + "--b--");
+    assertArrayEquals(
+        ascii("v=0"),
+        SiprecBody.of(request("multipart/mixed;boundary=b", optional)).sdp().orElseThrow());
 
     assertEquals(
-        415, assertThrows(SipParseException.class, () -> SiprecBody.of(request("text/html", ascii("<p>")))).statusCode());
+        415,
+        assertThrows(
+                SipParseException.class, () -> SiprecBody.of(request("text/html", ascii("<p>"))))
+            .statusCode());
   }
 
   @Test
   void twoSdpPartsAreRefused() {
-    byte[] two = crlf("--b\nContent-Type: application/sdp\n\nv=0\n--b\nContent-Type: application/sdp\n\nv=0\n--b--");
+    byte[] two =
+        crlf(
+            "--b\n"
+                + "Content-Type: application/sdp\n\n"
+                + "v=0\n"
+                + "--b\n"
+                + "Content-Type: application/sdp\n\n"
+                + "v=0\n"
+                + "--b--");
     SipParseException e =
-        assertThrows(SipParseException.class, () -> SiprecBody.of(request("multipart/mixed;boundary=b", two)));
+        assertThrows(
+            SipParseException.class,
+            () -> SiprecBody.of(request("multipart/mixed;boundary=b", two)));
     assertEquals("more than one application/sdp part", e.reason());
   }
 }

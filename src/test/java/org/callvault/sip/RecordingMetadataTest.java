@@ -30,7 +30,8 @@ class RecordingMetadataTest {
   }
 
   private static String recording(String inner) {
-    return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<recording xmlns='urn:ietf:params:xml:ns:recording:1'>\n"
+    return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+               + "<recording xmlns='urn:ietf:params:xml:ns:recording:1'>\n"
         + inner
         + "\n</recording>";
   }
@@ -50,20 +51,34 @@ class RecordingMetadataTest {
     assertEquals(Optional.of("Alice"), m.participants().get(0).name());
     assertEquals(
         List.of(
-            new RecordingMetadata.Stream("UAAMm5GRQKSCMVvLyl4rFw==", "0PdEJ5xu2vo4cVq3ukmsQw==", Optional.of("1")),
-            new RecordingMetadata.Stream("i1Pz3to5hGk8fuXl+PbwCw==", "0PdEJ5xu2vo4cVq3ukmsQw==", Optional.of("2"))),
+            new RecordingMetadata.Stream(
+                "UAAMm5GRQKSCMVvLyl4rFw==", "0PdEJ5xu2vo4cVq3ukmsQw==", Optional.of("1")),
+            new RecordingMetadata.Stream(
+                "i1Pz3to5hGk8fuXl+PbwCw==", "0PdEJ5xu2vo4cVq3ukmsQw==", Optional.of("2"))),
         m.streams());
     assertEquals(
         new RecordingMetadata.ParticipantStreamAssoc(
-            "srfBElmCRp2QB23b7Mpk0w==", List.of("UAAMm5GRQKSCMVvLyl4rFw=="), List.of("i1Pz3to5hGk8fuXl+PbwCw==")),
+            "srfBElmCRp2QB23b7Mpk0w==",
+            List.of("UAAMm5GRQKSCMVvLyl4rFw=="),
+            List.of("i1Pz3to5hGk8fuXl+PbwCw==")),
         m.participantStreamAssocs().get(0));
 
     assertEquals(
         Map.of(
             "1",
-            new StreamSender("1", "UAAMm5GRQKSCMVvLyl4rFw==", "srfBElmCRp2QB23b7Mpk0w==", Optional.of("sip:alice@example.com"), Optional.of("Alice")),
+            new StreamSender(
+                "1",
+                "UAAMm5GRQKSCMVvLyl4rFw==",
+                "srfBElmCRp2QB23b7Mpk0w==",
+                Optional.of("sip:alice@example.com"),
+                Optional.of("Alice")),
             "2",
-            new StreamSender("2", "i1Pz3to5hGk8fuXl+PbwCw==", "zSfPoSvdSDCmU3A3TRDxAw==", Optional.of("sip:bob@example.com"), Optional.of("Bob"))),
+            new StreamSender(
+                "2",
+                "i1Pz3to5hGk8fuXl+PbwCw==",
+                "zSfPoSvdSDCmU3A3TRDxAw==",
+                Optional.of("sip:bob@example.com"),
+                Optional.of("Bob"))),
         m.sendersByLabel());
     assertEquals("Bob", m.senderOf("2").orElseThrow().name().orElseThrow());
     assertEquals(Optional.empty(), m.senderOf("3"));
@@ -96,18 +111,26 @@ class RecordingMetadataTest {
                 """));
     assertEquals(DataMode.PARTIAL, m.dataMode());
     assertEquals(
-        new RecordingMetadata.Group("7+OTCyoxTmqmqyA/1weDAg==", Optional.of("2010-12-16T23:41:07Z")), m.groups().get(0));
+        new RecordingMetadata.Group(
+            "7+OTCyoxTmqmqyA/1weDAg==", Optional.of("2010-12-16T23:41:07Z")),
+        m.groups().get(0));
     RecordingMetadata.Session s = m.sessions().get(0);
     assertEquals(List.of("7+OTCyoxTmqmqyA/1weDAg=="), s.groupRefs());
     // A session id folded over two lines, as in RFC 7866 §12, reads as one line.
-    assertEquals(List.of("ab30317f1a784dc48ff824d0d3715d86; remote=47755a9de7794ba387653f2099600ef2"), s.sipSessionIds());
+    assertEquals(
+        List.of("ab30317f1a784dc48ff824d0d3715d86; remote=47755a9de7794ba387653f2099600ef2"),
+        s.sipSessionIds());
     assertEquals(Optional.of("2010-12-16T23:43:07Z"), s.stopTime());
     assertEquals(
-        new RecordingMetadata.SessionRecordingAssoc("hVpd7YQgRW2nD22h7q60JQ==", Optional.of("2010-12-16T23:41:07Z"), Optional.empty()),
+        new RecordingMetadata.SessionRecordingAssoc(
+            "hVpd7YQgRW2nD22h7q60JQ==", Optional.of("2010-12-16T23:41:07Z"), Optional.empty()),
         m.sessionRecordingAssocs().get(0));
     assertEquals(
         new RecordingMetadata.ParticipantSessionAssoc(
-            "p1", "hVpd7YQgRW2nD22h7q60JQ==", Optional.of("2010-12-16T23:41:07Z"), Optional.of("2010-12-16T23:42:00Z")),
+            "p1",
+            "hVpd7YQgRW2nD22h7q60JQ==",
+            Optional.of("2010-12-16T23:41:07Z"),
+            Optional.of("2010-12-16T23:42:00Z")),
         m.participantSessionAssocs().get(0));
   }
 
@@ -127,7 +150,9 @@ class RecordingMetadataTest {
                   <extra xmlns='urn:example:vendor'>x</extra>
                 </participant>
                 """));
-    assertEquals(List.of("p1"), m.participants().stream().map(RecordingMetadata.Participant::participantId).toList());
+    assertEquals(
+        List.of("p1"),
+        m.participants().stream().map(RecordingMetadata.Participant::participantId).toList());
     assertEquals(Optional.empty(), m.participants().get(0).name());
   }
 
@@ -147,14 +172,18 @@ class RecordingMetadataTest {
             """);
     assertEquals(DataMode.COMPLETE, m.dataMode());
     assertEquals(
-        new StreamSender("1", "s1", "p1", Optional.of("sip:agent@example.com"), Optional.of("Agent 7")),
+        new StreamSender(
+            "1", "s1", "p1", Optional.of("sip:agent@example.com"), Optional.of("Agent 7")),
         m.senderOf("1").orElseThrow());
   }
 
   @Test
   void escapedCharactersAndCharacterReferencesAreDecoded() throws Exception {
     RecordingMetadata m =
-        parse(recording("<participant participant_id=\"p1\"><nameID aor=\"sip:a@example.com\"><name>Smith &amp; Sons &#233;&lt;3</name></nameID></participant>"));
+        parse(
+            recording(
+                "<participant participant_id=\"p1\"><nameID aor=\"sip:a@example.com\"><name>Smith"
+                    + " &amp; Sons &#233;&lt;3</name></nameID></participant>"));
     assertEquals(Optional.of("Smith & Sons é<3"), m.participants().get(0).name());
   }
 
@@ -175,21 +204,40 @@ class RecordingMetadataTest {
   @Test
   void aSenderThatIsNotAKnownParticipantStillMapsWithoutName() throws Exception {
     RecordingMetadata m =
-        parse(recording("<stream stream_id=\"s\" session_id=\"cs\"><label>1</label></stream><participantstreamassoc participant_id=\"ghost\"><send>s</send></participantstreamassoc>"));
-    assertEquals(new StreamSender("1", "s", "ghost", Optional.empty(), Optional.empty()), m.senderOf("1").orElseThrow());
+        parse(
+            recording(
+                "<stream stream_id=\"s\""
+                    + " session_id=\"cs\"><label>1</label></stream><participantstreamassoc"
+                    + " participant_id=\"ghost\"><send>s</send></participantstreamassoc>"));
+    assertEquals(
+        new StreamSender("1", "s", "ghost", Optional.empty(), Optional.empty()),
+        m.senderOf("1").orElseThrow());
   }
 
   @Test
   void missingRequiredAttributesAreRefused() {
-    assertEquals("recording metadata: participant without participant_id attribute", refusal(recording("<participant/>")));
-    assertEquals("recording metadata: participant without participant_id attribute", refusal(recording("<participant participant_id='  '/>")));
-    assertEquals("recording metadata: stream without stream_id attribute", refusal(recording("<stream session_id='cs'/>")));
-    assertEquals("recording metadata: stream without session_id attribute", refusal(recording("<stream stream_id='s'/>")));
-    assertEquals("recording metadata: session without session_id attribute", refusal(recording("<session/>")));
-    assertEquals("recording metadata: group without group_id attribute", refusal(recording("<group/>")));
+    assertEquals(
+        "recording metadata: participant without participant_id attribute",
+        refusal(recording("<participant/>")));
+    assertEquals(
+        "recording metadata: participant without participant_id attribute",
+        refusal(recording("<participant participant_id='  '/>")));
+    assertEquals(
+        "recording metadata: stream without stream_id attribute",
+        refusal(recording("<stream session_id='cs'/>")));
+    assertEquals(
+        "recording metadata: stream without session_id attribute",
+        refusal(recording("<stream stream_id='s'/>")));
+    assertEquals(
+        "recording metadata: session without session_id attribute",
+        refusal(recording("<session/>")));
+    assertEquals(
+        "recording metadata: group without group_id attribute", refusal(recording("<group/>")));
     assertEquals(
         "recording metadata: nameID without aor attribute",
-        refusal(recording("<participant participant_id='p'><nameID><name>x</name></nameID></participant>")));
+        refusal(
+            recording(
+                "<participant participant_id='p'><nameID><name>x</name></nameID></participant>")));
     assertEquals(
         "recording metadata: participantstreamassoc without participant_id attribute",
         refusal(recording("<participantstreamassoc><send>s</send></participantstreamassoc>")));
@@ -197,7 +245,8 @@ class RecordingMetadataTest {
         "recording metadata: participantsessionassoc without session_id attribute",
         refusal(recording("<participantsessionassoc participant_id='p'/>")));
     assertEquals(
-        "recording metadata: sessionrecordingassoc without session_id attribute", refusal(recording("<sessionrecordingassoc/>")));
+        "recording metadata: sessionrecordingassoc without session_id attribute",
+        refusal(recording("<sessionrecordingassoc/>")));
   }
 
   @Test
@@ -207,17 +256,23 @@ class RecordingMetadataTest {
         refusal(recording("<participant participant_id='p'/><participant participant_id='p'/>")));
     assertEquals(
         "recording metadata: duplicate stream_id \"s\"",
-        refusal(recording("<stream stream_id='s' session_id='c'/><stream stream_id='s' session_id='c'/>")));
-    assertEquals("recording metadata: unknown dataMode \"full\"", refusal(recording("<dataMode>full</dataMode>")));
+        refusal(
+            recording(
+                "<stream stream_id='s' session_id='c'/><stream stream_id='s' session_id='c'/>")));
+    assertEquals(
+        "recording metadata: unknown dataMode \"full\"",
+        refusal(recording("<dataMode>full</dataMode>")));
   }
 
   @Test
   void anotherRootOrNamespaceIsRefused() {
     assertEquals(
-        "recording metadata: root element is {}recording, not {urn:ietf:params:xml:ns:recording:1}recording",
+        "recording metadata: root element is {}recording, not"
+            + " {urn:ietf:params:xml:ns:recording:1}recording",
         refusal("<recording/>"));
     assertEquals(
-        "recording metadata: root element is {urn:ietf:params:xml:ns:recording:1}session, not {urn:ietf:params:xml:ns:recording:1}recording",
+        "recording metadata: root element is {urn:ietf:params:xml:ns:recording:1}session, not"
+            + " {urn:ietf:params:xml:ns:recording:1}recording",
         refusal("<session xmlns='urn:ietf:params:xml:ns:recording:1'/>"));
   }
 
@@ -236,7 +291,10 @@ class RecordingMetadataTest {
     String xxe =
         "<?xml version=\"1.0\"?>\n<!DOCTYPE recording [<!ENTITY x SYSTEM \""
             + secret.toUri()
-            + "\">]>\n<recording xmlns='urn:ietf:params:xml:ns:recording:1'><participant participant_id='p'><nameID aor='sip:a@h'><name>&x;</name></nameID></participant></recording>";
+            + "\">]>\n"
+            + "<recording xmlns='urn:ietf:params:xml:ns:recording:1'><participant"
+            + " participant_id='p'><nameID"
+            + " aor='sip:a@h'><name>&x;</name></nameID></participant></recording>";
     String reason = refusal(xxe);
     assertTrue(reason.contains("DOCTYPE is disallowed"), reason);
     assertFalse(reason.contains("TOP-SECRET"));
@@ -244,16 +302,22 @@ class RecordingMetadataTest {
 
   @Test
   void anEntityExpansionBombIsRefusedBeforeItExpands() {
-    StringBuilder bomb = new StringBuilder("<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [<!ENTITY lol \"lol\">");
+    StringBuilder bomb =
+        new StringBuilder("<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [<!ENTITY lol \"lol\">");
     for (int i = 1; i <= 9; i++) {
       bomb.append("<!ENTITY lol").append(i).append(" \"");
       String prev = i == 1 ? "&lol;" : "&lol" + (i - 1) + ";";
       bomb.append(prev.repeat(10)).append("\">");
     }
-    bomb.append("]>\n<recording xmlns='urn:ietf:params:xml:ns:recording:1'><group group_id='&lol9;'/></recording>");
+    bomb.append(
+        "]>\n"
+            + "<recording xmlns='urn:ietf:params:xml:ns:recording:1'><group"
+            + " group_id='&lol9;'/></recording>");
     assertTrue(refusal(bomb.toString()).contains("DOCTYPE is disallowed"));
     assertTrue(
-        refusal("<!DOCTYPE r [<!ENTITY % p SYSTEM \"http://127.0.0.1:1/evil.dtd\"> %p;]><recording xmlns='urn:ietf:params:xml:ns:recording:1'/>")
+        refusal(
+                "<!DOCTYPE r [<!ENTITY % p SYSTEM \"http://127.0.0.1:1/evil.dtd\"> %p;]><recording"
+                    + " xmlns='urn:ietf:params:xml:ns:recording:1'/>")
             .contains("DOCTYPE is disallowed"));
   }
 
@@ -294,7 +358,8 @@ class RecordingMetadataTest {
     assertEquals(Optional.of("Alice"), merged.senderOf("1").orElseThrow().name());
     assertEquals(Optional.of("Bob (transferred)"), merged.senderOf("2").orElseThrow().name());
     assertEquals(
-        new StreamSender("3", "s3", "carol", Optional.of("sip:carol@example.com"), Optional.of("Carol")),
+        new StreamSender(
+            "3", "s3", "carol", Optional.of("sip:carol@example.com"), Optional.of("Carol")),
         merged.senderOf("3").orElseThrow());
     assertEquals(complete.sessions(), merged.sessions());
   }
@@ -306,7 +371,8 @@ class RecordingMetadataTest {
     RecordingMetadata update =
         parse(
             recording(
-                "<dataMode>partial</dataMode><participantstreamassoc participant_id=\"zSfPoSvdSDCmU3A3TRDxAw==\"><recv>UAAMm5GRQKSCMVvLyl4rFw==</recv></participantstreamassoc>"));
+                "<dataMode>partial</dataMode><participantstreamassoc"
+                    + " participant_id=\"zSfPoSvdSDCmU3A3TRDxAw==\"><recv>UAAMm5GRQKSCMVvLyl4rFw==</recv></participantstreamassoc>"));
     RecordingMetadata merged = complete.merge(update);
     assertEquals(Optional.empty(), merged.senderOf("2"), "Bob no longer sends on label 2");
     assertEquals("Alice", merged.senderOf("1").orElseThrow().name().orElseThrow());
@@ -315,12 +381,17 @@ class RecordingMetadataTest {
   @Test
   void participantSessionAssociationsAreReplacedByParticipantAndSession() throws Exception {
     RecordingMetadata complete =
-        parse(recording("<participantsessionassoc participant_id='p' session_id='s'><associate-time>t1</associate-time></participantsessionassoc>"));
+        parse(
+            recording(
+                "<participantsessionassoc participant_id='p'"
+                    + " session_id='s'><associate-time>t1</associate-time></participantsessionassoc>"));
     RecordingMetadata update =
         parse(
             recording(
-                "<dataMode>partial</dataMode><participantsessionassoc participant_id='p' session_id='s'><associate-time>t1</associate-time><disassociate-time>t2</disassociate-time></participantsessionassoc>"
-                    + "<participantsessionassoc participant_id='q' session_id='s'><associate-time>t3</associate-time></participantsessionassoc>"));
+                "<dataMode>partial</dataMode><participantsessionassoc participant_id='p'"
+                    + " session_id='s'><associate-time>t1</associate-time><disassociate-time>t2</disassociate-time></participantsessionassoc><participantsessionassoc"
+                    + " participant_id='q'"
+                    + " session_id='s'><associate-time>t3</associate-time></participantsessionassoc>"));
     RecordingMetadata merged = complete.merge(update);
     assertEquals(2, merged.participantSessionAssocs().size());
     assertEquals(Optional.of("t2"), merged.participantSessionAssocs().get(0).disassociateTime());

@@ -20,13 +20,15 @@ class SdpTest {
     return e.reason();
   }
 
-  private static final String HEAD = "v=0\no=SRC 1 1 IN IP4 198.51.100.1\ns=-\nc=IN IP4 198.51.100.1\nt=0 0\n";
+  private static final String HEAD =
+      "v=0\no=SRC 1 1 IN IP4 198.51.100.1\ns=-\nc=IN IP4 198.51.100.1\nt=0 0\n";
 
   @Test
   void aSiprecOfferIsReadSessionAndMedia() throws Exception {
     Sdp sdp = Sdp.parse(SDP_BODY.replace("\n", "\r\n"));
 
-    assertEquals(new Sdp.Origin("SRC", "2890844526", "2890844526", "IP4", "198.51.100.1"), sdp.origin());
+    assertEquals(
+        new Sdp.Origin("SRC", "2890844526", "2890844526", "IP4", "198.51.100.1"), sdp.origin());
     assertEquals("-", sdp.sessionName());
     assertEquals(Optional.of(new Sdp.Connection("IP4", "198.51.100.1")), sdp.connection());
     assertEquals(Sdp.Direction.SENDRECV, sdp.direction());
@@ -66,9 +68,11 @@ class SdpTest {
                 + "m=audio 5002 RTP/AVP 8\nc=IN IP6 2001:db8::2\na=inactive\n");
     assertEquals(Sdp.Direction.SENDONLY, sdp.direction());
     assertEquals(Sdp.Direction.SENDONLY, sdp.media().get(0).direction());
-    assertEquals(Optional.of(new Sdp.Connection("IP4", "198.51.100.1")), sdp.media().get(0).connection());
+    assertEquals(
+        Optional.of(new Sdp.Connection("IP4", "198.51.100.1")), sdp.media().get(0).connection());
     assertEquals(Sdp.Direction.INACTIVE, sdp.media().get(1).direction());
-    assertEquals(Optional.of(new Sdp.Connection("IP6", "2001:db8::2")), sdp.media().get(1).connection());
+    assertEquals(
+        Optional.of(new Sdp.Connection("IP6", "2001:db8::2")), sdp.media().get(1).connection());
   }
 
   @Test
@@ -97,8 +101,12 @@ class SdpTest {
 
   @Test
   void aFractionalPtimeIsRounded() throws Exception {
-    assertEquals(OptionalInt.of(30), Sdp.parse(HEAD + "m=audio 1 RTP/AVP 0\na=ptime:29.5\n").media().get(0).ptime());
-    assertEquals(OptionalInt.of(20), Sdp.parse(HEAD + "m=audio 1 RTP/AVP 0\na=ptime:20.0\n").media().get(0).ptime());
+    assertEquals(
+        OptionalInt.of(30),
+        Sdp.parse(HEAD + "m=audio 1 RTP/AVP 0\na=ptime:29.5\n").media().get(0).ptime());
+    assertEquals(
+        OptionalInt.of(20),
+        Sdp.parse(HEAD + "m=audio 1 RTP/AVP 0\na=ptime:20.0\n").media().get(0).ptime());
   }
 
   @Test
@@ -116,7 +124,14 @@ class SdpTest {
 
   @Test
   void aMulticastTtlIsStrippedFromTheAddress() throws Exception {
-    Sdp sdp = Sdp.parse("v=0\no=- 1 1 IN IP4 10.0.0.1\ns=-\nc=IN IP4 233.252.0.1/127\nt=0 0\nm=audio 1 RTP/AVP 0\n");
+    Sdp sdp =
+        Sdp.parse(
+            "v=0\n"
+                + "o=- 1 1 IN IP4 10.0.0.1\n"
+                + "s=-\n"
+                + "c=IN IP4 233.252.0.1/127\n"
+                + "t=0 0\n"
+                + "m=audio 1 RTP/AVP 0\n");
     assertEquals("233.252.0.1", sdp.connection().orElseThrow().address());
   }
 
@@ -127,33 +142,57 @@ class SdpTest {
     assertEquals("unsupported SDP version v=1", refusal("v=1\no=- 1 1 IN IP4 h\n"));
     assertEquals("missing o= line after v=", refusal("v=0\ns=-\no=- 1 1 IN IP4 h\n"));
     assertEquals("SDP has no m= line", refusal(HEAD));
-    assertEquals("SDP line 2 is not a valid o= line: \"- 1 1 IN IP4\"", refusal("v=0\no=- 1 1 IN IP4\nm=audio 1 RTP/AVP 0\n"));
-    assertEquals("SDP line 2 has unknown connection address type IP5", refusal("v=0\no=- 1 1 IN IP5 h\n"));
-    assertEquals("SDP line 4 has unknown connection address type IPX", refusal("v=0\no=- 1 1 IN IP4 h\ns=-\nc=IN IPX 10.0.0.1\nm=audio 1 RTP/AVP 0\n"));
-    assertEquals("SDP line 4 has unknown network type ATM", refusal("v=0\no=- 1 1 IN IP4 h\ns=-\nc=ATM NSAP 47.0005\nm=audio 1 RTP/AVP 0\n"));
-    assertEquals("SDP line 6 has a bad port \"65536\"", refusal(HEAD + "m=audio 65536 RTP/AVP 0\n"));
+    assertEquals(
+        "SDP line 2 is not a valid o= line: \"- 1 1 IN IP4\"",
+        refusal("v=0\no=- 1 1 IN IP4\nm=audio 1 RTP/AVP 0\n"));
+    assertEquals(
+        "SDP line 2 has unknown connection address type IP5", refusal("v=0\no=- 1 1 IN IP5 h\n"));
+    assertEquals(
+        "SDP line 4 has unknown connection address type IPX",
+        refusal("v=0\no=- 1 1 IN IP4 h\ns=-\nc=IN IPX 10.0.0.1\nm=audio 1 RTP/AVP 0\n"));
+    assertEquals(
+        "SDP line 4 has unknown network type ATM",
+        refusal("v=0\no=- 1 1 IN IP4 h\ns=-\nc=ATM NSAP 47.0005\nm=audio 1 RTP/AVP 0\n"));
+    assertEquals(
+        "SDP line 6 has a bad port \"65536\"", refusal(HEAD + "m=audio 65536 RTP/AVP 0\n"));
     assertEquals("SDP line 6 has a bad port \"-1\"", refusal(HEAD + "m=audio -1 RTP/AVP 0\n"));
     assertEquals("SDP line 6 has a bad port \"abc\"", refusal(HEAD + "m=audio abc RTP/AVP 0\n"));
-    assertEquals("SDP line 6 has a bad port count \"0\"", refusal(HEAD + "m=audio 5000/0 RTP/AVP 0\n"));
+    assertEquals(
+        "SDP line 6 has a bad port count \"0\"", refusal(HEAD + "m=audio 5000/0 RTP/AVP 0\n"));
     assertEquals("SDP line 6 has no formats", refusal(HEAD + "m=audio 5000 RTP/AVP\n"));
-    assertEquals("SDP line 6 is not a valid m= line: \"audio 5000\"", refusal(HEAD + "m=audio 5000\n"));
-    assertEquals("SDP line 7 is not <type>=<value>: \"garbage\"", refusal(HEAD + "m=audio 1 RTP/AVP 0\ngarbage\n"));
-    assertEquals("SDP line 7 is not <type>=<value>: \"A=sendonly\"", refusal(HEAD + "m=audio 1 RTP/AVP 0\nA=sendonly\n"));
+    assertEquals(
+        "SDP line 6 is not a valid m= line: \"audio 5000\"", refusal(HEAD + "m=audio 5000\n"));
+    assertEquals(
+        "SDP line 7 is not <type>=<value>: \"garbage\"",
+        refusal(HEAD + "m=audio 1 RTP/AVP 0\ngarbage\n"));
+    assertEquals(
+        "SDP line 7 is not <type>=<value>: \"A=sendonly\"",
+        refusal(HEAD + "m=audio 1 RTP/AVP 0\nA=sendonly\n"));
     assertEquals(
         "SDP line 7 has a malformed a=rtpmap \"101 telephone-event\"",
         refusal(HEAD + "m=audio 1 RTP/AVP 101\na=rtpmap:101 telephone-event\n"));
     assertEquals(
-        "SDP line 7 has a malformed a=rtpmap \"200 x/8000\"", refusal(HEAD + "m=audio 1 RTP/AVP 0\na=rtpmap:200 x/8000\n"));
-    assertEquals("SDP line 7 has a malformed a=ptime \"twenty\"", refusal(HEAD + "m=audio 1 RTP/AVP 0\na=ptime:twenty\n"));
-    assertEquals("SDP line 7 has a zero a=ptime", refusal(HEAD + "m=audio 1 RTP/AVP 0\na=ptime:0\n"));
-    assertEquals("SDP line 7 has a malformed a=rtcp \"x\"", refusal(HEAD + "m=audio 1 RTP/AVP 0\na=rtcp:x\n"));
-    assertEquals("SDP line 7 has an empty a=label", refusal(HEAD + "m=audio 1 RTP/AVP 0\na=label:\n"));
+        "SDP line 7 has a malformed a=rtpmap \"200 x/8000\"",
+        refusal(HEAD + "m=audio 1 RTP/AVP 0\na=rtpmap:200 x/8000\n"));
+    assertEquals(
+        "SDP line 7 has a malformed a=ptime \"twenty\"",
+        refusal(HEAD + "m=audio 1 RTP/AVP 0\na=ptime:twenty\n"));
+    assertEquals(
+        "SDP line 7 has a zero a=ptime", refusal(HEAD + "m=audio 1 RTP/AVP 0\na=ptime:0\n"));
+    assertEquals(
+        "SDP line 7 has a malformed a=rtcp \"x\"",
+        refusal(HEAD + "m=audio 1 RTP/AVP 0\na=rtcp:x\n"));
+    assertEquals(
+        "SDP line 7 has an empty a=label", refusal(HEAD + "m=audio 1 RTP/AVP 0\na=label:\n"));
     assertEquals(
         "SDP line 8 is a second direction attribute in m-line 1",
         refusal(HEAD + "m=audio 1 RTP/AVP 0\na=sendonly\na=recvonly\n"));
     assertEquals(
-        "SDP line 7 is a second session-level direction attribute", refusal(HEAD + "a=sendonly\na=inactive\nm=audio 1 RTP/AVP 0\n"));
-    assertEquals("SDP line 6 repeats the o= line", refusal(HEAD + "o=- 2 2 IN IP4 h\nm=audio 1 RTP/AVP 0\n"));
+        "SDP line 7 is a second session-level direction attribute",
+        refusal(HEAD + "a=sendonly\na=inactive\nm=audio 1 RTP/AVP 0\n"));
+    assertEquals(
+        "SDP line 6 repeats the o= line",
+        refusal(HEAD + "o=- 2 2 IN IP4 h\nm=audio 1 RTP/AVP 0\n"));
     assertEquals(
         "SDP line 4 has no connection address (no c= line for it or for the session)",
         refusal("v=0\no=- 1 1 IN IP4 h\ns=-\nm=audio 5000 RTP/AVP 0\n"));
@@ -169,7 +208,8 @@ class SdpTest {
   void theAnswerToASiprecOfferReceivesBothStreamsWithTheirLabels() throws Exception {
     Sdp offer = Sdp.parse(SDP_BODY);
     SdpOrigin origin = new SdpOrigin("callvault", 3917245671L, 1);
-    SdpAnswer answer = SdpAnswer.answer(offer, origin, "10.0.0.1", List.of(40000, 40002), SdpAnswer.G711);
+    SdpAnswer answer =
+        SdpAnswer.answer(offer, origin, "10.0.0.1", List.of(40000, 40002), SdpAnswer.G711);
 
     assertEquals(
         "v=0\r\n"
@@ -191,7 +231,8 @@ class SdpTest {
         answer.text());
     assertTrue(answer.anyAccepted());
     assertEquals(
-        new SdpAnswer.Stream(0, "1", true, 40000, 0, OptionalInt.of(101), Sdp.Direction.RECVONLY, ""),
+        new SdpAnswer.Stream(
+            0, "1", true, 40000, 0, OptionalInt.of(101), Sdp.Direction.RECVONLY, ""),
         answer.streams().get(0));
     // The answer is itself valid SDP that maps back to the same streams.
     Sdp reparsed = Sdp.parse(answer.bytes());
@@ -201,24 +242,49 @@ class SdpTest {
 
   @Test
   void theCodecIsTheFirstSupportedOneInTheOffersOrder() throws Exception {
-    assertEquals(OptionalInt.of(8), SdpAnswer.chooseAudioFormat(offer("m=audio 1 RTP/AVP 18 8 0\n").media().get(0), SdpAnswer.G711));
-    assertEquals(OptionalInt.of(0), SdpAnswer.chooseAudioFormat(offer("m=audio 1 RTP/AVP 9 0 8\n").media().get(0), SdpAnswer.G711));
-    assertEquals(OptionalInt.of(0), SdpAnswer.chooseAudioFormat(offer("m=audio 1 RTP/AVP 8 0\n").media().get(0), List.of(0)));
-    assertEquals(OptionalInt.empty(), SdpAnswer.chooseAudioFormat(offer("m=audio 1 RTP/AVP 18 9\n").media().get(0), SdpAnswer.G711));
+    assertEquals(
+        OptionalInt.of(8),
+        SdpAnswer.chooseAudioFormat(
+            offer("m=audio 1 RTP/AVP 18 8 0\n").media().get(0), SdpAnswer.G711));
+    assertEquals(
+        OptionalInt.of(0),
+        SdpAnswer.chooseAudioFormat(
+            offer("m=audio 1 RTP/AVP 9 0 8\n").media().get(0), SdpAnswer.G711));
+    assertEquals(
+        OptionalInt.of(0),
+        SdpAnswer.chooseAudioFormat(offer("m=audio 1 RTP/AVP 8 0\n").media().get(0), List.of(0)));
+    assertEquals(
+        OptionalInt.empty(),
+        SdpAnswer.chooseAudioFormat(
+            offer("m=audio 1 RTP/AVP 18 9\n").media().get(0), SdpAnswer.G711));
     // A static number remapped by rtpmap to another codec is not G.711 any more.
     assertEquals(
         OptionalInt.of(8),
-        SdpAnswer.chooseAudioFormat(offer("m=audio 1 RTP/AVP 0 8\na=rtpmap:0 G729/8000\n").media().get(0), SdpAnswer.G711));
+        SdpAnswer.chooseAudioFormat(
+            offer("m=audio 1 RTP/AVP 0 8\na=rtpmap:0 G729/8000\n").media().get(0), SdpAnswer.G711));
   }
 
   @Test
   void pcmaIsChosenWhenOfferedFirstAndTheFmtpOfTelephoneEventIsEchoed() throws Exception {
-    Sdp o = offer("m=audio 5000 RTP/AVP 8 0 96\na=rtpmap:96 telephone-event/8000\na=fmtp:96 0-16\na=label:10\na=sendonly\n");
-    SdpAnswer a = SdpAnswer.answer(o, new SdpOrigin("-", 7, 3), "10.0.0.1", List.of(41000), SdpAnswer.G711);
+    Sdp o =
+        offer(
+            "m=audio 5000 RTP/AVP 8 0 96\n"
+                + "a=rtpmap:96 telephone-event/8000\n"
+                + "a=fmtp:96 0-16\n"
+                + "a=label:10\n"
+                + "a=sendonly\n");
+    SdpAnswer a =
+        SdpAnswer.answer(o, new SdpOrigin("-", 7, 3), "10.0.0.1", List.of(41000), SdpAnswer.G711);
     assertTrue(
-        a.text().endsWith(
-            "m=audio 41000 RTP/AVP 8 96\r\nc=IN IP4 10.0.0.1\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:96 telephone-event/8000\r\n"
-                + "a=fmtp:96 0-16\r\na=label:10\r\na=recvonly\r\n"),
+        a.text()
+            .endsWith(
+                "m=audio 41000 RTP/AVP 8 96\r\n"
+                    + "c=IN IP4 10.0.0.1\r\n"
+                    + "a=rtpmap:8 PCMA/8000\r\n"
+                    + "a=rtpmap:96 telephone-event/8000\r\n"
+                    + "a=fmtp:96 0-16\r\n"
+                    + "a=label:10\r\n"
+                    + "a=recvonly\r\n"),
         a.text());
     assertEquals(OptionalInt.of(96), a.streams().get(0).telephoneEventPayloadType());
   }
@@ -233,7 +299,13 @@ class SdpTest {
                 + "m=audio 5006 RTP/AVP 18 9\n"
                 + "m=audio 0 RTP/AVP 0\n"
                 + "m=audio 5010 RTP/AVP 8\n");
-    SdpAnswer a = SdpAnswer.answer(o, new SdpOrigin("-", 1, 1), "10.0.0.1", List.of(40000, 40002, 40004, 40006, 40008, 0), SdpAnswer.G711);
+    SdpAnswer a =
+        SdpAnswer.answer(
+            o,
+            new SdpOrigin("-", 1, 1),
+            "10.0.0.1",
+            List.of(40000, 40002, 40004, 40006, 40008, 0),
+            SdpAnswer.G711);
     String[] lines = a.text().split("\r\n");
     List<String> mLines = java.util.Arrays.stream(lines).filter(l -> l.startsWith("m=")).toList();
     assertEquals(
@@ -254,14 +326,24 @@ class SdpTest {
             "disabled in the offer",
             "no port given"),
         a.streams().stream().map(SdpAnswer.Stream::reason).toList());
-    assertEquals(List.of(true, false, false, false, false, false), a.streams().stream().map(SdpAnswer.Stream::accepted).toList());
+    assertEquals(
+        List.of(true, false, false, false, false, false),
+        a.streams().stream().map(SdpAnswer.Stream::accepted).toList());
     assertEquals(6, a.text().split("c=IN IP4 10.0.0.1").length - 1, "every m-line has its c=");
   }
 
   @Test
   void anInactiveOrRecvonlyOfferIsAnsweredInactive() throws Exception {
-    Sdp o = offer("a=inactive\nm=audio 5000 RTP/AVP 0\nm=audio 5002 RTP/AVP 0\na=recvonly\nm=audio 5004 RTP/AVP 0\na=sendrecv\n");
-    SdpAnswer a = SdpAnswer.answer(o, new SdpOrigin("-", 1, 1), "10.0.0.1", List.of(1, 2, 3), SdpAnswer.G711);
+    Sdp o =
+        offer(
+            "a=inactive\n"
+                + "m=audio 5000 RTP/AVP 0\n"
+                + "m=audio 5002 RTP/AVP 0\n"
+                + "a=recvonly\n"
+                + "m=audio 5004 RTP/AVP 0\n"
+                + "a=sendrecv\n");
+    SdpAnswer a =
+        SdpAnswer.answer(o, new SdpOrigin("-", 1, 1), "10.0.0.1", List.of(1, 2, 3), SdpAnswer.G711);
     assertEquals(
         List.of(Sdp.Direction.INACTIVE, Sdp.Direction.INACTIVE, Sdp.Direction.RECVONLY),
         a.streams().stream().map(SdpAnswer.Stream::direction).toList());
@@ -270,13 +352,25 @@ class SdpTest {
 
   @Test
   void anAnswerWithNothingAcceptedSaysSo() throws Exception {
-    SdpAnswer a = SdpAnswer.answer(offer("m=audio 5000 RTP/AVP 18\n"), new SdpOrigin("-", 1, 1), "10.0.0.1", List.of(40000), SdpAnswer.G711);
+    SdpAnswer a =
+        SdpAnswer.answer(
+            offer("m=audio 5000 RTP/AVP 18\n"),
+            new SdpOrigin("-", 1, 1),
+            "10.0.0.1",
+            List.of(40000),
+            SdpAnswer.G711);
     assertFalse(a.anyAccepted());
   }
 
   @Test
   void anIpv6ServerAddressIsWrittenAsIp6() throws Exception {
-    SdpAnswer a = SdpAnswer.answer(offer("m=audio 5000 RTP/AVP 0\n"), new SdpOrigin("-", 1, 1), "2001:db8::1", List.of(40000), SdpAnswer.G711);
+    SdpAnswer a =
+        SdpAnswer.answer(
+            offer("m=audio 5000 RTP/AVP 0\n"),
+            new SdpOrigin("-", 1, 1),
+            "2001:db8::1",
+            List.of(40000),
+            SdpAnswer.G711);
     assertTrue(a.text().contains("o=- 1 1 IN IP6 2001:db8::1\r\n"));
     assertTrue(a.text().contains("c=IN IP6 2001:db8::1\r\n"));
   }
@@ -286,7 +380,8 @@ class SdpTest {
     Sdp o = offer("m=audio 5000 RTP/AVP 0\n");
     SdpOrigin first = SdpOrigin.create("callvault");
     SdpAnswer a1 = SdpAnswer.answer(o, first, "10.0.0.1", List.of(40000), SdpAnswer.G711);
-    SdpAnswer a2 = SdpAnswer.answer(o, a1.origin().next(), "10.0.0.1", List.of(40010), SdpAnswer.G711);
+    SdpAnswer a2 =
+        SdpAnswer.answer(o, a1.origin().next(), "10.0.0.1", List.of(40010), SdpAnswer.G711);
     Sdp.Origin o1 = Sdp.parse(a1.bytes()).origin();
     Sdp.Origin o2 = Sdp.parse(a2.bytes()).origin();
     assertEquals(o1.sessionId(), o2.sessionId());
@@ -300,7 +395,9 @@ class SdpTest {
     Sdp o = offer("m=audio 5000 RTP/AVP 0\nm=audio 5002 RTP/AVP 0\n");
     assertThrows(
         IllegalArgumentException.class,
-        () -> SdpAnswer.answer(o, new SdpOrigin("-", 1, 1), "10.0.0.1", List.of(40000), SdpAnswer.G711));
+        () ->
+            SdpAnswer.answer(
+                o, new SdpOrigin("-", 1, 1), "10.0.0.1", List.of(40000), SdpAnswer.G711));
     assertThrows(IllegalArgumentException.class, () -> new SdpOrigin("a b", 1, 1));
   }
 }

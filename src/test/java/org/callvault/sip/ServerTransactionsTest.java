@@ -22,7 +22,8 @@ class ServerTransactionsTest {
 
   private final FakeTimers clock = new FakeTimers();
   private final Recorder app = new Recorder();
-  private final ServerTransactions table = new ServerTransactions(clock, app, ServerTransactions.Config.DEFAULT);
+  private final ServerTransactions table =
+      new ServerTransactions(clock, app, ServerTransactions.Config.DEFAULT);
 
   /** Everything the table sent, with the fake time it was sent at. */
   private record Sent(long at, SipResponse response) {}
@@ -66,14 +67,25 @@ class ServerTransactionsTest {
     }
   }
 
-  private static SipRequest request(String method, String branch, long cseq, String cseqMethod, String toTag) throws SipParseException {
+  private static SipRequest request(
+      String method, String branch, long cseq, String cseqMethod, String toTag)
+      throws SipParseException {
     String text =
-        method + " sip:srs@srs.example.com SIP/2.0\n"
-            + "Via: SIP/2.0/UDP src.example.com:5060;branch=" + branch + "\n"
+        method
+            + " sip:srs@srs.example.com SIP/2.0\n"
+            + "Via: SIP/2.0/UDP src.example.com:5060;branch="
+            + branch
+            + "\n"
             + "From: <sip:src@example.com>;tag=f1\n"
-            + "To: <sip:srs@srs.example.com>" + (toTag == null ? "" : ";tag=" + toTag) + "\n"
+            + "To: <sip:srs@srs.example.com>"
+            + (toTag == null ? "" : ";tag=" + toTag)
+            + "\n"
             + "Call-ID: tx-1@src.example.com\n"
-            + "CSeq: " + cseq + " " + cseqMethod + "\n"
+            + "CSeq: "
+            + cseq
+            + " "
+            + cseqMethod
+            + "\n"
             + "Max-Forwards: 70\n\n";
     byte[] data = crlf(text);
     return (SipRequest) new SipParser().parseDatagram(data, 0, data.length);
@@ -84,7 +96,8 @@ class ServerTransactionsTest {
   }
 
   private static SipRequest ackForNon2xx(String toTag) throws SipParseException {
-    return request("ACK", "z9hG4bKinv1", 1, "ACK", toTag); // same branch: same transaction (§17.1.1.3)
+    return request(
+        "ACK", "z9hG4bKinv1", 1, "ACK", toTag); // same branch: same transaction (§17.1.1.3)
   }
 
   private static SipRequest ackFor2xx(String toTag) throws SipParseException {
@@ -136,7 +149,8 @@ class ServerTransactionsTest {
 
     assertEquals(Disposition.ACK_ABSORBED, table.receive(ackForNon2xx("srs1"), UDP, wire));
     assertEquals(State.CONFIRMED, tx.state());
-    assertEquals(List.of(), app.acks, "the ACK of a non-2xx is the transaction's, not the application's");
+    assertEquals(
+        List.of(), app.acks, "the ACK of a non-2xx is the transaction's, not the application's");
     clock.advanceTo(16_999);
     assertEquals(6, sendTimes(486).size(), "no retransmission after the ACK");
     assertEquals(Disposition.ACK_ABSORBED, table.receive(ackForNon2xx("srs1"), UDP, wire));
@@ -164,7 +178,8 @@ class ServerTransactionsTest {
     table.receive(invite(), UDP, wire);
     clock.advanceTo(31_999);
     assertEquals(
-        List.of(0L, 500L, 1_500L, 3_500L, 7_500L, 11_500L, 15_500L, 19_500L, 23_500L, 27_500L, 31_500L),
+        List.of(
+            0L, 500L, 1_500L, 3_500L, 7_500L, 11_500L, 15_500L, 19_500L, 23_500L, 27_500L, 31_500L),
         sendTimes(603));
     assertEquals(List.of(), app.timeouts);
     clock.advanceTo(32_000);
@@ -220,7 +235,8 @@ class ServerTransactionsTest {
     table.receive(invite(), UDP, wire);
     clock.advanceTo(31_999);
     assertEquals(
-        List.of(0L, 500L, 1_500L, 3_500L, 7_500L, 11_500L, 15_500L, 19_500L, 23_500L, 27_500L, 31_500L),
+        List.of(
+            0L, 500L, 1_500L, 3_500L, 7_500L, 11_500L, 15_500L, 19_500L, 23_500L, 27_500L, 31_500L),
         sendTimes(200));
     assertEquals(List.of(), app.noAck);
     clock.advanceTo(32_000);
@@ -243,7 +259,9 @@ class ServerTransactionsTest {
   void onlyAnAckWithTheSameCallIdAndCSeqStopsA2xx() throws Exception {
     app.answer = tx -> tx.respond(answer(tx, 200));
     table.receive(invite(), UDP, wire);
-    assertEquals(Disposition.ACK_TO_APPLICATION, table.receive(request("ACK", "z9hG4bKx", 2, "ACK", "srs1"), UDP, wire));
+    assertEquals(
+        Disposition.ACK_TO_APPLICATION,
+        table.receive(request("ACK", "z9hG4bKx", 2, "ACK", "srs1"), UDP, wire));
     assertEquals(1, table.pendingOks());
     table.receive(ackFor2xx("srs1"), UDP, wire);
     assertEquals(0, table.pendingOks());
@@ -335,7 +353,9 @@ class ServerTransactionsTest {
   void aCancelAfterTheFinalResponseHasNoEffect() throws Exception {
     app.answer = tx -> tx.respond(answer(tx, 200));
     table.receive(invite(), UDP, wire);
-    assertEquals(Disposition.CANCEL_TOO_LATE, table.receive(request("CANCEL", "z9hG4bKinv1", 1, "CANCEL", null), UDP, wire));
+    assertEquals(
+        Disposition.CANCEL_TOO_LATE,
+        table.receive(request("CANCEL", "z9hG4bKinv1", 1, "CANCEL", null), UDP, wire));
     assertEquals(200, sent.get(sent.size() - 1).response().statusCode());
     assertEquals("CANCEL", sent.get(sent.size() - 1).response().cseq().method());
     assertEquals(State.ACCEPTED, app.requests.get(0).state());
@@ -344,7 +364,9 @@ class ServerTransactionsTest {
 
   @Test
   void aCancelThatMatchesNoInviteIsAnswered481() throws Exception {
-    assertEquals(Disposition.CANCEL_UNMATCHED, table.receive(request("CANCEL", "z9hG4bKnone", 1, "CANCEL", null), UDP, wire));
+    assertEquals(
+        Disposition.CANCEL_UNMATCHED,
+        table.receive(request("CANCEL", "z9hG4bKnone", 1, "CANCEL", null), UDP, wire));
     assertEquals(List.of(481), statuses());
     assertTrue(sent.get(0).response().to().tag().isPresent());
     assertEquals(List.of(), app.requests);
@@ -356,7 +378,10 @@ class ServerTransactionsTest {
   void theSameBranchFromAnotherSentByIsAnotherTransaction() throws Exception {
     table.receive(invite(), UDP, wire);
     SipRequest other = request("INVITE", "z9hG4bKinv1", 1, "INVITE", null);
-    byte[] moved = crlf(new String(other.toBytes(), java.nio.charset.StandardCharsets.UTF_8).replace("src.example.com:5060", "other.example.com:5060"));
+    byte[] moved =
+        crlf(
+            new String(other.toBytes(), java.nio.charset.StandardCharsets.UTF_8)
+                .replace("src.example.com:5060", "other.example.com:5060"));
     SipRequest fromElsewhere = (SipRequest) new SipParser().parseDatagram(moved, 0, moved.length);
     assertEquals(Disposition.NEW, table.receive(fromElsewhere, UDP, wire));
     assertEquals(2, table.size());
@@ -367,9 +392,14 @@ class ServerTransactionsTest {
     app.answer = tx -> tx.respond(answer(tx, 486));
     SipRequest old = request("INVITE", "1234", 1, "INVITE", null);
     assertEquals(Disposition.NEW, table.receive(old, UDP, wire));
-    assertEquals(Disposition.RETRANSMISSION, table.receive(request("INVITE", "1234", 1, "INVITE", null), UDP, wire));
-    assertEquals(Disposition.ACK_ABSORBED, table.receive(request("ACK", "1234", 1, "ACK", "srs1"), UDP, wire));
-    assertEquals(Disposition.NEW, table.receive(request("INVITE", "1234", 2, "INVITE", null), UDP, wire));
+    assertEquals(
+        Disposition.RETRANSMISSION,
+        table.receive(request("INVITE", "1234", 1, "INVITE", null), UDP, wire));
+    assertEquals(
+        Disposition.ACK_ABSORBED,
+        table.receive(request("ACK", "1234", 1, "ACK", "srs1"), UDP, wire));
+    assertEquals(
+        Disposition.NEW, table.receive(request("INVITE", "1234", 2, "INVITE", null), UDP, wire));
     assertEquals(2, app.requests.size());
   }
 
@@ -377,11 +407,15 @@ class ServerTransactionsTest {
 
   @Test
   void aFullTableAnswers503WithoutBotheringTheApplicationAndEmptiesItself() throws Exception {
-    ServerTransactions small = new ServerTransactions(clock, app, new ServerTransactions.Config(500, 4_000, 5_000, 2, 32_000));
+    ServerTransactions small =
+        new ServerTransactions(
+            clock, app, new ServerTransactions.Config(500, 4_000, 5_000, 2, 32_000));
     app.answer = tx -> tx.respond(SipResponse.to(tx.request(), 200).build());
     small.receive(request("BYE", "z9hG4bK1", 2, "BYE", "t"), UDP, wire);
     small.receive(request("BYE", "z9hG4bK2", 3, "BYE", "t"), UDP, wire);
-    assertEquals(Disposition.REFUSED_TABLE_FULL, small.receive(request("BYE", "z9hG4bK3", 4, "BYE", "t"), UDP, wire));
+    assertEquals(
+        Disposition.REFUSED_TABLE_FULL,
+        small.receive(request("BYE", "z9hG4bK3", 4, "BYE", "t"), UDP, wire));
     SipResponse refusal = sent.get(sent.size() - 1).response();
     assertEquals(503, refusal.statusCode());
     assertEquals(Optional.of("5"), refusal.headers().first("Retry-After"));
@@ -389,7 +423,8 @@ class ServerTransactionsTest {
 
     clock.advanceTo(32_000);
     assertEquals(0, small.size());
-    assertEquals(Disposition.NEW, small.receive(request("BYE", "z9hG4bK3", 4, "BYE", "t"), UDP, wire));
+    assertEquals(
+        Disposition.NEW, small.receive(request("BYE", "z9hG4bK3", 4, "BYE", "t"), UDP, wire));
   }
 
   @Test
@@ -416,6 +451,7 @@ class ServerTransactionsTest {
     tx.respond(answer(tx, 486));
     assertThrows(IllegalStateException.class, () -> tx.respond(answer(tx, 200)));
     SipRequest other = request("BYE", "z9hG4bKb", 9, "BYE", "t");
-    assertThrows(IllegalArgumentException.class, () -> tx.respond(SipResponse.to(other, 200).build()));
+    assertThrows(
+        IllegalArgumentException.class, () -> tx.respond(SipResponse.to(other, 200).build()));
   }
 }

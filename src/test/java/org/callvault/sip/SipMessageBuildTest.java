@@ -13,7 +13,10 @@ import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
-/** Responses built from requests (RFC 3261 §8.2.6) and requests the server sends (§8.1.1, §12.2.1.1). */
+/**
+ * Responses built from requests (RFC 3261 §8.2.6) and requests the server sends (§8.1.1,
+ * §12.2.1.1).
+ */
 class SipMessageBuildTest {
 
   private final SipParser parser = new SipParser();
@@ -63,9 +66,16 @@ class SipMessageBuildTest {
   void aBodyGetsItsContentTypeAndItsLengthInBytesNotCharacters() throws Exception {
     byte[] body = "s=Réunion ☎\r\n".getBytes(StandardCharsets.UTF_8);
     assertEquals(16, body.length); // 13 characters
-    SipResponse ok = SipResponse.to(invite(), 200).toTag("t").body(ContentType.of("application/sdp"), body).build();
+    SipResponse ok =
+        SipResponse.to(invite(), 200)
+            .toTag("t")
+            .body(ContentType.of("application/sdp"), body)
+            .build();
     String wire = text(ok.toBytes());
-    assertTrue(wire.contains("\r\nContent-Type: application/sdp\r\nContent-Length: 16\r\n\r\ns=Réunion ☎\r\n"), wire);
+    assertTrue(
+        wire.contains(
+            "\r\nContent-Type: application/sdp\r\nContent-Length: 16\r\n\r\ns=Réunion ☎\r\n"),
+        wire);
     byte[] bytes = ok.toBytes();
     SipResponse again = (SipResponse) parser.parseStreamMessage(bytes, 0, bytes.length);
     assertArrayEquals(body, again.body());
@@ -96,19 +106,26 @@ class SipMessageBuildTest {
     assertEquals("SIP/2.0 100 Trying", trying.startLine());
     assertEquals(Optional.of("54.3"), trying.headers().first("Timestamp"));
     assertEquals(Optional.empty(), trying.to().tag());
-    assertEquals(Optional.empty(), SipResponse.to(invite(), 180).build().headers().first("Timestamp"));
+    assertEquals(
+        Optional.empty(), SipResponse.to(invite(), 180).build().headers().first("Timestamp"));
   }
 
   @Test
   void reasonPhrasesDefaultByCodeAndMayBeReplaced() throws Exception {
-    assertEquals("SIP/2.0 488 Not Acceptable Here", SipResponse.to(invite(), 488).toTag("t").build().startLine());
-    assertEquals("SIP/2.0 499 Client Error", SipResponse.to(invite(), 499).toTag("t").build().startLine());
+    assertEquals(
+        "SIP/2.0 488 Not Acceptable Here",
+        SipResponse.to(invite(), 488).toTag("t").build().startLine());
+    assertEquals(
+        "SIP/2.0 499 Client Error", SipResponse.to(invite(), 499).toTag("t").build().startLine());
     assertEquals(
         "SIP/2.0 488 no PCMU or PCMA offered",
         SipResponse.to(invite(), 488).reason("no PCMU or PCMA offered").build().startLine());
-    assertThrows(IllegalArgumentException.class, () -> SipResponse.to(invite(), 400).reason("a\r\nVia: x"));
+    assertThrows(
+        IllegalArgumentException.class, () -> SipResponse.to(invite(), 400).reason("a\r\nVia: x"));
     assertThrows(IllegalArgumentException.class, () -> SipResponse.to(invite(), 700));
-    assertThrows(IllegalArgumentException.class, () -> SipResponse.to(invite(), 200).header("Content-Length", "5"));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> SipResponse.to(invite(), 200).header("Content-Length", "5"));
   }
 
   @Test
@@ -127,7 +144,9 @@ class SipMessageBuildTest {
     String branch = bye.topVia().branch().orElseThrow();
     assertEquals(
         "BYE sip:src@192.0.2.10:5060 SIP/2.0\r\n"
-            + "Via: SIP/2.0/UDP srs.example.com:5060;branch=" + branch + "\r\n"
+            + "Via: SIP/2.0/UDP srs.example.com:5060;branch="
+            + branch
+            + "\r\n"
             + "Max-Forwards: 70\r\n"
             + "Route: <sip:p1.example.com;lr>\r\n"
             + "Route: <sip:p2.example.com;lr>\r\n"
@@ -139,7 +158,9 @@ class SipMessageBuildTest {
             + "Content-Length: 0\r\n\r\n",
         wire);
     assertTrue(branch.startsWith("z9hG4bK"));
-    assertNotEquals(branch, builder.via("udp", "srs.example.com", 5060).build().topVia().branch().orElseThrow());
+    assertNotEquals(
+        branch,
+        builder.via("udp", "srs.example.com", 5060).build().topVia().branch().orElseThrow());
     byte[] bytes = bye.toBytes();
     SipRequest parsed = (SipRequest) parser.parseStreamMessage(bytes, 0, bytes.length);
     assertEquals(bye.headers(), parsed.headers());
@@ -147,7 +168,15 @@ class SipMessageBuildTest {
 
   @Test
   void aReInviteCarriesItsSdpBody() throws Exception {
-    byte[] sdp = crlf("v=0\no=- 1 2 IN IP4 10.0.0.1\ns=-\nc=IN IP4 10.0.0.1\nt=0 0\nm=audio 40000 RTP/AVP 0\na=recvonly\n");
+    byte[] sdp =
+        crlf(
+            "v=0\n"
+                + "o=- 1 2 IN IP4 10.0.0.1\n"
+                + "s=-\n"
+                + "c=IN IP4 10.0.0.1\n"
+                + "t=0 0\n"
+                + "m=audio 40000 RTP/AVP 0\n"
+                + "a=recvonly\n");
     SipRequest reInvite =
         SipRequest.builder("INVITE", "sip:src@192.0.2.10")
             .via("tcp", "10.0.0.1", -1)
@@ -159,20 +188,40 @@ class SipMessageBuildTest {
             .body(ContentType.of("application/sdp"), sdp)
             .build();
     String wire = text(reInvite.toBytes());
-    assertTrue(wire.startsWith("INVITE sip:src@192.0.2.10 SIP/2.0\r\nVia: SIP/2.0/TCP 10.0.0.1;branch=z9hG4bK"), wire);
-    assertTrue(wire.endsWith("CSeq: 2 INVITE\r\nSupported: timer\r\nContent-Type: application/sdp\r\nContent-Length: " + sdp.length + "\r\n\r\n" + text(sdp)), wire);
+    assertTrue(
+        wire.startsWith(
+            "INVITE sip:src@192.0.2.10 SIP/2.0\r\nVia: SIP/2.0/TCP 10.0.0.1;branch=z9hG4bK"),
+        wire);
+    assertTrue(
+        wire.endsWith(
+            "CSeq: 2 INVITE\r\n"
+                + "Supported: timer\r\n"
+                + "Content-Type: application/sdp\r\n"
+                + "Content-Length: "
+                + sdp.length
+                + "\r\n\r\n"
+                + text(sdp)),
+        wire);
   }
 
   @Test
   void aRequestWithoutItsMandatoryPartsIsACallerBug() {
-    SipRequest.Builder b = SipRequest.builder("BYE", "sip:a@b").via("udp", "h", 5060).callId("c").cseq(1);
+    SipRequest.Builder b =
+        SipRequest.builder("BYE", "sip:a@b").via("udp", "h", 5060).callId("c").cseq(1);
     assertThrows(IllegalStateException.class, b::build);
     b.from(NameAddr.of("sip:srs@h").withTag("1")).to(NameAddr.of("sip:a@b"));
     assertEquals("BYE", b.build().method());
     assertThrows(
         IllegalStateException.class,
-        () -> SipRequest.builder("BYE", "not a uri").via("udp", "h", 5060).callId("c").cseq(1)
-            .from(NameAddr.of("sip:srs@h")).to(NameAddr.of("sip:a@b")).build());
-    assertThrows(IllegalArgumentException.class, () -> b.header("Subject", "x\r\nBYE sip:x SIP/2.0"));
+        () ->
+            SipRequest.builder("BYE", "not a uri")
+                .via("udp", "h", 5060)
+                .callId("c")
+                .cseq(1)
+                .from(NameAddr.of("sip:srs@h"))
+                .to(NameAddr.of("sip:a@b"))
+                .build());
+    assertThrows(
+        IllegalArgumentException.class, () -> b.header("Subject", "x\r\nBYE sip:x SIP/2.0"));
   }
 }

@@ -97,7 +97,8 @@ class SipParserTest {
   @Test
   void theMessageIsReadFromTheGivenRangeOfALargerArray() throws Exception {
     byte[] message = crlf(BYE);
-    byte[] data = concat("garbage".getBytes(StandardCharsets.US_ASCII), message, new byte[] {'x', 'y'});
+    byte[] data =
+        concat("garbage".getBytes(StandardCharsets.US_ASCII), message, new byte[] {'x', 'y'});
     SipMessage m = parser.parseDatagram(data, 7, message.length);
     assertEquals("call-1@src.example.com", m.callId());
     assertEquals(0, m.bodyLength());
@@ -143,8 +144,20 @@ class SipParserTest {
     assertEquals(4, r.bodyLength());
     // Canonical names, so the headers serialise with their full spelling.
     assertEquals(
-        List.of("Via", "From", "To", "Call-ID", "CSeq", "Contact", "Supported", "Subject",
-            "Content-Encoding", "Event", "Refer-To", "Allow-Events", "Content-Type"),
+        List.of(
+            "Via",
+            "From",
+            "To",
+            "Call-ID",
+            "CSeq",
+            "Contact",
+            "Supported",
+            "Subject",
+            "Content-Encoding",
+            "Event",
+            "Refer-To",
+            "Allow-Events",
+            "Content-Type"),
         r.headers().fields().stream().map(Headers.Field::name).toList());
   }
 
@@ -287,8 +300,9 @@ class SipParserTest {
 
   @Test
   void bareLfLineEndsAreAccepted() throws Exception {
-    byte[] data = "BYE sip:srs@example.com SIP/2.0\nVia: SIP/2.0/UDP a.example.com;branch=z9hG4bK1\nFrom: <sip:a@example.com>;tag=1\nTo: <sip:srs@example.com>;tag=2\nCall-ID: lf-1\nCSeq: 2 BYE\nContent-Type: text/plain\nContent-Length: 3\n\nabc"
-        .getBytes(StandardCharsets.US_ASCII);
+    byte[] data =
+        "BYE sip:srs@example.com SIP/2.0\nVia: SIP/2.0/UDP a.example.com;branch=z9hG4bK1\nFrom: <sip:a@example.com>;tag=1\nTo: <sip:srs@example.com>;tag=2\nCall-ID: lf-1\nCSeq: 2 BYE\nContent-Type: text/plain\nContent-Length: 3\n\nabc"
+            .getBytes(StandardCharsets.US_ASCII);
     SipMessage m = parse(data);
     assertEquals("lf-1", m.callId());
     assertArrayEquals("abc".getBytes(StandardCharsets.US_ASCII), m.body());
@@ -308,7 +322,10 @@ class SipParserTest {
 
   @Test
   void onUdpAContentLengthSmallerThanTheDatagramDiscardsTheExtraBytes() throws Exception {
-    byte[] data = crlf(BYE.replace("Max-Forwards: 70\n", "Content-Type: text/plain\nContent-Length: 5\n") + "hello, and trailing junk");
+    byte[] data =
+        crlf(
+            BYE.replace("Max-Forwards: 70\n", "Content-Type: text/plain\nContent-Length: 5\n")
+                + "hello, and trailing junk");
     SipMessage m = parse(data);
     assertArrayEquals("hello".getBytes(StandardCharsets.US_ASCII), m.body());
   }
@@ -324,7 +341,11 @@ class SipParserTest {
     byte[] body = new byte[120];
     Arrays.fill(body, (byte) 'a');
     byte[] data =
-        concat(crlf(BYE.replace("Max-Forwards: 70\n", "Content-Type: text/plain\nContent-Length: 500\n")), body);
+        concat(
+            crlf(
+                BYE.replace(
+                    "Max-Forwards: 70\n", "Content-Type: text/plain\nContent-Length: 500\n")),
+            body);
     SipParseException e = assertThrows(SipParseException.class, () -> parse(data));
     assertEquals(400, e.statusCode());
     assertEquals("Content-Length 500 exceeds the 120 bytes received", e.reason());
@@ -334,7 +355,12 @@ class SipParserTest {
   void theBodyKeepsItsBytesExactlyEvenWhenTheyAreNotUtf8() throws Exception {
     byte[] body = {(byte) 0xFF, 0x00, (byte) 0xC3, 0x28, '\r', '\n'};
     byte[] data =
-        concat(crlf(BYE.replace("Max-Forwards: 70\n", "Content-Type: application/octet-stream\nContent-Length: 6\n")), body);
+        concat(
+            crlf(
+                BYE.replace(
+                    "Max-Forwards: 70\n",
+                    "Content-Type: application/octet-stream\nContent-Length: 6\n")),
+            body);
     assertArrayEquals(body, parse(data).body());
   }
 
@@ -366,7 +392,14 @@ class SipParserTest {
     SipResponse r =
         assertInstanceOf(
             SipResponse.class,
-            parse(crlf("SIP/2.0 200\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\nFrom: <sip:a@h>;tag=1\nTo: <sip:b@h>;tag=2\nCall-ID: c\nCSeq: 1 BYE\n\n")));
+            parse(
+                crlf(
+                    "SIP/2.0 200\n"
+                        + "Via: SIP/2.0/UDP h;branch=z9hG4bK1\n"
+                        + "From: <sip:a@h>;tag=1\n"
+                        + "To: <sip:b@h>;tag=2\n"
+                        + "Call-ID: c\n"
+                        + "CSeq: 1 BYE\n\n")));
     assertEquals(200, r.statusCode());
     assertEquals("", r.reasonPhrase());
   }
@@ -382,7 +415,8 @@ class SipParserTest {
       assertEquals(Optional.of("BYE"), e.requestMethod());
       assertFalse(e.partialHeaders().contains(name), name);
       for (String other : List.of("Via", "From", "To", "Call-ID", "CSeq")) {
-        if (!other.equals(name)) assertTrue(e.partialHeaders().contains(other), other + " without " + name);
+        if (!other.equals(name))
+          assertTrue(e.partialHeaders().contains(other), other + " without " + name);
       }
       assertEquals(Optional.empty(), e.answer("t1"), "cannot answer without " + name);
     }
@@ -397,7 +431,8 @@ class SipParserTest {
             "INVITE sip:srs@example.com SIP/2.0 extra",
             "INVITE sip:srs@example.com HTTP/1.1",
             "INVITE sip:srs@example.com SIP/2")) {
-      SipParseException e = refused(BYE.replace("BYE sip:recorder@srs.example.com SIP/2.0", startLine));
+      SipParseException e =
+          refused(BYE.replace("BYE sip:recorder@srs.example.com SIP/2.0", startLine));
       assertEquals(400, e.statusCode(), startLine);
       assertEquals("malformed start line \"" + startLine + "\"", e.reason());
       assertEquals(Optional.of("INVITE"), e.requestMethod());
@@ -408,7 +443,8 @@ class SipParserTest {
 
   @Test
   void aRequestUriWithoutSchemeIsRefused() {
-    SipParseException e = refused(BYE.replace("BYE sip:recorder@srs.example.com", "BYE recorder@srs.example.com"));
+    SipParseException e =
+        refused(BYE.replace("BYE sip:recorder@srs.example.com", "BYE recorder@srs.example.com"));
     assertEquals(400, e.statusCode());
     assertEquals("malformed Request-URI \"recorder@srs.example.com\"", e.reason());
   }
@@ -424,9 +460,11 @@ class SipParserTest {
   @Test
   void aDatagramOverTheSizeLimitIsRefusedWith513() {
     SipParser small = new SipParser(200);
-    byte[] data = crlf(BYE.replace("Max-Forwards: 70\n", "Content-Type: text/plain\n") + "x".repeat(100));
+    byte[] data =
+        crlf(BYE.replace("Max-Forwards: 70\n", "Content-Type: text/plain\n") + "x".repeat(100));
     assertTrue(data.length > 200);
-    SipParseException e = assertThrows(SipParseException.class, () -> small.parseDatagram(data, 0, data.length));
+    SipParseException e =
+        assertThrows(SipParseException.class, () -> small.parseDatagram(data, 0, data.length));
     assertEquals(513, e.statusCode());
     assertEquals("message of " + data.length + " bytes exceeds the limit of 200 bytes", e.reason());
     assertTrue(e.partialHeaders().contains("Call-ID"));
@@ -454,7 +492,11 @@ class SipParserTest {
   @Test
   void aRepeatedSingleValuedHeaderIsRefused() {
     for (String name : List.of("Call-ID", "CSeq", "From", "To", "Max-Forwards")) {
-      String line = Arrays.stream(BYE.split("\n")).filter(l -> l.startsWith(name + ":")).findFirst().orElseThrow();
+      String line =
+          Arrays.stream(BYE.split("\n"))
+              .filter(l -> l.startsWith(name + ":"))
+              .findFirst()
+              .orElseThrow();
       SipParseException e = refused(BYE.replace(line, line + "\n" + line));
       assertEquals("more than one " + name + " header", e.reason(), name);
     }
@@ -483,7 +525,11 @@ class SipParserTest {
         refused(BYE.replace("Max-Forwards: 70", ": no name")).reason());
     assertEquals(
         "header section starts with a continuation line",
-        refused(BYE.replace("BYE sip:recorder@srs.example.com SIP/2.0\n", "BYE sip:recorder@srs.example.com SIP/2.0\n  folded\n")).reason());
+        refused(
+                BYE.replace(
+                    "BYE sip:recorder@srs.example.com SIP/2.0\n",
+                    "BYE sip:recorder@srs.example.com SIP/2.0\n  folded\n"))
+            .reason());
     assertEquals(
         "control character in header line \"Subject: a b\"",
         refused(BYE.replace("Max-Forwards: 70", "Subject: a\rb")).reason());
@@ -501,10 +547,19 @@ class SipParserTest {
   void malformedTypedHeadersAreRefusedWithTheHeaderNamed() {
     assertEquals(
         "malformed Via sent-by in \"SIP/2.0/UDP ;branch=z9hG4bK1\"",
-        refused(BYE.replace("Via: SIP/2.0/UDP src.example.com;branch=z9hG4bK776asdhds", "Via: SIP/2.0/UDP ;branch=z9hG4bK1")).reason());
+        refused(
+                BYE.replace(
+                    "Via: SIP/2.0/UDP src.example.com;branch=z9hG4bK776asdhds",
+                    "Via: SIP/2.0/UDP ;branch=z9hG4bK1"))
+            .reason());
     assertEquals(
-        "malformed From header: malformed address \"<sip:2000@src.example.com;tag=abc\": missing '>'",
-        refused(BYE.replace("From: <sip:2000@src.example.com>;tag=abc", "From: <sip:2000@src.example.com;tag=abc")).reason());
+        "malformed From header: malformed address \"<sip:2000@src.example.com;tag=abc\": missing"
+            + " '>'",
+        refused(
+                BYE.replace(
+                    "From: <sip:2000@src.example.com>;tag=abc",
+                    "From: <sip:2000@src.example.com;tag=abc"))
+            .reason());
     assertEquals(
         "CSeq number \"2147483648\" is not a number below 2^31",
         refused(BYE.replace("CSeq: 102 BYE", "CSeq: 2147483648 BYE")).reason());
@@ -514,10 +569,12 @@ class SipParserTest {
         "Max-Forwards \"256\" is not 0-255",
         refused(BYE.replace("Max-Forwards: 70", "Max-Forwards: 256")).reason());
     assertEquals(
-        "malformed Call-ID \"a b\"", refused(BYE.replace("Call-ID: call-1@src.example.com", "Call-ID: a b")).reason());
+        "malformed Call-ID \"a b\"",
+        refused(BYE.replace("Call-ID: call-1@src.example.com", "Call-ID: a b")).reason());
     assertEquals(
         "empty element in the Via list",
-        refused(BYE.replace("branch=z9hG4bK776asdhds", "branch=z9hG4bK776asdhds,,SIP/2.0/UDP b")).reason());
+        refused(BYE.replace("branch=z9hG4bK776asdhds", "branch=z9hG4bK776asdhds,,SIP/2.0/UDP b"))
+            .reason());
     assertEquals(
         "malformed option tag \"a/b\" in Require",
         refused(BYE.replace("Max-Forwards: 70", "Require: a/b")).reason());
@@ -534,8 +591,18 @@ class SipParserTest {
   void aMalformedResponseIsAnErrorThatIsNeverAnswered() {
     for (String text :
         List.of(
-            "SIP/2.0 99 Too Low\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\nFrom: <sip:a@h>;tag=1\nTo: <sip:b@h>\nCall-ID: c\nCSeq: 1 BYE\n\n",
-            "SIP/2.0 2000 OK\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\nFrom: <sip:a@h>;tag=1\nTo: <sip:b@h>\nCall-ID: c\nCSeq: 1 BYE\n\n",
+            "SIP/2.0 99 Too Low\n"
+                + "Via: SIP/2.0/UDP h;branch=z9hG4bK1\n"
+                + "From: <sip:a@h>;tag=1\n"
+                + "To: <sip:b@h>\n"
+                + "Call-ID: c\n"
+                + "CSeq: 1 BYE\n\n",
+            "SIP/2.0 2000 OK\n"
+                + "Via: SIP/2.0/UDP h;branch=z9hG4bK1\n"
+                + "From: <sip:a@h>;tag=1\n"
+                + "To: <sip:b@h>\n"
+                + "Call-ID: c\n"
+                + "CSeq: 1 BYE\n\n",
             "SIP/2.0 200 OK\nFrom: <sip:a@h>;tag=1\nTo: <sip:b@h>\nCall-ID: c\nCSeq: 1 BYE\n\n")) {
       SipParseException e = refused(text);
       assertEquals(400, e.statusCode());
@@ -572,13 +639,15 @@ class SipParserTest {
 
   @Test
   void aMalformedToIsEchoedAsReceivedInTheAnswer() {
-    SipParseException e = refused(BYE.replace("To: <sip:recorder@srs.example.com>;tag=xyz", "To: <sip:recorder@srs"));
+    SipParseException e =
+        refused(BYE.replace("To: <sip:recorder@srs.example.com>;tag=xyz", "To: <sip:recorder@srs"));
     assertTrue(text(e.answer("t").orElseThrow()).contains("\r\nTo: <sip:recorder@srs\r\n"));
   }
 
   @Test
   void anAckIsNeverAnsweredEvenWhenMalformed() {
-    SipParseException e = refused(BYE.replace("BYE", "ACK").replace("CSeq: 102 ACK", "CSeq: 102 INVITE"));
+    SipParseException e =
+        refused(BYE.replace("BYE", "ACK").replace("CSeq: 102 ACK", "CSeq: 102 INVITE"));
     assertEquals(Optional.of("ACK"), e.requestMethod());
     assertEquals(Optional.empty(), e.answer("t"));
   }
@@ -612,7 +681,8 @@ class SipParserTest {
     assertArrayEquals(siprecBody(), m.body());
 
     assertEquals(second.length, parser.streamMessageLength(stream, length, stream.length - length));
-    assertEquals("BYE", ((SipRequest) parser.parseStreamMessage(stream, length, second.length)).method());
+    assertEquals(
+        "BYE", ((SipRequest) parser.parseStreamMessage(stream, length, second.length)).method());
   }
 
   @Test
@@ -636,20 +706,26 @@ class SipParserTest {
   void aStreamMessageWithoutContentLengthCannotBeFramed() {
     byte[] data = crlf(BYE);
     SipParseException e =
-        assertThrows(SipParseException.class, () -> parser.streamMessageLength(data, 0, data.length));
+        assertThrows(
+            SipParseException.class, () -> parser.streamMessageLength(data, 0, data.length));
     assertEquals(400, e.statusCode());
     assertEquals("missing Content-Length header, required on a stream transport", e.reason());
     assertTrue(e.answer("t").isPresent());
     SipParseException parsed =
-        assertThrows(SipParseException.class, () -> parser.parseStreamMessage(data, 0, data.length));
+        assertThrows(
+            SipParseException.class, () -> parser.parseStreamMessage(data, 0, data.length));
     assertEquals(e.reason(), parsed.reason());
   }
 
   @Test
   void aStreamMessageWithBytesBeyondItsContentLengthIsRefused() {
-    byte[] data = crlf(BYE.replace("Max-Forwards: 70\n", "Content-Type: text/plain\nContent-Length: 2\n") + "abcd");
+    byte[] data =
+        crlf(
+            BYE.replace("Max-Forwards: 70\n", "Content-Type: text/plain\nContent-Length: 2\n")
+                + "abcd");
     SipParseException e =
-        assertThrows(SipParseException.class, () -> parser.parseStreamMessage(data, 0, data.length));
+        assertThrows(
+            SipParseException.class, () -> parser.parseStreamMessage(data, 0, data.length));
     assertEquals("2 bytes follow the body of Content-Length 2", e.reason());
   }
 
@@ -659,19 +735,23 @@ class SipParserTest {
     byte[] data = crlf(BYE.replace("\n\n", "\nX-Filler: " + "y".repeat(400) + "\n"));
     assertEquals(-1, small.streamMessageLength(data, 0, 299));
     SipParseException e =
-        assertThrows(SipParseException.class, () -> small.streamMessageLength(data, 0, data.length));
+        assertThrows(
+            SipParseException.class, () -> small.streamMessageLength(data, 0, data.length));
     assertEquals(513, e.statusCode());
     assertEquals("header section exceeds the limit of 300 bytes", e.reason());
   }
 
   @Test
   void aStreamMessageWhoseContentLengthGoesOverTheLimitIsRefusedBeforeItsBodyArrives() {
-    byte[] head = crlf(BYE.replace("Max-Forwards: 70", "Content-Type: text/plain\nContent-Length: 70000"));
+    byte[] head =
+        crlf(BYE.replace("Max-Forwards: 70", "Content-Type: text/plain\nContent-Length: 70000"));
     SipParseException e =
-        assertThrows(SipParseException.class, () -> parser.streamMessageLength(head, 0, head.length));
+        assertThrows(
+            SipParseException.class, () -> parser.streamMessageLength(head, 0, head.length));
     assertEquals(513, e.statusCode());
     assertEquals(
-        "message of " + (head.length + 70000) + " bytes exceeds the limit of 65535 bytes", e.reason());
+        "message of " + (head.length + 70000) + " bytes exceeds the limit of 65535 bytes",
+        e.reason());
   }
 
   @Test
@@ -682,7 +762,8 @@ class SipParserTest {
 
   @Test
   void partialHeadersKeepOnlyWhatAnAnswerNeeds() {
-    SipParseException e = refused(BYE.replace("Max-Forwards: 70", "Max-Forwards: x\nUser-Agent: test"));
+    SipParseException e =
+        refused(BYE.replace("Max-Forwards: 70", "Max-Forwards: x\nUser-Agent: test"));
     assertEquals(
         List.of("Via", "From", "To", "Call-ID", "CSeq"),
         e.partialHeaders().fields().stream().map(Headers.Field::name).toList());
