@@ -1,7 +1,5 @@
 package org.callvault.sip;
 
-import java.util.Locale;
-
 /**
  * The CSeq header field: a sequence number and the request method, <a
  * href="https://www.rfc-editor.org/rfc/rfc3261#section-20.16">RFC 3261 §20.16</a>.
@@ -53,11 +51,6 @@ public record CSeq(long number, String method) {
           "malformed CSeq method \"" + SipText.printable(parts[1], 20) + "\"");
     }
     return new CSeq(Long.parseLong(parts[0]), parts[1]);
-  }
-
-  /** The method upper-cased, for callers that compare against the standard method names. */
-  public String methodUpperCase() {
-    return method.toUpperCase(Locale.ROOT);
   }
 
   @Override

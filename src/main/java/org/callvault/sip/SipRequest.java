@@ -63,6 +63,33 @@ public final class SipRequest extends SipMessage {
     return requestUri;
   }
 
+  /**
+   * This request as the server must see it after receipt (RFC 3261 §18.2.1, RFC 3581 §4): the top
+   * Via stamped with {@code received} (and {@code rport} when the client asked for it) from the
+   * packet's source, so that the responses built from it by {@link SipResponse#to} carry them back.
+   * Returns this request when the stamp changes nothing. Transaction matching is unaffected: it
+   * uses the branch and sent-by, which stay as they were.
+   */
+  public SipRequest withSource(String sourceAddress, int sourcePort) {
+    Via stamped = topVia().stampedWithSource(sourceAddress, sourcePort);
+    if (stamped.equals(topVia())) return this;
+    Headers.Builder h = Headers.builder();
+    boolean top = true;
+    for (Headers.Field f : headers().fields()) {
+      if (top && f.name().equals("Via")) {
+        h.add("Via", stamped.toString());
+        top = false;
+      } else {
+        h.add(f.name(), f.value());
+      }
+    }
+    try {
+      return create(method, requestUri, h.build(), body());
+    } catch (SipParseException e) {
+      throw new IllegalStateException("stamping the Via broke a parsed request: " + e.reason(), e);
+    }
+  }
+
   public boolean isMethod(String m) {
     return method.equals(m);
   }

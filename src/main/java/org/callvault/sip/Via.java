@@ -71,7 +71,7 @@ public record Via(
         at++;
       }
     }
-    if (at == 0 || at >= v.length()) throw malformed(value, "sent-by");
+    if (at >= v.length()) throw malformed(value, "sent-by");
     int semi = v.indexOf(';', at);
     String sentBy = (semi < 0 ? v.substring(at) : v.substring(at, semi)).trim();
     if (sentBy.isEmpty()) throw malformed(value, "sent-by");

@@ -83,6 +83,35 @@ class SipMessageBuildTest {
   }
 
   @Test
+  void aRequestStampedWithItsSourceSendsReceivedAndRportBackInTheResponse() throws Exception {
+    byte[] data =
+        crlf(
+            """
+            OPTIONS sip:srs@srs.example.com SIP/2.0
+            Via: SIP/2.0/UDP 10.1.1.1:5060;branch=z9hG4bKnat;rport
+            Via: SIP/2.0/UDP inner.example.com;branch=z9hG4bKin
+            From: <sip:src@example.com>;tag=f
+            To: <sip:srs@srs.example.com>
+            Call-ID: nat-1
+            CSeq: 1 OPTIONS
+
+            """);
+    SipRequest received = (SipRequest) parser.parseDatagram(data, 0, data.length);
+    SipRequest stamped = received.withSource("203.0.113.9", 61000);
+    assertEquals(
+        List.of(
+            "SIP/2.0/UDP 10.1.1.1:5060;branch=z9hG4bKnat;rport=61000;received=203.0.113.9",
+            "SIP/2.0/UDP inner.example.com;branch=z9hG4bKin"),
+        SipResponse.to(stamped, 200).toTag("t").build().headers().all("Via"));
+    assertEquals(received.topVia().branch(), stamped.topVia().branch());
+    assertEquals(received.topVia().sentBy(), stamped.topVia().sentBy());
+    SipRequest direct =
+        (SipRequest) parser.parseDatagram(data, 0, data.length);
+    SipRequest sameHost = direct.withSource("203.0.113.9", 61000).withSource("203.0.113.9", 61000);
+    assertEquals(stamped.headers(), sameHost.headers(), "stamping twice changes nothing more");
+  }
+
+  @Test
   void theToTagOfARequestInADialogIsKept() throws Exception {
     byte[] data =
         crlf(
