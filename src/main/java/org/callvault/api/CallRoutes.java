@@ -14,7 +14,6 @@ import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
@@ -31,6 +30,7 @@ import org.apache.pekko.persistence.query.javadsl.CurrentEventsByPersistenceIdQu
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.callvault.call.CallRecording;
+import org.callvault.call.Calls;
 import org.callvault.call.CallSpec;
 import org.callvault.call.Ledger;
 import org.callvault.call.Party;
@@ -47,7 +47,7 @@ public final class CallRoutes extends AllDirectives {
       org.apache.pekko.http.javadsl.model.ContentTypes.create(org.apache.pekko.http.javadsl.model.MediaTypes.customBinary("audio", "wav", false));
 
   private final ActorSystem<?> system;
-  private final ClusterSharding sharding;
+  private final Calls calls;
   private final Duration askTimeout;
   private final Policy defaultPolicy;
   private final CurrentEventsByPersistenceIdQuery journal;
@@ -57,27 +57,13 @@ public final class CallRoutes extends AllDirectives {
   public CallRoutes(ActorSystem<?> system, ChunkStore chunks) {
     this.system = system;
     this.chunks = chunks;
-    this.sharding = ClusterSharding.get(system);
     Config config = system.settings().config().getConfig("callvault");
     this.askTimeout = config.getDuration("ask-timeout");
-    this.defaultPolicy = defaultPolicy(config.getConfig("default-policy"));
+    this.calls = new Calls(system, askTimeout);
+    this.defaultPolicy = Policy.fromConfig(config.getConfig("default-policy"), "callvault.default-policy");
     this.journal =
         PersistenceQuery.get(system)
             .getReadJournalFor(CurrentEventsByPersistenceIdQuery.class, config.getString("ledger.read-journal"));
-  }
-
-  private static Policy defaultPolicy(Config c) {
-    Policy policy =
-        new Policy(
-            c.getEnum(Policy.ConsentMode.class, "consentMode"),
-            c.getEnum(Policy.OnDecline.class, "onDecline"),
-            c.getBoolean("pauseAllowed"),
-            c.getInt("maxPauseSeconds"),
-            c.getEnum(Policy.PauseRendering.class, "pauseRendering"),
-            c.getInt("retentionDays"));
-    if (!policy.problems().isEmpty())
-      throw new IllegalArgumentException("callvault.default-policy is invalid: " + String.join("; ", policy.problems()));
-    return policy;
   }
 
   /**
@@ -183,7 +169,7 @@ public final class CallRoutes extends AllDirectives {
     String by = orDefault(body.text("by", false), "api");
     String id = callId;
     return onSuccess(
-        sharding.entityRefFor(CallRecording.ENTITY_TYPE_KEY, callId).ask((ActorRef<CallRecording.Reply> replyTo) -> new CallRecording.Create(spec, by, replyTo), askTimeout),
+        calls.create(spec, by),
         reply -> {
           if (reply instanceof CallRecording.Accepted)
             return respondWithHeader(Location.create("/v1/calls/" + id), () -> complete(answer(reply, StatusCodes.CREATED)));
@@ -206,12 +192,14 @@ public final class CallRoutes extends AllDirectives {
 
   private static List<CallSpec.PartySpec> parties(JsonBody body) {
     List<CallSpec.PartySpec> parties = new ArrayList<>();
-    for (JsonBody p : body.objects("parties", true, "id", "role", "consent")) {
+    for (JsonBody p : body.objects("parties", true, "id", "role", "consent", "name", "aor")) {
       parties.add(
           new CallSpec.PartySpec(
               p.text("id", true),
               p.enumValue("role", Party.Role.class, true),
-              orDefault(p.enumValue("consent", Party.Consent.class, false), Party.Consent.UNKNOWN)));
+              orDefault(p.enumValue("consent", Party.Consent.class, false), Party.Consent.UNKNOWN),
+              p.text("name", false),
+              p.text("aor", false)));
     }
     return parties;
   }
@@ -291,9 +279,7 @@ public final class CallRoutes extends AllDirectives {
   }
 
   private Route ask(String callId, Function<ActorRef<CallRecording.Reply>, CallRecording.Command> command, StatusCode success) {
-    return onSuccess(
-        sharding.entityRefFor(CallRecording.ENTITY_TYPE_KEY, callId).ask(command::apply, askTimeout),
-        reply -> complete(answer(reply, success)));
+    return onSuccess(calls.ask(callId, command), reply -> complete(answer(reply, success)));
   }
 
   private static HttpResponse answer(CallRecording.Reply reply, StatusCode success) {

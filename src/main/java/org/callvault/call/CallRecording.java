@@ -399,7 +399,7 @@ public final class CallRecording
       for (CallSpec.PartySpec p : spec.parties()) {
         Party.Consent consent = p.consent() == null ? Party.Consent.UNKNOWN : p.consent();
         boolean decided = consent != Party.Consent.UNKNOWN;
-        parties.add(new Party(p.id(), p.role(), consent, decided ? event.by() : null, decided ? event.time() : null));
+        parties.add(new Party(p.id(), p.role(), consent, decided ? event.by() : null, decided ? event.time() : null, p.name(), p.aor()));
         if (consent.refused() && spec.policy().onDecline() == Policy.OnDecline.STOP && haltedBy == null) haltedBy = p.id();
       }
       return new Call(

@@ -11,7 +11,7 @@ import java.util.regex.Pattern;
  * {@code media.moved} notices go (otherwise the node's {@code callvault.webhook.url}). Two creations of the same call id are the same call only
  * when their specs are equal; that is what makes {@code POST /v1/calls} idempotent.
  */
-public record CallSpec(String callId, Policy policy, List<PartySpec> parties, List<StreamSpec> streams, String webhook)
+public record CallSpec(String callId, Policy policy, List<PartySpec> parties, List<StreamSpec> streams, String webhook, SipSession sip)
     implements CborSerializable {
 
   /** Call ids appear in URLs and SIP Call-IDs: letters, digits and {@code . _ - : @}. */
@@ -26,11 +26,23 @@ public record CallSpec(String callId, Policy policy, List<PartySpec> parties, Li
 
   /** A call without a webhook of its own. */
   public CallSpec(String callId, Policy policy, List<PartySpec> parties, List<StreamSpec> streams) {
-    this(callId, policy, parties, streams, null);
+    this(callId, policy, parties, streams, null, null);
   }
 
-  /** A party as declared at creation, with the consent already known then (e.g. from an IVR). */
-  public record PartySpec(String id, Party.Role role, Party.Consent consent) implements CborSerializable {}
+  /** A call created through the API, not SIPREC. */
+  public CallSpec(String callId, Policy policy, List<PartySpec> parties, List<StreamSpec> streams, String webhook) {
+    this(callId, policy, parties, streams, webhook, null);
+  }
+
+  /**
+   * A party as declared at creation, with the consent already known then (e.g. from an IVR), and
+   * its display name and address of record when known (null otherwise).
+   */
+  public record PartySpec(String id, Party.Role role, Party.Consent consent, String name, String aor) implements CborSerializable {
+    public PartySpec(String id, Party.Role role, Party.Consent consent) {
+      this(id, role, consent, null, null);
+    }
+  }
 
   /** What is wrong with this spec, naming each field; empty when the call can be created. */
   public List<String> problems() {

@@ -7,9 +7,15 @@ import java.time.Instant;
  *
  * @param consentBy who recorded the current consent state; null while it was never changed
  * @param consentAt when the current consent state was recorded; null while it was never changed
+ * @param name      the party's display name, when known (SIPREC metadata); null otherwise
+ * @param aor       the party's address of record, e.g. sip:alice@example.com; null otherwise
  */
-public record Party(String id, Role role, Consent consent, String consentBy, Instant consentAt)
+public record Party(String id, Role role, Consent consent, String consentBy, Instant consentAt, String name, String aor)
     implements CborSerializable {
+
+  public Party(String id, Role role, Consent consent, String consentBy, Instant consentAt) {
+    this(id, role, consent, consentBy, consentAt, null, null);
+  }
 
   public enum Role {
     AGENT,
@@ -30,6 +36,6 @@ public record Party(String id, Role role, Consent consent, String consentBy, Ins
   }
 
   Party withConsent(Consent decision, String by, Instant at) {
-    return new Party(id, role, decision, by, at);
+    return new Party(id, role, decision, by, at, name, aor);
   }
 }

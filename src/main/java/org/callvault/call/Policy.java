@@ -49,6 +49,23 @@ public record Policy(
     SKIP
   }
 
+  /**
+   * A policy from configuration (the keys of {@code callvault.default-policy}); {@code path} names
+   * where it was read, for the error that an invalid one raises.
+   */
+  public static Policy fromConfig(com.typesafe.config.Config c, String path) {
+    Policy policy =
+        new Policy(
+            c.getEnum(ConsentMode.class, "consentMode"),
+            c.getEnum(OnDecline.class, "onDecline"),
+            c.getBoolean("pauseAllowed"),
+            c.getInt("maxPauseSeconds"),
+            c.getEnum(PauseRendering.class, "pauseRendering"),
+            c.getInt("retentionDays"));
+    if (!policy.problems().isEmpty()) throw new IllegalArgumentException(path + " is invalid: " + String.join("; ", policy.problems()));
+    return policy;
+  }
+
   /** What is wrong with this policy, field by field; empty when it is valid. */
   public List<String> problems() {
     List<String> problems = new ArrayList<>();

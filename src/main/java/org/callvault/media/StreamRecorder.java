@@ -204,7 +204,7 @@ final class StreamRecorder implements ReorderWindow.Sink {
       reject(Rejection.OVERSIZE.index());
       return;
     }
-    if (source != null && !source.equals(sender)) {
+    if (source != null && !(source.getPort() == 0 ? source.getAddress().equals(sender.getAddress()) : source.equals(sender))) {
       reject(Rejection.FOREIGN_SOURCE.index());
       return;
     }
@@ -296,7 +296,7 @@ final class StreamRecorder implements ReorderWindow.Sink {
 
   /** A valid packet of the stream's current SSRC, already parsed into {@link #rtp}. */
   private void accept(byte[] data, InetSocketAddress sender, long nowNanos, long wallMicros, boolean digit) {
-    if (source == null) source = sender; // latch on the first valid packet
+    if (source == null || source.getPort() == 0) source = sender; // latch on the first valid packet (a declared host: its port)
     if (ssrc == -1) {
       ssrc = rtp.ssrc();
       segment = 0;

@@ -1,0 +1,52 @@
+package org.callvault.call;
+
+import java.time.Duration;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+
+/**
+ * Asks a call's entity, wherever in the cluster it lives: the one way the API and the SIPREC
+ * server reach calls. A stage that fails with a timeout means the entity did not answer within
+ * {@code askTimeout} (its node starting, the journal unreachable).
+ */
+public final class Calls {
+
+  private final ClusterSharding sharding;
+  private final Duration askTimeout;
+
+  public Calls(ActorSystem<?> system, Duration askTimeout) {
+    this.sharding = ClusterSharding.get(system);
+    this.askTimeout = askTimeout;
+  }
+
+  public Duration askTimeout() {
+    return askTimeout;
+  }
+
+  public CompletionStage<CallRecording.Reply> ask(String callId, Function<ActorRef<CallRecording.Reply>, CallRecording.Command> command) {
+    return sharding.entityRefFor(CallRecording.ENTITY_TYPE_KEY, callId).ask(command::apply, askTimeout);
+  }
+
+  public CompletionStage<CallRecording.Reply> create(CallSpec spec, String by) {
+    return ask(spec.callId(), replyTo -> new CallRecording.Create(spec, by, replyTo));
+  }
+
+  public CompletionStage<CallRecording.Reply> get(String callId) {
+    return ask(callId, CallRecording.GetCall::new);
+  }
+
+  public CompletionStage<CallRecording.Reply> pause(String callId, String reason, String by) {
+    return ask(callId, replyTo -> new CallRecording.Pause(reason, by, replyTo));
+  }
+
+  public CompletionStage<CallRecording.Reply> resume(String callId, String by) {
+    return ask(callId, replyTo -> new CallRecording.Resume(by, replyTo));
+  }
+
+  public CompletionStage<CallRecording.Reply> stop(String callId, String by) {
+    return ask(callId, replyTo -> new CallRecording.Stop(by, replyTo));
+  }
+}
