@@ -25,6 +25,10 @@ import org.apache.pekko.management.cluster.bootstrap.ClusterBootstrap;
 import org.apache.pekko.management.javadsl.PekkoManagement;
 import org.callvault.api.ApiServer;
 import org.callvault.call.CallRecording;
+import org.callvault.call.Calls;
+import org.callvault.call.Policy;
+import org.callvault.sip.RecordingServer;
+import org.callvault.sip.SipTransport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -93,6 +97,45 @@ public final class Main {
         chunks);
   }
 
+  /** The SIPREC server on {@code callvault.sip.host:port}; the node stops if the port is taken. */
+  static SipTransport sipServer(ActorSystem<?> system, Config config, java.util.function.IntSupplier activeCalls) {
+    Config sip = config.getConfig("sip");
+    Policy defaultPolicy = Policy.fromConfig(config.getConfig("default-policy"), "callvault.default-policy");
+    Map<String, Policy> bySource = new java.util.HashMap<>();
+    Config policies = sip.getConfig("policies");
+    for (String source : policies.root().keySet()) {
+      Config merged = policies.getConfig("\"" + source + "\"").withFallback(config.getConfig("default-policy"));
+      bySource.put(source, Policy.fromConfig(merged, "callvault.sip.policies." + source));
+    }
+    var settings =
+        new RecordingServer.Settings(
+            "sip:srs@" + sip.getString("advertised-host") + ":" + sip.getInt("port"),
+            java.util.Set.copyOf(listOrCommas(sip, "allowed-sources")),
+            defaultPolicy,
+            bySource,
+            config.getInt("media.max-calls"),
+            (int) sip.getDuration("retry-after").toSeconds());
+    Calls calls = new Calls(system, config.getDuration("ask-timeout"));
+    SipTransport transport =
+        new SipTransport((int) sip.getBytes("max-message-bytes").longValue(), loop -> new RecordingServer(settings, calls, activeCalls, loop));
+    try {
+      transport.bind(sip.getString("host"), sip.getInt("port"));
+    } catch (Exception e) {
+      log.error("SIPREC cannot listen on {}:{}: {}. Set CALLVAULT_SIP_PORT to use another port.", sip.getString("host"), sip.getInt("port"), e.toString());
+      transport.close();
+      system.terminate();
+      System.exit(EXIT_PORT_IN_USE);
+    }
+    return transport;
+  }
+
+  /** A list setting that an environment variable may give as one comma-separated string. */
+  static List<String> listOrCommas(Config config, String path) {
+    if (config.getValue(path).valueType() == com.typesafe.config.ConfigValueType.STRING)
+      return Arrays.stream(config.getString(path).split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+    return config.getStringList(path);
+  }
+
   static Behavior<Void> node() {
     return Behaviors.setup(
         context -> {
@@ -120,6 +163,14 @@ public final class Main {
             });
           }
           CallRecording.init(system, media == null ? null : new MoveSignals(media, config.getString("webhook.url"), system));
+          if (config.getBoolean("sip.enabled")) {
+            SipTransport sip = sipServer(system, config, media == null ? () -> 0 : media::activeCalls);
+            CoordinatedShutdown.get(system)
+                .addTask(CoordinatedShutdown.PhaseServiceUnbind(), "sip-unbind", () -> {
+                  sip.close();
+                  return CompletableFuture.completedFuture(Done.getInstance());
+                });
+          }
           new ApiServer(system, chunks, media == null ? () -> 0 : media::activeCalls)
               .start()
               .whenComplete(

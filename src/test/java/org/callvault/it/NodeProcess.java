@@ -29,10 +29,13 @@ final class NodeProcess implements AutoCloseable {
   final int httpPort;
   /** The node's cluster (remoting) port: its address is pekko://callvault@127.0.0.1:port. */
   final int remotePort;
+  /** Where the node's SIPREC server listens, UDP and TCP. */
+  final int sipPort;
   final Path log;
   private final Process process;
 
-  private NodeProcess(String name, String host, int httpPort, int remotePort, Path log, Process process) {
+  private NodeProcess(String name, String host, int httpPort, int remotePort, int sipPort, Path log, Process process) {
+    this.sipPort = sipPort;
     this.name = name;
     this.host = host;
     this.httpPort = httpPort;
@@ -99,6 +102,7 @@ final class NodeProcess implements AutoCloseable {
     Map<String, String> env = builder.environment();
     env.put("CALLVAULT_REMOTE_PORT", String.valueOf(freePort()));
     env.put("CALLVAULT_HTTP_PORT", String.valueOf(httpPort));
+    env.put("CALLVAULT_SIP_PORT", String.valueOf(freePort()));
     env.put("CASSANDRA_CONTACT_POINTS", "127.0.0.1:" + cassandraPort());
     env.put("CALLVAULT_JOURNAL_KEYSPACE", keyspace);
     env.put("CALLVAULT_SNAPSHOT_KEYSPACE", keyspace + "_snapshot");
@@ -106,9 +110,12 @@ final class NodeProcess implements AutoCloseable {
       env.put("CALLVAULT_HTTP_HOST", host);
       env.put("CALLVAULT_REMOTE_HOST", host);
       env.put("CALLVAULT_MEDIA_HOST", host);
+      env.put("CALLVAULT_SIP_HOST", host);
     }
     env.putAll(extraEnv);
-    NodeProcess node = new NodeProcess(name, host, httpPort, Integer.parseInt(env.get("CALLVAULT_REMOTE_PORT")), log, builder.start());
+    NodeProcess node =
+        new NodeProcess(
+            name, host, httpPort, Integer.parseInt(env.get("CALLVAULT_REMOTE_PORT")), Integer.parseInt(env.get("CALLVAULT_SIP_PORT")), log, builder.start());
     node.awaitHealthy(Duration.ofSeconds(90));
     return node;
   }
