@@ -90,10 +90,14 @@ public final class SipParseException extends Exception {
    * copied as received, the To copied with {@code toTag} added when it had none and it can be
    * parsed, and {@code Content-Length: 0}.
    *
+   * <p>A request missing From, To, Call-ID or CSeq is still answered, with those it has: the
+   * client cannot match such an answer to its transaction, but whoever reads the trace learns
+   * why the request was refused, which silence would not tell.
+   *
    * <p>Empty when no answer is possible: the refused message was a response or its method is
-   * unknown, it was an ACK (RFC 3261 §17.1.1.1: an ACK is never answered), or one of those five
-   * headers is missing. The server sends these bytes straight back to where the request came from:
-   * a request that cannot be parsed cannot be matched to a transaction either.
+   * unknown, it was an ACK (RFC 3261 §17.1.1.1: an ACK is never answered), or it has no Via to
+   * answer along. The server sends these bytes straight back to where the request came from: a
+   * request that cannot be parsed cannot be matched to a transaction either.
    */
   public Optional<byte[]> answer(String toTag) {
     if (requestMethod == null || requestMethod.equals("ACK")) return Optional.empty();
@@ -102,25 +106,25 @@ public final class SipParseException extends Exception {
     Optional<String> to = partialHeaders.first("To");
     Optional<String> callId = partialHeaders.first("Call-ID");
     Optional<String> cseq = partialHeaders.first("CSeq");
-    if (vias.isEmpty() || from.isEmpty() || to.isEmpty() || callId.isEmpty() || cseq.isEmpty()) {
-      return Optional.empty();
-    }
-    String toValue = to.get();
-    try {
-      NameAddr parsed = NameAddr.parse(toValue);
-      if (parsed.tag().isEmpty()) toValue = parsed.withTag(toTag).toString();
-    } catch (SipParseException unparsableTo) {
-      // The To header may be what is malformed: echo it as received, which is all §8.2.6.2 asks
-      // of a To that the server cannot read, and what lets the client match the answer.
-    }
+    if (vias.isEmpty()) return Optional.empty();
+    Optional<String> toValue = to.map(value -> {
+      try {
+        NameAddr parsed = NameAddr.parse(value);
+        return parsed.tag().isEmpty() ? parsed.withTag(toTag).toString() : value;
+      } catch (SipParseException unparsableTo) {
+        // The To header may be what is malformed: echo it as received, which is all §8.2.6.2
+        // asks of a To that the server cannot read, and what lets the client match the answer.
+        return value;
+      }
+    });
     StringBuilder out = new StringBuilder(256);
     out.append("SIP/2.0 ").append(statusCode).append(' ').append(SipText.printable(reason, 200));
     out.append("\r\n");
     for (String via : vias) out.append("Via: ").append(via).append("\r\n");
-    out.append("From: ").append(from.get()).append("\r\n");
-    out.append("To: ").append(toValue).append("\r\n");
-    out.append("Call-ID: ").append(callId.get()).append("\r\n");
-    out.append("CSeq: ").append(cseq.get()).append("\r\n");
+    from.ifPresent(v -> out.append("From: ").append(v).append("\r\n"));
+    toValue.ifPresent(v -> out.append("To: ").append(v).append("\r\n"));
+    callId.ifPresent(v -> out.append("Call-ID: ").append(v).append("\r\n"));
+    cseq.ifPresent(v -> out.append("CSeq: ").append(v).append("\r\n"));
     out.append("Content-Length: 0\r\n\r\n");
     return Optional.of(out.toString().getBytes(StandardCharsets.UTF_8));
   }

@@ -495,60 +495,6 @@ class CallRecordingTest {
     assertEquals(before, current());
   }
 
-  /** A media plane that binds nothing real: fixed endpoints per bind, nothing stored unlisted. */
-  private static final class FakeBinder implements MediaBinder {
-    int binds;
-    int handOffs;
-    final List<Map<String, ChunkInfo>> lastStored = new CopyOnWriteArrayList<>();
-    final List<String> moves = new CopyOnWriteArrayList<>();
-
-    @Override
-    public void moved(String callId, String webhook, Map<String, Endpoint> endpoints, String cause, String from) {
-      moves.add(cause + " " + webhook + " " + endpoints.get("agent-leg").port() + " from " + from);
-    }
-
-    @Override
-    public Session bind(
-        String callId,
-        List<StreamSpec> streams,
-        Gates gates,
-        Map<String, StreamCounters> baseline,
-        Map<String, ChunkInfo> lastStored,
-        java.util.function.Consumer<MediaReport> reports) {
-      this.lastStored.add(lastStored);
-      int port = 30000 + 100 * binds++;
-      Map<String, Endpoint> endpoints = new java.util.LinkedHashMap<>();
-      for (int i = 0; i < streams.size(); i++) endpoints.put(streams.get(i).label(), new Endpoint("127.0.0.1", port + 2 * i));
-      return new Session() {
-        @Override
-        public Map<String, Endpoint> endpoints() {
-          return endpoints;
-        }
-
-        @Override
-        public void activate(long epoch) {}
-
-        @Override
-        public Map<String, StreamCounters> counters() {
-          return Map.of();
-        }
-
-        @Override
-        public void close() {}
-
-        @Override
-        public void handOff() {
-          handOffs++;
-        }
-      };
-    }
-
-    @Override
-    public java.util.concurrent.CompletionStage<List<ChunkInfo>> storedAfter(String callId, String label, long epoch, long afterN) {
-      return java.util.concurrent.CompletableFuture.completedFuture(List.of());
-    }
-  }
-
   private static ChunkInfo chunkOf(String label, long epoch, long n, long startWall) {
     return chunkOf(label, epoch, n, startWall, n * 50);
   }
