@@ -8,6 +8,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -55,7 +56,7 @@ public final class CallRecording
   public sealed interface Command extends CborSerializable permits Request, AutoResume, Passivate, MediaReport, StartMedia, Adopted {}
 
   /** A command from outside; every one is answered with a {@link Reply}. */
-  public sealed interface Request extends Command permits Create, GetCall, ChangeConsent, Pause, Resume, Stop {
+  public sealed interface Request extends Command permits Create, GetCall, ChangeConsent, Pause, Resume, Stop, Amend {
     ActorRef<Reply> replyTo();
   }
 
@@ -76,6 +77,13 @@ public final class CallRecording
 
   /** Ends the recording for good. */
   public record Stop(String by, ActorRef<Reply> replyTo) implements Request {}
+
+  /**
+   * Adds parties and streams to a running call, or renames a party (a SIPREC re-INVITE with new
+   * m-lines, a metadata update): a party with a known id keeps its consent and takes the new name
+   * and address of record; a stream with a known label is left as it is.
+   */
+  public record Amend(List<CallSpec.PartySpec> parties, List<StreamSpec> streams, String by, ActorRef<Reply> replyTo) implements Request {}
 
   /** Timer: the pause persisted at {@code pauseSeq} has lasted the policy's maxPauseSeconds. */
   public record AutoResume(long pauseSeq) implements Command {}
@@ -148,10 +156,14 @@ public final class CallRecording
     @JsonSubTypes.Type(value = ChunkStored.class, name = "ChunkStored"),
     @JsonSubTypes.Type(value = MediaGap.class, name = "MediaGap"),
     @JsonSubTypes.Type(value = MediaTimeout.class, name = "MediaTimeout"),
-    @JsonSubTypes.Type(value = DtmfDetected.class, name = "DtmfDetected")
+    @JsonSubTypes.Type(value = DtmfDetected.class, name = "DtmfDetected"),
+    @JsonSubTypes.Type(value = PartyJoined.class, name = "PartyJoined"),
+    @JsonSubTypes.Type(value = PartyRenamed.class, name = "PartyRenamed"),
+    @JsonSubTypes.Type(value = StreamsAdded.class, name = "StreamsAdded")
   })
   public sealed interface Change extends CborSerializable
-      permits CallCreated, ConsentChanged, Paused, Resumed, Stopped, MediaBound, MediaUnavailable, MediaReleased, ChunkStored, MediaGap, MediaTimeout, DtmfDetected {
+      permits CallCreated, ConsentChanged, Paused, Resumed, Stopped, MediaBound, MediaUnavailable, MediaReleased, ChunkStored, MediaGap, MediaTimeout, DtmfDetected,
+          PartyJoined, PartyRenamed, StreamsAdded {
     /** The name of the change in the ledger. */
     default String type() {
       return getClass().getSimpleName();
@@ -201,6 +213,18 @@ public final class CallRecording
 
   /** A telephone-event digit; {@code digit} is null when the stream's gate was closed. */
   public record DtmfDetected(String label, String digit, long wallMillis) implements Change {}
+
+  /** A party joined the running call (its consent as declared, usually UNKNOWN). */
+  public record PartyJoined(CallSpec.PartySpec party) implements Change {}
+
+  /** A party's display name or address of record changed (SIPREC metadata). */
+  public record PartyRenamed(String party, String name, String aor) implements Change {}
+
+  /**
+   * Streams added to the running call; {@code endpoints} are where each is received, bound on
+   * this node under the current media epoch (empty on a node without media).
+   */
+  public record StreamsAdded(List<StreamSpec> streams, Map<String, Endpoint> endpoints) implements Change {}
 
   // ------------------------------------------------------------------------------------- state
 
@@ -295,6 +319,10 @@ public final class CallRecording
       if (this.epoch > 0 && released == null) cause = "NODE_FAILURE";
       else if (MediaReleased.HANDOFF.equals(released)) cause = MediaReleased.HANDOFF;
       return new MediaState(node, epoch, endpoints, null, cause, this.epoch > 0 ? this.node : null, streams);
+    }
+
+    MediaState withEndpoints(Map<String, Endpoint> all) {
+      return new MediaState(node, epoch, all, released, moveCause, movedFrom, streams);
     }
 
     MediaState withStream(String label, StreamMedia stream) {
@@ -397,9 +425,9 @@ public final class CallRecording
       List<Party> parties = new ArrayList<>();
       String haltedBy = null;
       for (CallSpec.PartySpec p : spec.parties()) {
-        Party.Consent consent = p.consent() == null ? Party.Consent.UNKNOWN : p.consent();
-        boolean decided = consent != Party.Consent.UNKNOWN;
-        parties.add(new Party(p.id(), p.role(), consent, decided ? event.by() : null, decided ? event.time() : null, p.name(), p.aor()));
+        Party party = partyOf(p, event);
+        Party.Consent consent = party.consent();
+        parties.add(party);
         if (consent.refused() && spec.policy().onDecline() == Policy.OnDecline.STOP && haltedBy == null) haltedBy = p.id();
       }
       return new Call(
@@ -417,6 +445,20 @@ public final class CallRecording
       else if (change instanceof Stopped)
         next = new Call(callId, spec, parties, streams, pauses, haltedBy, createdAt, event.time(), event.by(), media, seq, lastHash);
       else if (change instanceof MediaBound bound) next = withMedia(media.bound(bound.node(), event.seq(), bound.endpoints()));
+      else if (change instanceof PartyJoined joined) next = withParties(append(parties, partyOf(joined.party(), event)));
+      else if (change instanceof PartyRenamed renamed) {
+        List<Party> updated = new ArrayList<>();
+        for (Party p : parties)
+          updated.add(p.id().equals(renamed.party()) ? new Party(p.id(), p.role(), p.consent(), p.consentBy(), p.consentAt(), renamed.name(), renamed.aor()) : p);
+        next = withParties(updated);
+      } else if (change instanceof StreamsAdded added) {
+        List<StreamSpec> all = new ArrayList<>(streams);
+        all.addAll(added.streams());
+        Map<String, Endpoint> endpoints = new java.util.LinkedHashMap<>(media.endpoints());
+        endpoints.putAll(added.endpoints());
+        next =
+            new Call(callId, spec, parties, all, pauses, haltedBy, createdAt, stoppedAt, stoppedBy, media.withEndpoints(endpoints), seq, lastHash);
+      }
       else if (change instanceof ChunkStored stored) next = withChunk(stored);
       else if (change instanceof MediaReleased released)
         next = withMedia(media.releasedWith(released.counters(), released.reason() == null ? MediaReleased.STOPPED : released.reason()));
@@ -448,6 +490,16 @@ public final class CallRecording
       String halted = haltedBy;
       if (halted == null && change.decision().refused() && policy().onDecline() == Policy.OnDecline.STOP) halted = change.party();
       return new Call(callId, spec, updated, streams, pauses, halted, createdAt, stoppedAt, stoppedBy, media, seq, lastHash);
+    }
+
+    private Call withParties(List<Party> updated) {
+      return new Call(callId, spec, updated, streams, pauses, haltedBy, createdAt, stoppedAt, stoppedBy, media, seq, lastHash);
+    }
+
+    private static Party partyOf(CallSpec.PartySpec p, Event event) {
+      Party.Consent consent = p.consent() == null ? Party.Consent.UNKNOWN : p.consent();
+      boolean decided = consent != Party.Consent.UNKNOWN;
+      return new Party(p.id(), p.role(), consent, decided ? event.by() : null, decided ? event.time() : null, p.name(), p.aor());
     }
 
     private Call withPauses(List<PauseSpan> updated) {
@@ -606,6 +658,7 @@ public final class CallRecording
         .onCommand(Pause.class, this::pause)
         .onCommand(Resume.class, this::resume)
         .onCommand(Stop.class, (call, cmd) -> persistAll(call, stopping(call), cmd.by(), cmd.replyTo()))
+        .onCommand(Amend.class, this::amend)
         .onCommand(AutoResume.class, this::autoResume)
         .onCommand(StartMedia.class, (call, cmd) -> startMedia(call))
         .onCommand(MediaReport.class, this::mediaReport)
@@ -695,6 +748,39 @@ public final class CallRecording
     if (call.openPause().isEmpty())
       return Effect().reply(cmd.replyTo(), new Accepted(call, "call '" + callId + "' is not paused; nothing changed"));
     return persist(call, new Resumed(null), cmd.by(), cmd.replyTo());
+  }
+
+  private ReplyEffect<Event, State> amend(Call call, Amend cmd) {
+    List<Change> changes = new ArrayList<>();
+    List<CallSpec.PartySpec> parties = new ArrayList<>();
+    for (Party p : call.parties()) parties.add(new CallSpec.PartySpec(p.id(), p.role(), p.consent(), p.name(), p.aor()));
+    for (CallSpec.PartySpec p : cmd.parties()) {
+      Optional<Party> known = call.party(p.id());
+      if (known.isEmpty()) {
+        changes.add(new PartyJoined(p));
+        parties.add(p);
+      } else if (!Objects.equals(known.get().name(), p.name()) || !Objects.equals(known.get().aor(), p.aor())) {
+        changes.add(new PartyRenamed(p.id(), p.name(), p.aor()));
+      }
+    }
+    List<StreamSpec> added = cmd.streams().stream().filter(s -> call.streams().stream().noneMatch(k -> k.label().equals(s.label()))).toList();
+    List<StreamSpec> all = new ArrayList<>(call.streams());
+    all.addAll(added);
+    List<String> problems = new CallSpec(callId, call.policy(), parties, all, null, null).problems();
+    if (!problems.isEmpty()) return Effect().reply(cmd.replyTo(), new Rejected(Rejection.INVALID, String.join("; ", problems)));
+    if (!added.isEmpty()) {
+      Map<String, Endpoint> endpoints = Map.of();
+      if (session != null) {
+        try {
+          endpoints = session.add(added, gates);
+        } catch (MediaBinder.MediaUnavailableException e) {
+          context.getLog().error("call {}: no media for the added streams: {}", callId, e.getMessage());
+        }
+      }
+      changes.add(new StreamsAdded(added, endpoints));
+    }
+    if (changes.isEmpty()) return Effect().reply(cmd.replyTo(), new Accepted(call, "nothing to add or change"));
+    return persistAll(call, changes, cmd.by(), cmd.replyTo());
   }
 
   private ReplyEffect<Event, State> autoResume(Call call, AutoResume cmd) {
@@ -916,6 +1002,8 @@ public final class CallRecording
       timers.cancel(AutoResume.class);
       if (session != null) session.close(); // passivates on Closed, once the last chunks are listed
       else passivate();
+    } else if (change instanceof StreamsAdded && session != null) {
+      session.activate(call.mediaEpoch()); // the added streams store under the current epoch
     } else if (change instanceof MediaBound && session != null) {
       session.activate(call.mediaEpoch());
       MediaState media = call.media();

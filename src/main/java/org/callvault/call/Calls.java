@@ -46,6 +46,10 @@ public final class Calls {
     return ask(callId, replyTo -> new CallRecording.Resume(by, replyTo));
   }
 
+  public CompletionStage<CallRecording.Reply> amend(String callId, java.util.List<CallSpec.PartySpec> parties, java.util.List<StreamSpec> streams, String by) {
+    return ask(callId, replyTo -> new CallRecording.Amend(parties, streams, by, replyTo));
+  }
+
   public CompletionStage<CallRecording.Reply> stop(String callId, String by) {
     return ask(callId, replyTo -> new CallRecording.Stop(by, replyTo));
   }

@@ -49,6 +49,12 @@ public interface MediaBinder {
     /** Starts storing: chunks are keyed under {@code epoch} (the seq of the event that recorded these endpoints). */
     void activate(long epoch);
 
+    /**
+     * Binds sockets for streams added to the running call; they store once {@link #activate}d
+     * again. Returns their endpoints, by label.
+     */
+    Map<String, Endpoint> add(List<StreamSpec> streams, Gates gates) throws MediaUnavailableException;
+
     /** The streams' counters now, by label. */
     Map<String, StreamCounters> counters();
 

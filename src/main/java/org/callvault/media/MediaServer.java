@@ -223,7 +223,8 @@ public final class MediaServer implements MediaBinder, AutoCloseable {
     private final Consumer<MediaReport> reports;
     /** What a node that handed this call off must put on what it relays here. */
     private final long token;
-    private final Map<String, Stream> streams = new LinkedHashMap<>();
+    // Added to only by the call's entity (at bind, and when the call gains streams).
+    private final Map<String, Stream> streams = java.util.Collections.synchronizedMap(new LinkedHashMap<>());
     private final AtomicInteger pendingWrites = new AtomicInteger();
     private volatile boolean closing;
     private volatile boolean handedOff;
@@ -244,6 +245,16 @@ public final class MediaServer implements MediaBinder, AutoCloseable {
       streams.put(spec.label(), stream);
       openStreams.incrementAndGet();
       stream.tick = loop.scheduleAtFixedRate(() -> recorder.tick(System.nanoTime()), 100, 100, TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public Map<String, Endpoint> add(List<StreamSpec> added, Gates gates) throws MediaUnavailableException {
+      Map<String, Endpoint> endpoints = new LinkedHashMap<>();
+      for (StreamSpec spec : added) {
+        add(spec, gates.gate(spec.label()), StreamCounters.ZERO, null);
+        endpoints.put(spec.label(), new Endpoint(settings.advertisedHost(), streams.get(spec.label()).port));
+      }
+      return endpoints;
     }
 
     @Override

@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -12,6 +13,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
@@ -79,8 +81,8 @@ public final class RecordingServer implements ServerTransactions.TransactionUser
       int maxCalls,
       int retryAfterSeconds) {}
 
-  /** What a dialog this node answered needs for the next answer: the call and its SDP origin. */
-  private record Dialog(String callId, SdpOrigin origin, List<String> labels) {}
+  /** What a dialog this node answered needs for the next answer: the call, its SDP origin, the metadata so far. */
+  private record Dialog(String callId, SdpOrigin origin, RecordingMetadata metadata) {}
 
   private final Settings settings;
   private final Calls calls;
@@ -164,7 +166,7 @@ public final class RecordingServer implements ServerTransactions.TransactionUser
     String localTag = SipIds.newTag();
     DialogState dialog = DialogState.fromInvite(invite, localTag);
     String callId = callIdOf(invite.callId());
-    Recorded recorded = recorded(offer, metadata, source);
+    Recorded recorded = recorded(offer, metadata);
     if (recorded.streams().isEmpty())
       throw new SipParseException(488, "Not Acceptable Here: no stream can be recorded (" + String.join("; ", recorded.refusals()) + ")");
     String sessionId = metadata == null ? null : metadata.sessions().stream().findFirst().map(RecordingMetadata.Session::sessionId).orElse(null);
@@ -187,7 +189,7 @@ public final class RecordingServer implements ServerTransactions.TransactionUser
             calls.stop(callId, "sip:CANCEL");
             return null;
           }
-          dialogs.put(invite.callId(), new Dialog(callId, origin, recorded.labels()));
+          dialogs.put(invite.callId(), new Dialog(callId, origin, metadata));
           return ok(invite, localTag, offer, origin, call, recorded.labels());
         });
   }
@@ -200,7 +202,7 @@ public final class RecordingServer implements ServerTransactions.TransactionUser
    * stream-N}), sent by the participant the metadata ties to that label; the others are refused
    * (port 0 in the answer). {@code labels} has one entry per m-line, null where refused.
    */
-  private static Recorded recorded(Sdp offer, RecordingMetadata metadata, String source) {
+  private static Recorded recorded(Sdp offer, RecordingMetadata metadata) {
     List<StreamSpec> streams = new ArrayList<>();
     Map<String, CallSpec.PartySpec> parties = new LinkedHashMap<>();
     List<String> labels = new ArrayList<>();
@@ -258,36 +260,65 @@ public final class RecordingServer implements ServerTransactions.TransactionUser
 
   // ----------------------------------------------------------------------- in-dialog requests
 
+  /**
+   * A re-INVITE: new recordable m-lines become streams of the call and a metadata update adds or
+   * renames parties; then every stream {@code inactive} pauses the call (reason {@code SIPREC}),
+   * any stream sending resumes it (RFC 7866 §6.4). Answered with every stream's port.
+   */
   private void reInvite(ServerTransaction tx) throws SipParseException {
     SipRequest request = tx.request();
     SiprecBody body = SiprecBody.of(request);
     if (body.sdp().isEmpty()) throw new SipParseException(488, "Not Acceptable Here: a re-INVITE without an SDP offer is not supported");
     Sdp offer = Sdp.parse(body.sdp().get());
+    RecordingMetadata update = body.metadata().isPresent() ? RecordingMetadata.parse(body.metadata().get()) : null;
     String callId = callIdOf(request.callId());
     Dialog known = dialogs.get(request.callId());
+    RecordingMetadata metadata = merged(known == null ? null : known.metadata(), update);
     String by = "sip:" + sourceOf(request);
-    // RFC 7866 §6.4: the SRC pauses by setting every stream inactive and resumes by sending again.
+    Recorded recorded = recorded(offer, metadata);
     boolean allInactive = offer.media().stream().allMatch(m -> m.direction() == Sdp.Direction.INACTIVE || m.port() == 0);
-    CompletionStage<CallRecording.Reply> change = allInactive ? calls.pause(callId, "SIPREC", by) : calls.resume(callId, by);
+    CompletionStage<CallRecording.Reply> done =
+        calls.get(callId)
+            .thenCompose(reply -> {
+              if (!(reply instanceof CallRecording.Accepted accepted)) return CompletableFuture.completedFuture(reply);
+              Amendment amendment = amendment(accepted.call(), recorded, update != null);
+              if (amendment == null) return CompletableFuture.completedFuture(reply);
+              return calls.amend(callId, amendment.parties(), amendment.streams(), by);
+            })
+            .thenCompose(reply -> {
+              if (!(reply instanceof CallRecording.Accepted)) return CompletableFuture.completedFuture(reply);
+              return allInactive ? calls.pause(callId, "SIPREC", by) : calls.resume(callId, by);
+            });
     answerLater(
         tx,
-        change,
+        done,
         call -> {
-          Dialog dialog = known != null ? known : new Dialog(callId, SdpOrigin.create("callvault"), labelsOf(call, offer));
-          Dialog next = new Dialog(callId, dialog.origin().next(), dialog.labels());
-          dialogs.put(request.callId(), next);
-          return ok(request, null, offer, next.origin(), call, next.labels());
+          SdpOrigin origin = known != null ? known.origin().next() : SdpOrigin.create("callvault");
+          dialogs.put(request.callId(), new Dialog(callId, origin, metadata));
+          return ok(request, null, offer, origin, call, recorded.labels());
         });
   }
 
-  /** The stream labels of a call's m-lines when this node did not answer its INVITE (after a move). */
-  private static List<String> labelsOf(CallRecording.Call call, Sdp offer) {
-    List<String> labels = new ArrayList<>();
-    for (Sdp.Media m : offer.media()) {
-      String sdpLabel = m.label().orElse("stream-" + m.index());
-      labels.add(call.endpoints().containsKey(sdpLabel) ? sdpLabel : null);
-    }
-    return labels;
+  /** The metadata after an update: a complete document replaces, a partial one is merged. */
+  private static RecordingMetadata merged(RecordingMetadata known, RecordingMetadata update) {
+    if (update == null) return known;
+    if (known == null || update.dataMode() == RecordingMetadata.DataMode.COMPLETE) return update;
+    return known.merge(update);
+  }
+
+  private record Amendment(List<CallSpec.PartySpec> parties, List<StreamSpec> streams) {}
+
+  /**
+   * What a re-INVITE adds to {@code call}: the streams of m-lines it does not have, their
+   * parties, and (with a metadata update) the parties the metadata names. Null when nothing.
+   */
+  private static Amendment amendment(CallRecording.Call call, Recorded recorded, boolean metadataUpdated) {
+    List<StreamSpec> added = recorded.streams().stream().filter(s -> call.streams().stream().noneMatch(k -> k.label().equals(s.label()))).toList();
+    Set<String> partiesOfAdded = new HashSet<>();
+    added.forEach(s -> partiesOfAdded.add(s.party()));
+    List<CallSpec.PartySpec> parties =
+        recorded.parties().stream().filter(p -> partiesOfAdded.contains(p.id()) || (metadataUpdated && p.aor() != null)).toList();
+    return added.isEmpty() && parties.isEmpty() ? null : new Amendment(parties, added);
   }
 
   private void bye(ServerTransaction tx) {

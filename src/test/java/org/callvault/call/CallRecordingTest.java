@@ -621,4 +621,42 @@ class CallRecordingTest {
     assertEquals(events.get(1).time().toEpochMilli() * 1000, gap.endWallMicros(), 100_000.0, "the gap ends at the stop");
     assertInstanceOf(CallRecording.Stopped.class, events.get(1).change());
   }
+
+  @Test
+  void aRunningCallGainsPartiesAndStreamsBoundUnderItsEpochAndAPartyIsRenamed() {
+    String callId = "call-" + UUID.randomUUID();
+    FakeBinder binder = new FakeBinder();
+    kit = EventSourcedBehaviorTestKit.create(testKit.system(), CallRecording.create(callId, null, gates, Clock.systemUTC(), binder));
+    kit.<Reply>runCommand(r -> new CallRecording.Create(twoPartySpec(callId, policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true)), "crm", r));
+    var amended =
+        kit.<Reply>runCommand(
+            r -> new CallRecording.Amend(
+                List.of(new CallSpec.PartySpec("carol", Party.Role.OTHER, Party.Consent.UNKNOWN, "Carol", "sip:carol@example.com")),
+                List.of(new StreamSpec("carol-leg", "carol", StreamSpec.Codec.PCMA)),
+                "sip:192.0.2.7",
+                r));
+    Call call = accepted(amended.reply());
+    assertEquals(List.of("PartyJoined", "StreamsAdded"), amended.events().stream().map(e -> e.change().type()).toList());
+    assertEquals("sip:carol@example.com", call.party("carol").orElseThrow().aor());
+    assertEquals("carol-leg", call.streams().get(2).label());
+    assertEquals(30004, call.endpoints().get("carol-leg").port(), "bound next to the call's other streams, in the same session");
+    assertEquals(2, call.mediaEpoch(), "the epoch does not change: the other streams go on");
+    assertTrue(gates.gate("carol-leg").isOpen(), "the new stream records under the call's policy (one-party consent)");
+
+    var renamed =
+        kit.<Reply>runCommand(
+            r -> new CallRecording.Amend(List.of(new CallSpec.PartySpec("carol", Party.Role.OTHER, Party.Consent.UNKNOWN, "Carol S.", "sip:carol@example.com")), List.of(), "sip", r));
+    assertEquals(List.of("PartyRenamed"), renamed.events().stream().map(e -> e.change().type()).toList());
+    assertEquals("Carol S.", accepted(renamed.reply()).party("carol").orElseThrow().name());
+    assertEquals(Party.Consent.UNKNOWN, accepted(renamed.reply()).party("carol").orElseThrow().consent());
+
+    var same = kit.<Reply>runCommand(r -> new CallRecording.Amend(List.of(), List.of(new StreamSpec("carol-leg", "carol", StreamSpec.Codec.PCMA)), "sip", r));
+    assertTrue(same.events().isEmpty(), "a known stream is left as it is");
+
+    var refused = kit.<Reply>runCommand(r -> new CallRecording.Amend(List.of(), List.of(new StreamSpec("dave-leg", "dave", StreamSpec.Codec.PCMU)), "sip", r));
+    assertTrue(refused.events().isEmpty());
+    CallRecording.Rejected rejected = assertInstanceOf(CallRecording.Rejected.class, refused.reply());
+    assertEquals(CallRecording.Rejection.INVALID, rejected.rejection());
+    assertTrue(rejected.message().contains("'dave' is not one of the parties"), rejected.message());
+  }
 }

@@ -59,6 +59,17 @@ public final class FakeBinder implements MediaBinder {
       public void activate(long epoch) {}
 
       @Override
+      public Map<String, Endpoint> add(List<StreamSpec> added, Gates gates) {
+        Map<String, Endpoint> more = new java.util.LinkedHashMap<>();
+        for (StreamSpec spec : added) {
+          Endpoint endpoint = new Endpoint("127.0.0.1", port + 2 * endpoints.size());
+          endpoints.put(spec.label(), endpoint);
+          more.put(spec.label(), endpoint);
+        }
+        return more;
+      }
+
+      @Override
       public Map<String, StreamCounters> counters() {
         return Map.of();
       }

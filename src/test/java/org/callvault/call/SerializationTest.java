@@ -66,14 +66,27 @@ class SerializationTest {
     CallRecording.Event digit = Ledger.seal(8, T0.plusSeconds(44), "media", new CallRecording.DtmfDetected("a", "5", 1_795_000_000_000L), gap.hash());
     CallRecording.Event timeout = Ledger.seal(9, T0.plusSeconds(45), "media", new CallRecording.MediaTimeout("c", 1_795_000_000_000L, 30_000), digit.hash());
     CallRecording.Event unavailable = Ledger.seal(10, T0.plusSeconds(46), "system", new CallRecording.MediaUnavailable("node", "no free RTP port"), timeout.hash());
-    CallRecording.Event stopped = Ledger.seal(11, T0.plusSeconds(50), "api", new CallRecording.Stopped(), unavailable.hash());
-    CallRecording.Event released = Ledger.seal(12, T0.plusSeconds(51), "media", new CallRecording.MediaReleased("node", Map.of("a", COUNTERS), CallRecording.MediaReleased.STOPPED), stopped.hash());
-    return List.of(created, consent, paused, resumed, bound, stored, gap, digit, timeout, unavailable, stopped, released);
+    CallRecording.Event joined =
+        Ledger.seal(11, T0.plusSeconds(47), "sip:192.0.2.7", new CallRecording.PartyJoined(new CallSpec.PartySpec("carol", Party.Role.OTHER, Party.Consent.UNKNOWN, "Carol", "sip:carol@example.com")), unavailable.hash());
+    CallRecording.Event renamed = Ledger.seal(12, T0.plusSeconds(48), "sip:192.0.2.7", new CallRecording.PartyRenamed("carol", "Carol S.", "sip:carol@example.com"), joined.hash());
+    CallRecording.Event added =
+        Ledger.seal(
+            13, T0.plusSeconds(49), "sip:192.0.2.7",
+            new CallRecording.StreamsAdded(List.of(new StreamSpec("3", "carol", StreamSpec.Codec.PCMA, "192.0.2.7", 101)), Map.of("3", new Endpoint("127.0.0.1", 20004))), renamed.hash());
+    CallRecording.Event stopped = Ledger.seal(14, T0.plusSeconds(50), "api", new CallRecording.Stopped(), added.hash());
+    CallRecording.Event released = Ledger.seal(15, T0.plusSeconds(51), "media", new CallRecording.MediaReleased("node", Map.of("a", COUNTERS), CallRecording.MediaReleased.STOPPED), stopped.hash());
+    return List.of(created, consent, paused, resumed, bound, stored, gap, digit, timeout, unavailable, joined, renamed, added, stopped, released);
   }
 
   @Test
   void everyEventSurvivesSerialization() {
     ledger().forEach(SerializationTest::assertRoundTrip);
+    SipSession sip =
+        new SipSession(
+            "d253c800@src.example.com", "0PdEJ5xu2vo4cVq3ukmsQw==", "192.0.2.7:5060", "UDP", "srs-1", "src-1", "sip:srs@192.0.2.9",
+            "sip:2000@src.example.com", "sip:2000@192.0.2.7:5060", List.of("<sip:192.0.2.1;lr>"));
+    CallSpec siprec = new CallSpec("sip-d253c800@src.example.com", SPEC.policy(), SPEC.parties(), SPEC.streams(), null, sip);
+    assertRoundTrip(Ledger.seal(1, T0, "sip:192.0.2.7", new CallRecording.CallCreated(siprec), Ledger.GENESIS));
   }
 
   @Test
@@ -92,6 +105,9 @@ class SerializationTest {
     assertEquals(50, call.media("a").packetsStored());
     assertEquals(COUNTERS, call.media("a").counters());
     assertEquals(5, call.mediaEpoch());
+    assertEquals("Carol S.", call.party("carol").orElseThrow().name());
+    assertEquals(20004, call.endpoints().get("3").port(), "an added stream's endpoint is the call's");
+    assertEquals("3", call.streams().get(call.streams().size() - 1).label());
     assertRoundTrip(new CallRecording.Accepted(call, "already stopped"));
     assertRoundTrip(new CallRecording.Rejected(CallRecording.Rejection.CONFLICT, "no change is accepted after stop"));
   }
@@ -107,6 +123,7 @@ class SerializationTest {
             new CallRecording.Pause("card payment", "agent-7", probe.ref()),
             new CallRecording.Resume("agent-7", probe.ref()),
             new CallRecording.Stop("api", probe.ref()),
+            new CallRecording.Amend(List.of(new CallSpec.PartySpec("carol", Party.Role.OTHER, Party.Consent.UNKNOWN, "Carol", "sip:carol@example.com")), List.of(new StreamSpec("3", "carol", StreamSpec.Codec.PCMU)), "sip", probe.ref()),
             new CallRecording.AutoResume(3),
             CallRecording.Passivate.INSTANCE,
             CallRecording.StartMedia.INSTANCE,

@@ -265,6 +265,48 @@ class RecordingServerTest {
   }
 
   @Test
+  void aReInviteWithANewMlineAndAMetadataUpdateAddsTheStreamAndItsParty() throws Exception {
+    try (Src src = new Src()) {
+      src.send(src.siprecInvite(branch(), null, "sendonly"), openAt);
+      String ok = src.finalResponse();
+      String tag = toTag(ok);
+      src.send(src.request("ACK", branch(), tag), openAt);
+      String sdp =
+          SipTestMessages.SDP_BODY.replace("198.51.100.1", "127.0.0.1")
+              + "m=audio 12244 RTP/AVP 8 101\na=rtpmap:101 telephone-event/8000\na=label:3\na=sendonly\n";
+      String update =
+          """
+          <?xml version="1.0" encoding="UTF-8"?>
+          <recording xmlns='urn:ietf:params:xml:ns:recording:1'>
+            <datamode>partial</datamode>
+            <participant participant_id="carol-id">
+              <nameID aor="sip:carol@example.com"><name>Carol</name></nameID>
+            </participant>
+            <stream stream_id="carol-stream" session_id="0PdEJ5xu2vo4cVq3ukmsQw=="><label>3</label></stream>
+            <participantstreamassoc participant_id="carol-id"><send>carol-stream</send></participantstreamassoc>
+          </recording>
+          """;
+      byte[] body =
+          SipTestMessages.crlf(
+              "--foobar\nContent-Type: application/sdp\n\n" + sdp
+                  + "--foobar\nContent-Type: application/rs-metadata+xml\nContent-Disposition: recording-session\n\n" + update + "--foobar--\n");
+      src.send(src.invite(branch(), tag, "Require: siprec\n", "multipart/mixed;boundary=foobar", body), openAt);
+      String answer = src.finalResponse();
+      assertTrue(answer.startsWith("SIP/2.0 200 OK"), answer);
+      CallRecording.Call call = call(src.callId);
+      assertEquals(List.of("1", "2", "3"), call.streams().stream().map(StreamSpec::label).toList());
+      StreamSpec added = call.streams().get(2);
+      assertEquals("carol", added.party());
+      assertEquals(StreamSpec.Codec.PCMA, added.codec());
+      assertEquals("Carol", call.party("carol").orElseThrow().name());
+      int port = call.endpoints().get("3").port();
+      assertTrue(answer.contains("m=audio " + port + " RTP/AVP 8 101\r\n"), "the new m-line is answered on its port: " + answer);
+      assertEquals(3, answer.split("a=recvonly", -1).length - 1, answer);
+      assertEquals(CallRecording.Phase.RECORDING, call.phase());
+    }
+  }
+
+  @Test
   void aRetransmittedInviteMakesOneCallAndGetsTheSameAnswer() throws Exception {
     try (Src src = new Src()) {
       byte[] invite = src.siprecInvite(branch(), null, "sendonly");
