@@ -99,6 +99,7 @@ final class MoveSignals implements MediaBinder {
     if (!MediaReleased.HANDOFF.equals(cause) || from == null || from.equals(node)) return;
     OptionalLong token = media.relayToken(callId);
     if (token.isEmpty()) return;
+    media.expectRelay(callId);
     ActorSelection relay = system.classicSystem().actorSelection(from + "/user/" + MediaRelay.NAME);
     relay.tell(new MediaRelay.RelayTo(callId, endpoints, token.getAsLong()), ActorRef.noSender());
   }

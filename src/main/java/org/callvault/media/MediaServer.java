@@ -171,6 +171,18 @@ public final class MediaServer implements MediaBinder, AutoCloseable {
     return true;
   }
 
+  /**
+   * The node that handed {@code callId} off is being asked to relay: until what it held arrives
+   * (its end-of-hold marker) or {@code relay-idle} passes, datagrams the sender sends here
+   * directly wait, so that the held ones, which are older, are put in order before them.
+   */
+  public void expectRelay(String callId) {
+    CallSession session = sessions.get(callId);
+    if (session == null) return;
+    long until = System.nanoTime() + settings.relayIdle().toNanos();
+    for (Stream stream : session.streams.values()) stream.rtp.eventLoop().execute(() -> stream.rtpHandler.holdDirectUntil(until));
+  }
+
   /** Completes once no handed-off call relays any more (each ends when its sender has moved, or gives up). */
   public CompletionStage<Void> relaysEnded() {
     CompletableFuture<Void> ended = new CompletableFuture<>();
@@ -499,6 +511,10 @@ public final class MediaServer implements MediaBinder, AutoCloseable {
       lastNanos = System.nanoTime();
       for (Held h : held) send(RelayEnvelope.wrap(token, h.wallMicros(), h.sender(), h.datagram(), 0, h.datagram().length));
       held.clear();
+      // An empty envelope ends what was held: the new node stops keeping the sender's direct
+      // datagrams back.
+      send(RelayEnvelope.wrap(token, System.currentTimeMillis() * 1000, target, new byte[0], 0, 0));
+      relayed--;
     }
 
     private void send(byte[] envelope) {
@@ -563,6 +579,25 @@ public final class MediaServer implements MediaBinder, AutoCloseable {
     private final RelayEnvelope envelope = new RelayEnvelope();
     /** Set on the socket's loop when the call is handed off. */
     private Relay relay;
+    /** While the old node's held datagrams are awaited: until when, and the direct ones meanwhile. */
+    private long holdDirectUntilNanos;
+    private final java.util.ArrayDeque<Object[]> direct = new java.util.ArrayDeque<>();
+
+    /** On the socket's loop: keep direct datagrams back until the relay's marker, or {@code untilNanos}. */
+    void holdDirectUntil(long untilNanos) {
+      holdDirectUntilNanos = untilNanos;
+    }
+
+    /** Hands on the direct datagrams kept back, in the order they came. */
+    private void releaseDirect() {
+      holdDirectUntilNanos = 0;
+      while (!direct.isEmpty()) {
+        Object[] d = direct.pollFirst();
+        byte[] data = (byte[]) d[0];
+        System.arraycopy(data, 0, scratch, 0, data.length);
+        recorder.onRtp(scratch, data.length, (InetSocketAddress) d[1], (Long) d[2], (Long) d[3]);
+      }
+    }
 
     StreamHandler(StreamRecorder recorder, boolean rtcp, long token) {
       this.recorder = recorder;
@@ -590,12 +625,19 @@ public final class MediaServer implements MediaBinder, AutoCloseable {
           recorder.refuseRelay();
           return;
         }
+        if (envelope.payloadLength() == 0) {
+          releaseDirect(); // the old node has sent all it held
+          return;
+        }
         System.arraycopy(scratch, envelope.payloadOffset(), relayed, 0, envelope.payloadLength());
         // When it reached the old node, on this node's clock: the reorder delay and the
         // timestamp checks see the packet's own timing, not the relay's burst.
         long age = Math.max(0, wallMicros - envelope.wallMicros()) * 1000;
         recorder.onRelayedRtp(relayed, envelope.payloadLength(), envelope.sender(), nowNanos - age, envelope.wallMicros());
+      } else if (holdDirectUntilNanos != 0 && nowNanos - holdDirectUntilNanos < 0 && direct.size() < 1000) {
+        direct.addLast(new Object[] {java.util.Arrays.copyOf(scratch, copied), packet.sender(), nowNanos, wallMicros});
       } else {
+        if (holdDirectUntilNanos != 0) releaseDirect(); // the marker never came: go on without it
         recorder.onRtp(scratch, length, packet.sender(), nowNanos, wallMicros);
       }
     }

@@ -195,6 +195,20 @@ class MediaServerTest {
 
   @Test
   void aHandedOffCallKeepsReceivingAndRelaysEveryPacketToTheNodeThatTookItOver() throws Exception {
+    handOff("call-6", false);
+  }
+
+  @Test
+  void aSenderThatMovesBeforeTheHeldPacketsArriveLosesNoneOfThem() throws Exception {
+    handOff("call-8", true);
+  }
+
+  /**
+   * 50 packets stored on the old node, 30 held there after the handoff, then either 20 relayed as
+   * they arrive and 40 sent to the new node, or (the sender quick to move) 60 sent to the new node
+   * of which the first 20 arrive before the held ones: all 140 stored once, in order.
+   */
+  private void handOff(String callId, boolean senderFirst) throws Exception {
     StreamSpec spec = new StreamSpec("a", "agent", StreamSpec.Codec.PCMU);
     MediaServer oldNode = server(10, 8, 0);
     other = server(42100, 10, 8, 0);
@@ -202,7 +216,7 @@ class MediaServerTest {
     LinkedBlockingQueue<MediaReport> newReports = new LinkedBlockingQueue<>();
     try (DatagramChannel sender = DatagramChannel.open()) {
       sender.bind(new InetSocketAddress("127.0.0.1", 0));
-      MediaBinder.Session before = oldNode.bind("call-6", List.of(spec), openGates("a"), Map.of(), Map.of(), reports::add);
+      MediaBinder.Session before = oldNode.bind(callId, List.of(spec), openGates("a"), Map.of(), Map.of(), reports::add);
       before.activate(2);
       sendPackets(sender, before.endpoints().get("a"), 0, 50);
       before.handOff();
@@ -215,10 +229,16 @@ class MediaServerTest {
       AudioChunk lastBefore = null;
       for (AudioChunk c : store.written) if (lastBefore == null || c.info().n() > lastBefore.info().n()) lastBefore = c;
       MediaBinder.Session after =
-          newNode.bind("call-6", List.of(spec), openGates("a"), closed.counters(), Map.of("a", lastBefore.info()), newReports::add);
+          newNode.bind(callId, List.of(spec), openGates("a"), closed.counters(), Map.of("a", lastBefore.info()), newReports::add);
       after.activate(5);
-      assertTrue(oldNode.relayTo("call-6", after.endpoints(), newNode.relayToken("call-6").getAsLong()));
-      sendPackets(sender, before.endpoints().get("a"), 80, 20); // relayed as they arrive
+      newNode.expectRelay(callId);
+      if (senderFirst) {
+        sendPackets(sender, after.endpoints().get("a"), 80, 20); // kept back until the held ones come
+        assertTrue(oldNode.relayTo(callId, after.endpoints(), newNode.relayToken(callId).getAsLong()));
+      } else {
+        assertTrue(oldNode.relayTo(callId, after.endpoints(), newNode.relayToken(callId).getAsLong()));
+        sendPackets(sender, before.endpoints().get("a"), 80, 20); // relayed as they arrive
+      }
       sendPackets(sender, after.endpoints().get("a"), 100, 40); // the sender has moved
       oldNode.relaysEnded().toCompletableFuture().get(5, TimeUnit.SECONDS);
       assertEquals(0, oldNode.relayingCalls(), "the old sockets closed once nothing arrived for relay-idle");
@@ -246,6 +266,9 @@ class MediaServerTest {
     assertEquals(49, lastOld.lastSeq());
     assertEquals(50, firstNew.firstSeq(), "the new node's first stored packet is the one after the old node's last");
     assertEquals(lastOld.endWallMicros(), firstNew.startWallMicros(), "the sender's clock goes on: the new audio starts where the old ended");
+    long late = 0;
+    for (AudioChunk chunk : store.written) if (chunk.info().epoch() == 5 && chunk.info().firstSeq() < 80) late++;
+    assertTrue(late > 0, "the held packets are stored on the new node");
   }
 
   @Test
