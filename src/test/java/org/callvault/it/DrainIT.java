@@ -56,7 +56,12 @@ class DrainIT {
         for (StreamRecord stream : sent.streams()) {
           for (JsonNode gap : gaps.getOrDefault(stream.label(), List.of())) lost += gap.path("packets").asLong();
           // Every packet sent is in the export, in place; silence everywhere else.
-          int present = Recordings.checkStream(stream, cluster.exported(callId, stream.label()), Recordings.chunksOf(timeline, stream.label()), List.of());
+          int present;
+          try {
+            present = Recordings.checkStream(stream, cluster.exported(callId, stream.label()), Recordings.chunksOf(timeline, stream.label()), List.of());
+          } catch (AssertionError e) {
+            throw new AssertionError(callId + (moved.contains(callId) ? " (moved)" : "") + ": " + e.getMessage() + "\nledger: " + cluster.api.get("/v1/calls/" + callId + "/ledger", 200), e);
+          }
           long stored = Recordings.streamOf(call, stream.label()).path("stats").path("stored").asLong();
           assertEquals(present, stored, callId + "/" + stream.label() + ": the stored count is what the export holds");
         }
