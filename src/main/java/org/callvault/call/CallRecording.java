@@ -1007,7 +1007,7 @@ public final class CallRecording
     } else if (change instanceof MediaBound && session != null) {
       session.activate(call.mediaEpoch());
       MediaState media = call.media();
-      if (media.moveCause() != null) binder.moved(callId, call.spec().webhook(), call.endpoints(), media.moveCause(), media.movedFrom());
+      if (media.moveCause() != null) binder.moved(call.spec(), call.endpoints(), media.moveCause(), media.movedFrom());
     } else if (change instanceof MediaReleased && call.phase() == Phase.STOPPED) {
       passivate();
     }

@@ -32,11 +32,11 @@ public interface MediaBinder {
 
   /**
    * The call's media moved here from node {@code from} ({@code cause}: NODE_FAILURE, HANDOFF):
-   * tells whoever sends it where media must go now, and a node that handed the call off where to
-   * relay what it still receives. {@code webhook} is the call's own URL, or null. Nothing by
-   * default; the node's signalling (the {@code media.moved} webhook, the relay request) overrides it.
+   * tells whoever sends it where media must go now (the call's webhook, or its SIPREC client by a
+   * re-INVITE; {@code spec} says which), and a node that handed the call off where to relay what
+   * it still receives. Nothing by default; the node's signalling overrides it.
    */
-  default void moved(String callId, String webhook, Map<String, Endpoint> endpoints, String cause, String from) {}
+  default void moved(CallSpec spec, Map<String, Endpoint> endpoints, String cause, String from) {}
 
   /** Chunks of {@code label} stored under {@code epoch} with a number above {@code afterN}, in order. */
   CompletionStage<List<ChunkInfo>> storedAfter(String callId, String label, long epoch, long afterN);

@@ -97,8 +97,11 @@ public final class Main {
         chunks);
   }
 
+  /** The SIPREC server and its transport. */
+  record Sip(SipTransport transport, RecordingServer server) {}
+
   /** The SIPREC server on {@code callvault.sip.host:port}; the node stops if the port is taken. */
-  static SipTransport sipServer(ActorSystem<?> system, Config config, java.util.function.IntSupplier activeCalls) {
+  static Sip sipServer(ActorSystem<?> system, Config config, java.util.function.IntSupplier activeCalls) {
     Config sip = config.getConfig("sip");
     Policy defaultPolicy = Policy.fromConfig(config.getConfig("default-policy"), "callvault.default-policy");
     Map<String, Policy> bySource = new java.util.HashMap<>();
@@ -116,8 +119,14 @@ public final class Main {
             config.getInt("media.max-calls"),
             (int) sip.getDuration("retry-after").toSeconds());
     Calls calls = new Calls(system, config.getDuration("ask-timeout"));
+    var server = new java.util.concurrent.atomic.AtomicReference<RecordingServer>();
     SipTransport transport =
-        new SipTransport((int) sip.getBytes("max-message-bytes").longValue(), loop -> new RecordingServer(settings, calls, activeCalls, loop));
+        new SipTransport(
+            (int) sip.getBytes("max-message-bytes").longValue(),
+            (loop, client) -> {
+              server.set(new RecordingServer(settings, calls, activeCalls, loop, client));
+              return server.get();
+            });
     try {
       transport.bind(sip.getString("host"), sip.getInt("port"));
     } catch (Exception e) {
@@ -126,7 +135,7 @@ public final class Main {
       system.terminate();
       System.exit(EXIT_PORT_IN_USE);
     }
-    return transport;
+    return new Sip(transport, server.get());
   }
 
   /** A list setting that an environment variable may give as one comma-separated string. */
@@ -162,15 +171,18 @@ public final class Main {
               return CompletableFuture.completedFuture(Done.getInstance());
             });
           }
-          CallRecording.init(system, media == null ? null : new MoveSignals(media, config.getString("webhook.url"), system));
+          Sip sip = null;
           if (config.getBoolean("sip.enabled")) {
-            SipTransport sip = sipServer(system, config, media == null ? () -> 0 : media::activeCalls);
+            Sip started = sipServer(system, config, media == null ? () -> 0 : media::activeCalls);
             CoordinatedShutdown.get(system)
                 .addTask(CoordinatedShutdown.PhaseServiceUnbind(), "sip-unbind", () -> {
-                  sip.close();
+                  started.transport().close();
                   return CompletableFuture.completedFuture(Done.getInstance());
                 });
+            sip = started;
           }
+          RecordingServer sipServer = sip == null ? null : sip.server();
+          CallRecording.init(system, media == null ? null : new MoveSignals(media, config.getString("webhook.url"), system, sipServer));
           new ApiServer(system, chunks, media == null ? () -> 0 : media::activeCalls)
               .start()
               .whenComplete(

@@ -18,7 +18,9 @@ import org.apache.pekko.actor.ActorRef;
 import org.apache.pekko.actor.ActorSelection;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.callvault.call.CallRecording.MediaReleased;
+import org.callvault.call.CallSpec;
 import org.callvault.call.ChunkInfo;
+import org.callvault.sip.RecordingServer;
 import org.callvault.call.Endpoint;
 import org.callvault.call.Gates;
 import org.callvault.call.MediaBinder;
@@ -30,9 +32,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The node's media plane as a call sees it, plus the signal that its media moved: a
- * {@code media.moved} POST to the call's webhook (or the node's), so call-control can send the
- * media to the new endpoints, as an SBC would after a re-INVITE.
+ * The node's media plane as a call sees it, plus the signal that its media moved: for a SIPREC
+ * call a re-INVITE to its recording client; otherwise a {@code media.moved} POST to the call's
+ * webhook (or the node's), so call-control can send the media to the new endpoints.
  *
  * <pre>
  * {"event":"media.moved","callId":"…","cause":"NODE_FAILURE","node":"pekko://…",
@@ -54,14 +56,19 @@ final class MoveSignals implements MediaBinder {
   private final MediaServer media;
   private final String nodeWebhook;
   private final ActorSystem<?> system;
+  private final RecordingServer sip;
   private final String node;
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
-  /** @param nodeWebhook where notices of calls without a webhook of their own go; empty for nowhere */
-  MoveSignals(MediaServer media, String nodeWebhook, ActorSystem<?> system) {
+  /**
+   * @param nodeWebhook where notices of calls without a webhook of their own go; empty for nowhere
+   * @param sip         the node's SIPREC server, which re-INVITEs the client of a SIPREC call; null without one
+   */
+  MoveSignals(MediaServer media, String nodeWebhook, ActorSystem<?> system, RecordingServer sip) {
     this.media = media;
     this.nodeWebhook = nodeWebhook;
     this.system = system;
+    this.sip = sip;
     this.node = system.address().toString();
   }
 
@@ -83,8 +90,14 @@ final class MoveSignals implements MediaBinder {
   }
 
   @Override
-  public void moved(String callId, String webhook, Map<String, Endpoint> endpoints, String cause, String from) {
+  public void moved(CallSpec spec, Map<String, Endpoint> endpoints, String cause, String from) {
+    String callId = spec.callId();
     askForRelay(callId, endpoints, cause, from);
+    if (spec.sip() != null && sip != null) {
+      sip.mediaMoved(spec.sip(), spec.streams(), endpoints);
+      return;
+    }
+    String webhook = spec.webhook();
     String url = webhook != null ? webhook : nodeWebhook;
     if (url == null || url.isBlank()) return;
     ObjectNode notice = JSON.createObjectNode();

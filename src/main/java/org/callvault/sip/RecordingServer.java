@@ -88,6 +88,7 @@ public final class RecordingServer implements ServerTransactions.TransactionUser
   private final Calls calls;
   private final IntSupplier activeCalls;
   private final Executor loop;
+  private final SipTransport.Client client;
   /** By SIP Call-ID; only touched on the loop. */
   private final Map<String, Dialog> dialogs = new ConcurrentHashMap<>();
 
@@ -95,11 +96,76 @@ public final class RecordingServer implements ServerTransactions.TransactionUser
    * @param activeCalls the calls whose media this node receives now
    * @param loop        the SIP thread, where transactions are answered
    */
-  public RecordingServer(Settings settings, Calls calls, IntSupplier activeCalls, Executor loop) {
+  public RecordingServer(Settings settings, Calls calls, IntSupplier activeCalls, Executor loop, SipTransport.Client client) {
     this.settings = settings;
     this.calls = calls;
     this.activeCalls = activeCalls;
     this.loop = loop;
+    this.client = client;
+  }
+
+  /**
+   * A SIPREC call's media moved to this node (its old node died or handed it off): sends the SRC a
+   * re-INVITE in the call's dialog, from the dialog state in its ledger, offering the new
+   * endpoints, so that it sends the media here (RFC 7866 §6.2: either side may re-INVITE). The
+   * SRC's 200 is ACKed. Over UDP; any thread.
+   */
+  public void mediaMoved(SipSession sip, List<StreamSpec> streams, Map<String, Endpoint> endpoints) {
+    loop.execute(() -> {
+      // This node never sent in this dialog, and the node before it is gone: a CSeq from the
+      // clock is above any it sent (one a second at most) and goes on increasing after it.
+      long cseq = System.currentTimeMillis() / 1000 - 1_700_000_000L;
+      DialogState dialog =
+          new DialogState(
+              sip.sipCallId(), sip.localTag(), sip.remoteTag(), sip.localUri(), sip.remoteUri(), sip.remoteTarget(), sip.routeSet(), cseq, 0);
+      List<SdpOffer.Stream> offered = new ArrayList<>();
+      String host = null;
+      for (StreamSpec s : streams) {
+        Endpoint e = endpoints.get(s.label());
+        if (e == null) continue;
+        host = host == null ? e.host() : host;
+        offered.add(new SdpOffer.Stream(s.label(), e.port(), s.codec() == StreamSpec.Codec.PCMA ? 8 : 0, s.dtmfPayloadType()));
+      }
+      if (host == null) return;
+      String[] us = hostPort(settings.contact());
+      byte[] offer = SdpOffer.recvonly(SdpOrigin.create("callvault"), host, offered);
+      DialogState.Outgoing out =
+          dialog.newRequest(
+              "INVITE", Via.of("UDP", us[0], Integer.parseInt(us[1])), NameAddr.of(settings.contact()).withParam("+sip.srs", ""),
+              ContentType.of(ContentType.SDP), offer);
+      String[] to = hostPort(sip.routeSet().isEmpty() ? sip.remoteTarget() : NameAddr.of(sip.routeSet().get(0).replaceAll("^<|>.*$", "")).uri());
+      java.net.InetSocketAddress destination = new java.net.InetSocketAddress(to[0], Integer.parseInt(to[1]));
+      log.info("call {}: media moved here; re-INVITE to the SRC at {}", callIdOf(sip.sipCallId()), destination);
+      client.invite(
+          out.request(),
+          destination,
+          response -> {
+            if (response == null) {
+              log.warn("call {}: the SRC did not answer the re-INVITE that moves its media", callIdOf(sip.sipCallId()));
+            } else if (response.isSuccess()) {
+              String[] via = hostPort(settings.contact());
+              client.send(out.state().ack(out.request().cseq().number(), Via.of("UDP", via[0], Integer.parseInt(via[1]))), destination);
+            } else {
+              log.warn("call {}: the SRC refused the re-INVITE that moves its media: {}", callIdOf(sip.sipCallId()), response.startLine());
+            }
+          });
+    });
+  }
+
+  /** The host and port of a SIP URI ({@code sip:user@host:port;params}), port 5060 when absent. */
+  static String[] hostPort(String uri) {
+    String rest = uri.replaceFirst("^sips?:", "");
+    int at = rest.indexOf('@');
+    if (at >= 0) rest = rest.substring(at + 1);
+    rest = rest.split("[;?>]")[0];
+    if (rest.startsWith("[")) {
+      int close = rest.indexOf(']');
+      String host = rest.substring(1, close);
+      String port = rest.length() > close + 2 ? rest.substring(close + 2) : "5060";
+      return new String[] {host, port};
+    }
+    int colon = rest.lastIndexOf(':');
+    return colon < 0 ? new String[] {rest, "5060"} : new String[] {rest.substring(0, colon), rest.substring(colon + 1)};
   }
 
   /** The call id of a SIPREC call: the SIP Call-ID, made fit for a call id. */

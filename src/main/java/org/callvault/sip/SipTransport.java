@@ -22,7 +22,6 @@ import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,16 +36,37 @@ public final class SipTransport implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SipTransport.class);
 
   private final EventLoopGroup group = new NioEventLoopGroup(1, (java.util.concurrent.ThreadFactory) r -> new Thread(r, "callvault-sip"));
+  /** The server's own INVITEs awaiting their final response, by Via branch; only the loop touches it. */
+  private final java.util.Map<String, ClientInvite> pending = new java.util.HashMap<>();
   private final SipParser parser;
   private final ServerTransactions transactions;
   private final AtomicLong refused = new AtomicLong();
   private Channel udp;
   private Channel tcp;
 
+  /** Requests the server sends itself (the re-INVITE after a call moved), over UDP. */
+  public interface Client {
+    /**
+     * Sends an INVITE, retransmitted (Timer A, RFC 3261 §17.1.1.2) until a response comes or
+     * Timer B gives up; a non-2xx final response is ACKed here (§17.1.1.3). {@code onFinal}
+     * gets the final response, or null when none came. Call on the SIP thread.
+     */
+    void invite(SipRequest invite, InetSocketAddress to, java.util.function.Consumer<SipResponse> onFinal);
+
+    /** Sends a request that has no transaction (the ACK for a 2xx). Call on the SIP thread. */
+    void send(SipRequest request, InetSocketAddress to);
+  }
+
+  private record ClientInvite(
+      SipRequest request, InetSocketAddress to, java.util.function.Consumer<SipResponse> onFinal, long startedMillis, boolean proceeding) {}
+
+  private static final long T1 = ServerTransactions.Config.DEFAULT.t1Millis();
+
   /**
-   * @param server builds the transaction user from the thread its answers must come back on
+   * @param server builds the transaction user from the thread its answers must come back on and
+   *     the client it sends its own requests with
    */
-  public SipTransport(int maxMessageBytes, Function<Executor, ServerTransactions.TransactionUser> server) {
+  public SipTransport(int maxMessageBytes, java.util.function.BiFunction<Executor, Client, ServerTransactions.TransactionUser> server) {
     this.parser = new SipParser(maxMessageBytes);
     Executor loop = group.next();
     SipTimers timers =
@@ -54,7 +74,64 @@ public final class SipTransport implements AutoCloseable {
           var scheduled = group.next().schedule(task, delayMillis, TimeUnit.MILLISECONDS);
           return () -> scheduled.cancel(false);
         };
-    this.transactions = new ServerTransactions(timers, server.apply(loop), ServerTransactions.Config.DEFAULT);
+    Client client =
+        new Client() {
+          @Override
+          public void invite(SipRequest invite, InetSocketAddress to, java.util.function.Consumer<SipResponse> onFinal) {
+            String branch = invite.topVia().branch().orElseThrow();
+            pending.put(branch, new ClientInvite(invite, to, onFinal, System.currentTimeMillis(), false));
+            retransmit(branch, T1);
+          }
+
+          @Override
+          public void send(SipRequest request, InetSocketAddress to) {
+            udp.writeAndFlush(new DatagramPacket(Unpooled.wrappedBuffer(request.toBytes()), to));
+          }
+        };
+    this.transactions = new ServerTransactions(timers, server.apply(loop, client), ServerTransactions.Config.DEFAULT);
+  }
+
+  /** Sends the pending INVITE, and again after {@code interval}, doubled each time, until Timer B (64·T1). */
+  private void retransmit(String branch, long interval) {
+    ClientInvite tx = pending.get(branch);
+    if (tx == null) return;
+    if (System.currentTimeMillis() - tx.startedMillis() >= 64 * T1) {
+      pending.remove(branch);
+      log.warn("INVITE {} to {}: no response within {} ms (Timer B)", tx.request().callId(), tx.to(), 64 * T1);
+      tx.onFinal().accept(null);
+      return;
+    }
+    if (!tx.proceeding()) udp.writeAndFlush(new DatagramPacket(Unpooled.wrappedBuffer(tx.request().toBytes()), tx.to()));
+    group.next().schedule(() -> retransmit(branch, interval * 2), interval, TimeUnit.MILLISECONDS);
+  }
+
+  /** A response to one of the server's own INVITEs. */
+  private void response(SipResponse response) {
+    String branch = response.topVia().branch().orElse("");
+    ClientInvite tx = pending.get(branch);
+    if (tx == null) return; // a retransmitted final response, or not ours
+    if (response.isProvisional()) {
+      // Proceeding: the client got it; stop retransmitting (§17.1.1.2) but wait for the final
+      // one, up to Timer B all the same: an SRC answers a re-INVITE in well under 32 s.
+      pending.put(branch, new ClientInvite(tx.request(), tx.to(), tx.onFinal(), tx.startedMillis(), true));
+      return;
+    }
+    pending.remove(branch);
+    if (!response.isSuccess()) {
+      SipRequest invite = tx.request();
+      SipRequest ack =
+          SipRequest.builder("ACK", invite.requestUri())
+              .via(invite.topVia())
+              .from(invite.from())
+              .to(response.to())
+              .callId(invite.callId())
+              .cseq(invite.cseq().number())
+              .maxForwards(70)
+              .routes(invite.routes().stream().map(NameAddr::toString).toList())
+              .build();
+      udp.writeAndFlush(new DatagramPacket(Unpooled.wrappedBuffer(ack.toBytes()), tx.to()));
+    }
+    tx.onFinal().accept(response);
   }
 
   /** Binds UDP and TCP on {@code host:port}; 0 picks a free port (the same for both). */
@@ -100,7 +177,11 @@ public final class SipTransport implements AutoCloseable {
 
   /** Hands a parsed request to the transactions; {@code reply} sends a response back its way. */
   private void receive(SipMessage message, InetSocketAddress from, boolean reliable, java.util.function.Consumer<byte[]> reply) {
-    if (!(message instanceof SipRequest request)) return; // responses: this server sends no requests yet
+    if (message instanceof SipResponse response) {
+      response(response);
+      return;
+    }
+    SipRequest request = (SipRequest) message;
     SipRequest stamped = request.withSource(from.getAddress().getHostAddress(), from.getPort());
     transactions.receive(stamped, reliable, response -> reply.accept(response.toBytes()));
   }

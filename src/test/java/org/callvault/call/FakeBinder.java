@@ -32,7 +32,8 @@ public final class FakeBinder implements MediaBinder {
   final List<String> moves = new CopyOnWriteArrayList<>();
 
   @Override
-  public void moved(String callId, String webhook, Map<String, Endpoint> endpoints, String cause, String from) {
+  public void moved(CallSpec spec, Map<String, Endpoint> endpoints, String cause, String from) {
+    String webhook = spec.webhook();
     Endpoint first = endpoints.getOrDefault("agent-leg", endpoints.values().iterator().next());
     moves.add(cause + " " + webhook + " " + first.port() + " from " + from);
   }

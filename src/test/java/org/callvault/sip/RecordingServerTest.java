@@ -81,9 +81,17 @@ class RecordingServerTest {
     while (cluster.selfMember().status() != MemberStatus.up() && Instant.now().isBefore(deadline)) Thread.sleep(50);
   }
 
+  private static RecordingServer openServer;
+
   private static SipTransport server(Set<String> sources, int maxCalls) {
     RecordingServer.Settings settings = new RecordingServer.Settings("sip:srs@127.0.0.1:5060", sources, POLICY, Map.of(), maxCalls, 7);
-    return new SipTransport(65_535, loop -> new RecordingServer(settings, calls, () -> 1, loop));
+    return new SipTransport(
+        65_535,
+        (loop, client) -> {
+          RecordingServer server = new RecordingServer(settings, calls, () -> 1, loop, client);
+          if (openServer == null) openServer = server;
+          return server;
+        });
   }
 
   @AfterAll
@@ -303,6 +311,42 @@ class RecordingServerTest {
       assertTrue(answer.contains("m=audio " + port + " RTP/AVP 8 101\r\n"), "the new m-line is answered on its port: " + answer);
       assertEquals(3, answer.split("a=recvonly", -1).length - 1, answer);
       assertEquals(CallRecording.Phase.RECORDING, call.phase());
+    }
+  }
+
+  @Test
+  void whenTheMediaMovesTheServerReInvitesTheSrcFromTheDialogInTheLedgerAndAcksItsAnswer() throws Exception {
+    try (Src src = new Src()) {
+      src.send(src.siprecInvite(branch(), null, "sendonly"), openAt);
+      String tag = toTag(src.finalResponse());
+      src.send(src.request("ACK", branch(), tag), openAt);
+      CallRecording.Call call = call(src.callId);
+
+      // As the node that took the call over does, from the call's ledger alone.
+      Map<String, org.callvault.call.Endpoint> moved = Map.of("1", new org.callvault.call.Endpoint("127.0.0.1", 41000), "2", new org.callvault.call.Endpoint("127.0.0.1", 41002));
+      openServer.mediaMoved(call.spec().sip(), call.streams(), moved);
+      String reInvite = src.next();
+      assertTrue(reInvite.startsWith("INVITE sip:src@127.0.0.1:" + src.port() + " SIP/2.0\r\n"), "to the SRC's Contact: " + reInvite);
+      assertEquals(src.callId, header(reInvite, "Call-ID"));
+      assertTrue(header(reInvite, "From").endsWith(";tag=" + tag), "our tag is the From tag now: " + reInvite);
+      assertTrue(header(reInvite, "To").endsWith(";tag=" + src.fromTag), reInvite);
+      assertTrue(header(reInvite, "Contact").contains("+sip.srs"), reInvite);
+      assertTrue(reInvite.contains("m=audio 41000 RTP/AVP 0 101\r\n") && reInvite.contains("m=audio 41002 RTP/AVP 0 101\r\n"), reInvite);
+      assertEquals(2, reInvite.split("a=recvonly", -1).length - 1, reInvite);
+      assertTrue(reInvite.contains("a=label:1\r\n") && reInvite.contains("a=label:2\r\n"), reInvite);
+
+      String again = src.next(); // unanswered, it is sent again after T1 (UDP)
+      assertEquals(reInvite, again);
+      String via = header(reInvite, "Via");
+      String cseq = header(reInvite, "CSeq");
+      String ok =
+          "SIP/2.0 200 OK\r\nVia: " + via + "\r\nFrom: " + header(reInvite, "From") + "\r\nTo: " + header(reInvite, "To") + "\r\nCall-ID: " + src.callId
+              + "\r\nCSeq: " + cseq + "\r\nContact: <sip:src@127.0.0.1:" + src.port() + ">\r\nContent-Length: 0\r\n\r\n";
+      src.send(ok.getBytes(StandardCharsets.UTF_8), openAt);
+      String ack = src.next();
+      while (ack.startsWith("INVITE")) ack = src.next(); // a retransmission that crossed the 200
+      assertTrue(ack.startsWith("ACK sip:src@127.0.0.1:" + src.port() + " SIP/2.0"), ack);
+      assertEquals(cseq.split(" ")[0] + " ACK", header(ack, "CSeq"));
     }
   }
 
