@@ -44,6 +44,7 @@ final class CallJson {
       json.put("stoppedBy", call.stoppedBy());
     }
     if (call.haltedBy() != null) json.put("haltedBy", call.haltedBy());
+    if (call.spec().sip() != null) json.set("sip", MAPPER.valueToTree(call.spec().sip()));
     json.set("policy", MAPPER.valueToTree(call.policy()));
     ArrayNode parties = json.putArray("parties");
     for (Party party : call.parties()) parties.add(MAPPER.valueToTree(party));
