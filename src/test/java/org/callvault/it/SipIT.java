@@ -19,6 +19,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.regex.Matcher;
 import org.callvault.bench.Codec;
+import org.callvault.sip.RecordingServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -46,10 +47,6 @@ class SipIT {
   @AfterAll
   static void stop() throws Exception {
     if (node != null) node.close();
-  }
-
-  private static String callIdOf(String sipCallId) {
-    return "sip-" + sipCallId.replaceAll("[^A-Za-z0-9._:@-]", "_");
   }
 
   @Test
@@ -81,7 +78,7 @@ class SipIT {
       assertEquals(1, result.successfulCalls(), result.describe());
     }
 
-    String callId = callIdOf(sipCallId);
+    String callId = RecordingServer.callIdOf(sipCallId);
     JsonNode call = awaitState(callId, "STOPPED");
     assertEquals(sipCallId, call.path("sip").path("sipCallId").asText(), call.toString());
     JsonNode parties = call.path("parties");
@@ -172,7 +169,7 @@ class SipIT {
       Sipp.Result result = running.await();
       assertEquals(1, result.successfulCalls(), result.describe());
     }
-    String callId = callIdOf(run.callId(1));
+    String callId = RecordingServer.callIdOf(run.callId(1));
     // Whichever won the race, nothing is being recorded: a cancelled INVITE whose call was set up
     // meanwhile is stopped at once (by "sip:CANCEL"); one answered first was ended by the BYE.
     JsonNode call = api.send("GET", "/v1/calls/" + callId, null, Http.ANY_OK);
@@ -196,7 +193,7 @@ class SipIT {
       assertTrue(first.startsWith("SIP/2.0 200"), first);
       assertEquals(first, second, "the retransmission is answered with the same 200");
     }
-    String callId = callIdOf(id + "@sipmessages");
+    String callId = RecordingServer.callIdOf(id + "@sipmessages");
     JsonNode ledger = api.get("/v1/calls/" + callId + "/ledger", 200);
     long created = 0;
     for (JsonNode e : ledger.path("events")) if (e.path("type").asText().equals("CallCreated")) created++;
@@ -213,7 +210,7 @@ class SipIT {
       int status = text == null ? SipMessages.NO_ANSWER : Integer.parseInt(text.substring(8, 11));
       if (status != m.expectedStatus()) failures.add(m + ": answered " + (text == null ? "nothing" : text.lines().findFirst().orElse("")));
       else if (text != null && text.lines().findFirst().orElse("").length() < 16) failures.add(m + ": no reason given: " + text.lines().findFirst().orElse(""));
-      if (api.send("GET", "/v1/calls/" + callIdOf(id + "@sipmessages"), null, Http.ANY_OK) != null) failures.add(m + ": a call was created");
+      if (api.send("GET", "/v1/calls/" + RecordingServer.callIdOf(id + "@sipmessages"), null, Http.ANY_OK) != null) failures.add(m + ": a call was created");
     }
     assertTrue(failures.isEmpty(), String.join("\n", failures));
     assertEquals(1, Sipp.client("options", "127.0.0.1", node.sipPort).name("sip-it-after-malformed").run().successfulCalls(), "the node answers as before");
