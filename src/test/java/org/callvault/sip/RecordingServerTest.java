@@ -351,6 +351,32 @@ class RecordingServerTest {
   }
 
   @Test
+  void aMixedOfferOfOneMlineIsRecordedAsOneStream() throws Exception {
+    try (Src src = new Src()) {
+      String sdp =
+          """
+          v=0
+          o=SRC 1 1 IN IP4 127.0.0.1
+          s=-
+          c=IN IP4 127.0.0.1
+          t=0 0
+          m=audio 12240 RTP/AVP 8
+          a=sendonly
+          """;
+      src.send(src.invite(branch(), null, "Require: siprec\n", "application/sdp", SipTestMessages.crlf(sdp)), openAt);
+      String ok = src.finalResponse();
+      assertTrue(ok.startsWith("SIP/2.0 200 OK"), ok);
+      CallRecording.Call call = call(src.callId);
+      assertEquals(1, call.streams().size());
+      StreamSpec mixed = call.streams().get(0);
+      assertEquals("stream-0", mixed.label(), "no a=label: named by its m-line");
+      assertEquals(StreamSpec.Codec.PCMA, mixed.codec());
+      assertEquals("participant-stream-0", mixed.party(), "no metadata: one party for the mixed stream");
+      assertTrue(ok.contains("m=audio " + call.endpoints().get("stream-0").port() + " RTP/AVP 8\r\n"), ok);
+    }
+  }
+
+  @Test
   void aRetransmittedInviteMakesOneCallAndGetsTheSameAnswer() throws Exception {
     try (Src src = new Src()) {
       byte[] invite = src.siprecInvite(branch(), null, "sendonly");
