@@ -75,7 +75,7 @@ class MediaServerTest {
         new MediaServer(
             new MediaServer.Settings(
                 "127.0.0.1", "127.0.0.1", portMin, portMin + 99, maxCalls, Duration.ofMillis(200), 16, Duration.ofMillis(40), Duration.ofSeconds(30), 250,
-                queuePerStream, retries, 65536, 1, 0, Duration.ofMillis(500), Duration.ofSeconds(5), 1000),
+                queuePerStream, retries, 65536, 1, 0, Duration.ofSeconds(2), Duration.ofSeconds(5), 1000),
             store);
   }
 
@@ -240,8 +240,8 @@ class MediaServerTest {
         sendPackets(sender, before.endpoints().get("a"), 80, 20); // relayed as they arrive
       }
       sendPackets(sender, after.endpoints().get("a"), 100, 40); // the sender has moved
-      oldNode.relaysEnded().toCompletableFuture().get(5, TimeUnit.SECONDS);
-      assertEquals(0, oldNode.relayingCalls(), "the old sockets closed once nothing arrived for relay-idle");
+      oldNode.relaysEnded().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      assertEquals(0, oldNode.relayingCalls(), "the old sockets closed once nothing arrived for relay-idle (2 s)");
       assertTrue(oldNode.portsInUse().isEmpty());
       after.close();
       MediaReport.Closed end = null;
