@@ -26,7 +26,7 @@ import java.util.regex.Pattern;
 /**
  * sipp (SIPp 3.6.1, Debian's {@code sip-tester}) run as a process with a scenario from {@code
  * src/test/resources/sipp/}: the SIPREC client side of the integration tests against CallVault's
- * recording server, and in {@link SippScenariosTest} a test-only stand-in for that server.
+ * recording server.
  *
  * <pre>
  * Sipp.Result r = Sipp.client("siprec-call", "127.0.0.1", sipPort)
@@ -103,11 +103,6 @@ final class Sipp {
   /** A client (UAC) run of {@code scenario} ({@code siprec-call}, {@code load}, ...) against host:port. */
   static Sipp client(String scenario, String host, int port) {
     return new Sipp(scenario, host + ":" + port);
-  }
-
-  /** A server (UAS) run of {@code scenario}: it listens on {@link #localPort()} for {@link #calls} calls. */
-  static Sipp server(String scenario) {
-    return new Sipp(scenario, null);
   }
 
   /** Names the run's files; by default the scenario's name. Give each run of a test its own. */
@@ -267,7 +262,6 @@ final class Sipp {
             .redirectOutput(ProcessBuilder.Redirect.appendTo(log(".log").toFile()))
             .start();
     Running running = new Running(this, command, process);
-    if (remote == null) running.awaitListening();
     return running;
   }
 
@@ -289,11 +283,6 @@ final class Sipp {
       this.run = run;
       this.command = command;
       this.process = process;
-    }
-
-    /** The port a server run listens on. */
-    int port() {
-      return run.localPort();
     }
 
     /**
@@ -338,18 +327,6 @@ final class Sipp {
           run.log("-messages.log"),
           run.log("-errors.log"),
           run.log("-events.log"));
-    }
-
-    /** A server run listens once sipp has bound its SIP port; sipp prints no line when it has. */
-    private void awaitListening() throws InterruptedException, IOException {
-      Instant deadline = Instant.now().plusSeconds(10);
-      while (!bound(run.transport, run.localPort())) {
-        if (!process.isAlive()) {
-          throw new AssertionError("sipp " + run.name + " exited with " + process.exitValue() + ":\n" + tail(run.log(".log")));
-        }
-        if (Instant.now().isAfter(deadline)) throw new AssertionError("sipp " + run.name + " is not listening:\n" + tail(run.log(".log")));
-        Thread.sleep(10);
-      }
     }
 
     @Override
@@ -538,22 +515,6 @@ final class Sipp {
     int failed = header.indexOf("FailedCall(C)");
     if (ok < 0 || failed < 0) throw new IllegalStateException("no SuccessfulCall(C)/FailedCall(C) column in " + stats);
     return new long[] {Long.parseLong(last[ok].trim()), Long.parseLong(last[failed].trim())};
-  }
-
-  /**
-   * Whether some socket on this machine is bound to UDP {@code port} or listens on TCP {@code port},
-   * read from /proc/net (Linux). Probing by binding the port ourselves could take it from sipp.
-   */
-  private static boolean bound(Transport transport, int port) throws IOException {
-    String table = transport == Transport.UDP ? "/proc/net/udp" : "/proc/net/tcp";
-    String hexPort = String.format(Locale.ROOT, ":%04X", port);
-    List<String> lines = Files.readAllLines(Path.of(table));
-    for (String line : lines.subList(1, lines.size())) {
-      String[] f = line.trim().split("\\s+");
-      // f[1] local address:port in hex, f[3] the state: 0A is LISTEN for TCP; UDP sockets are 07.
-      if (f[1].endsWith(hexPort) && (transport == Transport.UDP || f[3].equals("0A"))) return true;
-    }
-    return false;
   }
 
   private static int freePort(Transport transport) {
