@@ -17,6 +17,8 @@ import java.util.List;
  * @param remoteUri         the SRC's URI (From)
  * @param remoteTarget      the SRC's Contact URI: where in-dialog requests go
  * @param routeSet          the Record-Route URIs, in the order in-dialog requests use them
+ * @param node              the cluster node whose SIP server answered the INVITE (its Contact is
+ *                          the SRC's remote target); null when not known
  */
 public record SipSession(
     String sipCallId,
@@ -28,7 +30,8 @@ public record SipSession(
     String localUri,
     String remoteUri,
     String remoteTarget,
-    List<String> routeSet)
+    List<String> routeSet,
+    String node)
     implements CborSerializable {
 
   public SipSession {

@@ -117,7 +117,8 @@ public final class Main {
             defaultPolicy,
             bySource,
             config.getInt("media.max-calls"),
-            (int) sip.getDuration("retry-after").toSeconds());
+            (int) sip.getDuration("retry-after").toSeconds(),
+            system.address().toString());
     Calls calls = new Calls(system, config.getDuration("ask-timeout"));
     var server = new java.util.concurrent.atomic.AtomicReference<RecordingServer>();
     SipTransport transport =
@@ -180,6 +181,7 @@ public final class Main {
                   return CompletableFuture.completedFuture(Done.getInstance());
                 });
             sip = started;
+            context.spawn(SipSignals.create(started.server()), SipSignals.NAME);
           }
           RecordingServer sipServer = sip == null ? null : sip.server();
           CallRecording.init(system, media == null ? null : new MoveSignals(media, config.getString("webhook.url"), system, sipServer));

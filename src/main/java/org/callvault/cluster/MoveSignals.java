@@ -17,6 +17,9 @@ import java.util.OptionalLong;
 import org.apache.pekko.actor.ActorRef;
 import org.apache.pekko.actor.ActorSelection;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.Member;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.typed.Cluster;
 import org.callvault.call.CallRecording.MediaReleased;
 import org.callvault.call.CallSpec;
 import org.callvault.call.ChunkInfo;
@@ -94,7 +97,7 @@ final class MoveSignals implements MediaBinder {
     String callId = spec.callId();
     askForRelay(callId, endpoints, cause, from);
     if (spec.sip() != null && sip != null) {
-      sip.mediaMoved(spec.sip(), spec.streams(), endpoints);
+      reInvite(spec, endpoints);
       return;
     }
     String webhook = spec.webhook();
@@ -105,6 +108,25 @@ final class MoveSignals implements MediaBinder {
     var streams = notice.putArray("streams");
     endpoints.forEach((label, endpoint) -> streams.addObject().put("label", label).put("host", endpoint.host()).put("port", endpoint.port()));
     send(URI.create(url), notice.toString(), callId, 1);
+  }
+
+  /**
+   * The SRC of a SIPREC call learns the new endpoints by a re-INVITE, sent by the node that
+   * answered its INVITE while that node is up (the SRC knows that address), else by this one.
+   */
+  private void reInvite(CallSpec spec, Map<String, Endpoint> endpoints) {
+    String answered = spec.sip().node();
+    boolean up = false;
+    if (answered != null && !answered.equals(node)) {
+      for (Member m : Cluster.get(system).state().getMembers())
+        if (m.address().toString().equals(answered) && m.status() == MemberStatus.up()) up = true;
+    }
+    if (up) {
+      ActorSelection signals = system.classicSystem().actorSelection(answered + "/user/" + SipSignals.NAME);
+      signals.tell(new SipSignals.ReInvite(spec.sip(), spec.streams(), endpoints), ActorRef.noSender());
+    } else {
+      sip.mediaMoved(spec.sip(), spec.streams(), endpoints);
+    }
   }
 
   /** A node that handed the call off still receives what was sent to it: it relays that here. */

@@ -72,6 +72,7 @@ public final class RecordingServer implements ServerTransactions.TransactionUser
    * @param policyBySource per SRC address (a trunk), the policy of its calls
    * @param maxCalls       calls this node records at most; beyond, new INVITEs get 503
    * @param retryAfterSeconds what a 503 asks the SRC to wait
+   * @param node           this node's cluster address, kept with each dialog it answers
    */
   public record Settings(
       String contact,
@@ -79,7 +80,8 @@ public final class RecordingServer implements ServerTransactions.TransactionUser
       Policy defaultPolicy,
       Map<String, Policy> policyBySource,
       int maxCalls,
-      int retryAfterSeconds) {}
+      int retryAfterSeconds,
+      String node) {}
 
   /** What a dialog this node answered needs for the next answer: the call, its SDP origin, the metadata so far. */
   private record Dialog(String callId, SdpOrigin origin, RecordingMetadata metadata) {}
@@ -239,7 +241,7 @@ public final class RecordingServer implements ServerTransactions.TransactionUser
     SipSession sip =
         new SipSession(
             invite.callId(), sessionId, source + ":" + sourcePortOf(invite), tx.reliable() ? "TCP" : "UDP", localTag, dialog.remoteTag(),
-            dialog.localUri(), dialog.remoteUri(), dialog.remoteTarget(), dialog.routeSet());
+            dialog.localUri(), dialog.remoteUri(), dialog.remoteTarget(), dialog.routeSet(), settings.node());
     Policy policy = settings.policyBySource().getOrDefault(source, settings.defaultPolicy());
     CallSpec spec = new CallSpec(callId, policy, recorded.parties(), recorded.streams(), null, sip);
     List<String> problems = spec.problems();

@@ -84,7 +84,7 @@ class SerializationTest {
     SipSession sip =
         new SipSession(
             "d253c800@src.example.com", "0PdEJ5xu2vo4cVq3ukmsQw==", "192.0.2.7:5060", "UDP", "srs-1", "src-1", "sip:srs@192.0.2.9",
-            "sip:2000@src.example.com", "sip:2000@192.0.2.7:5060", List.of("<sip:192.0.2.1;lr>"));
+            "sip:2000@src.example.com", "sip:2000@192.0.2.7:5060", List.of("<sip:192.0.2.1;lr>"), "pekko://callvault@192.0.2.9:25520");
     CallSpec siprec = new CallSpec("sip-d253c800@src.example.com", SPEC.policy(), SPEC.parties(), SPEC.streams(), null, sip);
     assertRoundTrip(Ledger.seal(1, T0, "sip:192.0.2.7", new CallRecording.CallCreated(siprec), Ledger.GENESIS));
   }

@@ -84,7 +84,7 @@ class RecordingServerTest {
   private static RecordingServer openServer;
 
   private static SipTransport server(Set<String> sources, int maxCalls) {
-    RecordingServer.Settings settings = new RecordingServer.Settings("sip:srs@127.0.0.1:5060", sources, POLICY, Map.of(), maxCalls, 7);
+    RecordingServer.Settings settings = new RecordingServer.Settings("sip:srs@127.0.0.1:5060", sources, POLICY, Map.of(), maxCalls, 7, "pekko://RecordingServerTest@127.0.0.1:1");
     return new SipTransport(
         65_535,
         (loop, client) -> {
