@@ -63,12 +63,22 @@ final class NodeProcess implements AutoCloseable {
         .build();
   }
 
-  static int freePort() {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    } catch (IOException e) {
-      throw new IllegalStateException("no free port", e);
+  /** Ports handed out in this JVM: nodes start in parallel and bind theirs later. */
+  private static final java.util.Set<Integer> GIVEN = new java.util.HashSet<>();
+
+  /**
+   * A port free now and never handed out before by this JVM: the OS may give the same ephemeral
+   * port to two probes in a row, and two nodes starting at once would then collide on it.
+   */
+  static synchronized int freePort() {
+    for (int attempt = 0; attempt < 100; attempt++) {
+      try (ServerSocket socket = new ServerSocket(0)) {
+        if (GIVEN.add(socket.getLocalPort())) return socket.getLocalPort();
+      } catch (IOException e) {
+        throw new IllegalStateException("no free port", e);
+      }
     }
+    throw new IllegalStateException("no port that was not handed out already");
   }
 
   /** Starts a node whose journal lives in {@code keyspace} and waits until its API answers healthy. */
