@@ -256,7 +256,14 @@ public final class MediaServer implements MediaBinder, AutoCloseable {
       Stream stream = bindPair(loop, recorder, token);
       streams.put(spec.label(), stream);
       openStreams.incrementAndGet();
-      stream.tick = loop.scheduleAtFixedRate(() -> recorder.tick(System.nanoTime()), 100, 100, TimeUnit.MILLISECONDS);
+      stream.tick =
+          loop.scheduleAtFixedRate(
+              () -> {
+                long now = System.nanoTime();
+                stream.rtpHandler.releaseWhenDue(now);
+                recorder.tick(now);
+              },
+              100, 100, TimeUnit.MILLISECONDS);
     }
 
     @Override
@@ -315,6 +322,7 @@ public final class MediaServer implements MediaBinder, AutoCloseable {
       for (Stream s : streams.values()) {
         s.rtp.eventLoop().execute(() -> {
           s.tick.cancel(false);
+          s.rtpHandler.releaseWhenDue(Long.MAX_VALUE); // what waited is received before the stream closes
           s.recorder.close();
           if (relay) {
             startRelay(s);
@@ -579,18 +587,43 @@ public final class MediaServer implements MediaBinder, AutoCloseable {
     private final RelayEnvelope envelope = new RelayEnvelope();
     /** Set on the socket's loop when the call is handed off. */
     private Relay relay;
-    /** While the old node's held datagrams are awaited: until when, and the direct ones meanwhile. */
-    private long holdDirectUntilNanos;
+    /**
+     * While the old node relays, the sender's direct datagrams wait: they are newer than any it
+     * relays, and one relayed late (a busy old node) must not find its place already taken.
+     * {@code holding} until the old node's held datagrams have come (its marker) and then no
+     * relayed one for {@link #RELAY_QUIET_NANOS} (the sender has moved), or, without any word
+     * from the old node, until {@code holdDeadlineNanos}.
+     */
+    private boolean holding;
+    private boolean heldArrived;
+    private long holdDeadlineNanos;
+    private long lastRelayedNanos;
     private final java.util.ArrayDeque<Object[]> direct = new java.util.ArrayDeque<>();
 
-    /** On the socket's loop: keep direct datagrams back until the relay's marker, or {@code untilNanos}. */
-    void holdDirectUntil(long untilNanos) {
-      holdDirectUntilNanos = untilNanos;
+    /** A sender sends every 20 ms: this long without a relayed datagram, it sends here now. */
+    private static final long RELAY_QUIET_NANOS = 250_000_000L;
+
+    /** On the socket's loop: keep direct datagrams back while the old node relays, or until {@code deadlineNanos}. */
+    void holdDirectUntil(long deadlineNanos) {
+      holding = true;
+      heldArrived = false;
+      holdDeadlineNanos = deadlineNanos;
+    }
+
+    private boolean stillHolding(long nowNanos) {
+      if (!holding || direct.size() >= 1000) return false;
+      if (heldArrived) return nowNanos - lastRelayedNanos < RELAY_QUIET_NANOS;
+      return nowNanos - holdDeadlineNanos < 0;
+    }
+
+    /** On the socket's loop: hands on what waited once the hold is over (every tick, and at close). */
+    void releaseWhenDue(long nowNanos) {
+      if (holding && (nowNanos == Long.MAX_VALUE || !stillHolding(nowNanos))) releaseDirect();
     }
 
     /** Hands on the direct datagrams kept back, in the order they came. */
     private void releaseDirect() {
-      holdDirectUntilNanos = 0;
+      holding = false;
       while (!direct.isEmpty()) {
         Object[] d = direct.pollFirst();
         byte[] data = (byte[]) d[0];
@@ -625,8 +658,9 @@ public final class MediaServer implements MediaBinder, AutoCloseable {
           recorder.refuseRelay();
           return;
         }
+        lastRelayedNanos = nowNanos;
         if (envelope.payloadLength() == 0) {
-          releaseDirect(); // the old node has sent all it held
+          heldArrived = true; // the old node has sent all it held; what it relays now is live
           return;
         }
         System.arraycopy(scratch, envelope.payloadOffset(), relayed, 0, envelope.payloadLength());
@@ -634,10 +668,10 @@ public final class MediaServer implements MediaBinder, AutoCloseable {
         // timestamp checks see the packet's own timing, not the relay's burst.
         long age = Math.max(0, wallMicros - envelope.wallMicros()) * 1000;
         recorder.onRelayedRtp(relayed, envelope.payloadLength(), envelope.sender(), nowNanos - age, envelope.wallMicros());
-      } else if (holdDirectUntilNanos != 0 && nowNanos - holdDirectUntilNanos < 0 && direct.size() < 1000) {
+      } else if (stillHolding(nowNanos)) {
         direct.addLast(new Object[] {java.util.Arrays.copyOf(scratch, copied), packet.sender(), nowNanos, wallMicros});
       } else {
-        if (holdDirectUntilNanos != 0) releaseDirect(); // the marker never came: go on without it
+        if (holding) releaseDirect(); // the relay has gone quiet, or never spoke: go on
         recorder.onRtp(scratch, length, packet.sender(), nowNanos, wallMicros);
       }
     }
