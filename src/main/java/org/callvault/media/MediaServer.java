@@ -624,11 +624,12 @@ public final class MediaServer implements MediaBinder, AutoCloseable {
     /** Hands on the direct datagrams kept back, in the order they came. */
     private void releaseDirect() {
       holding = false;
+      // Each kept datagram is a copy of its own: the scratch buffer may hold the datagram that is
+      // being handled now, which goes to the recorder after these.
       while (!direct.isEmpty()) {
         Object[] d = direct.pollFirst();
         byte[] data = (byte[]) d[0];
-        System.arraycopy(data, 0, scratch, 0, data.length);
-        recorder.onRtp(scratch, data.length, (InetSocketAddress) d[1], (Long) d[2], (Long) d[3]);
+        recorder.onRtp(data, data.length, (InetSocketAddress) d[1], (Long) d[2], (Long) d[3]);
       }
     }
 
