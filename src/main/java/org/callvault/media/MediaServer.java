@@ -180,7 +180,9 @@ public final class MediaServer implements MediaBinder, AutoCloseable {
     CallSession session = sessions.get(callId);
     if (session == null) return;
     long until = System.nanoTime() + settings.relayIdle().toNanos();
-    for (Stream stream : session.streams.values()) stream.rtp.eventLoop().execute(() -> stream.rtpHandler.holdDirectUntil(until));
+    // Set at once, not through the loop's task queue: the loop may handle datagrams that are
+    // already waiting before it runs a task.
+    for (Stream stream : session.streams.values()) stream.rtpHandler.holdDirectUntil(until);
   }
 
   /** Completes once no handed-off call relays any more (each ends when its sender has moved, or gives up). */
@@ -603,11 +605,21 @@ public final class MediaServer implements MediaBinder, AutoCloseable {
     /** A sender sends every 20 ms: this long without a relayed datagram, it sends here now. */
     private static final long RELAY_QUIET_NANOS = 250_000_000L;
 
-    /** On the socket's loop: keep direct datagrams back while the old node relays, or until {@code deadlineNanos}. */
+    /** A hold asked for from another thread, taken up by the loop at its next datagram or tick. */
+    private volatile long holdRequested;
+
+    /** Any thread: keep direct datagrams back while the old node relays, or until {@code deadlineNanos}. */
     void holdDirectUntil(long deadlineNanos) {
+      holdRequested = deadlineNanos;
+    }
+
+    private void takeHoldRequest() {
+      long requested = holdRequested;
+      if (requested == 0) return;
+      holdRequested = 0;
       holding = true;
       heldArrived = false;
-      holdDeadlineNanos = deadlineNanos;
+      holdDeadlineNanos = requested;
     }
 
     private boolean stillHolding(long nowNanos) {
@@ -618,6 +630,7 @@ public final class MediaServer implements MediaBinder, AutoCloseable {
 
     /** On the socket's loop: hands on what waited once the hold is over (every tick, and at close). */
     void releaseWhenDue(long nowNanos) {
+      takeHoldRequest();
       if (holding && (nowNanos == Long.MAX_VALUE || !stillHolding(nowNanos))) releaseDirect();
     }
 
@@ -647,6 +660,7 @@ public final class MediaServer implements MediaBinder, AutoCloseable {
       content.getBytes(content.readerIndex(), scratch, 0, copied);
       long nowNanos = System.nanoTime();
       long wallMicros = System.currentTimeMillis() * 1000;
+      takeHoldRequest();
       if (relay != null) {
         // Handed off: RTCP is dropped (the next node anchors its own), RTP goes to that node.
         if (!rtcp && length <= copied) relay.receive(scratch, length, packet.sender(), nowNanos, wallMicros);

@@ -253,7 +253,8 @@ class MediaServerTest {
         if (r == null) throw new AssertionError("the new node's session never reported Closed");
         if (r instanceof MediaReport.Closed c) end = c;
       }
-      assertEquals(140, end.counters().get("a").stored(), "50 before the handoff, then 90 on the new node: none lost");
+      assertEquals(140, end.counters().get("a").stored(), "50 before the handoff, then 90 on the new node: none lost: " + end.counters().get("a")
+          + " " + store.written.stream().map(c -> c.info().epoch() + ":" + c.info().firstSeq() + "-" + c.info().lastSeq()).toList());
       assertEquals(0, end.counters().get("a").lost());
     }
     ChunkInfo lastOld = null;
