@@ -544,13 +544,13 @@ public final class MediaServer implements MediaBinder, AutoCloseable {
     for (int attempt = 0; attempt < 32; attempt++) {
       int port = ports.acquire();
       if (port < 0) throw new MediaUnavailableException("no free RTP port in " + settings.portMin() + "-" + settings.portMax());
-      StreamHandler rtpHandler = new StreamHandler(recorder, false, token);
+      StreamHandler rtpHandler = new StreamHandler(recorder, false, token, settings.relayIdle().toNanos());
       ChannelFuture rtp = bootstrap(loop, rtpHandler).bind(settings.bindHost(), port).awaitUninterruptibly();
       if (!rtp.isSuccess()) {
         ports.markUnusable(port); // taken by another program: never hand it out again
         continue;
       }
-      StreamHandler rtcpHandler = new StreamHandler(recorder, true, token);
+      StreamHandler rtcpHandler = new StreamHandler(recorder, true, token, settings.relayIdle().toNanos());
       ChannelFuture rtcp = bootstrap(loop, rtcpHandler).bind(settings.bindHost(), port + 1).awaitUninterruptibly();
       if (!rtcp.isSuccess()) {
         rtp.channel().close();
@@ -593,7 +593,7 @@ public final class MediaServer implements MediaBinder, AutoCloseable {
      * While the old node relays, the sender's direct datagrams wait: they are newer than any it
      * relays, and one relayed late (a busy old node) must not find its place already taken.
      * {@code holding} until the old node's held datagrams have come (its marker) and then no
-     * relayed one for {@link #RELAY_QUIET_NANOS} (the sender has moved), or, without any word
+     * relayed one for {@link #relayQuietNanos} (the sender has moved), or, without any word
      * from the old node, until {@code holdDeadlineNanos}.
      */
     private boolean holding;
@@ -602,8 +602,11 @@ public final class MediaServer implements MediaBinder, AutoCloseable {
     private long lastRelayedNanos;
     private final java.util.ArrayDeque<Object[]> direct = new java.util.ArrayDeque<>();
 
-    /** A sender sends every 20 ms: this long without a relayed datagram, it sends here now. */
-    private static final long RELAY_QUIET_NANOS = 250_000_000L;
+    /**
+     * A sender sends every 20 ms, but a node that is leaving can stall: this long without a relayed
+     * datagram (relay-idle, the old node's own test that the sender has moved), it sends here now.
+     */
+    private final long relayQuietNanos;
 
     /** A hold asked for from another thread, taken up by the loop at its next datagram or tick. */
     private volatile long holdRequested;
@@ -624,7 +627,7 @@ public final class MediaServer implements MediaBinder, AutoCloseable {
 
     private boolean stillHolding(long nowNanos) {
       if (!holding || direct.size() >= 1000) return false;
-      if (heldArrived) return nowNanos - lastRelayedNanos < RELAY_QUIET_NANOS;
+      if (heldArrived) return nowNanos - lastRelayedNanos < relayQuietNanos;
       return nowNanos - holdDeadlineNanos < 0;
     }
 
@@ -646,10 +649,11 @@ public final class MediaServer implements MediaBinder, AutoCloseable {
       }
     }
 
-    StreamHandler(StreamRecorder recorder, boolean rtcp, long token) {
+    StreamHandler(StreamRecorder recorder, boolean rtcp, long token, long relayQuietNanos) {
       this.recorder = recorder;
       this.rtcp = rtcp;
       this.token = token;
+      this.relayQuietNanos = relayQuietNanos;
     }
 
     @Override

@@ -237,7 +237,7 @@ class MediaServerTest {
         assertTrue(oldNode.relayTo(callId, after.endpoints(), newNode.relayToken(callId).getAsLong()));
         // The relay goes quiet (the sender has moved): the next direct datagram releases those
         // kept back, and is handled itself after them.
-        Thread.sleep(400);
+        Thread.sleep(2300); // relay-idle, 2 s
       } else {
         assertTrue(oldNode.relayTo(callId, after.endpoints(), newNode.relayToken(callId).getAsLong()));
         sendPackets(sender, before.endpoints().get("a"), 80, 20); // relayed as they arrive

@@ -67,7 +67,7 @@ class RtpHandlerFuzzTest {
     StreamRecorder recorder =
         new StreamRecorder("fuzz", new StreamSpec("a", "agent", StreamSpec.Codec.PCMU, null, 101), gates.gate("a"), StreamCounters.ZERO, settings, output, System.nanoTime());
     recorder.activate(1);
-    EmbeddedChannel channel = new EmbeddedChannel(new MediaServer.StreamHandler(recorder, false, 42L));
+    EmbeddedChannel channel = new EmbeddedChannel(new MediaServer.StreamHandler(recorder, false, 42L, 2_000_000_000L));
     InetSocketAddress sender = new InetSocketAddress("127.0.0.1", 40000);
     InetSocketAddress stranger = new InetSocketAddress("127.0.0.1", 40002);
     InetSocketAddress local = new InetSocketAddress("127.0.0.1", 20000);
