@@ -600,7 +600,10 @@ public final class MediaServer implements MediaBinder, AutoCloseable {
     private boolean heldArrived;
     private long holdDeadlineNanos;
     private long lastRelayedNanos;
-    private final java.util.ArrayDeque<Object[]> direct = new java.util.ArrayDeque<>();
+    private final java.util.ArrayDeque<Kept> direct = new java.util.ArrayDeque<>();
+
+    /** A direct datagram kept back: a copy of its bytes, who sent it and when it came. */
+    private record Kept(byte[] data, InetSocketAddress sender, long nanos, long wallMicros) {}
 
     /**
      * A sender sends every 20 ms, but a node that is leaving can stall: this long without a relayed
@@ -643,9 +646,8 @@ public final class MediaServer implements MediaBinder, AutoCloseable {
       // Each kept datagram is a copy of its own: the scratch buffer may hold the datagram that is
       // being handled now, which goes to the recorder after these.
       while (!direct.isEmpty()) {
-        Object[] d = direct.pollFirst();
-        byte[] data = (byte[]) d[0];
-        recorder.onRtp(data, data.length, (InetSocketAddress) d[1], (Long) d[2], (Long) d[3]);
+        Kept k = direct.pollFirst();
+        recorder.onRtp(k.data(), k.data().length, k.sender(), k.nanos(), k.wallMicros());
       }
     }
 
@@ -688,7 +690,10 @@ public final class MediaServer implements MediaBinder, AutoCloseable {
         long age = Math.max(0, wallMicros - envelope.wallMicros()) * 1000;
         recorder.onRelayedRtp(relayed, envelope.payloadLength(), envelope.sender(), nowNanos - age, envelope.wallMicros());
       } else if (stillHolding(nowNanos)) {
-        direct.addLast(new Object[] {java.util.Arrays.copyOf(scratch, copied), packet.sender(), nowNanos, wallMicros});
+        // Gated as it comes, not when handed on: one that came while the gate was closed is
+        // dropped now, even if the gate has opened by the time the others are handed on.
+        if (recorder.recording()) direct.addLast(new Kept(java.util.Arrays.copyOf(scratch, copied), packet.sender(), nowNanos, wallMicros));
+        else recorder.onRtp(scratch, length, packet.sender(), nowNanos, wallMicros);
       } else {
         if (holding) releaseDirect(); // the relay has gone quiet, or never spoke: go on
         recorder.onRtp(scratch, length, packet.sender(), nowNanos, wallMicros);

@@ -164,6 +164,11 @@ final class StreamRecorder implements ReorderWindow.Sink {
     this.epoch = epoch;
   }
 
+  /** Whether a packet arriving now would be stored: activated, and the gate open. */
+  boolean recording() {
+    return epoch != 0 && gate.isOpen();
+  }
+
   StreamCounters counters() {
     Map<String, Long> reasons = new HashMap<>(rejectedBaseline);
     for (int i = 0; i < Rejection.COUNT; i++) {

@@ -300,4 +300,29 @@ class MediaServerTest {
     assertEquals(11L, counters.rejected().get("BAD_RELAY"));
     assertTrue(store.written.isEmpty());
   }
+
+  @Test
+  void aDatagramKeptBackWhileTheGateWasClosedIsNotStoredWhenTheGateOpensBeforeItIsHandedOn() throws Exception {
+    Gates gates = openGates("a");
+    var open = Gates.Gate.class.getDeclaredField("open");
+    open.setAccessible(true);
+    MediaBinder.Session session =
+        server(10, 8, 0).bind("call-9", List.of(new StreamSpec("a", "agent", StreamSpec.Codec.PCMU)), gates, Map.of(), Map.of(), reports::add);
+    session.activate(2);
+    server.expectRelay("call-9"); // direct datagrams are kept back: no relay comes in this test
+    try (DatagramChannel sender = DatagramChannel.open()) {
+      sender.bind(new InetSocketAddress("127.0.0.1", 0));
+      open.setBoolean(gates.gate("a"), false); // paused
+      sendPackets(sender, session.endpoints().get("a"), 0, 10);
+      for (int i = 0; i < 200 && session.counters().get("a").droppedByGate() < 10; i++) Thread.sleep(10); // until the loop has read them
+      open.setBoolean(gates.gate("a"), true); // resumed, while the hold goes on
+      sendPackets(sender, session.endpoints().get("a"), 10, 10);
+    }
+    session.close(); // hands on what waited
+    StreamCounters counters = next(MediaReport.Closed.class).counters().get("a");
+    assertEquals(20, counters.received());
+    assertEquals(10, counters.droppedByGate(), "the ten sent while paused are gated as they came");
+    assertEquals(10, counters.stored());
+    for (AudioChunk chunk : store.written) assertTrue(chunk.info().firstSeq() >= 10, "nothing sent while paused is stored: " + chunk.info());
+  }
 }
