@@ -22,10 +22,6 @@ public final class Calls {
     this.askTimeout = askTimeout;
   }
 
-  public Duration askTimeout() {
-    return askTimeout;
-  }
-
   public CompletionStage<CallRecording.Reply> ask(String callId, Function<ActorRef<CallRecording.Reply>, CallRecording.Command> command) {
     return sharding.entityRefFor(CallRecording.ENTITY_TYPE_KEY, callId).ask(command::apply, askTimeout);
   }

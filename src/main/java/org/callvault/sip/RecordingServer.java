@@ -517,9 +517,4 @@ public final class RecordingServer implements ServerTransactions.TransactionUser
       calls.stop(callIdOf(ok.callId()), "sip:no-ACK");
     }
   }
-
-  /** Dialogs this node answered, for tests. */
-  int dialogs() {
-    return dialogs.size();
-  }
 }

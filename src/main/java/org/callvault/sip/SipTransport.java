@@ -170,11 +170,6 @@ public final class SipTransport implements AutoCloseable {
     return refused.get();
   }
 
-  /** Live server transactions, for diagnostics and tests. */
-  public int transactions() {
-    return transactions.size();
-  }
-
   /** Hands a parsed request to the transactions; {@code reply} sends a response back its way. */
   private void receive(SipMessage message, InetSocketAddress from, boolean reliable, java.util.function.Consumer<byte[]> reply) {
     if (message instanceof SipResponse response) {
