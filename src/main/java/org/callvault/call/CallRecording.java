@@ -829,7 +829,10 @@ public final class CallRecording
     // Make the last audio durable and listed first: the session stores what it holds, reports
     // it, and reports Closed; then the handoff is recorded and the entity stops.
     handingOff = true;
-    session.handOff();
+    // With no other node up (the last node stopping) nobody will take the call over soon:
+    // holding its sockets open would only delay the stop.
+    if (binder.anotherNodeIsUp()) session.handOff();
+    else session.close();
     return Effect().noReply();
   }
 

@@ -38,6 +38,11 @@ public interface MediaBinder {
    */
   default void moved(CallSpec spec, Map<String, Endpoint> endpoints, String cause, String from) {}
 
+  /** Whether another node could take a call over now; true unless the node's cluster says otherwise. */
+  default boolean anotherNodeIsUp() {
+    return true;
+  }
+
   /** Chunks of {@code label} stored under {@code epoch} with a number above {@code afterN}, in order. */
   CompletionStage<List<ChunkInfo>> storedAfter(String callId, String label, long epoch, long afterN);
 

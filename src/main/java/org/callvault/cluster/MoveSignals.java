@@ -88,6 +88,14 @@ final class MoveSignals implements MediaBinder {
   }
 
   @Override
+  public boolean anotherNodeIsUp() {
+    Cluster cluster = Cluster.get(system);
+    for (Member m : cluster.state().getMembers())
+      if (m.status() == MemberStatus.up() && !m.equals(cluster.selfMember())) return true;
+    return false;
+  }
+
+  @Override
   public CompletionStage<List<ChunkInfo>> storedAfter(String callId, String label, long epoch, long afterN) {
     return media.storedAfter(callId, label, epoch, afterN);
   }
