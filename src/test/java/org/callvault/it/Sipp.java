@@ -75,7 +75,7 @@ final class Sipp {
   static final Path LOGS = ROOT.resolve("target/it-logs");
 
   private final String scenario;
-  private final String remote; // host:port, or null for a server (UAS) scenario
+  private final String remote; // host:port of the recording server
   private String name;
   private Transport transport = Transport.UDP;
   private int localPort;
@@ -97,7 +97,7 @@ final class Sipp {
       throw new IllegalArgumentException("no sipp scenario " + scenarioFile());
     }
     // A client that waits longer than this for an answer has its call failed, not hung.
-    if (remote != null) receiveTimeout = Duration.ofSeconds(10);
+    receiveTimeout = Duration.ofSeconds(10);
   }
 
   /** A client (UAC) run of {@code scenario} ({@code siprec-call}, {@code load}, ...) against host:port. */
@@ -216,7 +216,7 @@ final class Sipp {
   List<String> command() {
     List<String> c = new ArrayList<>();
     c.add(executable().toString());
-    if (remote != null) c.add(remote);
+    c.add(remote);
     c.addAll(List.of("-sf", scenarioFile().toString()));
     c.addAll(List.of("-t", transport.option, "-i", HOST, "-p", String.valueOf(localPort())));
     c.add("-bind_local");
@@ -224,7 +224,7 @@ final class Sipp {
     if (rate > 0) c.addAll(List.of("-r", format(rate)));
     if (callLength != null) c.addAll(List.of("-d", String.valueOf(callLength.toMillis())));
     if (callIdPrefix != null) c.addAll(List.of("-cid_str", callIdPrefix + "-%u@%s"));
-    if (remote != null) c.addAll(List.of("-inf", log("-calls.csv").toString()));
+    c.addAll(List.of("-inf", log("-calls.csv").toString()));
     keys.forEach((k, v) -> c.addAll(List.of("-key", k, v)));
     c.addAll(List.of("-timeout", timeout.toSeconds() + "s", "-timeout_error"));
     if (receiveTimeout != null) c.addAll(List.of("-recv_timeout", String.valueOf(receiveTimeout.toMillis())));
@@ -248,11 +248,9 @@ final class Sipp {
     for (String suffix : List.of(".log", "-messages.log", "-errors.log", "-stats.csv", "-events.log", "-calls.csv")) {
       Files.deleteIfExists(log(suffix)); // a file left by an earlier run must not be read as this one's
     }
-    if (remote != null) {
-      StringBuilder csv = new StringBuilder("SEQUENTIAL\n");
-      for (CallMetadata m : metadata()) csv.append(m.csvLine()).append('\n');
-      Files.writeString(log("-calls.csv"), csv);
-    }
+    StringBuilder csv = new StringBuilder("SEQUENTIAL\n");
+    for (CallMetadata m : metadata()) csv.append(m.csvLine()).append('\n');
+    Files.writeString(log("-calls.csv"), csv);
     List<String> command = command();
     Files.writeString(log(".log"), String.join(" ", command) + "\n");
     Process process =
