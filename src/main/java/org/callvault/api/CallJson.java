@@ -1,31 +1,26 @@
 package org.callvault.api;
 
-import com.fasterxml.jackson.annotation.JsonInclude;
+import org.callvault.call.PauseSpan;
+import org.callvault.call.Event;
+import org.callvault.call.Call;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import java.util.Map;
+import org.callvault.core.Json;
 import org.callvault.call.CallRecording;
-import org.callvault.call.ChunkInfo;
-import org.callvault.call.Endpoint;
-import org.callvault.call.StreamCounters;
+import org.callvault.core.ChunkInfo;
+import org.callvault.core.Endpoint;
+import org.callvault.core.StreamCounters;
 import org.callvault.export.Timeline;
 import org.callvault.call.Ledger;
 import org.callvault.call.Party;
-import org.callvault.call.StreamSpec;
+import org.callvault.core.StreamSpec;
 
 /** The JSON the API answers with: the call resource, ledger entries, errors. */
 final class CallJson {
 
-  static final ObjectMapper MAPPER =
-      JsonMapper.builder()
-          .addModule(new JavaTimeModule())
-          .configure(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS, false)
-          .serializationInclusion(JsonInclude.Include.NON_NULL)
-          .build();
+  static final ObjectMapper MAPPER = Json.MAPPER;
 
   private CallJson() {}
 
@@ -34,7 +29,7 @@ final class CallJson {
    * counters, pauses. {@code live} holds the counters of streams received on this node now; the
    * others show what the ledger last recorded.
    */
-  static ObjectNode call(CallRecording.Call call, Map<String, StreamCounters> live) {
+  static ObjectNode call(Call call, Map<String, StreamCounters> live) {
     ObjectNode json = MAPPER.createObjectNode();
     json.put("callId", call.callId());
     json.put("state", call.phase().name());
@@ -59,7 +54,7 @@ final class CallJson {
       streams.add(s);
     }
     ArrayNode pauses = json.putArray("pauses");
-    for (CallRecording.PauseSpan pause : call.pauses()) {
+    for (PauseSpan pause : call.pauses()) {
       ObjectNode p = MAPPER.valueToTree(pause);
       p.remove("startSeq");
       pauses.add(p);
@@ -68,7 +63,7 @@ final class CallJson {
       ObjectNode media = json.putObject("media");
       media.put("node", call.media().node());
       media.put("epoch", call.mediaEpoch());
-      if (call.media().released() != null) media.put("released", call.media().released());
+      if (call.media().released() != null) media.put("released", call.media().released().name());
     }
     ObjectNode ledger = json.putObject("ledger");
     ledger.put("events", call.seq());
@@ -103,7 +98,7 @@ final class CallJson {
   }
 
   /** One ledger entry: seq, time, type, by, the change's details, and the hash chain. */
-  static ObjectNode event(CallRecording.Event event) {
+  static ObjectNode event(Event event) {
     ObjectNode json = MAPPER.createObjectNode();
     json.put("seq", event.seq());
     json.set("time", MAPPER.valueToTree(event.time()));

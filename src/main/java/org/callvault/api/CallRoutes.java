@@ -1,6 +1,9 @@
 package org.callvault.api;
 
+import org.callvault.core.Codec;
+
 import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
+import org.callvault.call.Event;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -35,7 +38,7 @@ import org.callvault.call.CallSpec;
 import org.callvault.call.Ledger;
 import org.callvault.call.Party;
 import org.callvault.call.Policy;
-import org.callvault.call.StreamSpec;
+import org.callvault.core.StreamSpec;
 import org.callvault.export.Timeline;
 import org.callvault.export.WavExport;
 import org.callvault.store.ChunkStore;
@@ -116,10 +119,10 @@ public final class CallRoutes extends AllDirectives {
                             "layout", layout -> parameterOptional("label", label -> audio(callId, layout.orElse("stereo"), label.orElse(null)))))));
   }
 
-  private CompletionStage<List<CallRecording.Event>> events(String callId) {
+  private CompletionStage<List<Event>> events(String callId) {
     return journal
         .currentEventsByPersistenceId(persistenceId(callId), 0L, Long.MAX_VALUE)
-        .map(envelope -> (CallRecording.Event) envelope.event())
+        .map(envelope -> (Event) envelope.event())
         .runWith(Sink.seq(), system);
   }
 
@@ -211,7 +214,7 @@ public final class CallRoutes extends AllDirectives {
           new StreamSpec(
               s.text("label", true),
               s.text("party", true),
-              s.enumValue("codec", StreamSpec.Codec.class, true),
+              s.enumValue("codec", Codec.class, true),
               s.text("source", false),
               s.integer("dtmfPayloadType")));
     }
@@ -264,7 +267,7 @@ public final class CallRoutes extends AllDirectives {
     CompletionStage<Ledger.Verifier> verified =
         journal
             .currentEventsByPersistenceId(persistenceId(callId), 0L, Long.MAX_VALUE)
-            .runFold(new Ledger.Verifier(), (v, envelope) -> v.accept(envelope.sequenceNr(), (CallRecording.Event) envelope.event()), system);
+            .runFold(new Ledger.Verifier(), (v, envelope) -> v.accept(envelope.sequenceNr(), (Event) envelope.event()), system);
     return onSuccess(
         verified,
         verifier -> {

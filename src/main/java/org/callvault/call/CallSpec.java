@@ -1,5 +1,8 @@
 package org.callvault.call;
 
+import org.callvault.core.CborSerializable;
+import org.callvault.core.StreamSpec;
+
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;

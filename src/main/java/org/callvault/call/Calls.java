@@ -1,5 +1,7 @@
 package org.callvault.call;
 
+import org.callvault.core.StreamSpec;
+
 import java.time.Duration;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;

@@ -2,6 +2,8 @@ package org.callvault.call;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import org.callvault.core.Gate;
+import org.callvault.core.StreamSpec;
 
 /**
  * The gates of a call's streams, read on the media path and written only by the call's entity.
@@ -14,19 +16,20 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class Gates {
 
   /** One stream's gate. Readers on the media path only call {@link #isOpen()}. */
-  public static final class Gate {
+  public static final class StreamGate implements Gate {
     private volatile boolean open;
 
+    @Override
     public boolean isOpen() {
       return open;
     }
   }
 
-  private final Map<String, Gate> byLabel = new ConcurrentHashMap<>();
+  private final Map<String, StreamGate> byLabel = new ConcurrentHashMap<>();
 
   /** The gate of the stream with this label; closed until the entity opens it. */
-  public Gate gate(String label) {
-    return byLabel.computeIfAbsent(label, l -> new Gate());
+  public StreamGate gate(String label) {
+    return byLabel.computeIfAbsent(label, l -> new StreamGate());
   }
 
   public boolean isOpen(String label) {
@@ -34,15 +37,15 @@ public final class Gates {
   }
 
   /** Closes every gate that is closed in {@code next}; opens none. */
-  void closeWhereClosedIn(CallRecording.Call next) {
+  void closeWhereClosedIn(Call next) {
     for (StreamSpec stream : next.streams()) {
       if (!next.gateOpen(stream.label())) gate(stream.label()).open = false;
     }
   }
 
   /** Makes every gate what {@code state} says it is. */
-  void matchState(CallRecording.State state) {
-    if (state instanceof CallRecording.Call call) {
+  void matchState(State state) {
+    if (state instanceof Call call) {
       for (StreamSpec stream : call.streams()) gate(stream.label()).open = call.gateOpen(stream.label());
     } else {
       closeAll();

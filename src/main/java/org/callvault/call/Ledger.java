@@ -1,15 +1,10 @@
 package org.callvault.call;
 
-import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -19,6 +14,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HexFormat;
 import java.util.List;
+import org.callvault.core.Json;
 
 /**
  * The hash chain over a call's events.
@@ -34,25 +30,19 @@ public final class Ledger {
 
   public static final String GENESIS = "0".repeat(64);
 
-  private static final ObjectMapper CANONICAL =
-      JsonMapper.builder()
-          .addModule(new JavaTimeModule())
-          .configure(MapperFeature.SORT_PROPERTIES_ALPHABETICALLY, true)
-          .configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true)
-          .configure(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS, false)
-          .serializationInclusion(JsonInclude.Include.NON_NULL)
-          .build();
+  /** Keys are put in order by {@link #sorted}, so the encoding does not depend on the mapper's order. */
+  private static final ObjectMapper CANONICAL = Json.MAPPER;
 
   private Ledger() {}
 
   /** The event that follows {@code prevHash}, with its hash computed. */
-  public static CallRecording.Event seal(long seq, Instant time, String by, CallRecording.Change change, String prevHash) {
-    CallRecording.Event unsealed = new CallRecording.Event(seq, time.truncatedTo(ChronoUnit.MILLIS), by, change, prevHash, null);
-    return new CallRecording.Event(unsealed.seq(), unsealed.time(), by, change, prevHash, hashOf(unsealed));
+  public static Event seal(long seq, Instant time, String by, Change change, String prevHash) {
+    Event unsealed = new Event(seq, time.truncatedTo(ChronoUnit.MILLIS), by, change, prevHash, null);
+    return new Event(unsealed.seq(), unsealed.time(), by, change, prevHash, hashOf(unsealed));
   }
 
   /** SHA-256 over the previous hash and the canonical encoding of the event (its own hash left out). */
-  public static String hashOf(CallRecording.Event event) {
+  public static String hashOf(Event event) {
     try {
       ObjectNode node = CANONICAL.createObjectNode();
       node.put("seq", event.seq());
@@ -104,7 +94,7 @@ public final class Ledger {
     private String reason;
 
     /** Checks the next event; {@code journalSeq} is the sequence number the journal stored it under. */
-    public Verifier accept(long journalSeq, CallRecording.Event event) {
+    public Verifier accept(long journalSeq, Event event) {
       events++;
       if (brokenAt != null) return this;
       if (event.seq() != journalSeq) {

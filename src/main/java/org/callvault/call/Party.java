@@ -1,5 +1,7 @@
 package org.callvault.call;
 
+import org.callvault.core.CborSerializable;
+
 import java.time.Instant;
 
 /**
@@ -37,5 +39,9 @@ public record Party(String id, Role role, Consent consent, String consentBy, Ins
 
   Party withConsent(Consent decision, String by, Instant at) {
     return new Party(id, role, decision, by, at, name, aor);
+  }
+
+  Party renamed(String name, String aor) {
+    return new Party(id, role, consent, consentBy, consentAt, name, aor);
   }
 }

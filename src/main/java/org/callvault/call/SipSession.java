@@ -1,5 +1,7 @@
 package org.callvault.call;
 
+import org.callvault.core.CborSerializable;
+
 import java.util.List;
 
 /**

@@ -27,8 +27,8 @@ import org.callvault.api.ApiServer;
 import org.callvault.call.CallRecording;
 import org.callvault.call.Calls;
 import org.callvault.call.Policy;
-import org.callvault.sip.RecordingServer;
-import org.callvault.sip.SipTransport;
+import org.callvault.siprec.RecordingServer;
+import org.callvault.siprec.SipTransport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -163,6 +163,11 @@ public final class Main {
           MediaServer media = config.getBoolean("media.enabled") ? mediaServer(config.getConfig("media"), chunks) : null;
           if (media != null) {
             context.spawn(MediaRelay.create(media), MediaRelay.NAME);
+            media.relayAsk(
+                (node, callId, endpoints, token) ->
+                    system.classicSystem()
+                        .actorSelection(node + "/user/" + MediaRelay.NAME)
+                        .tell(new MediaRelay.RelayTo(callId, endpoints, token), org.apache.pekko.actor.ActorRef.noSender()));
             CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
             // After sharding has handed this node's calls off and before the node leaves: their
             // old sockets relay to the nodes that took them over until the senders have moved.
@@ -184,7 +189,7 @@ public final class Main {
             context.spawn(SipSignals.create(started.server()), SipSignals.NAME);
           }
           RecordingServer sipServer = sip == null ? null : sip.server();
-          CallRecording.init(system, media == null ? null : new MoveSignals(media, config.getString("webhook.url"), system, sipServer));
+          CallRecording.init(system, media, new MoveSignals(config.getString("webhook.url"), system, sipServer));
           new ApiServer(system, chunks, media == null ? () -> 0 : media::activeCalls)
               .start()
               .whenComplete(

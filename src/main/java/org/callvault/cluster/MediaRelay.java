@@ -3,8 +3,8 @@ package org.callvault.cluster;
 import java.util.Map;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.callvault.call.CborSerializable;
-import org.callvault.call.Endpoint;
+import org.callvault.core.CborSerializable;
+import org.callvault.core.Endpoint;
 import org.callvault.media.MediaServer;
 
 /**

@@ -1,43 +1,33 @@
 package org.callvault.cluster;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
-import java.util.OptionalLong;
 import org.apache.pekko.actor.ActorRef;
 import org.apache.pekko.actor.ActorSelection;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
-import org.callvault.call.CallRecording.MediaReleased;
 import org.callvault.call.CallSpec;
-import org.callvault.call.ChunkInfo;
-import org.callvault.sip.RecordingServer;
-import org.callvault.call.Endpoint;
-import org.callvault.call.Gates;
-import org.callvault.call.MediaBinder;
-import org.callvault.call.MediaReport;
-import org.callvault.call.StreamCounters;
-import org.callvault.call.StreamSpec;
-import org.callvault.media.MediaServer;
+import org.callvault.call.MediaMoves;
+import org.callvault.core.Endpoint;
+import org.callvault.core.Json;
+import org.callvault.core.GapCause;
+import org.callvault.siprec.RecordingServer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The node's media plane as a call sees it, plus the signal that its media moved: for a SIPREC
- * call a re-INVITE to its recording client; otherwise a {@code media.moved} POST to the call's
- * webhook (or the node's), so call-control can send the media to the new endpoints.
+ * The signal that a call's media moved: for a SIPREC call a re-INVITE to its recording client;
+ * otherwise a {@code media.moved} POST to the call's webhook (or the node's), so call-control can
+ * send the media to the new endpoints.
  *
  * <pre>
  * {"event":"media.moved","callId":"…","cause":"NODE_FAILURE","node":"pekko://…",
@@ -46,17 +36,12 @@ import org.slf4j.LoggerFactory;
  *
  * A notice is retried (1 s, 2 s, 4 s) until it is answered 2xx; a notice that never is, is
  * logged. The call resource shows the same endpoints, for senders that poll.
- *
- * <p>After a handoff it also asks the node that handed the call off to relay what still reaches
- * the old endpoints (see {@link MediaRelay}), so that no packet is lost while the sender moves.
  */
-final class MoveSignals implements MediaBinder {
+final class MoveSignals implements MediaMoves {
 
   private static final Logger log = LoggerFactory.getLogger(MoveSignals.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final int ATTEMPTS = 4;
 
-  private final MediaServer media;
   private final String nodeWebhook;
   private final ActorSystem<?> system;
   private final RecordingServer sip;
@@ -67,24 +52,11 @@ final class MoveSignals implements MediaBinder {
    * @param nodeWebhook where notices of calls without a webhook of their own go; empty for nowhere
    * @param sip         the node's SIPREC server, which re-INVITEs the client of a SIPREC call; null without one
    */
-  MoveSignals(MediaServer media, String nodeWebhook, ActorSystem<?> system, RecordingServer sip) {
-    this.media = media;
+  MoveSignals(String nodeWebhook, ActorSystem<?> system, RecordingServer sip) {
     this.nodeWebhook = nodeWebhook;
     this.system = system;
     this.sip = sip;
     this.node = system.address().toString();
-  }
-
-  @Override
-  public Session bind(
-      String callId,
-      List<StreamSpec> streams,
-      Gates gates,
-      Map<String, StreamCounters> baseline,
-      Map<String, ChunkInfo> lastStored,
-      Consumer<MediaReport> reports)
-      throws MediaUnavailableException {
-    return media.bind(callId, streams, gates, baseline, lastStored, reports);
   }
 
   @Override
@@ -96,14 +68,8 @@ final class MoveSignals implements MediaBinder {
   }
 
   @Override
-  public CompletionStage<List<ChunkInfo>> storedAfter(String callId, String label, long epoch, long afterN) {
-    return media.storedAfter(callId, label, epoch, afterN);
-  }
-
-  @Override
-  public void moved(CallSpec spec, Map<String, Endpoint> endpoints, String cause, String from) {
+  public void moved(CallSpec spec, long epoch, Map<String, Endpoint> endpoints, GapCause cause) {
     String callId = spec.callId();
-    askForRelay(callId, endpoints, cause, from);
     if (spec.sip() != null && sip != null) {
       reInvite(spec, endpoints);
       return;
@@ -111,8 +77,8 @@ final class MoveSignals implements MediaBinder {
     String webhook = spec.webhook();
     String url = webhook != null ? webhook : nodeWebhook;
     if (url == null || url.isBlank()) return;
-    ObjectNode notice = JSON.createObjectNode();
-    notice.put("event", "media.moved").put("callId", callId).put("cause", cause).put("node", node);
+    ObjectNode notice = Json.MAPPER.createObjectNode();
+    notice.put("event", "media.moved").put("callId", callId).put("cause", cause.name()).put("node", node);
     var streams = notice.putArray("streams");
     endpoints.forEach((label, endpoint) -> streams.addObject().put("label", label).put("host", endpoint.host()).put("port", endpoint.port()));
     send(URI.create(url), notice.toString(), callId, 1);
@@ -135,16 +101,6 @@ final class MoveSignals implements MediaBinder {
     } else {
       sip.mediaMoved(spec.sip(), spec.streams(), endpoints);
     }
-  }
-
-  /** A node that handed the call off still receives what was sent to it: it relays that here. */
-  private void askForRelay(String callId, Map<String, Endpoint> endpoints, String cause, String from) {
-    if (!MediaReleased.HANDOFF.equals(cause) || from == null || from.equals(node)) return;
-    OptionalLong token = media.relayToken(callId);
-    if (token.isEmpty()) return;
-    media.expectRelay(callId);
-    ActorSelection relay = system.classicSystem().actorSelection(from + "/user/" + MediaRelay.NAME);
-    relay.tell(new MediaRelay.RelayTo(callId, endpoints, token.getAsLong()), ActorRef.noSender());
   }
 
   private void send(URI url, String body, String callId, int attempt) {

@@ -4,11 +4,11 @@ import java.util.List;
 import java.util.Map;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.callvault.call.CborSerializable;
-import org.callvault.call.Endpoint;
+import org.callvault.core.CborSerializable;
+import org.callvault.core.Endpoint;
 import org.callvault.call.SipSession;
-import org.callvault.call.StreamSpec;
-import org.callvault.sip.RecordingServer;
+import org.callvault.core.StreamSpec;
+import org.callvault.siprec.RecordingServer;
 
 /**
  * Where the node that took a SIPREC call over asks the node that answered the call's INVITE to

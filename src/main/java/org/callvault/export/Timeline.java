@@ -1,13 +1,17 @@
 package org.callvault.export;
 
 import java.util.ArrayList;
+import org.callvault.call.Phase;
+import org.callvault.call.Event;
+import org.callvault.call.Change;
+import org.callvault.call.Call;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.callvault.call.CallRecording;
-import org.callvault.call.ChunkInfo;
+import org.callvault.core.ChunkInfo;
 import org.callvault.call.Policy;
-import org.callvault.call.StreamSpec;
+import org.callvault.core.StreamSpec;
 
 /**
  * A call's recording laid out on one time axis, from its ledger alone: which chunks each stream
@@ -45,24 +49,24 @@ public final class Timeline {
   }
 
   /** The timeline of the events of one call, in ledger order. */
-  public static Timeline of(List<CallRecording.Event> events) {
-    if (events.isEmpty() || !(events.get(0).change() instanceof CallRecording.CallCreated created))
+  public static Timeline of(List<Event> events) {
+    if (events.isEmpty() || !(events.get(0).change() instanceof Change.CallCreated created))
       throw new IllegalArgumentException("a ledger starts with CallCreated");
     String callId = created.spec().callId();
-    CallRecording.Call call = null;
+    Call call = null;
     Map<String, List<ChunkInfo>> chunks = new LinkedHashMap<>();
     List<long[]> held = new ArrayList<>();
     long heldSince = -1;
-    for (CallRecording.Event event : events) {
-      call = call == null ? CallRecording.Call.created(callId, created.spec(), event) : call.apply(event);
+    for (Event event : events) {
+      call = call == null ? Call.created(callId, created.spec(), event) : call.apply(event);
       long at = event.time().toEpochMilli() * 1000;
-      boolean recording = call.phase() == CallRecording.Phase.RECORDING;
+      boolean recording = call.phase() == Phase.RECORDING;
       if (!recording && heldSince < 0) heldSince = at;
       if (recording && heldSince >= 0) {
         held.add(new long[] {heldSince, at});
         heldSince = -1;
       }
-      if (event.change() instanceof CallRecording.ChunkStored stored)
+      if (event.change() instanceof Change.ChunkStored stored)
         chunks.computeIfAbsent(stored.chunk().label(), l -> new ArrayList<>()).add(stored.chunk());
     }
     if (heldSince >= 0) held.add(new long[] {heldSince, Long.MAX_VALUE});

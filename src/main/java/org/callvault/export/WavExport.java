@@ -1,14 +1,16 @@
 package org.callvault.export;
 
+import org.callvault.core.Codec;
+
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
-import org.callvault.call.ChunkInfo;
-import org.callvault.call.StreamSpec;
-import org.callvault.media.G711;
+import org.callvault.core.ChunkInfo;
+import org.callvault.core.StreamSpec;
+import org.callvault.export.G711;
 import org.callvault.store.ChunkPackets;
 import org.callvault.store.ChunkStore;
 
@@ -83,7 +85,7 @@ public final class WavExport {
     }
     for (String l : labels) {
       StreamSpec spec = streams.stream().filter(s -> s.label().equals(l)).findFirst().orElseThrow();
-      if (spec.codec() == StreamSpec.Codec.G722 && !timeline.chunks(l).isEmpty())
+      if (spec.codec() == Codec.G722 && !timeline.chunks(l).isEmpty())
         throw new Refused(415, "stream '" + l + "' is G.722, which this version cannot decode to WAV yet; its chunks are stored and kept");
     }
     return new Plan(timeline, channels, labels, channelOf, timeline.samples());

@@ -35,13 +35,15 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
-import org.callvault.call.ChunkInfo;
-import org.callvault.call.Endpoint;
-import org.callvault.call.Gates;
-import org.callvault.call.MediaBinder;
-import org.callvault.call.MediaReport;
-import org.callvault.call.StreamCounters;
-import org.callvault.call.StreamSpec;
+import org.callvault.core.ChunkInfo;
+import org.callvault.core.Endpoint;
+import org.callvault.core.Gate;
+import org.callvault.core.GapCause;
+import java.util.function.Function;
+import org.callvault.core.MediaBinder;
+import org.callvault.core.MediaReport;
+import org.callvault.core.StreamCounters;
+import org.callvault.core.StreamSpec;
 import org.callvault.store.AudioChunk;
 import org.callvault.store.ChunkStore;
 import org.slf4j.Logger;
@@ -98,6 +100,17 @@ public final class MediaServer implements MediaBinder, AutoCloseable {
   /** The calls handed off to another node whose old sockets still receive here, by call id. */
   private final Map<String, CallSession> relaying = new ConcurrentHashMap<>();
   private final SecureRandom random = new SecureRandom();
+
+  /** How this node asks the node that handed a call off to relay its old sockets' datagrams here. */
+  public interface RelayAsk {
+    void ask(String node, String callId, Map<String, Endpoint> endpoints, long token);
+  }
+
+  private volatile RelayAsk relayAsk = (node, callId, endpoints, token) -> {};
+
+  public void relayAsk(RelayAsk ask) {
+    this.relayAsk = ask;
+  }
 
   public MediaServer(Settings settings, ChunkStore store) {
     this.settings = settings;
@@ -208,7 +221,7 @@ public final class MediaServer implements MediaBinder, AutoCloseable {
   public Session bind(
       String callId,
       List<StreamSpec> streams,
-      Gates gates,
+      Function<String, ? extends Gate> gates,
       Map<String, StreamCounters> baseline,
       Map<String, ChunkInfo> lastStored,
       Consumer<MediaReport> reports)
@@ -220,7 +233,7 @@ public final class MediaServer implements MediaBinder, AutoCloseable {
     CallSession session = new CallSession(callId, reports, random.nextLong());
     try {
       for (StreamSpec stream : streams) {
-        session.add(stream, gates.gate(stream.label()), baseline.getOrDefault(stream.label(), StreamCounters.ZERO), lastStored.get(stream.label()));
+        session.add(stream, gates.apply(stream.label()), baseline.getOrDefault(stream.label(), StreamCounters.ZERO), lastStored.get(stream.label()));
       }
     } catch (MediaUnavailableException | RuntimeException e) {
       session.release();
@@ -252,7 +265,7 @@ public final class MediaServer implements MediaBinder, AutoCloseable {
       this.token = token;
     }
 
-    void add(StreamSpec spec, Gates.Gate gate, StreamCounters baseline, ChunkInfo lastStored) throws MediaUnavailableException {
+    void add(StreamSpec spec, Gate gate, StreamCounters baseline, ChunkInfo lastStored) throws MediaUnavailableException {
       EventLoop loop = group.next();
       StreamRecorder recorder = new StreamRecorder(callId, spec, gate, baseline, lastStored, recorderSettings, this, System.nanoTime());
       Stream stream = bindPair(loop, recorder, token);
@@ -269,10 +282,10 @@ public final class MediaServer implements MediaBinder, AutoCloseable {
     }
 
     @Override
-    public Map<String, Endpoint> add(List<StreamSpec> added, Gates gates) throws MediaUnavailableException {
+    public Map<String, Endpoint> add(List<StreamSpec> added, Function<String, ? extends Gate> gates) throws MediaUnavailableException {
       Map<String, Endpoint> endpoints = new LinkedHashMap<>();
       for (StreamSpec spec : added) {
-        add(spec, gates.gate(spec.label()), StreamCounters.ZERO, null);
+        add(spec, gates.apply(spec.label()), StreamCounters.ZERO, null);
         endpoints.put(spec.label(), new Endpoint(settings.advertisedHost(), streams.get(spec.label()).port));
       }
       return endpoints;
@@ -283,6 +296,12 @@ public final class MediaServer implements MediaBinder, AutoCloseable {
       Map<String, Endpoint> endpoints = new LinkedHashMap<>();
       streams.forEach((label, s) -> endpoints.put(label, new Endpoint(settings.advertisedHost(), s.port)));
       return endpoints;
+    }
+
+    @Override
+    public void takeOverFrom(String node) {
+      expectRelay(callId);
+      relayAsk.ask(node, callId, endpoints(), token);
     }
 
     @Override
@@ -400,7 +419,7 @@ public final class MediaServer implements MediaBinder, AutoCloseable {
         if (stream.queue.size() >= settings.storeQueuePerStream()) {
           chunksUnstored.incrementAndGet();
           ChunkInfo i = chunk.info();
-          reports.accept(new MediaReport.ChunkLost(i.label(), i.startWallMicros(), i.endWallMicros(), i.packets(), "STORE_OVERLOAD"));
+          reports.accept(new MediaReport.ChunkLost(i.label(), i.startWallMicros(), i.endWallMicros(), i.packets(), GapCause.STORE_OVERLOAD, null));
           return;
         }
         stream.queue.addLast(chunk);
@@ -428,7 +447,7 @@ public final class MediaServer implements MediaBinder, AutoCloseable {
           ChunkInfo i = chunk.info();
           log.error("call {}: chunk {} of '{}' could not be stored after {} attempts: {}", callId, i.n(), i.label(), attempt + 1, failure.toString());
           reports.accept(
-              new MediaReport.ChunkLost(i.label(), i.startWallMicros(), i.endWallMicros(), i.packets(), "STORE_FAILURE: " + failure.getMessage()));
+              new MediaReport.ChunkLost(i.label(), i.startWallMicros(), i.endWallMicros(), i.packets(), GapCause.STORE_FAILURE, failure.getMessage()));
           next(stream);
         }
       });

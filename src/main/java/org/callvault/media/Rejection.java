@@ -1,5 +1,7 @@
 package org.callvault.media;
 
+import org.callvault.media.rtp.RtpProblem;
+
 /** Why a stream's receiver refused a datagram: the RTP problems of {@link RtpProblem}, and its own. */
 enum Rejection {
   /** From an address other than the stream's declared or latched source. */

@@ -1,5 +1,6 @@
 package org.callvault.media;
 
+import org.callvault.media.rtp.RtpPacket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;

@@ -1,14 +1,21 @@
 package org.callvault.media;
 
+import org.callvault.media.rtp.RtpProblem;
+import org.callvault.media.rtp.SequenceUnwrapper;
+import org.callvault.media.rtp.ReorderWindow;
+import org.callvault.media.rtp.TelephoneEvent;
+import org.callvault.media.rtp.RtpPacket;
+import org.callvault.media.rtp.RtcpSenderReport;
+
 import java.net.InetSocketAddress;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
-import org.callvault.call.ChunkInfo;
-import org.callvault.call.Gates;
-import org.callvault.call.StreamCounters;
-import org.callvault.call.StreamSpec;
+import org.callvault.core.ChunkInfo;
+import org.callvault.core.Gate;
+import org.callvault.core.StreamCounters;
+import org.callvault.core.StreamSpec;
 import org.callvault.store.AudioChunk;
 import org.callvault.store.ChunkPackets;
 
@@ -39,7 +46,7 @@ final class StreamRecorder implements ReorderWindow.Sink {
 
   private final String callId;
   private final StreamSpec spec;
-  private final Gates.Gate gate;
+  private final Gate gate;
   private final Settings settings;
   private final Output output;
   private final InetSocketAddress declaredSource;
@@ -112,7 +119,7 @@ final class StreamRecorder implements ReorderWindow.Sink {
   private final Map<String, Long> rejectedBaseline;
 
   StreamRecorder(
-      String callId, StreamSpec spec, Gates.Gate gate, StreamCounters baseline, Settings settings, Output output, long nowNanos) {
+      String callId, StreamSpec spec, Gate gate, StreamCounters baseline, Settings settings, Output output, long nowNanos) {
     this(callId, spec, gate, baseline, null, settings, output, nowNanos);
   }
 
@@ -120,7 +127,7 @@ final class StreamRecorder implements ReorderWindow.Sink {
   StreamRecorder(
       String callId,
       StreamSpec spec,
-      Gates.Gate gate,
+      Gate gate,
       StreamCounters baseline,
       ChunkInfo lastStored,
       Settings settings,

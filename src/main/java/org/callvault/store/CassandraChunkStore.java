@@ -1,5 +1,6 @@
 package org.callvault.store;
 
+import org.callvault.core.Codec;
 import com.datastax.oss.driver.api.core.ConsistencyLevel;
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.AsyncResultSet;
@@ -13,8 +14,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import org.callvault.call.ChunkInfo;
-import org.callvault.call.StreamSpec;
+import org.callvault.core.ChunkInfo;
+import org.callvault.core.StreamSpec;
 
 /**
  * Audio chunks in Cassandra, one row per chunk, partitioned per stream, epoch and bucket of
@@ -165,7 +166,7 @@ public final class CassandraChunkStore implements ChunkStore {
     for (Row row : rs.currentPage()) {
       found.add(
           new ChunkInfo(
-              label, epoch, row.getLong("n"), row.getInt("segment"), row.getLong("ssrc"), StreamSpec.Codec.valueOf(row.getString("codec")),
+              label, epoch, row.getLong("n"), row.getInt("segment"), row.getLong("ssrc"), Codec.valueOf(row.getString("codec")),
               row.getLong("first_seq"), row.getLong("last_seq"), row.getLong("first_ts"), row.getLong("end_ts"), row.getInt("packets"),
               row.getLong("anchor_ts"), row.getLong("anchor_wall_us"), row.getLong("start_wall_us"), row.getLong("end_wall_us")));
       added++;

@@ -2,7 +2,7 @@ package org.callvault.store;
 
 import java.util.List;
 import java.util.concurrent.CompletionStage;
-import org.callvault.call.ChunkInfo;
+import org.callvault.core.ChunkInfo;
 
 /** Where audio chunks live. Keys are deterministic, so writing the same chunk twice stores it once. */
 public interface ChunkStore {

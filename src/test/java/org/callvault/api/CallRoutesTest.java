@@ -1,6 +1,9 @@
 package org.callvault.api;
 
+import org.callvault.call.MediaMoves;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import org.callvault.call.Event;
+import org.callvault.call.Change;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -60,7 +63,7 @@ class CallRoutesTest {
                 .withFallback(ConfigFactory.load()));
     Cluster cluster = Cluster.get(testKit.system());
     cluster.manager().tell(Join.create(cluster.selfMember().address()));
-    CallRecording.init(testKit.system(), null);
+    CallRecording.init(testKit.system(), null, MediaMoves.NONE);
     ServerBinding binding =
         Http.get(testKit.system()).newServerAt("127.0.0.1", 0).bind(new ApiServer(testKit.system(), null, () -> 0).routes()).toCompletableFuture().get();
     base = "http://127.0.0.1:" + binding.localAddress().getPort();
@@ -341,12 +344,12 @@ class CallRoutesTest {
   void verifyingATamperedLedgerSaysWhereAndWhyTheChainBreaks() {
     String callId = newId();
     Instant t0 = Instant.parse("2026-11-28T09:00:00Z");
-    CallRecording.Event created =
+    Event created =
         Ledger.seal(
             1,
             t0,
             "crm",
-            new CallRecording.CallCreated(
+            new Change.CallCreated(
                 new org.callvault.call.CallSpec(
                     callId,
                     new org.callvault.call.Policy(
@@ -359,10 +362,10 @@ class CallRoutesTest {
                     List.of(new org.callvault.call.CallSpec.PartySpec("agent", org.callvault.call.Party.Role.AGENT, org.callvault.call.Party.Consent.UNKNOWN)),
                     List.of())),
             Ledger.GENESIS);
-    CallRecording.Event paused = Ledger.seal(2, t0.plusSeconds(5), "agent", new CallRecording.Paused("card"), created.hash());
-    CallRecording.Event resumed = Ledger.seal(3, t0.plusSeconds(9), "agent", new CallRecording.Resumed(null), paused.hash());
+    Event paused = Ledger.seal(2, t0.plusSeconds(5), "agent", new Change.Paused("card"), created.hash());
+    Event resumed = Ledger.seal(3, t0.plusSeconds(9), "agent", new Change.Resumed(null), paused.hash());
     // The pause is rewritten to look shorter; its stored hash is left as it was.
-    CallRecording.Event rewritten = new CallRecording.Event(2, t0.plusSeconds(8), "agent", paused.change(), paused.prevHash(), paused.hash());
+    Event rewritten = new Event(2, t0.plusSeconds(8), "agent", paused.change(), paused.prevHash(), paused.hash());
     PersistenceTestKit.create(testKit.system()).persistForRecovery("CallRecording|" + callId, List.of(created, rewritten, resumed));
 
     JsonNode verified = get("/v1/calls/" + callId + "/ledger/verify").body();

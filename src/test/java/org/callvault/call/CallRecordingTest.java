@@ -1,5 +1,9 @@
 package org.callvault.call;
 
+import org.callvault.core.StreamCounters;
+import org.callvault.core.ChunkInfo;
+import org.callvault.core.StreamSpec;
+import org.callvault.core.Codec;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -23,13 +27,16 @@ import org.apache.pekko.persistence.testkit.ProcessingSuccess$;
 import org.apache.pekko.persistence.testkit.WriteEvents;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
 import org.callvault.call.CallRecording.Accepted;
-import org.callvault.call.CallRecording.Call;
-import org.callvault.call.CallRecording.Event;
-import org.callvault.call.CallRecording.Phase;
+import org.callvault.call.Call;
+import org.callvault.call.Event;
+import org.callvault.call.Phase;
 import org.callvault.call.CallRecording.Rejected;
 import org.callvault.call.CallRecording.Rejection;
 import org.callvault.call.CallRecording.Reply;
 import org.callvault.call.Party.Consent;
+import org.callvault.core.GapCause;
+import org.callvault.core.ReleaseReason;
+import org.callvault.core.MediaReport;
 import org.callvault.call.Party.Role;
 import org.callvault.call.Policy.ConsentMode;
 import org.callvault.call.Policy.OnDecline;
@@ -51,7 +58,7 @@ class CallRecordingTest {
       ActorTestKit.create(EventSourcedBehaviorTestKit.config().withFallback(ConfigFactory.parseString("pekko.actor.provider = local")));
 
   private final Gates gates = new Gates();
-  private EventSourcedBehaviorTestKit<CallRecording.Command, Event, CallRecording.State> kit;
+  private EventSourcedBehaviorTestKit<CallRecording.Command, Event, State> kit;
 
   @AfterEach
   void clearJournal() {
@@ -75,7 +82,7 @@ class CallRecordingTest {
         callId,
         policy,
         List.of(new CallSpec.PartySpec("agent", Role.AGENT, Consent.UNKNOWN), new CallSpec.PartySpec("customer", Role.CUSTOMER, Consent.UNKNOWN)),
-        List.of(new StreamSpec("agent-leg", "agent", StreamSpec.Codec.PCMU), new StreamSpec("customer-leg", "customer", StreamSpec.Codec.PCMA)));
+        List.of(new StreamSpec("agent-leg", "agent", Codec.PCMU), new StreamSpec("customer-leg", "customer", Codec.PCMA)));
   }
 
   private Call created(Policy policy) {
@@ -87,6 +94,10 @@ class CallRecordingTest {
     kit = EventSourcedBehaviorTestKit.create(in.system(), CallRecording.create(callId, null, gates, Clock.systemUTC()));
     var result = kit.<Reply>runCommand(r -> new CallRecording.Create(twoPartySpec(callId, policy), "crm", r));
     return accepted(result.reply());
+  }
+
+  private static CallRecording.FromMedia media(MediaReport report) {
+    return new CallRecording.FromMedia(report);
   }
 
   private static Call accepted(Reply reply) {
@@ -275,7 +286,7 @@ class CallRecordingTest {
     assertEquals(List.of("Resumed agent=false customer=false"), seen);
     assertEquals(Phase.RECORDING, call.phase());
     assertGates(true, true);
-    CallRecording.PauseSpan span = call.pauses().get(0);
+    PauseSpan span = call.pauses().get(0);
     assertEquals("agent-7", span.resumedBy());
     assertFalse(span.end().isBefore(span.start()));
   }
@@ -339,7 +350,7 @@ class CallRecordingTest {
     manualTime.timePasses(Duration.ofSeconds(2));
     Call call = current();
     assertEquals(Phase.RECORDING, call.phase());
-    CallRecording.PauseSpan span = call.pauses().get(0);
+    PauseSpan span = call.pauses().get(0);
     assertEquals(CallRecording.SYSTEM, span.resumedBy());
     assertEquals("the pause exceeded maxPauseSeconds (30 s)", span.resumeReason());
     assertGates(true, true);
@@ -393,13 +404,13 @@ class CallRecordingTest {
             callId,
             policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true),
             List.of(new CallSpec.PartySpec("agent", Role.AGENT, Consent.UNKNOWN)),
-            List.of(new StreamSpec("leg", "agent", StreamSpec.Codec.PCMU), new StreamSpec("leg", "nobody", StreamSpec.Codec.PCMU)));
+            List.of(new StreamSpec("leg", "agent", Codec.PCMU), new StreamSpec("leg", "nobody", Codec.PCMU)));
     var result = kit.<Reply>runCommand(r -> new CallRecording.Create(spec, "crm", r));
     assertTrue(result.hasNoEvents());
     String message = rejected(result.reply(), Rejection.INVALID).message();
     assertTrue(message.contains("streams[1].label 'leg' is a duplicate"), message);
     assertTrue(message.contains("streams[1].party 'nobody' is not one of the parties"), message);
-    assertInstanceOf(CallRecording.NoCall.class, kit.getState());
+    assertInstanceOf(State.NoCall.class, kit.getState());
   }
 
   @Test
@@ -479,16 +490,16 @@ class CallRecordingTest {
   void aLongCallIsSnapshottedEveryThousandEventsAndRecoversTheSameWithItsChunkIndex() {
     Call call = created(policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true));
     for (long n = 0; n < 1000; n++) {
-      ChunkInfo chunk = new ChunkInfo("agent-leg", 2, n, 0, 7, StreamSpec.Codec.PCMU, n * 50, n * 50 + 49, n * 8000, (n + 1) * 8000, 50, 0, 1_800_000_000_000_000L, 0, 0);
-      kit.runCommand(new MediaReport.ChunkWritten(chunk, new StreamCounters(50 * (n + 1), 50 * (n + 1), 0, Map.of(), 0, 0, 0, n + 1, 0)));
+      ChunkInfo chunk = new ChunkInfo("agent-leg", 2, n, 0, 7, Codec.PCMU, n * 50, n * 50 + 49, n * 8000, (n + 1) * 8000, 50, 0, 1_800_000_000_000_000L, 0, 0);
+      kit.runCommand(media(new MediaReport.ChunkWritten(chunk, new StreamCounters(50 * (n + 1), 50 * (n + 1), 0, Map.of(), 0, 0, 0, n + 1, 0))));
     }
     Call before = current();
     assertEquals(1001, before.seq());
     assertEquals(999, before.media("agent-leg").lastN());
     assertEquals(50_000, before.media("agent-leg").packetsStored());
     // Snapshot number 1000 is taken; a repeated report of a listed chunk is not listed again.
-    var again = kit.runCommand(new MediaReport.ChunkWritten(
-        new ChunkInfo("agent-leg", 2, 999, 0, 7, StreamSpec.Codec.PCMU, 0, 0, 0, 0, 50, 0, 0, 0, 0), StreamCounters.ZERO));
+    var again = kit.runCommand(media(new MediaReport.ChunkWritten(
+        new ChunkInfo("agent-leg", 2, 999, 0, 7, Codec.PCMU, 0, 0, 0, 0, 50, 0, 0, 0, 0), StreamCounters.ZERO)));
     assertTrue(again.hasNoEvents(), "a chunk is listed once");
     kit.snapshotTestKit().orElseThrow().expectNextPersistedClass("CallRecording|" + call.callId(), Call.class);
     kit.restart();
@@ -502,51 +513,53 @@ class CallRecordingTest {
   /** A second of 50 packets of SSRC 7 from sequence number {@code firstSeq}. */
   private static ChunkInfo chunkOf(String label, long epoch, long n, long startWall, long firstSeq) {
     return new ChunkInfo(
-        label, epoch, n, 0, 7, StreamSpec.Codec.PCMU, firstSeq, firstSeq + 49, n * 8000, (n + 1) * 8000, 50, 0, startWall, startWall, startWall + 1_000_000);
+        label, epoch, n, 0, 7, Codec.PCMU, firstSeq, firstSeq + 49, n * 8000, (n + 1) * 8000, 50, 0, startWall, startWall, startWall + 1_000_000);
   }
 
   @Test
   void aCallRecoveredFromSocketsThatWereNeverReleasedRecordsTheGapAsANodeFailure() {
     String callId = "call-" + UUID.randomUUID();
     FakeBinder binder = new FakeBinder();
-    kit = EventSourcedBehaviorTestKit.create(testKit.system(), CallRecording.create(callId, null, gates, Clock.systemUTC(), binder));
+    kit = EventSourcedBehaviorTestKit.create(testKit.system(), CallRecording.create(callId, null, gates, Clock.systemUTC(), binder, binder));
     Call created = accepted(kit.<Reply>runCommand(r -> new CallRecording.Create(twoPartySpec(callId, policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true)), "crm", r)).reply());
     assertEquals(2, created.mediaEpoch(), "the sockets are bound before the creation is answered");
     assertEquals(30000, created.endpoints().get("agent-leg").port());
-    kit.runCommand(new MediaReport.ChunkWritten(chunkOf("agent-leg", 2, 0, 1_800_000_000_000_000L), StreamCounters.ZERO));
+    kit.runCommand(media(new MediaReport.ChunkWritten(chunkOf("agent-leg", 2, 0, 1_800_000_000_000_000L), StreamCounters.ZERO)));
 
     kit.restart(); // the node died: its sockets were never released
     Call recovered = awaitCall(c -> c.mediaEpoch() > 2);
     assertEquals(4, recovered.mediaEpoch(), "the recovered call bound new sockets");
     assertEquals(30100, recovered.endpoints().get("agent-leg").port());
-    assertEquals("NODE_FAILURE", recovered.media().moveCause());
-    assertEquals(List.of("NODE_FAILURE null 30100 from " + testKit.system().address()), binder.moves, "the move is signalled once, with the new endpoints");
+    assertEquals(GapCause.NODE_FAILURE, recovered.media().moveCause());
+    assertEquals(List.of("NODE_FAILURE null 30100 epoch 4"), binder.moves, "the move is signalled once, with the new endpoints and epoch");
+    assertEquals(List.of(), binder.takeOvers, "a dead node relays nothing");
 
     // The last stored packet was 49, at the end of the first second; the next stored, 2.5 s
     // later, is 175: the 125 in between were lost.
-    var first = kit.runCommand(new MediaReport.ChunkWritten(chunkOf("agent-leg", 4, 0, 1_800_000_003_500_000L, 175), StreamCounters.ZERO));
+    var first = kit.runCommand(media(new MediaReport.ChunkWritten(chunkOf("agent-leg", 4, 0, 1_800_000_003_500_000L, 175), StreamCounters.ZERO)));
     List<Event> events = first.events();
     assertEquals(2, events.size());
-    CallRecording.MediaGap gap = (CallRecording.MediaGap) events.get(0).change();
-    assertEquals("NODE_FAILURE", gap.cause());
+    Change.MediaGap gap = (Change.MediaGap) events.get(0).change();
+    assertEquals(GapCause.NODE_FAILURE, gap.cause());
     assertEquals(1_800_000_001_000_000L, gap.startWallMicros(), "from the end of the last audio stored before");
     assertEquals(1_800_000_003_500_000L, gap.endWallMicros(), "to the first audio stored after");
     assertEquals(125, gap.packets(), "the packets lost, from the sequence numbers on either side");
-    assertInstanceOf(CallRecording.ChunkStored.class, events.get(1).change());
-    var second = kit.runCommand(new MediaReport.ChunkWritten(chunkOf("agent-leg", 4, 1, 1_800_000_004_500_000L), StreamCounters.ZERO));
+    assertInstanceOf(Change.ChunkStored.class, events.get(1).change());
+    var second = kit.runCommand(media(new MediaReport.ChunkWritten(chunkOf("agent-leg", 4, 1, 1_800_000_004_500_000L), StreamCounters.ZERO)));
     assertEquals(1, second.events().size(), "the gap is recorded once");
   }
 
   @Test
   void aCallWhoseSocketsWereReleasedRecordsNoFailureWhenItsStreamsMove() {
     String callId = "call-" + UUID.randomUUID();
-    kit = EventSourcedBehaviorTestKit.create(testKit.system(), CallRecording.create(callId, null, gates, Clock.systemUTC(), new FakeBinder()));
+    FakeBinder binder = new FakeBinder();
+    kit = EventSourcedBehaviorTestKit.create(testKit.system(), CallRecording.create(callId, null, gates, Clock.systemUTC(), binder, binder));
     kit.<Reply>runCommand(r -> new CallRecording.Create(twoPartySpec(callId, policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true)), "crm", r));
-    kit.runCommand(new MediaReport.ChunkWritten(chunkOf("agent-leg", 2, 0, 1_800_000_000_000_000L), StreamCounters.ZERO));
+    kit.runCommand(media(new MediaReport.ChunkWritten(chunkOf("agent-leg", 2, 0, 1_800_000_000_000_000L), StreamCounters.ZERO)));
     kit.<Reply>runCommand(r -> new CallRecording.Stop("crm", r));
-    kit.runCommand(new MediaReport.Closed(Map.of("agent-leg", StreamCounters.ZERO)));
+    kit.runCommand(media(new MediaReport.Closed(Map.of("agent-leg", StreamCounters.ZERO))));
     Call stopped = current();
-    assertEquals(CallRecording.MediaReleased.STOPPED, stopped.media().released());
+    assertEquals(ReleaseReason.STOPPED, stopped.media().released());
     kit.restart();
     assertEquals(2, current().mediaEpoch(), "a stopped call binds no sockets when it is read again");
     assertNull(current().media().moveCause());
@@ -556,32 +569,32 @@ class CallRecordingTest {
   void anActiveCallHandedOffToAnotherNodeRecordsItsGapAsAHandoff() {
     String callId = "call-" + UUID.randomUUID();
     FakeBinder binder = new FakeBinder();
-    kit = EventSourcedBehaviorTestKit.create(testKit.system(), CallRecording.create(callId, null, gates, Clock.systemUTC(), binder));
+    kit = EventSourcedBehaviorTestKit.create(testKit.system(), CallRecording.create(callId, null, gates, Clock.systemUTC(), binder, binder));
     kit.<Reply>runCommand(r -> new CallRecording.Create(twoPartySpec(callId, policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true)), "crm", r));
-    kit.runCommand(new MediaReport.ChunkWritten(chunkOf("agent-leg", 2, 0, 1_800_000_000_000_000L), StreamCounters.ZERO));
+    kit.runCommand(media(new MediaReport.ChunkWritten(chunkOf("agent-leg", 2, 0, 1_800_000_000_000_000L), StreamCounters.ZERO)));
     kit.runCommand(CallRecording.Passivate.INSTANCE); // the session stores what it holds, then reports Closed
     assertEquals(1, binder.handOffs, "the sockets are handed off, not closed: they relay to the next node");
     // The entity stops after recording the handoff, so the kit's read of its state after the
     // command goes unanswered; the ledger in storage says what happened.
     org.junit.jupiter.api.Assertions.assertThrows(
-        AssertionError.class, () -> kit.runCommand(new MediaReport.Closed(Map.of("agent-leg", StreamCounters.ZERO))));
+        AssertionError.class, () -> kit.runCommand(media(new MediaReport.Closed(Map.of("agent-leg", StreamCounters.ZERO)))));
     List<Object> stored = kit.persistenceTestKit().persistedInStorage("CallRecording|" + callId);
-    CallRecording.MediaReleased released = (CallRecording.MediaReleased) ((Event) stored.get(stored.size() - 1)).change();
-    assertEquals(CallRecording.MediaReleased.HANDOFF, released.reason());
+    Change.MediaReleased released = (Change.MediaReleased) ((Event) stored.get(stored.size() - 1)).change();
+    assertEquals(ReleaseReason.HANDOFF, released.reason());
 
     kit.restart(); // the call on the node that takes it over
     Call moved = awaitCall(c -> c.mediaEpoch() > 4);
-    assertEquals(CallRecording.MediaReleased.HANDOFF, moved.media().moveCause());
+    assertEquals(GapCause.HANDOFF, moved.media().moveCause());
     assertEquals(1, binder.moves.size());
-    assertTrue(binder.moves.get(0).startsWith("HANDOFF null 30100 from "), binder.moves.toString());
+    assertEquals("HANDOFF null 30100 epoch " + moved.mediaEpoch(), binder.moves.get(0));
     assertEquals(
         List.of(Map.of(), Map.of("agent-leg", chunkOf("agent-leg", 2, 0, 1_800_000_000_000_000L))),
         binder.lastStored,
         "the new sockets learn the last chunk stored of each stream, to keep its sender's clock");
     // Ten packets (1..10 after the last stored, 49) never reached either node.
-    var first = kit.runCommand(new MediaReport.ChunkWritten(chunkOf("agent-leg", moved.mediaEpoch(), 0, 1_800_000_001_200_000L, 60), StreamCounters.ZERO));
-    CallRecording.MediaGap gap = (CallRecording.MediaGap) first.events().get(0).change();
-    assertEquals("HANDOFF", gap.cause());
+    var first = kit.runCommand(media(new MediaReport.ChunkWritten(chunkOf("agent-leg", moved.mediaEpoch(), 0, 1_800_000_001_200_000L, 60), StreamCounters.ZERO)));
+    Change.MediaGap gap = (Change.MediaGap) first.events().get(0).change();
+    assertEquals(GapCause.HANDOFF, gap.cause());
     assertEquals(200_000, gap.endWallMicros() - gap.startWallMicros());
     assertEquals(10, gap.packets());
   }
@@ -589,50 +602,52 @@ class CallRecordingTest {
   @Test
   void aHandoffWhoseEveryPacketWasRelayedRecordsNoGap() {
     String callId = "call-" + UUID.randomUUID();
-    kit = EventSourcedBehaviorTestKit.create(testKit.system(), CallRecording.create(callId, null, gates, Clock.systemUTC(), new FakeBinder()));
+    FakeBinder binder = new FakeBinder();
+    kit = EventSourcedBehaviorTestKit.create(testKit.system(), CallRecording.create(callId, null, gates, Clock.systemUTC(), binder, binder));
     kit.<Reply>runCommand(r -> new CallRecording.Create(twoPartySpec(callId, policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true)), "crm", r));
-    kit.runCommand(new MediaReport.ChunkWritten(chunkOf("agent-leg", 2, 0, 1_800_000_000_000_000L), StreamCounters.ZERO));
+    kit.runCommand(media(new MediaReport.ChunkWritten(chunkOf("agent-leg", 2, 0, 1_800_000_000_000_000L), StreamCounters.ZERO)));
     kit.runCommand(CallRecording.Passivate.INSTANCE);
     org.junit.jupiter.api.Assertions.assertThrows(
-        AssertionError.class, () -> kit.runCommand(new MediaReport.Closed(Map.of("agent-leg", StreamCounters.ZERO))));
+        AssertionError.class, () -> kit.runCommand(media(new MediaReport.Closed(Map.of("agent-leg", StreamCounters.ZERO)))));
     kit.restart();
     Call moved = awaitCall(c -> c.mediaEpoch() > 4);
     // The first packet stored on the new node is the one after the last stored on the old: 50.
-    var first = kit.runCommand(new MediaReport.ChunkWritten(chunkOf("agent-leg", moved.mediaEpoch(), 0, 1_800_000_001_000_000L, 50), StreamCounters.ZERO));
+    var first = kit.runCommand(media(new MediaReport.ChunkWritten(chunkOf("agent-leg", moved.mediaEpoch(), 0, 1_800_000_001_000_000L, 50), StreamCounters.ZERO)));
     assertEquals(1, first.events().size(), "only the chunk: nothing was lost");
-    assertInstanceOf(CallRecording.ChunkStored.class, first.events().get(0).change());
+    assertInstanceOf(Change.ChunkStored.class, first.events().get(0).change());
   }
 
   @Test
   void aStreamWithNoAudioSinceItsMediaMovedHasItsGapRecordedAtTheStop() {
     String callId = "call-" + UUID.randomUUID();
-    kit = EventSourcedBehaviorTestKit.create(testKit.system(), CallRecording.create(callId, null, gates, Clock.systemUTC(), new FakeBinder()));
+    FakeBinder binder = new FakeBinder();
+    kit = EventSourcedBehaviorTestKit.create(testKit.system(), CallRecording.create(callId, null, gates, Clock.systemUTC(), binder, binder));
     kit.<Reply>runCommand(r -> new CallRecording.Create(twoPartySpec(callId, policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true)), "crm", r));
-    kit.runCommand(new MediaReport.ChunkWritten(chunkOf("agent-leg", 2, 0, 1_800_000_000_000_000L), StreamCounters.ZERO));
+    kit.runCommand(media(new MediaReport.ChunkWritten(chunkOf("agent-leg", 2, 0, 1_800_000_000_000_000L), StreamCounters.ZERO)));
     kit.restart(); // the node died
     awaitCall(c -> c.mediaEpoch() > 2);
     var stop = kit.<Reply>runCommand(r -> new CallRecording.Stop("crm", r));
     List<Event> events = stop.events();
     assertEquals(2, events.size(), "the agent's open gap, then the stop; the customer never had audio");
-    CallRecording.MediaGap gap = (CallRecording.MediaGap) events.get(0).change();
+    Change.MediaGap gap = (Change.MediaGap) events.get(0).change();
     assertEquals("agent-leg", gap.label());
-    assertEquals("NODE_FAILURE", gap.cause());
+    assertEquals(GapCause.NODE_FAILURE, gap.cause());
     assertEquals(1_800_000_001_000_000L, gap.startWallMicros());
     assertEquals(events.get(1).time().toEpochMilli() * 1000, gap.endWallMicros(), 100_000.0, "the gap ends at the stop");
-    assertInstanceOf(CallRecording.Stopped.class, events.get(1).change());
+    assertInstanceOf(Change.Stopped.class, events.get(1).change());
   }
 
   @Test
   void aRunningCallGainsPartiesAndStreamsBoundUnderItsEpochAndAPartyIsRenamed() {
     String callId = "call-" + UUID.randomUUID();
     FakeBinder binder = new FakeBinder();
-    kit = EventSourcedBehaviorTestKit.create(testKit.system(), CallRecording.create(callId, null, gates, Clock.systemUTC(), binder));
+    kit = EventSourcedBehaviorTestKit.create(testKit.system(), CallRecording.create(callId, null, gates, Clock.systemUTC(), binder, binder));
     kit.<Reply>runCommand(r -> new CallRecording.Create(twoPartySpec(callId, policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true)), "crm", r));
     var amended =
         kit.<Reply>runCommand(
             r -> new CallRecording.Amend(
                 List.of(new CallSpec.PartySpec("carol", Party.Role.OTHER, Party.Consent.UNKNOWN, "Carol", "sip:carol@example.com")),
-                List.of(new StreamSpec("carol-leg", "carol", StreamSpec.Codec.PCMA)),
+                List.of(new StreamSpec("carol-leg", "carol", Codec.PCMA)),
                 "sip:192.0.2.7",
                 r));
     Call call = accepted(amended.reply());
@@ -650,10 +665,10 @@ class CallRecordingTest {
     assertEquals("Carol S.", accepted(renamed.reply()).party("carol").orElseThrow().name());
     assertEquals(Party.Consent.UNKNOWN, accepted(renamed.reply()).party("carol").orElseThrow().consent());
 
-    var same = kit.<Reply>runCommand(r -> new CallRecording.Amend(List.of(), List.of(new StreamSpec("carol-leg", "carol", StreamSpec.Codec.PCMA)), "sip", r));
+    var same = kit.<Reply>runCommand(r -> new CallRecording.Amend(List.of(), List.of(new StreamSpec("carol-leg", "carol", Codec.PCMA)), "sip", r));
     assertTrue(same.events().isEmpty(), "a known stream is left as it is");
 
-    var refused = kit.<Reply>runCommand(r -> new CallRecording.Amend(List.of(), List.of(new StreamSpec("dave-leg", "dave", StreamSpec.Codec.PCMU)), "sip", r));
+    var refused = kit.<Reply>runCommand(r -> new CallRecording.Amend(List.of(), List.of(new StreamSpec("dave-leg", "dave", Codec.PCMU)), "sip", r));
     assertTrue(refused.events().isEmpty());
     CallRecording.Rejected rejected = assertInstanceOf(CallRecording.Rejected.class, refused.reply());
     assertEquals(CallRecording.Rejection.INVALID, rejected.rejection());

@@ -1,14 +1,28 @@
 package org.callvault.call;
 
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import org.callvault.core.ChunkInfo;
+import org.callvault.core.Endpoint;
+import org.callvault.core.GapCause;
+import org.callvault.core.Gate;
+import org.callvault.core.MediaBinder;
+import org.callvault.core.MediaReport;
+import org.callvault.core.StreamCounters;
+import org.callvault.core.StreamSpec;
 
 /**
- * A media plane for tests that binds nothing real: stream i of bind b is at 127.0.0.1, port
- * 30000 + 100·b + 2·i; nothing is stored unlisted. Records what the entity asked of it.
+ * A media plane and cluster for tests that bind nothing real: stream i of bind b is at
+ * 127.0.0.1, port 30000 + 100·b + 2·i; nothing is stored unlisted. Records what the entity asked
+ * of it.
  */
-public final class FakeBinder implements MediaBinder {
+public final class FakeBinder implements MediaBinder, MediaMoves {
 
   private final boolean reportsClosed;
 
@@ -29,26 +43,33 @@ public final class FakeBinder implements MediaBinder {
   int binds;
   int handOffs;
   final List<Map<String, ChunkInfo>> lastStored = new CopyOnWriteArrayList<>();
+  /** Each move signalled: cause, the call's webhook, the first stream's new port, the epoch. */
   final List<String> moves = new CopyOnWriteArrayList<>();
+  /** The nodes asked to relay what the call's old sockets still receive. */
+  final List<String> takeOvers = new CopyOnWriteArrayList<>();
 
   @Override
-  public void moved(CallSpec spec, Map<String, Endpoint> endpoints, String cause, String from) {
-    String webhook = spec.webhook();
+  public void moved(CallSpec spec, long epoch, Map<String, Endpoint> endpoints, GapCause cause) {
     Endpoint first = endpoints.getOrDefault("agent-leg", endpoints.values().iterator().next());
-    moves.add(cause + " " + webhook + " " + first.port() + " from " + from);
+    moves.add(cause + " " + spec.webhook() + " " + first.port() + " epoch " + epoch);
+  }
+
+  @Override
+  public boolean anotherNodeIsUp() {
+    return true;
   }
 
   @Override
   public Session bind(
       String callId,
       List<StreamSpec> streams,
-      Gates gates,
+      Function<String, ? extends Gate> gates,
       Map<String, StreamCounters> baseline,
       Map<String, ChunkInfo> lastStored,
-      java.util.function.Consumer<MediaReport> reports) {
+      Consumer<MediaReport> reports) {
     this.lastStored.add(lastStored);
     int port = 30000 + 100 * binds++;
-    Map<String, Endpoint> endpoints = new java.util.LinkedHashMap<>();
+    Map<String, Endpoint> endpoints = new LinkedHashMap<>();
     for (int i = 0; i < streams.size(); i++) endpoints.put(streams.get(i).label(), new Endpoint("127.0.0.1", port + 2 * i));
     return new Session() {
       @Override
@@ -60,14 +81,19 @@ public final class FakeBinder implements MediaBinder {
       public void activate(long epoch) {}
 
       @Override
-      public Map<String, Endpoint> add(List<StreamSpec> added, Gates gates) {
-        Map<String, Endpoint> more = new java.util.LinkedHashMap<>();
+      public Map<String, Endpoint> add(List<StreamSpec> added, Function<String, ? extends Gate> gates) {
+        Map<String, Endpoint> more = new LinkedHashMap<>();
         for (StreamSpec spec : added) {
           Endpoint endpoint = new Endpoint("127.0.0.1", port + 2 * endpoints.size());
           endpoints.put(spec.label(), endpoint);
           more.put(spec.label(), endpoint);
         }
         return more;
+      }
+
+      @Override
+      public void takeOverFrom(String node) {
+        takeOvers.add(node);
       }
 
       @Override
@@ -89,7 +115,7 @@ public final class FakeBinder implements MediaBinder {
   }
 
   @Override
-  public java.util.concurrent.CompletionStage<List<ChunkInfo>> storedAfter(String callId, String label, long epoch, long afterN) {
-    return java.util.concurrent.CompletableFuture.completedFuture(List.of());
+  public CompletionStage<List<ChunkInfo>> storedAfter(String callId, String label, long epoch, long afterN) {
+    return CompletableFuture.completedFuture(List.of());
   }
 }

@@ -1,6 +1,17 @@
 package org.callvault.call;
 
+import org.callvault.core.MediaReport;
+import org.callvault.core.Endpoint;
+import org.callvault.core.Codec;
+import org.callvault.core.Json;
+import org.callvault.core.GapCause;
+import org.callvault.core.ReleaseReason;
+import org.callvault.core.StreamSpec;
+import org.callvault.core.ChunkInfo;
+import org.callvault.core.StreamCounters;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 
 import com.typesafe.config.ConfigFactory;
 import java.time.Instant;
@@ -34,10 +45,10 @@ class SerializationTest {
           List.of(
               new CallSpec.PartySpec("agent", Party.Role.AGENT, Party.Consent.GRANTED),
               new CallSpec.PartySpec("customer", Party.Role.CUSTOMER, Party.Consent.UNKNOWN)),
-          List.of(new StreamSpec("a", "agent", StreamSpec.Codec.G722), new StreamSpec("c", "customer", StreamSpec.Codec.PCMA)));
+          List.of(new StreamSpec("a", "agent", Codec.G722), new StreamSpec("c", "customer", Codec.PCMA)));
 
   private static final ChunkInfo CHUNK =
-      new ChunkInfo("a", 5, 0, 0, 0xFFFF_FFF0L, StreamSpec.Codec.G722, 65_530, 65_579, 4_294_967_000L, 4_294_975_000L, 50, 4_294_967_000L, 1_795_000_000_000_000L, 1_795_000_000_000_000L, 1_795_000_001_000_000L);
+      new ChunkInfo("a", 5, 0, 0, 0xFFFF_FFF0L, Codec.G722, 65_530, 65_579, 4_294_967_000L, 4_294_975_000L, 50, 4_294_967_000L, 1_795_000_000_000_000L, 1_795_000_000_000_000L, 1_795_000_001_000_000L);
   private static final StreamCounters COUNTERS = new StreamCounters(52, 50, 3, Map.of("FOREIGN_SOURCE", 2L, "BAD_VERSION", 1L), 1, 1, 0, 1, 1_795_000_001_000L);
 
   private static Object roundTrip(Object message) {
@@ -53,28 +64,28 @@ class SerializationTest {
     assertEquals(message, roundTrip(message));
   }
 
-  private static List<CallRecording.Event> ledger() {
-    CallRecording.Event created = Ledger.seal(1, T0, "crm", new CallRecording.CallCreated(SPEC), Ledger.GENESIS);
-    CallRecording.Event consent =
-        Ledger.seal(2, T0.plusSeconds(3), "ivr", new CallRecording.ConsentChanged("customer", Party.Consent.GRANTED, Party.Consent.UNKNOWN), created.hash());
-    CallRecording.Event paused = Ledger.seal(3, T0.plusSeconds(9), "agent-7", new CallRecording.Paused("card payment"), consent.hash());
-    CallRecording.Event resumed = Ledger.seal(4, T0.plusSeconds(40), "system", new CallRecording.Resumed("the pause exceeded maxPauseSeconds (30 s)"), paused.hash());
-    CallRecording.Event bound =
-        Ledger.seal(5, T0.plusSeconds(41), "system", new CallRecording.MediaBound("pekko://callvault@127.0.0.1:25520", Map.of("a", new Endpoint("127.0.0.1", 20000), "c", new Endpoint("127.0.0.1", 20002))), resumed.hash());
-    CallRecording.Event stored = Ledger.seal(6, T0.plusSeconds(42), "media", new CallRecording.ChunkStored(CHUNK, COUNTERS, false), bound.hash());
-    CallRecording.Event gap = Ledger.seal(7, T0.plusSeconds(43), "media", new CallRecording.MediaGap("c", "STORE_OVERLOAD", 1, 2, 50), stored.hash());
-    CallRecording.Event digit = Ledger.seal(8, T0.plusSeconds(44), "media", new CallRecording.DtmfDetected("a", "5", 1_795_000_000_000L), gap.hash());
-    CallRecording.Event timeout = Ledger.seal(9, T0.plusSeconds(45), "media", new CallRecording.MediaTimeout("c", 1_795_000_000_000L, 30_000), digit.hash());
-    CallRecording.Event unavailable = Ledger.seal(10, T0.plusSeconds(46), "system", new CallRecording.MediaUnavailable("node", "no free RTP port"), timeout.hash());
-    CallRecording.Event joined =
-        Ledger.seal(11, T0.plusSeconds(47), "sip:192.0.2.7", new CallRecording.PartyJoined(new CallSpec.PartySpec("carol", Party.Role.OTHER, Party.Consent.UNKNOWN, "Carol", "sip:carol@example.com")), unavailable.hash());
-    CallRecording.Event renamed = Ledger.seal(12, T0.plusSeconds(48), "sip:192.0.2.7", new CallRecording.PartyRenamed("carol", "Carol S.", "sip:carol@example.com"), joined.hash());
-    CallRecording.Event added =
+  private static List<Event> ledger() {
+    Event created = Ledger.seal(1, T0, "crm", new Change.CallCreated(SPEC), Ledger.GENESIS);
+    Event consent =
+        Ledger.seal(2, T0.plusSeconds(3), "ivr", new Change.ConsentChanged("customer", Party.Consent.GRANTED, Party.Consent.UNKNOWN), created.hash());
+    Event paused = Ledger.seal(3, T0.plusSeconds(9), "agent-7", new Change.Paused("card payment"), consent.hash());
+    Event resumed = Ledger.seal(4, T0.plusSeconds(40), "system", new Change.Resumed("the pause exceeded maxPauseSeconds (30 s)"), paused.hash());
+    Event bound =
+        Ledger.seal(5, T0.plusSeconds(41), "system", new Change.MediaBound("pekko://callvault@127.0.0.1:25520", Map.of("a", new Endpoint("127.0.0.1", 20000), "c", new Endpoint("127.0.0.1", 20002))), resumed.hash());
+    Event stored = Ledger.seal(6, T0.plusSeconds(42), "media", new Change.ChunkStored(CHUNK, COUNTERS, false), bound.hash());
+    Event gap = Ledger.seal(7, T0.plusSeconds(43), "media", new Change.MediaGap("c", GapCause.STORE_OVERLOAD, null, 1, 2, 50), stored.hash());
+    Event digit = Ledger.seal(8, T0.plusSeconds(44), "media", new Change.DtmfDetected("a", "5", 1_795_000_000_000L), gap.hash());
+    Event timeout = Ledger.seal(9, T0.plusSeconds(45), "media", new Change.MediaTimeout("c", 1_795_000_000_000L, 30_000), digit.hash());
+    Event unavailable = Ledger.seal(10, T0.plusSeconds(46), "system", new Change.MediaUnavailable("node", "no free RTP port"), timeout.hash());
+    Event joined =
+        Ledger.seal(11, T0.plusSeconds(47), "sip:192.0.2.7", new Change.PartyJoined(new CallSpec.PartySpec("carol", Party.Role.OTHER, Party.Consent.UNKNOWN, "Carol", "sip:carol@example.com")), unavailable.hash());
+    Event renamed = Ledger.seal(12, T0.plusSeconds(48), "sip:192.0.2.7", new Change.PartyRenamed("carol", "Carol S.", "sip:carol@example.com"), joined.hash());
+    Event added =
         Ledger.seal(
             13, T0.plusSeconds(49), "sip:192.0.2.7",
-            new CallRecording.StreamsAdded(List.of(new StreamSpec("3", "carol", StreamSpec.Codec.PCMA, "192.0.2.7", 101)), Map.of("3", new Endpoint("127.0.0.1", 20004))), renamed.hash());
-    CallRecording.Event stopped = Ledger.seal(14, T0.plusSeconds(50), "api", new CallRecording.Stopped(), added.hash());
-    CallRecording.Event released = Ledger.seal(15, T0.plusSeconds(51), "media", new CallRecording.MediaReleased("node", Map.of("a", COUNTERS), CallRecording.MediaReleased.STOPPED), stopped.hash());
+            new Change.StreamsAdded(List.of(new StreamSpec("3", "carol", Codec.PCMA, "192.0.2.7", 101)), Map.of("3", new Endpoint("127.0.0.1", 20004))), renamed.hash());
+    Event stopped = Ledger.seal(14, T0.plusSeconds(50), "api", new Change.Stopped(), added.hash());
+    Event released = Ledger.seal(15, T0.plusSeconds(51), "media", new Change.MediaReleased("node", Map.of("a", COUNTERS), ReleaseReason.STOPPED), stopped.hash());
     return List.of(created, consent, paused, resumed, bound, stored, gap, digit, timeout, unavailable, joined, renamed, added, stopped, released);
   }
 
@@ -86,21 +97,21 @@ class SerializationTest {
             "d253c800@src.example.com", "0PdEJ5xu2vo4cVq3ukmsQw==", "192.0.2.7:5060", "UDP", "srs-1", "src-1", "sip:srs@192.0.2.9",
             "sip:2000@src.example.com", "sip:2000@192.0.2.7:5060", List.of("<sip:192.0.2.1;lr>"), "pekko://callvault@192.0.2.9:25520");
     CallSpec siprec = new CallSpec("sip-d253c800@src.example.com", SPEC.policy(), SPEC.parties(), SPEC.streams(), null, sip);
-    assertRoundTrip(Ledger.seal(1, T0, "sip:192.0.2.7", new CallRecording.CallCreated(siprec), Ledger.GENESIS));
+    assertRoundTrip(Ledger.seal(1, T0, "sip:192.0.2.7", new Change.CallCreated(siprec), Ledger.GENESIS));
   }
 
   @Test
   void everyStateAndReplySurvivesSerialization() {
-    CallRecording.State state = new CallRecording.NoCall();
+    State state = new State.NoCall();
     assertRoundTrip(state);
-    for (CallRecording.Event event : ledger()) {
+    for (Event event : ledger()) {
       state =
-          state instanceof CallRecording.Call call
+          state instanceof Call call
               ? call.apply(event)
-              : CallRecording.Call.created("call-42", ((CallRecording.CallCreated) event.change()).spec(), event);
+              : Call.created("call-42", ((Change.CallCreated) event.change()).spec(), event);
       assertRoundTrip(state);
     }
-    CallRecording.Call call = (CallRecording.Call) state;
+    Call call = (Call) state;
     assertEquals(1, call.pauses().size());
     assertEquals(50, call.media("a").packetsStored());
     assertEquals(COUNTERS, call.media("a").counters());
@@ -123,16 +134,16 @@ class SerializationTest {
             new CallRecording.Pause("card payment", "agent-7", probe.ref()),
             new CallRecording.Resume("agent-7", probe.ref()),
             new CallRecording.Stop("api", probe.ref()),
-            new CallRecording.Amend(List.of(new CallSpec.PartySpec("carol", Party.Role.OTHER, Party.Consent.UNKNOWN, "Carol", "sip:carol@example.com")), List.of(new StreamSpec("3", "carol", StreamSpec.Codec.PCMU)), "sip", probe.ref()),
+            new CallRecording.Amend(List.of(new CallSpec.PartySpec("carol", Party.Role.OTHER, Party.Consent.UNKNOWN, "Carol", "sip:carol@example.com")), List.of(new StreamSpec("3", "carol", Codec.PCMU)), "sip", probe.ref()),
             new CallRecording.AutoResume(3),
             CallRecording.Passivate.INSTANCE,
             CallRecording.StartMedia.INSTANCE,
             new CallRecording.Adopted(List.of(CHUNK), null),
-            new MediaReport.ChunkWritten(CHUNK, COUNTERS),
-            new MediaReport.ChunkLost("c", 1, 2, 50, "STORE_FAILURE: timeout"),
-            new MediaReport.DigitPressed("a", null, 1_795_000_000_000L),
-            new MediaReport.TimedOut("c", 1, 30_000),
-            new MediaReport.Closed(Map.of("a", COUNTERS)))) {
+            new CallRecording.FromMedia(new MediaReport.ChunkWritten(CHUNK, COUNTERS)),
+            new CallRecording.FromMedia(new MediaReport.ChunkLost("c", 1, 2, 50, GapCause.STORE_FAILURE, "timeout")),
+            new CallRecording.FromMedia(new MediaReport.DigitPressed("a", null, 1_795_000_000_000L)),
+            new CallRecording.FromMedia(new MediaReport.TimedOut("c", 1, 30_000)),
+            new CallRecording.FromMedia(new MediaReport.Closed(Map.of("a", COUNTERS))))) {
       assertRoundTrip(command);
     }
   }
@@ -145,9 +156,61 @@ class SerializationTest {
    */
   @Test
   void theCanonicalHashOfAKnownEventNeverChanges() {
-    CallRecording.Event paused = Ledger.seal(3, T0, "agent-7", new CallRecording.Paused("card payment"), Ledger.GENESIS);
+    Event paused = Ledger.seal(3, T0, "agent-7", new Change.Paused("card payment"), Ledger.GENESIS);
     assertEquals(EXPECTED_PAUSED_HASH, paused.hash());
-    assertEquals(paused.hash(), Ledger.hashOf((CallRecording.Event) roundTrip(paused)));
+    assertEquals(paused.hash(), Ledger.hashOf((Event) roundTrip(paused)));
+  }
+
+  /** Bytes as written under another manifest (an older class name), read back. */
+  private static Object readAs(Object written, String manifest) {
+    Serialization serialization = SerializationExtension.get(testKit.system().classicSystem());
+    byte[] bytes = serialization.serialize(written).get();
+    return serialization.deserialize(bytes, serialization.findSerializerFor(written).identifier(), manifest).get();
+  }
+
+  @Test
+  void eventsAndSnapshotsWrittenUnderTheEntitysOldNestedClassNamesStillRead() {
+    Event paused = Ledger.seal(3, T0, "agent-7", new Change.Paused("card payment"), Ledger.GENESIS);
+    assertEquals(paused, readAs(paused, "org.callvault.call.CallRecording$Event"));
+    Call call = Call.created("call-42", SPEC, Ledger.seal(1, T0, "crm", new Change.CallCreated(SPEC), Ledger.GENESIS));
+    assertEquals(call, readAs(call, "org.callvault.call.CallRecording$Call"));
+    assertEquals(new State.NoCall(), readAs(new State.NoCall(), "org.callvault.call.CallRecording$NoCall"));
+  }
+
+  /**
+   * A store failure was once written with its error in the cause ({@code "STORE_FAILURE:
+   * timeout"}); such an event reads as cause and detail, and its hash, over the text it was
+   * written with, still verifies.
+   */
+  @Test
+  void aGapWrittenWithItsErrorInTheCauseReadsAsCauseAndDetailAndItsHashVerifies() throws Exception {
+    // The canonical encoding of such an event as it was written, and its hash then: SHA-256
+    // over the previous hash, a newline and that text.
+    String canonical =
+        "{\"by\":\"media\",\"change\":{\"cause\":\"STORE_FAILURE: timeout\",\"endWallMicros\":2,\"label\":\"c\",\"packets\":50,"
+            + "\"startWallMicros\":1,\"type\":\"MediaGap\"},\"seq\":1,\"time\":\"2026-11-28T10:15:30.123Z\"}";
+    var sha = java.security.MessageDigest.getInstance("SHA-256");
+    sha.update((Ledger.GENESIS + "\n" + canonical).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    String hash = java.util.HexFormat.of().formatHex(sha.digest());
+
+    Change read = Json.MAPPER.treeToValue(Json.MAPPER.readTree(canonical).get("change"), Change.class);
+    Change.MediaGap gap = assertInstanceOf(Change.MediaGap.class, read);
+    assertEquals(GapCause.STORE_FAILURE, gap.cause());
+    assertEquals("timeout", gap.detail());
+    Event old = new Event(1, T0, "media", gap, Ledger.GENESIS, hash);
+    assertEquals(hash, Ledger.hashOf(old), "the hash is recomputed over the text the event was written with");
+    assertEquals(hash, Ledger.hashOf((Event) roundTrip(old)), "and still is after the journal's own encoding");
+  }
+
+  @Test
+  void aGapWithADetailIsWrittenWithItsCauseAndDetailApart() throws Exception {
+    Change.MediaGap gap = new Change.MediaGap("c", GapCause.STORE_FAILURE, "timeout", 1, 2, 50);
+    var tree = Json.MAPPER.valueToTree(gap);
+    assertEquals("STORE_FAILURE", tree.get("cause").asText());
+    assertEquals("timeout", tree.get("detail").asText());
+    assertEquals(gap, Json.MAPPER.treeToValue(tree, Change.class));
+    Event event = Ledger.seal(7, T0, "media", gap, Ledger.GENESIS);
+    assertEquals(event, roundTrip(event));
   }
 
   private static final String EXPECTED_PAUSED_HASH = "66c3944a315839273517891b25191c1d5f5ef2607412530bbfda2e9aad991930";

@@ -1,6 +1,9 @@
 package org.callvault.export;
 
+import org.callvault.core.Codec;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import org.callvault.call.Event;
+import org.callvault.call.Change;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -12,12 +15,12 @@ import java.util.ArrayList;
 import java.util.List;
 import org.callvault.call.CallRecording;
 import org.callvault.call.CallSpec;
-import org.callvault.call.ChunkInfo;
+import org.callvault.core.ChunkInfo;
 import org.callvault.call.Ledger;
 import org.callvault.call.Party;
 import org.callvault.call.Policy;
-import org.callvault.call.StreamCounters;
-import org.callvault.call.StreamSpec;
+import org.callvault.core.StreamCounters;
+import org.callvault.core.StreamSpec;
 import org.junit.jupiter.api.Test;
 
 /** What an export is made of, from the ledger alone: its length, its channels, and what it refuses. */
@@ -27,29 +30,29 @@ class WavExportTest {
   private static final Instant CREATED = Instant.ofEpochSecond(1_799_999_999);
 
   /** A ledger: the call, then each change at its second after T0, chained. */
-  private static List<CallRecording.Event> ledger(Policy.PauseRendering rendering, StreamSpec.Codec codec, Object... timedChanges) {
+  private static List<Event> ledger(Policy.PauseRendering rendering, Codec codec, Object... timedChanges) {
     CallSpec spec =
         new CallSpec(
             "c",
             new Policy(Policy.ConsentMode.ONE_PARTY, Policy.OnDecline.STOP, true, 300, rendering, 90),
             List.of(new CallSpec.PartySpec("agent", Party.Role.AGENT, Party.Consent.UNKNOWN), new CallSpec.PartySpec("customer", Party.Role.CUSTOMER, Party.Consent.UNKNOWN)),
-            List.of(new StreamSpec("a", "agent", codec), new StreamSpec("b", "customer", StreamSpec.Codec.PCMU)));
-    List<CallRecording.Event> events = new ArrayList<>();
-    events.add(Ledger.seal(1, CREATED, "crm", new CallRecording.CallCreated(spec), Ledger.GENESIS));
+            List.of(new StreamSpec("a", "agent", codec), new StreamSpec("b", "customer", Codec.PCMU)));
+    List<Event> events = new ArrayList<>();
+    events.add(Ledger.seal(1, CREATED, "crm", new Change.CallCreated(spec), Ledger.GENESIS));
     for (int i = 0; i < timedChanges.length; i += 2) {
       Instant at = Instant.ofEpochMilli((T0 + (long) ((Double) timedChanges[i] * 1_000_000)) / 1000);
-      CallRecording.Event last = events.get(events.size() - 1);
-      events.add(Ledger.seal(last.seq() + 1, at, "x", (CallRecording.Change) timedChanges[i + 1], last.hash()));
+      Event last = events.get(events.size() - 1);
+      events.add(Ledger.seal(last.seq() + 1, at, "x", (Change) timedChanges[i + 1], last.hash()));
     }
     return events;
   }
 
   /** A chunk of {@code seconds} of stream {@code label} starting {@code at} seconds after T0, anchored there. */
-  private static CallRecording.ChunkStored chunk(String label, long n, double at, double seconds, StreamSpec.Codec codec) {
+  private static Change.ChunkStored chunk(String label, long n, double at, double seconds, Codec codec) {
     long start = T0 + (long) (at * 1_000_000);
     long ts = 1000 + (long) (at * 8000);
     long samples = (long) (seconds * 8000);
-    return new CallRecording.ChunkStored(
+    return new Change.ChunkStored(
         new ChunkInfo(label, 2, n, 0, 7, codec, n * 50, n * 50 + 49, ts, ts + samples, (int) (samples / 160), ts, start, start, start + samples * 125),
         StreamCounters.ZERO,
         false);
@@ -57,24 +60,24 @@ class WavExportTest {
 
   @Test
   void theAxisRunsFromTheFirstStoredSampleToTheLastAndSkipRemovesOnlyThePauseBetweenStoredAudio() {
-    List<CallRecording.Event> silence =
-        ledger(Policy.PauseRendering.SILENCE, StreamSpec.Codec.PCMU,
-            0.0, chunk("a", 0, 0.5, 1.0, StreamSpec.Codec.PCMU),
-            1.6, new CallRecording.Paused("card"),
-            4.0, new CallRecording.Resumed(null),
-            4.1, chunk("a", 1, 4.05, 1.0, StreamSpec.Codec.PCMU),
-            4.2, chunk("b", 0, 0.52, 0.5, StreamSpec.Codec.PCMU));
+    List<Event> silence =
+        ledger(Policy.PauseRendering.SILENCE, Codec.PCMU,
+            0.0, chunk("a", 0, 0.5, 1.0, Codec.PCMU),
+            1.6, new Change.Paused("card"),
+            4.0, new Change.Resumed(null),
+            4.1, chunk("a", 1, 4.05, 1.0, Codec.PCMU),
+            4.2, chunk("b", 0, 0.52, 0.5, Codec.PCMU));
     Timeline plain = Timeline.of(silence);
     assertEquals(T0 + 500_000, plain.startMicros());
     assertEquals(T0 + 5_050_000, plain.endMicros());
     assertEquals(4.55 * 8000, plain.samples(), 0.5);
     assertTrue(plain.removed().isEmpty());
 
-    Timeline skipped = Timeline.of(ledger(Policy.PauseRendering.SKIP, StreamSpec.Codec.PCMU,
-        0.0, chunk("a", 0, 0.5, 1.0, StreamSpec.Codec.PCMU),
-        1.6, new CallRecording.Paused("card"),
-        4.0, new CallRecording.Resumed(null),
-        4.1, chunk("a", 1, 3.99, 1.0, StreamSpec.Codec.PCMU)));
+    Timeline skipped = Timeline.of(ledger(Policy.PauseRendering.SKIP, Codec.PCMU,
+        0.0, chunk("a", 0, 0.5, 1.0, Codec.PCMU),
+        1.6, new Change.Paused("card"),
+        4.0, new Change.Resumed(null),
+        4.1, chunk("a", 1, 3.99, 1.0, Codec.PCMU)));
     // The pause [1.6, 4.0) shrinks to end where stored audio starts again (3.99).
     assertEquals(1, skipped.removed().size());
     assertArrayEquals(new long[] {T0 + 1_600_000, T0 + 3_990_000}, skipped.removed().get(0));
@@ -86,7 +89,7 @@ class WavExportTest {
 
   @Test
   void layoutsChooseTheirChannelsAndRefuseWhatTheyCannotMake() throws Exception {
-    Timeline timeline = Timeline.of(ledger(Policy.PauseRendering.SILENCE, StreamSpec.Codec.PCMU, 0.0, chunk("a", 0, 0.0, 1.0, StreamSpec.Codec.PCMU)));
+    Timeline timeline = Timeline.of(ledger(Policy.PauseRendering.SILENCE, Codec.PCMU, 0.0, chunk("a", 0, 0.0, 1.0, Codec.PCMU)));
     WavExport.Plan stereo = WavExport.plan(timeline, WavExport.Layout.STEREO, null);
     assertEquals(2, stereo.channels());
     assertEquals(List.of("a", "b"), stereo.labels());
@@ -101,7 +104,7 @@ class WavExportTest {
     assertEquals(404, unknown.status);
     assertTrue(unknown.getMessage().contains("streams: a, b"), unknown.getMessage());
 
-    Timeline g722 = Timeline.of(ledger(Policy.PauseRendering.SILENCE, StreamSpec.Codec.G722, 0.0, chunk("a", 0, 0.0, 1.0, StreamSpec.Codec.G722)));
+    Timeline g722 = Timeline.of(ledger(Policy.PauseRendering.SILENCE, Codec.G722, 0.0, chunk("a", 0, 0.0, 1.0, Codec.G722)));
     WavExport.Refused refused = assertThrows(WavExport.Refused.class, () -> WavExport.plan(g722, WavExport.Layout.STEREO, null));
     assertEquals(415, refused.status);
     assertTrue(refused.getMessage().contains("G.722"), refused.getMessage());

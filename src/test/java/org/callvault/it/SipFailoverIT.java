@@ -11,7 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.regex.Matcher;
-import org.callvault.sip.RecordingServer;
+import org.callvault.siprec.RecordingServer;
 import org.junit.jupiter.api.Test;
 
 /**

@@ -10,7 +10,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.UUID;
-import org.callvault.sip.RecordingServer;
+import org.callvault.siprec.RecordingServer;
 import org.junit.jupiter.api.Test;
 
 /**

@@ -1,5 +1,6 @@
 package org.callvault.media;
 
+import org.callvault.core.Codec;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -16,13 +17,13 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.callvault.call.ChunkInfo;
-import org.callvault.call.Endpoint;
-import org.callvault.call.Gates;
-import org.callvault.call.MediaBinder;
-import org.callvault.call.MediaReport;
-import org.callvault.call.StreamCounters;
-import org.callvault.call.StreamSpec;
+import org.callvault.core.ChunkInfo;
+import org.callvault.core.Endpoint;
+import org.callvault.core.GapCause;
+import org.callvault.core.MediaBinder;
+import org.callvault.core.MediaReport;
+import org.callvault.core.StreamCounters;
+import org.callvault.core.StreamSpec;
 import org.callvault.store.AudioChunk;
 import org.callvault.store.ChunkStore;
 import org.junit.jupiter.api.AfterEach;
@@ -87,12 +88,8 @@ class MediaServerTest {
     if (other != null) other.close();
   }
 
-  private Gates openGates(String... labels) throws ReflectiveOperationException {
-    Gates gates = new Gates();
-    var field = Gates.Gate.class.getDeclaredField("open");
-    field.setAccessible(true);
-    for (String label : labels) field.setBoolean(gates.gate(label), true);
-    return gates;
+  private static TestGates openGates(String... labels) {
+    return TestGates.open(labels);
   }
 
   private static void sendPackets(Endpoint endpoint, int count) throws Exception {
@@ -126,7 +123,7 @@ class MediaServerTest {
   @Test
   void packetsOnTheBoundPortBecomeStoredChunksAndCloseReportsTheFinalCounters() throws Exception {
     MediaBinder.Session session =
-        server(10, 8, 0).bind("call-1", List.of(new StreamSpec("a", "agent", StreamSpec.Codec.PCMU)), openGates("a"), Map.of(), Map.of(), reports::add);
+        server(10, 8, 0).bind("call-1", List.of(new StreamSpec("a", "agent", Codec.PCMU)), openGates("a"), Map.of(), Map.of(), reports::add);
     Endpoint endpoint = session.endpoints().get("a");
     assertEquals(0, endpoint.port() % 2, "RTP is on an even port");
     assertTrue(endpoint.port() >= 42000 && endpoint.port() <= 42098);
@@ -148,11 +145,12 @@ class MediaServerTest {
   void aSlowStoreIsNeverQueuedWithoutBoundAndTheRefusedAudioIsReportedAsAGap() throws Exception {
     store.gate = new CompletableFuture<>();
     MediaBinder.Session session =
-        server(10, 2, 0).bind("call-2", List.of(new StreamSpec("a", "agent", StreamSpec.Codec.PCMU)), openGates("a"), Map.of(), Map.of(), reports::add);
+        server(10, 2, 0).bind("call-2", List.of(new StreamSpec("a", "agent", Codec.PCMU)), openGates("a"), Map.of(), Map.of(), reports::add);
     session.activate(2);
     sendPackets(session.endpoints().get("a"), 60); // six chunks: one writing, one waiting, four refused
     MediaReport.ChunkLost lost = next(MediaReport.ChunkLost.class);
-    assertEquals("STORE_OVERLOAD", lost.cause());
+    assertEquals(GapCause.STORE_OVERLOAD, lost.cause());
+    assertEquals(null, lost.detail());
     assertEquals(10, lost.packets());
     store.gate.complete(null);
     session.close();
@@ -167,12 +165,12 @@ class MediaServerTest {
   void aFailingStoreIsRetriedThenTheChunkIsReportedLostWithTheCause() throws Exception {
     store.failing = true;
     MediaBinder.Session session =
-        server(10, 8, 2).bind("call-3", List.of(new StreamSpec("a", "agent", StreamSpec.Codec.PCMU)), openGates("a"), Map.of(), Map.of(), reports::add);
+        server(10, 8, 2).bind("call-3", List.of(new StreamSpec("a", "agent", Codec.PCMU)), openGates("a"), Map.of(), Map.of(), reports::add);
     session.activate(2);
     sendPackets(session.endpoints().get("a"), 10);
     MediaReport.ChunkLost lost = next(MediaReport.ChunkLost.class);
-    assertTrue(lost.cause().startsWith("STORE_FAILURE"), lost.cause());
-    assertTrue(lost.cause().contains("Cassandra is down"), lost.cause());
+    assertEquals(GapCause.STORE_FAILURE, lost.cause());
+    assertTrue(lost.detail().contains("Cassandra is down"), lost.detail());
     assertEquals(3, store.attempts.get(), "one write and two retries");
     session.close();
     assertInstanceOf(MediaReport.Closed.class, next(MediaReport.Closed.class));
@@ -181,11 +179,11 @@ class MediaServerTest {
   @Test
   void aNodeAtItsCallLimitRefusesMediaAndFreesItsPortsWhenACallCloses() throws Exception {
     MediaServer server = server(1, 8, 0);
-    MediaBinder.Session one = server.bind("call-4", List.of(new StreamSpec("a", "agent", StreamSpec.Codec.PCMU)), openGates("a"), Map.of(), Map.of(), reports::add);
+    MediaBinder.Session one = server.bind("call-4", List.of(new StreamSpec("a", "agent", Codec.PCMU)), openGates("a"), Map.of(), Map.of(), reports::add);
     MediaBinder.MediaUnavailableException refused =
         assertThrows(
             MediaBinder.MediaUnavailableException.class,
-            () -> server.bind("call-5", List.of(new StreamSpec("a", "agent", StreamSpec.Codec.PCMU)), openGates("a"), Map.of(), Map.of(), reports::add));
+            () -> server.bind("call-5", List.of(new StreamSpec("a", "agent", Codec.PCMU)), openGates("a"), Map.of(), Map.of(), reports::add));
     assertTrue(refused.getMessage().contains("limit of 1 calls"), refused.getMessage());
     one.close();
     next(MediaReport.Closed.class);
@@ -209,7 +207,7 @@ class MediaServerTest {
    * of which the first 20 arrive before the held ones: all 140 stored once, in order.
    */
   private void handOff(String callId, boolean senderFirst) throws Exception {
-    StreamSpec spec = new StreamSpec("a", "agent", StreamSpec.Codec.PCMU);
+    StreamSpec spec = new StreamSpec("a", "agent", Codec.PCMU);
     MediaServer oldNode = server(10, 8, 0);
     other = server(42100, 10, 8, 0);
     MediaServer newNode = other;
@@ -278,7 +276,7 @@ class MediaServerTest {
   @Test
   void aRelayedDatagramWithoutTheCallsTokenIsRefusedAndNotStored() throws Exception {
     MediaBinder.Session session =
-        server(10, 8, 0).bind("call-7", List.of(new StreamSpec("a", "agent", StreamSpec.Codec.PCMU)), openGates("a"), Map.of(), Map.of(), reports::add);
+        server(10, 8, 0).bind("call-7", List.of(new StreamSpec("a", "agent", Codec.PCMU)), openGates("a"), Map.of(), Map.of(), reports::add);
     session.activate(2);
     long token = server.relayToken("call-7").getAsLong();
     Endpoint endpoint = session.endpoints().get("a");
@@ -303,19 +301,17 @@ class MediaServerTest {
 
   @Test
   void aDatagramKeptBackWhileTheGateWasClosedIsNotStoredWhenTheGateOpensBeforeItIsHandedOn() throws Exception {
-    Gates gates = openGates("a");
-    var open = Gates.Gate.class.getDeclaredField("open");
-    open.setAccessible(true);
+    TestGates gates = openGates("a");
     MediaBinder.Session session =
-        server(10, 8, 0).bind("call-9", List.of(new StreamSpec("a", "agent", StreamSpec.Codec.PCMU)), gates, Map.of(), Map.of(), reports::add);
+        server(10, 8, 0).bind("call-9", List.of(new StreamSpec("a", "agent", Codec.PCMU)), gates, Map.of(), Map.of(), reports::add);
     session.activate(2);
     server.expectRelay("call-9"); // direct datagrams are kept back: no relay comes in this test
     try (DatagramChannel sender = DatagramChannel.open()) {
       sender.bind(new InetSocketAddress("127.0.0.1", 0));
-      open.setBoolean(gates.gate("a"), false); // paused
+      gates.set("a", false); // paused
       sendPackets(sender, session.endpoints().get("a"), 0, 10);
       for (int i = 0; i < 200 && session.counters().get("a").droppedByGate() < 10; i++) Thread.sleep(10); // until the loop has read them
-      open.setBoolean(gates.gate("a"), true); // resumed, while the hold goes on
+      gates.set("a", true); // resumed, while the hold goes on
       sendPackets(sender, session.endpoints().get("a"), 10, 10);
     }
     session.close(); // hands on what waited

@@ -1,5 +1,6 @@
 package org.callvault.media;
 
+import org.callvault.core.Codec;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -13,9 +14,8 @@ import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import org.callvault.call.Gates;
-import org.callvault.call.StreamCounters;
-import org.callvault.call.StreamSpec;
+import org.callvault.core.StreamCounters;
+import org.callvault.core.StreamSpec;
 import org.callvault.store.AudioChunk;
 import org.callvault.store.ChunkPackets;
 import org.junit.jupiter.api.AfterAll;
@@ -44,10 +44,7 @@ class RtpHandlerFuzzTest {
 
   @Test
   void randomAndMutatedDatagramsAreCountedReleasedAndNeverStoredAsAudio() throws Exception {
-    Gates gates = new Gates();
-    var field = Gates.Gate.class.getDeclaredField("open");
-    field.setAccessible(true);
-    field.setBoolean(gates.gate("a"), true);
+    TestGates gates = TestGates.open("a");
     List<AudioChunk> chunks = new ArrayList<>();
     StreamRecorder.Output output =
         new StreamRecorder.Output() {
@@ -65,7 +62,7 @@ class RtpHandlerFuzzTest {
     // Flood control is out of the way here: it is tested on its own.
     StreamRecorder.Settings settings = new StreamRecorder.Settings(8000, 16, 60_000_000L, 30_000_000_000L, Integer.MAX_VALUE);
     StreamRecorder recorder =
-        new StreamRecorder("fuzz", new StreamSpec("a", "agent", StreamSpec.Codec.PCMU, null, 101), gates.gate("a"), StreamCounters.ZERO, settings, output, System.nanoTime());
+        new StreamRecorder("fuzz", new StreamSpec("a", "agent", Codec.PCMU, null, 101), gates.apply("a"), StreamCounters.ZERO, settings, output, System.nanoTime());
     recorder.activate(1);
     EmbeddedChannel channel = new EmbeddedChannel(new MediaServer.StreamHandler(recorder, false, 42L, 2_000_000_000L));
     InetSocketAddress sender = new InetSocketAddress("127.0.0.1", 40000);

@@ -1,5 +1,6 @@
 package org.callvault.media;
 
+import org.callvault.core.Codec;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -10,10 +11,9 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.callvault.call.ChunkInfo;
-import org.callvault.call.Gates;
-import org.callvault.call.StreamCounters;
-import org.callvault.call.StreamSpec;
+import org.callvault.core.ChunkInfo;
+import org.callvault.core.StreamCounters;
+import org.callvault.core.StreamSpec;
 import org.callvault.store.AudioChunk;
 import org.callvault.store.ChunkPackets;
 import org.junit.jupiter.api.Test;
@@ -28,7 +28,7 @@ class StreamRecorderTest {
   private static final StreamRecorder.Settings SETTINGS =
       new StreamRecorder.Settings(8000, 16, 60_000_000L, 30_000_000_000L, 250);
 
-  private final Gates gates = new Gates();
+  private final TestGates gates = new TestGates();
   private final List<AudioChunk> chunks = new ArrayList<>();
   private final List<String> digits = new ArrayList<>();
   private final List<Long> timeouts = new ArrayList<>();
@@ -54,21 +54,14 @@ class StreamRecorderTest {
       };
 
   private StreamRecorder recorder(StreamSpec spec, boolean open) {
-    StreamRecorder recorder = new StreamRecorder("call-1", spec, gates.gate(spec.label()), StreamCounters.ZERO, SETTINGS, output, T0_NANOS);
+    StreamRecorder recorder = new StreamRecorder("call-1", spec, gates.apply(spec.label()), StreamCounters.ZERO, SETTINGS, output, T0_NANOS);
     recorder.activate(2);
     setGate(spec.label(), open);
     return recorder;
   }
 
   private void setGate(String label, boolean open) {
-    // Gates are opened by the entity only; a test stands in for it through a one-stream call.
-    try {
-      var field = Gates.Gate.class.getDeclaredField("open");
-      field.setAccessible(true);
-      field.setBoolean(gates.gate(label), open);
-    } catch (ReflectiveOperationException e) {
-      throw new AssertionError(e);
-    }
+    gates.set(label, open); // the test stands in for the call's entity
   }
 
   static byte[] rtp(int pt, int seq, long ts, long ssrc, byte[] payload) {
@@ -97,7 +90,7 @@ class StreamRecorderTest {
 
   @Test
   void inOrderPacketsBecomeOneSecondChunksThatKeepEverySequenceNumberTimestampAndByte() {
-    StreamRecorder r = recorder(new StreamSpec("a", "agent", StreamSpec.Codec.PCMU), true);
+    StreamRecorder r = recorder(new StreamSpec("a", "agent", Codec.PCMU), true);
     for (int k = 0; k < 120; k++) send(r, k, 65500, 4_294_967_000L, 7, SENDER);
     r.close();
     assertEquals(3, chunks.size());
@@ -138,7 +131,7 @@ class StreamRecorderTest {
 
   @Test
   void reorderedAndDuplicatedPacketsAreStoredOnceInOrderAndLossIsCountedExactly() {
-    StreamRecorder r = recorder(new StreamSpec("a", "agent", StreamSpec.Codec.PCMU), true);
+    StreamRecorder r = recorder(new StreamSpec("a", "agent", Codec.PCMU), true);
     int[] order = {0, 1, 3, 2, 4, 4, 5, 7, 8, 9, 2, 10}; // 6 lost, 3/2 swapped, 4 twice, 2 again late
     for (int k : order) send(r, k, 100, 0, 7, SENDER);
     r.close();
@@ -154,7 +147,7 @@ class StreamRecorderTest {
 
   @Test
   void aClosedGateDropsAndCountsPacketsAndItsSpanIsNotCountedAsLoss() {
-    StreamRecorder r = recorder(new StreamSpec("a", "agent", StreamSpec.Codec.PCMU), true);
+    StreamRecorder r = recorder(new StreamSpec("a", "agent", Codec.PCMU), true);
     for (int k = 0; k < 10; k++) send(r, k, 0, 0, 7, SENDER);
     setGate("a", false);
     for (int k = 10; k < 30; k++) send(r, k, 0, 0, 7, SENDER);
@@ -175,7 +168,7 @@ class StreamRecorderTest {
 
   @Test
   void nothingIsStoredBeforeTheStreamIsActivated() {
-    StreamRecorder r = new StreamRecorder("call-1", new StreamSpec("a", "agent", StreamSpec.Codec.PCMU), gates.gate("a"), StreamCounters.ZERO, SETTINGS, output, T0_NANOS);
+    StreamRecorder r = new StreamRecorder("call-1", new StreamSpec("a", "agent", Codec.PCMU), gates.apply("a"), StreamCounters.ZERO, SETTINGS, output, T0_NANOS);
     setGate("a", true);
     for (int k = 0; k < 5; k++) send(r, k, 0, 0, 7, SENDER);
     r.close();
@@ -185,7 +178,7 @@ class StreamRecorderTest {
 
   @Test
   void theStreamLatchesOnTheFirstValidSourceAndRejectsEveryOther() {
-    StreamRecorder r = recorder(new StreamSpec("a", "agent", StreamSpec.Codec.PCMU), true);
+    StreamRecorder r = recorder(new StreamSpec("a", "agent", Codec.PCMU), true);
     byte[] garbage = {1, 2, 3};
     r.onRtp(garbage, 3, OTHER, T0_NANOS, T0_WALL); // malformed: does not latch
     send(r, 0, 0, 0, 7, SENDER);
@@ -199,7 +192,7 @@ class StreamRecorderTest {
 
   @Test
   void aDeclaredSourceIsTheOnlyOneAccepted() {
-    StreamRecorder r = recorder(new StreamSpec("a", "agent", StreamSpec.Codec.PCMU, "127.0.0.1:40002", null), true);
+    StreamRecorder r = recorder(new StreamSpec("a", "agent", Codec.PCMU, "127.0.0.1:40002", null), true);
     send(r, 0, 0, 0, 7, SENDER);
     send(r, 1, 0, 0, 7, OTHER);
     r.close();
@@ -209,7 +202,7 @@ class StreamRecorderTest {
 
   @Test
   void malformedPacketsAndOtherPayloadTypesAreCountedByReasonAndNeverStored() {
-    StreamRecorder r = recorder(new StreamSpec("a", "agent", StreamSpec.Codec.PCMU), true);
+    StreamRecorder r = recorder(new StreamSpec("a", "agent", Codec.PCMU), true);
     send(r, 0, 0, 0, 7, SENDER);
     byte[] pcma = rtp(8, 1, 160, 7, payload(1));
     r.onRtp(pcma, pcma.length, SENDER, T0_NANOS + 20_000_000L, T0_WALL + 20_000);
@@ -229,7 +222,7 @@ class StreamRecorderTest {
 
   @Test
   void aNewSsrcStartsANewSegmentWithItsOwnNumbering() {
-    StreamRecorder r = recorder(new StreamSpec("a", "agent", StreamSpec.Codec.PCMU), true);
+    StreamRecorder r = recorder(new StreamSpec("a", "agent", Codec.PCMU), true);
     for (int k = 0; k < 10; k++) send(r, k, 1000, 50_000, 7, SENDER);
     for (int k = 10; k < 20; k++) send(r, k, 30, 9_000_000 - 1600, 8, SENDER);
     r.close();
@@ -244,7 +237,7 @@ class StreamRecorderTest {
 
   @Test
   void aDigitIsReportedOnceAndNeverStoredAndOnlyItsFactIsKeptWhileTheGateIsClosed() {
-    StreamRecorder r = recorder(new StreamSpec("a", "agent", StreamSpec.Codec.PCMU, null, 101), true);
+    StreamRecorder r = recorder(new StreamSpec("a", "agent", Codec.PCMU, null, 101), true);
     send(r, 0, 0, 0, 7, SENDER);
     byte[] five = {5, 0, 0, (byte) 160};
     byte[] fiveEnd = {5, (byte) 0x80, 3, 32};
@@ -269,7 +262,7 @@ class StreamRecorderTest {
 
   @Test
   void theExcessOfAFloodIsRefusedBeforeParsing() {
-    StreamRecorder r = recorder(new StreamSpec("a", "agent", StreamSpec.Codec.PCMU), true);
+    StreamRecorder r = recorder(new StreamSpec("a", "agent", Codec.PCMU), true);
     byte[] packet = rtp(0, 1, 0, 7, payload(0));
     for (int i = 0; i < 1000; i++) r.onRtp(packet, packet.length, OTHER, T0_NANOS + i * 1000L, T0_WALL);
     long flood = r.counters().rejected().getOrDefault("FLOOD", 0L);
@@ -278,7 +271,7 @@ class StreamRecorderTest {
 
   @Test
   void silenceLongerThanTheTimeoutIsReportedOnceAndAnIdleChunkIsStored() {
-    StreamRecorder r = recorder(new StreamSpec("a", "agent", StreamSpec.Codec.PCMU), true);
+    StreamRecorder r = recorder(new StreamSpec("a", "agent", Codec.PCMU), true);
     for (int k = 0; k < 5; k++) send(r, k, 0, 0, 7, SENDER);
     r.tick(T0_NANOS + 2_000_000_000L);
     assertEquals(1, chunks.size(), "a chunk is not held through silence");
@@ -293,7 +286,7 @@ class StreamRecorderTest {
 
   @Test
   void anRtcpSenderReportAnchorsTheSegmentToTheSendersWallClock() {
-    StreamRecorder r = recorder(new StreamSpec("a", "agent", StreamSpec.Codec.PCMU), true);
+    StreamRecorder r = recorder(new StreamSpec("a", "agent", Codec.PCMU), true);
     for (int k = 0; k < 5; k++) send(r, k, 0, 10_000, 7, SENDER);
     // SR: RTP timestamp 10_000 + 800 at NTP time of Unix 1_800_000_000.5 s.
     ByteBuffer sr = ByteBuffer.allocate(28);
@@ -311,7 +304,7 @@ class StreamRecorderTest {
 
   @Test
   void aCorruptSequenceNumberIsRefusedAndTheStreamGoesOnUndisturbed() {
-    StreamRecorder r = recorder(new StreamSpec("a", "agent", StreamSpec.Codec.PCMU), true);
+    StreamRecorder r = recorder(new StreamSpec("a", "agent", Codec.PCMU), true);
     for (int k = 0; k < 10; k++) send(r, k, 0, 0, 7, SENDER);
     byte[] corrupt = rtp(0, 10 ^ 0x4000, 1600, 7, payload(10)); // one bit flipped in the sequence number
     r.onRtp(corrupt, corrupt.length, SENDER, T0_NANOS + 200_000_000L, T0_WALL + 200_000);
@@ -329,7 +322,7 @@ class StreamRecorderTest {
 
   @Test
   void aSenderThatRestartsItsNumberingIsFollowedFromItsSecondPacket() {
-    StreamRecorder r = recorder(new StreamSpec("a", "agent", StreamSpec.Codec.PCMU), true);
+    StreamRecorder r = recorder(new StreamSpec("a", "agent", Codec.PCMU), true);
     for (int k = 0; k < 10; k++) send(r, k, 0, 0, 7, SENDER);
     for (int k = 10; k < 20; k++) send(r, k, 40_000, 70_000_000, 7, SENDER);
     r.close();
@@ -343,7 +336,7 @@ class StreamRecorderTest {
 
   @Test
   void aStrayPacketWithAnotherSsrcIsRefusedAndStartsNoSegment() {
-    StreamRecorder r = recorder(new StreamSpec("a", "agent", StreamSpec.Codec.PCMU), true);
+    StreamRecorder r = recorder(new StreamSpec("a", "agent", Codec.PCMU), true);
     for (int k = 0; k < 5; k++) send(r, k, 0, 0, 7, SENDER);
     send(r, 5, 0, 0, 99, SENDER);
     for (int k = 6; k < 10; k++) send(r, k, 0, 0, 7, SENDER);

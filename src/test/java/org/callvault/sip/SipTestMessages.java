@@ -3,20 +3,20 @@ package org.callvault.sip;
 import java.nio.charset.StandardCharsets;
 
 /** Messages written as text in the tests, with LF turned into the CRLF SIP needs. */
-final class SipTestMessages {
+public final class SipTestMessages {
 
   private SipTestMessages() {}
 
   /** {@code text} with every LF replaced by CRLF, as UTF-8 bytes. */
-  static byte[] crlf(String text) {
+  public static byte[] crlf(String text) {
     return text.replace("\r\n", "\n").replace("\n", "\r\n").getBytes(StandardCharsets.UTF_8);
   }
 
-  static String text(byte[] bytes) {
+  public static String text(byte[] bytes) {
     return new String(bytes, StandardCharsets.UTF_8);
   }
 
-  static byte[] concat(byte[]... parts) {
+  public static byte[] concat(byte[]... parts) {
     int total = 0;
     for (byte[] p : parts) total += p.length;
     byte[] out = new byte[total];
@@ -28,7 +28,7 @@ final class SipTestMessages {
     return out;
   }
 
-  static final String SDP_BODY =
+  public static final String SDP_BODY =
       """
       v=0
       o=SRC 2890844526 2890844526 IN IP4 198.51.100.1
@@ -46,7 +46,7 @@ final class SipTestMessages {
       """;
 
   /** A metadata document shaped like RFC 7866 §12.1's first INVITE. */
-  static final String METADATA_BODY =
+  public static final String METADATA_BODY =
       """
       <?xml version="1.0" encoding="UTF-8"?>
       <recording xmlns='urn:ietf:params:xml:ns:recording:1'>
@@ -82,7 +82,7 @@ final class SipTestMessages {
       """;
 
   /** The multipart body of a SIPREC INVITE (RFC 7866 §12.1) with boundary {@code foobar}. */
-  static byte[] siprecBody() {
+  public static byte[] siprecBody() {
     return crlf(
         "--foobar\n"
             + "Content-Type: application/sdp\n\n"
@@ -95,7 +95,7 @@ final class SipTestMessages {
   }
 
   /** A complete SIPREC INVITE as an SBC sends it over UDP, Content-Length exact. */
-  static byte[] siprecInvite() {
+  public static byte[] siprecInvite() {
     byte[] body = siprecBody();
     String head =
         """

@@ -1,0 +1,161 @@
+package org.callvault.call;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Consumer;
+import org.callvault.core.ChunkInfo;
+import org.callvault.core.Endpoint;
+import org.callvault.core.GapCause;
+import org.callvault.core.MediaBinder;
+import org.callvault.core.MediaReport;
+import org.callvault.core.StreamCounters;
+import org.callvault.core.StreamSpec;
+import org.slf4j.Logger;
+
+/**
+ * One incarnation of a call's entity and its node's media plane: the call's sockets while they
+ * are bound here, and what the entity asks of them and of the cluster when they move. Only the
+ * entity's thread touches it.
+ */
+final class CallSockets {
+
+  private final String callId;
+  /** This node's media plane; null on a node that receives no media. */
+  private final MediaBinder binder;
+  private final MediaMoves moves;
+  private final String node;
+  private final Logger log;
+  /** This incarnation's sockets; null until bound and after they closed. */
+  private MediaBinder.Session session;
+  /** Sharding asked this active call to stop (its node is leaving, its shard moving). */
+  private boolean handingOff;
+
+  CallSockets(String callId, MediaBinder binder, MediaMoves moves, String node, Logger log) {
+    this.callId = callId;
+    this.binder = binder;
+    this.moves = moves;
+    this.node = node;
+    this.log = log;
+  }
+
+  /** Whether this node receives media at all. */
+  boolean enabled() {
+    return binder != null;
+  }
+
+  boolean bound() {
+    return session != null;
+  }
+
+  boolean handingOff() {
+    return handingOff;
+  }
+
+  /**
+   * Binds the call's sockets on this node: the change that records where media must go now, or
+   * that none could be bound. Null on a node without media.
+   */
+  Change bind(Call call, Gates gates, Consumer<MediaReport> reports) {
+    if (binder == null) return null;
+    Map<String, StreamCounters> baseline = new HashMap<>();
+    Map<String, ChunkInfo> lastStored = new HashMap<>();
+    for (StreamSpec stream : call.streams()) {
+      MediaState.StreamMedia media = call.media(stream.label());
+      baseline.put(stream.label(), media.counters());
+      if (media.last() != null) lastStored.put(stream.label(), media.last());
+    }
+    try {
+      session = binder.bind(callId, call.streams(), gates::gate, baseline, lastStored, reports);
+      return new Change.MediaBound(node, session.endpoints());
+    } catch (MediaBinder.MediaUnavailableException e) {
+      log.error("call {}: no media on {}: {}", callId, node, e.getMessage());
+      return new Change.MediaUnavailable(node, e.getMessage());
+    }
+  }
+
+  /** Sockets for streams added to the running call, by label; none without sockets here. */
+  Map<String, Endpoint> add(List<StreamSpec> added, Gates gates) {
+    if (session == null) return Map.of();
+    try {
+      return session.add(added, gates::gate);
+    } catch (MediaBinder.MediaUnavailableException e) {
+      log.error("call {}: no media for the added streams: {}", callId, e.getMessage());
+      return Map.of();
+    }
+  }
+
+  /** The ledger lists the current endpoints under {@code epoch}: the sockets store from now on. */
+  void activate(long epoch) {
+    if (session != null) session.activate(epoch);
+  }
+
+  /**
+   * The ledger recorded this node's sockets ({@code call}'s current epoch): they store, and if
+   * the media moved here, the node that handed it off relays what it still receives and the
+   * sender is told where to send now.
+   */
+  void recorded(Call call) {
+    if (session == null) return;
+    session.activate(call.mediaEpoch());
+    MediaState media = call.media();
+    if (media.moveCause() == null) return;
+    if (media.moveCause() == GapCause.HANDOFF && media.movedFrom() != null && !media.movedFrom().equals(node))
+      session.takeOverFrom(media.movedFrom());
+    moves.moved(call.spec(), call.mediaEpoch(), call.endpoints(), media.moveCause());
+  }
+
+  /** The counters of the streams received here now, by label. */
+  Map<String, StreamCounters> live() {
+    return session == null ? Map.of() : session.counters();
+  }
+
+  /**
+   * Sharding stops the active call (its node leaving, its shard moving): the session stores and
+   * reports what it holds, and, make before break, its sockets go on receiving for the node that
+   * takes the call over. With no other node up (the last node stopping) nobody will soon:
+   * holding the sockets open would only delay the stop, so they close. False without sockets.
+   */
+  boolean handOff() {
+    if (session == null) return false;
+    handingOff = true;
+    if (moves.anotherNodeIsUp()) session.handOff();
+    else session.close();
+    return true;
+  }
+
+  /** Stops receiving; the session reports Closed once what it received is stored and reported. */
+  void close() {
+    if (session != null) session.close();
+  }
+
+  /** The session reported Closed: it is gone. */
+  void closed() {
+    session = null;
+  }
+
+  /** Closes the sockets at once (the entity restarts or stops). */
+  void release() {
+    if (session != null) {
+      session.close();
+      session = null;
+    }
+  }
+
+  /** After recovery: the chunks of the last epoch that reached storage but that the ledger does not list. */
+  CompletionStage<List<ChunkInfo>> unlisted(Call call) {
+    List<CompletableFuture<List<ChunkInfo>>> lookups = new ArrayList<>();
+    for (Continuity.Lookup l : Continuity.unlistedLookups(call))
+      lookups.add(binder.storedAfter(callId, l.label(), l.epoch(), l.afterN()).toCompletableFuture());
+    return CompletableFuture.allOf(lookups.toArray(new CompletableFuture<?>[0]))
+        .thenApply(
+            done -> {
+              List<ChunkInfo> chunks = new ArrayList<>();
+              lookups.forEach(l -> chunks.addAll(l.join()));
+              return chunks;
+            });
+  }
+}

@@ -1,7 +1,0 @@
-package org.callvault.call;
-
-/**
- * Marks every message, event and state that crosses a process boundary or reaches the journal.
- * Bound to Jackson CBOR in {@code reference.conf}; nothing is ever bound by class name alone.
- */
-public interface CborSerializable {}

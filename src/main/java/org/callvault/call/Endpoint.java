@@ -1,4 +1,0 @@
-package org.callvault.call;
-
-/** Where a stream's RTP must be sent; its RTCP goes to {@code port + 1}. */
-public record Endpoint(String host, int port) implements CborSerializable {}

@@ -1,0 +1,54 @@
+package org.callvault.core;
+
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One recorded media stream: its label, the party whose voice it carries, and its codec.
+ *
+ * @param source          the only address its RTP may come from: {@code ip:port}, or {@code ip}
+ *                        alone for any port of that host (the first packet's port is then
+ *                        latched); null to latch on the source of the first packet
+ * @param dtmfPayloadType the dynamic RTP payload type of RFC 4733 telephone-events on this
+ *                        stream; null when none was negotiated
+ */
+public record StreamSpec(String label, String party, Codec codec, String source, Integer dtmfPayloadType)
+    implements CborSerializable {
+
+  public StreamSpec(String label, String party, Codec codec) {
+    this(label, party, codec, null, null);
+  }
+
+  /** What is wrong with the optional fields, named under {@code field} (e.g. {@code streams[0]}). */
+  public List<String> problems(String field) {
+    List<String> problems = new ArrayList<>();
+    if (source != null && parseSource(source) == null)
+      problems.add(field + ".source must be an IPv4 address and port, e.g. 192.0.2.10:40000, or an address alone, was '" + source + "'");
+    if (dtmfPayloadType != null && (dtmfPayloadType < 96 || dtmfPayloadType > 127))
+      problems.add(field + ".dtmfPayloadType must be a dynamic payload type, 96 to 127, was " + dtmfPayloadType);
+    return problems;
+  }
+
+  /**
+   * The declared source as a socket address (port 0 for an address alone), or null when there is
+   * none or it is malformed.
+   */
+  public static InetSocketAddress parseSource(String source) {
+    if (source == null) return null;
+    int colon = source.lastIndexOf(':');
+    if (colon < 0 && source.matches("\\d{1,3}(\\.\\d{1,3}){3}")) source = source + ":0";
+    colon = source.lastIndexOf(':');
+    if (colon <= 0) return null;
+    String host = source.substring(0, colon);
+    if (!host.matches("\\d{1,3}(\\.\\d{1,3}){3}")) return null;
+    for (String part : host.split("\\.")) if (Integer.parseInt(part) > 255) return null;
+    try {
+      int port = Integer.parseInt(source.substring(colon + 1));
+      if (port < 0 || port > 65535 || (port == 0 && !source.endsWith(":0"))) return null;
+      return new InetSocketAddress(host, port);
+    } catch (NumberFormatException e) {
+      return null;
+    }
+  }
+}
