@@ -98,8 +98,8 @@ public final class CallRoutes extends AllDirectives {
   }
 
   private Route callRoutes(String callId) {
-    if (!CallSpec.CALL_ID.matcher(callId).matches())
-      return complete(json(StatusCodes.BAD_REQUEST, CallJson.error(400, "call id must be 1 to 128 letters, digits or . _ - : @")));
+    String badId = CallSpec.callIdProblem("call id", callId);
+    if (badId != null) return complete(json(StatusCodes.BAD_REQUEST, CallJson.error(400, badId)));
     return concat(
         pathEnd(() -> get(() -> ask(callId, CallRecording.GetCall::new, StatusCodes.OK))),
         path("consent", () -> post(() -> body(text -> consent(callId, text)))),
@@ -166,8 +166,7 @@ public final class CallRoutes extends AllDirectives {
     JsonBody body = JsonBody.parse(text, "callId", "policy", "parties", "streams", "webhook", "by");
     String callId = body.text("callId", false);
     if (callId == null) callId = UUID.randomUUID().toString();
-    else if (!CallSpec.CALL_ID.matcher(callId).matches())
-      throw new JsonBody.BadRequest("field 'callId' must be 1 to 128 letters, digits or . _ - : @, was '" + callId + "'");
+    else if (CallSpec.callIdProblem("callId", callId) != null) throw new JsonBody.BadRequest(CallSpec.callIdProblem("field 'callId'", callId));
     CallSpec spec = new CallSpec(callId, policy(body), parties(body), streams(body), body.text("webhook", false));
     String by = orDefault(body.text("by", false), "api");
     String id = callId;

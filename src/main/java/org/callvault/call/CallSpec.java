@@ -20,7 +20,14 @@ public record CallSpec(String callId, Policy policy, List<PartySpec> parties, Li
   /** Call ids appear in URLs and SIP Call-IDs: letters, digits and {@code . _ - : @}. */
   public static final Pattern CALL_ID = Pattern.compile("[A-Za-z0-9._:@-]{1,128}");
 
-  private static final Pattern LABEL = Pattern.compile("[A-Za-z0-9._-]{1,64}");
+  /**
+   * What is wrong with {@code callId} as a call id, naming it as {@code field}; null when nothing
+   * is. The one wording of the rule, wherever a call id comes from.
+   */
+  public static String callIdProblem(String field, String callId) {
+    if (callId != null && CALL_ID.matcher(callId).matches()) return null;
+    return field + " must be 1 to 128 letters, digits or . _ - : @, was '" + callId + "'";
+  }
 
   public CallSpec {
     parties = List.copyOf(parties);
@@ -50,8 +57,8 @@ public record CallSpec(String callId, Policy policy, List<PartySpec> parties, Li
   /** What is wrong with this spec, naming each field; empty when the call can be created. */
   public List<String> problems() {
     List<String> problems = new ArrayList<>();
-    if (callId == null || !CALL_ID.matcher(callId).matches())
-      problems.add("callId must be 1 to 128 letters, digits or . _ - : @, was '" + callId + "'");
+    String badId = callIdProblem("callId", callId);
+    if (badId != null) problems.add(badId);
     if (webhook != null && !webhook.matches("https?://[^\\s]+"))
       problems.add("webhook must be an http:// or https:// URL, was '" + webhook + "'");
     if (policy == null) problems.add("policy is required");
@@ -60,8 +67,8 @@ public record CallSpec(String callId, Policy policy, List<PartySpec> parties, Li
     Set<String> partyIds = new HashSet<>();
     for (int i = 0; i < parties.size(); i++) {
       PartySpec party = parties.get(i);
-      if (party.id() == null || !LABEL.matcher(party.id()).matches())
-        problems.add("parties[" + i + "].id must be 1 to 64 letters, digits or . _ -, was '" + party.id() + "'");
+      if (party.id() == null || !StreamSpec.LABEL.matcher(party.id()).matches())
+        problems.add("parties[" + i + "].id must be " + StreamSpec.LABEL_RULE + ", was '" + party.id() + "'");
       else if (!partyIds.add(party.id()))
         problems.add("parties[" + i + "].id '" + party.id() + "' is a duplicate");
       if (party.role() == null) problems.add("parties[" + i + "].role is required");
@@ -71,8 +78,8 @@ public record CallSpec(String callId, Policy policy, List<PartySpec> parties, Li
     Set<String> labels = new HashSet<>();
     for (int i = 0; i < streams.size(); i++) {
       StreamSpec stream = streams.get(i);
-      if (stream.label() == null || !LABEL.matcher(stream.label()).matches())
-        problems.add("streams[" + i + "].label must be 1 to 64 letters, digits or . _ -, was '" + stream.label() + "'");
+      if (stream.label() == null || !StreamSpec.LABEL.matcher(stream.label()).matches())
+        problems.add("streams[" + i + "].label must be " + StreamSpec.LABEL_RULE + ", was '" + stream.label() + "'");
       else if (!labels.add(stream.label()))
         problems.add("streams[" + i + "].label '" + stream.label() + "' is a duplicate");
       if (stream.party() == null) problems.add("streams[" + i + "].party is required");

@@ -3,6 +3,7 @@ package org.callvault.core;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Pattern;
 
 /**
  * One recorded media stream: its label, the party whose voice it carries, and its codec.
@@ -15,6 +16,12 @@ import java.util.List;
  */
 public record StreamSpec(String label, String party, Codec codec, String source, Integer dtmfPayloadType)
     implements CborSerializable {
+
+  /** A stream's label, and a party's id: they appear in URLs, file names and SDP. */
+  public static final Pattern LABEL = Pattern.compile("[A-Za-z0-9._-]{1,64}");
+
+  /** How {@link #LABEL} reads in an error message. */
+  public static final String LABEL_RULE = "1 to 64 letters, digits or . _ -";
 
   public StreamSpec(String label, String party, Codec codec) {
     this(label, party, codec, null, null);
