@@ -1,68 +1,101 @@
 package org.callvault.api;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.typesafe.config.Config;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.cluster.MemberStatus;
-import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.Route;
-import org.callvault.store.ChunkStore;
+import org.apache.pekko.pattern.Patterns;
 
-/** Binds the HTTP API of this node. */
+/** Binds the HTTP API of this node: the call routes and the node's health. */
 public final class ApiServer extends AllDirectives {
 
-  private final ActorSystem<?> system;
-  private final ChunkStore chunks;
-  private final java.util.function.IntSupplier callsHere;
+  /** Where the API listens ({@code callvault.http}). */
+  public record Settings(String host, int port) {
+
+    /** Reads {@code callvault.http}. */
+    public static Settings from(Config http) {
+      return new Settings(http.getString("host"), http.getInt("port"));
+    }
+  }
 
   /**
-   * @param chunks    where exports read audio from; null on a node that stores none
-   * @param callsHere how many calls this node receives media for now
+   * What the health endpoint shows of this node, read when it is asked.
+   *
+   * @param member        the node's cluster membership status (Up, Joining, Leaving…)
+   * @param upMembers     the members of the cluster that are Up
+   * @param calls         calls whose media this node receives now
+   * @param relayingCalls calls handed off whose old sockets here still relay to their new node
+   * @param rtpPortsInUse RTP ports (each with its RTCP port) held here now
+   * @param chunksUnstored chunks storage refused or failed since the node started, each a
+   *                       recorded gap
+   * @param sipRefused    SIP messages refused as malformed since the node started
    */
-  public ApiServer(ActorSystem<?> system, ChunkStore chunks, java.util.function.IntSupplier callsHere) {
+  public record NodeStatus(
+      String node, String member, boolean up, int upMembers, int calls, int relayingCalls, int rtpPortsInUse, long chunksUnstored, long sipRefused) {}
+
+  /** How long the health check waits for storage to answer. */
+  private static final Duration STORAGE_CHECK = Duration.ofSeconds(3);
+
+  private final ActorSystem<?> system;
+  private final Settings settings;
+  private final CallRoutes calls;
+  private final Supplier<NodeStatus> status;
+
+  public ApiServer(ActorSystem<?> system, Settings settings, CallRoutes calls, Supplier<NodeStatus> status) {
     this.system = system;
-    this.chunks = chunks;
-    this.callsHere = callsHere;
+    this.settings = settings;
+    this.calls = calls;
+    this.status = status;
   }
 
   /** Binds on {@code callvault.http}; the binding is unbound by coordinated shutdown. */
   public CompletionStage<ServerBinding> start() {
-    String host = system.settings().config().getString("callvault.http.host");
-    int port = system.settings().config().getInt("callvault.http.port");
     return Http.get(system)
-        .newServerAt(host, port)
+        .newServerAt(settings.host(), settings.port())
         .bind(routes())
-        .thenApply(binding -> binding.addToCoordinatedShutdown(java.time.Duration.ofSeconds(5), system));
+        .thenApply(binding -> binding.addToCoordinatedShutdown(Duration.ofSeconds(5), system));
   }
 
   Route routes() {
-    CallRoutes calls = new CallRoutes(system, chunks);
-    return concat(pathPrefix("v1", () -> path("health", () -> get(() -> health(calls)))), calls.routes());
+    return concat(pathPrefix("v1", () -> path("health", () -> get(this::health))), calls.routes());
   }
 
   /**
    * 200 once this node can host calls: an Up member of the cluster whose journal and audio store
    * answer (on a new Cassandra, the first start creates their tables, which takes seconds);
-   * 503 with the reason before.
+   * 503 with the reason before. Either way with the node's numbers.
    */
-  private Route health(CallRoutes calls) {
-    MemberStatus status = Cluster.get(system).selfMember().status();
-    var json = CallJson.MAPPER.createObjectNode();
-    json.put("node", Cluster.get(system).selfMember().address().toString());
-    json.put("member", status.toString());
-    int members = 0;
-    for (var member : Cluster.get(system).state().getMembers()) if (member.status() == MemberStatus.up()) members++;
-    json.put("members", members);
-    json.put("calls", callsHere.getAsInt());
-    if (status != MemberStatus.up()) {
+  private Route health() {
+    NodeStatus now = status.get();
+    ObjectNode json = CallJson.MAPPER.createObjectNode();
+    json.put("node", now.node());
+    json.put("member", now.member());
+    json.put("members", now.upMembers());
+    json.put("calls", now.calls());
+    json.put("relayingCalls", now.relayingCalls());
+    json.put("rtpPortsInUse", now.rtpPortsInUse());
+    json.put("chunksUnstored", now.chunksUnstored());
+    json.put("sipRefused", now.sipRefused());
+    if (!now.up()) {
       json.put("status", "STARTING").put("reason", "not yet an Up member of the cluster");
       return complete(CallRoutes.json(StatusCodes.SERVICE_UNAVAILABLE, json));
     }
-    CompletionStage<String> problem =
-        calls.ready().toCompletableFuture().orTimeout(3, java.util.concurrent.TimeUnit.SECONDS).handle((ok, failure) -> failure == null ? null : String.valueOf(failure));
+    CompletionStage<Void> timeout =
+        Patterns.after(
+            STORAGE_CHECK,
+            system.classicSystem().scheduler(),
+            system.executionContext(),
+            () -> CompletableFuture.failedFuture(new TimeoutException("no answer within " + STORAGE_CHECK.toSeconds() + " s")));
+    CompletionStage<String> problem = calls.ready().applyToEither(timeout, ok -> ok).handle((ok, failure) -> failure == null ? null : String.valueOf(failure));
     return onSuccess(
         problem,
         reason -> {

@@ -8,7 +8,6 @@ import org.callvault.call.Event;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.typesafe.config.Config;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -51,22 +50,21 @@ public final class CallRoutes extends AllDirectives {
 
   private final ActorSystem<?> system;
   private final Calls calls;
-  private final Duration askTimeout;
   private final Policy defaultPolicy;
   private final CurrentEventsByPersistenceIdQuery journal;
   private final ChunkStore chunks;
 
-  /** @param chunks where audio is read from for exports; null on a node that stores none */
-  public CallRoutes(ActorSystem<?> system, ChunkStore chunks) {
+  /**
+   * @param defaultPolicy the policy of a call created without one, and of the fields a policy leaves out
+   * @param readJournal   the plugin the ledger endpoints replay a call's events with ({@code callvault.ledger.read-journal})
+   * @param chunks        where audio is read from for exports; null on a node that stores none
+   */
+  public CallRoutes(ActorSystem<?> system, Calls calls, Policy defaultPolicy, String readJournal, ChunkStore chunks) {
     this.system = system;
+    this.calls = calls;
+    this.defaultPolicy = defaultPolicy;
     this.chunks = chunks;
-    Config config = system.settings().config().getConfig("callvault");
-    this.askTimeout = config.getDuration("ask-timeout");
-    this.calls = new Calls(system, askTimeout);
-    this.defaultPolicy = Policy.fromConfig(config.getConfig("default-policy"), "callvault.default-policy");
-    this.journal =
-        PersistenceQuery.get(system)
-            .getReadJournalFor(CurrentEventsByPersistenceIdQuery.class, config.getString("ledger.read-journal"));
+    this.journal = PersistenceQuery.get(system).getReadJournalFor(CurrentEventsByPersistenceIdQuery.class, readJournal);
   }
 
   /**
@@ -327,7 +325,7 @@ public final class CallRoutes extends AllDirectives {
   }
 
   private String timeoutMessage() {
-    return "the call did not answer within " + askTimeout.toMillis() + " ms (the node may be starting or the journal unreachable); retry";
+    return "the call did not answer within " + calls.askTimeout().toMillis() + " ms (the node may be starting or the journal unreachable); retry";
   }
 
   /** Pekko's rejections (unknown path, wrong method, unreadable body) with JSON bodies. */

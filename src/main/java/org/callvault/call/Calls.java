@@ -3,6 +3,7 @@ package org.callvault.call;
 import org.callvault.core.StreamSpec;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -22,6 +23,11 @@ public final class Calls {
   public Calls(ActorSystem<?> system, Duration askTimeout) {
     this.sharding = ClusterSharding.get(system);
     this.askTimeout = askTimeout;
+  }
+
+  /** How long an ask waits for the call's entity. */
+  public Duration askTimeout() {
+    return askTimeout;
   }
 
   public CompletionStage<CallRecording.Reply> ask(String callId, Function<ActorRef<CallRecording.Reply>, CallRecording.Command> command) {
@@ -44,7 +50,7 @@ public final class Calls {
     return ask(callId, replyTo -> new CallRecording.Resume(by, replyTo));
   }
 
-  public CompletionStage<CallRecording.Reply> amend(String callId, java.util.List<CallSpec.PartySpec> parties, java.util.List<StreamSpec> streams, String by) {
+  public CompletionStage<CallRecording.Reply> amend(String callId, List<CallSpec.PartySpec> parties, List<StreamSpec> streams, String by) {
     return ask(callId, replyTo -> new CallRecording.Amend(parties, streams, by, replyTo));
   }
 

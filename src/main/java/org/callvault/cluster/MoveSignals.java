@@ -7,20 +7,13 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
-import org.apache.pekko.actor.ActorRef;
-import org.apache.pekko.actor.ActorSelection;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.cluster.Member;
-import org.apache.pekko.cluster.MemberStatus;
-import org.apache.pekko.cluster.typed.Cluster;
 import org.callvault.call.CallSpec;
 import org.callvault.call.MediaMoves;
 import org.callvault.core.Endpoint;
-import org.callvault.core.Json;
 import org.callvault.core.GapCause;
-import org.callvault.siprec.RecordingServer;
+import org.callvault.core.Json;
+import org.callvault.siprec.SipSignals;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,8 +27,9 @@ import org.slf4j.LoggerFactory;
  *  "streams":[{"label":"agent","host":"10.0.0.5","port":20004}, …]}
  * </pre>
  *
- * A notice is retried (1 s, 2 s, 4 s) until it is answered 2xx; a notice that never is, is
- * logged. The call resource shows the same endpoints, for senders that poll.
+ * A notice is retried (1 s, 2 s, 4 s, on the actor system's scheduler) until it is answered 2xx;
+ * a notice that never is, is logged. The call resource shows the same endpoints, for senders that
+ * poll.
  */
 final class MoveSignals implements MediaMoves {
 
@@ -44,63 +38,42 @@ final class MoveSignals implements MediaMoves {
 
   private final String nodeWebhook;
   private final ActorSystem<?> system;
-  private final RecordingServer sip;
-  private final String node;
+  private final Members members;
+  private final SipSignals.Requests sip;
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
   /**
    * @param nodeWebhook where notices of calls without a webhook of their own go; empty for nowhere
-   * @param sip         the node's SIPREC server, which re-INVITEs the client of a SIPREC call; null without one
+   * @param sip         how the node's SIPREC server re-INVITEs the client of a SIPREC call; null without one
    */
-  MoveSignals(String nodeWebhook, ActorSystem<?> system, RecordingServer sip) {
+  MoveSignals(String nodeWebhook, ActorSystem<?> system, Members members, SipSignals.Requests sip) {
     this.nodeWebhook = nodeWebhook;
     this.system = system;
+    this.members = members;
     this.sip = sip;
-    this.node = system.address().toString();
   }
 
   @Override
   public boolean anotherNodeIsUp() {
-    Cluster cluster = Cluster.get(system);
-    for (Member m : cluster.state().getMembers())
-      if (m.status() == MemberStatus.up() && !m.equals(cluster.selfMember())) return true;
-    return false;
+    return members.anotherUp();
   }
 
   @Override
   public void moved(CallSpec spec, long epoch, Map<String, Endpoint> endpoints, GapCause cause) {
-    String callId = spec.callId();
     if (spec.sip() != null && sip != null) {
-      reInvite(spec, endpoints);
+      // From the node that answered the INVITE while it is up (the SRC knows that address), else from here.
+      String answered = spec.sip().node();
+      boolean there = answered != null && !answered.equals(members.self()) && members.isUp(answered);
+      sip.reInvite(there ? answered : null, new SipSignals.ReInvite(spec.sip(), spec.streams(), endpoints, epoch));
       return;
     }
-    String webhook = spec.webhook();
-    String url = webhook != null ? webhook : nodeWebhook;
+    String url = spec.webhook() != null ? spec.webhook() : nodeWebhook;
     if (url == null || url.isBlank()) return;
     ObjectNode notice = Json.MAPPER.createObjectNode();
-    notice.put("event", "media.moved").put("callId", callId).put("cause", cause.name()).put("node", node);
+    notice.put("event", "media.moved").put("callId", spec.callId()).put("cause", cause.name()).put("node", members.self());
     var streams = notice.putArray("streams");
     endpoints.forEach((label, endpoint) -> streams.addObject().put("label", label).put("host", endpoint.host()).put("port", endpoint.port()));
-    send(URI.create(url), notice.toString(), callId, 1);
-  }
-
-  /**
-   * The SRC of a SIPREC call learns the new endpoints by a re-INVITE, sent by the node that
-   * answered its INVITE while that node is up (the SRC knows that address), else by this one.
-   */
-  private void reInvite(CallSpec spec, Map<String, Endpoint> endpoints) {
-    String answered = spec.sip().node();
-    boolean up = false;
-    if (answered != null && !answered.equals(node)) {
-      for (Member m : Cluster.get(system).state().getMembers())
-        if (m.address().toString().equals(answered) && m.status() == MemberStatus.up()) up = true;
-    }
-    if (up) {
-      ActorSelection signals = system.classicSystem().actorSelection(answered + "/user/" + SipSignals.NAME);
-      signals.tell(new SipSignals.ReInvite(spec.sip(), spec.streams(), endpoints), ActorRef.noSender());
-    } else {
-      sip.mediaMoved(spec.sip(), spec.streams(), endpoints);
-    }
+    send(URI.create(url), notice.toString(), spec.callId(), 1);
   }
 
   private void send(URI url, String body, String callId, int attempt) {
@@ -115,7 +88,7 @@ final class MoveSignals implements MediaMoves {
                 log.error("call {}: media.moved to {} failed {} times, last: {}", callId, url, attempt, why);
                 return;
               }
-              CompletableFuture.delayedExecutor(1L << (attempt - 1), TimeUnit.SECONDS).execute(() -> send(url, body, callId, attempt + 1));
+              system.scheduler().scheduleOnce(Duration.ofSeconds(1L << (attempt - 1)), () -> send(url, body, callId, attempt + 1), system.executionContext());
             });
   }
 }

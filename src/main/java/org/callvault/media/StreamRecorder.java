@@ -14,6 +14,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import org.callvault.core.ChunkInfo;
 import org.callvault.core.Gate;
+import org.callvault.media.relay.RelayIntake;
 import org.callvault.core.StreamCounters;
 import org.callvault.core.StreamSpec;
 import org.callvault.store.AudioChunk;
@@ -27,7 +28,7 @@ import org.callvault.store.ChunkPackets;
  * stream's one event-loop thread. {@link #activate} and {@link #counters} may be called from any
  * thread. Nothing here allocates per packet except the chunk buffer growing.
  */
-final class StreamRecorder implements ReorderWindow.Sink {
+final class StreamRecorder implements ReorderWindow.Sink, RelayIntake.Receiver {
 
   /** What the recorder hands on: chunks to store, digits, timeouts. Called on the stream's thread. */
   interface Output {
@@ -112,10 +113,10 @@ final class StreamRecorder implements ReorderWindow.Sink {
   private final AtomicLong duplicated;
   private final AtomicLong late;
   private final AtomicLong lastPacketAt;
-  /** Written by storage completions, on other threads. */
-  final AtomicLong stored;
+  /** Written by storage completions, on other threads ({@link #stored}). */
+  private final AtomicLong stored;
 
-  final AtomicLong chunksStored;
+  private final AtomicLong chunksStored;
   private final Map<String, Long> rejectedBaseline;
 
   StreamRecorder(
@@ -172,8 +173,15 @@ final class StreamRecorder implements ReorderWindow.Sink {
   }
 
   /** Whether a packet arriving now would be stored: activated, and the gate open. */
-  boolean recording() {
+  @Override
+  public boolean recording() {
     return epoch != 0 && gate.isOpen();
+  }
+
+  /** Storage has {@code chunk}: its packets count as stored. Any thread. */
+  void stored(ChunkInfo chunk) {
+    stored.addAndGet(chunk.packets());
+    chunksStored.incrementAndGet();
   }
 
   StreamCounters counters() {
@@ -189,7 +197,8 @@ final class StreamRecorder implements ReorderWindow.Sink {
   // ------------------------------------------------------------------------------------- RTP
 
   /** One datagram from the RTP socket, already copied into {@code data}. */
-  void onRtp(byte[] data, int length, InetSocketAddress sender, long nowNanos, long wallMicros) {
+  @Override
+  public void onRtp(byte[] data, int length, InetSocketAddress sender, long nowNanos, long wallMicros) {
     if (!takeToken(nowNanos)) {
       reject(Rejection.FLOOD.index());
       return;
@@ -202,12 +211,14 @@ final class StreamRecorder implements ReorderWindow.Sink {
    * with the relay token. {@code arrivalNanos} is when it reached that node, on this node's clock.
    * Not counted against the flood limit: what was held during the handoff comes at once.
    */
-  void onRelayedRtp(byte[] data, int length, InetSocketAddress sender, long arrivalNanos, long wallMicros) {
+  @Override
+  public void onRelayedRtp(byte[] data, int length, InetSocketAddress sender, long arrivalNanos, long wallMicros) {
     receive(data, length, sender, arrivalNanos, wallMicros);
   }
 
   /** A datagram that claimed to be relayed but did not carry this call's token. */
-  void refuseRelay() {
+  @Override
+  public void refuseRelay() {
     reject(Rejection.BAD_RELAY.index());
   }
 

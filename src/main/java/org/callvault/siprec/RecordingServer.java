@@ -132,7 +132,7 @@ public final class RecordingServer implements ServerTransactions.TransactionUser
    * endpoints, so that it sends the media here (RFC 7866 §6.2: either side may re-INVITE). The
    * SRC's 200 is ACKed. Over UDP; any thread.
    */
-  public void mediaMoved(SipSession sip, List<StreamSpec> streams, Map<String, Endpoint> endpoints) {
+  public void mediaMoved(SipSession sip, List<StreamSpec> streams, Map<String, Endpoint> endpoints, long mediaEpoch) {
     loop.execute(() -> {
       // This node never sent in this dialog, and the node before it is gone: a CSeq from the
       // clock is above any it sent (one a second at most) and goes on increasing after it.

@@ -3,6 +3,8 @@ package org.callvault.store;
 import org.callvault.core.Codec;
 import com.datastax.oss.driver.api.core.ConsistencyLevel;
 import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.DefaultConsistencyLevel;
+import com.typesafe.config.Config;
 import com.datastax.oss.driver.api.core.cql.AsyncResultSet;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Row;
@@ -29,14 +31,19 @@ public final class CassandraChunkStore implements ChunkStore {
   private static final String COLUMNS =
       "segment, ssrc, codec, first_seq, last_seq, first_ts, end_ts, packets, anchor_ts, anchor_wall_us, start_wall_us, end_wall_us";
 
-  /** The table, for tests and local runs; production creates it from ops/schema.cql. */
-  public static String createTable(String keyspace) {
-    return "CREATE TABLE IF NOT EXISTS " + keyspace + ".audio_chunks ("
-        + " call_id text, label text, epoch bigint, bucket bigint, n bigint,"
-        + " segment int, ssrc bigint, codec text, first_seq bigint, last_seq bigint, first_ts bigint, end_ts bigint,"
-        + " packets int, anchor_ts bigint, anchor_wall_us bigint, start_wall_us bigint, end_wall_us bigint,"
-        + " data blob,"
-        + " PRIMARY KEY ((call_id, label, epoch, bucket), n))";
+  /**
+   * Where and how chunks are written ({@code callvault.audio} in reference.conf).
+   *
+   * @param createTable whether to create the table, and a single-replica keyspace, if they are
+   *                    missing (local runs and tests only; production applies ops/schema.cql)
+   */
+  public record Settings(String keyspace, boolean createTable, ConsistencyLevel consistency) {
+
+    /** Reads {@code callvault.audio}. */
+    public static Settings from(Config audio) {
+      return new Settings(
+          audio.getString("keyspace"), audio.getBoolean("tables-autocreate"), DefaultConsistencyLevel.valueOf(audio.getString("write-consistency")));
+    }
   }
 
   private final CompletionStage<CqlSession> session;
@@ -47,15 +54,11 @@ public final class CassandraChunkStore implements ChunkStore {
 
   private record Prepared(CqlSession session, PreparedStatement insert, PreparedStatement select, PreparedStatement after) {}
 
-  /**
-   * @param createTable whether to create the table, and a single-replica keyspace, if they are
-   *                    missing (local runs and tests only)
-   */
-  public CassandraChunkStore(CompletionStage<CqlSession> session, String keyspace, boolean createTable, ConsistencyLevel consistency) {
+  public CassandraChunkStore(CompletionStage<CqlSession> session, Settings settings) {
     this.session = session;
-    this.keyspace = keyspace;
-    this.createTable = createTable;
-    this.consistency = consistency;
+    this.keyspace = settings.keyspace();
+    this.createTable = settings.createTable();
+    this.consistency = settings.consistency();
     prepared();
   }
 
@@ -79,7 +82,7 @@ public final class CassandraChunkStore implements ChunkStore {
                                     "CREATE KEYSPACE IF NOT EXISTS " + keyspace
                                         + " WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
                                 .setTimeout(ddlTimeout))
-                        .thenCompose(rs -> s.executeAsync(SimpleStatement.newInstance(createTable(keyspace)).setTimeout(ddlTimeout)))
+                        .thenCompose(rs -> s.executeAsync(SimpleStatement.newInstance(Schema.audioTable(keyspace)).setTimeout(ddlTimeout)))
                         .thenApply(rs -> s)
                     : CompletableFuture.completedFuture(s))
         .thenCompose(

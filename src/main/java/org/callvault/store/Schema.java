@@ -32,7 +32,25 @@ public final class Schema {
   private static final Pattern REPLICATION = Pattern.compile("REPLICATION\\s*=\\s*\\{[^}]*}");
   private static final Pattern DC_FACTOR = Pattern.compile("\\s*'[A-Za-z0-9_.-]+'\\s*:\\s*[1-9][0-9]*\\s*");
 
+  /** The schema file in the service's jar: the same file as {@code ops/schema.cql}. */
+  static final String RESOURCE = "/schema.cql";
+
   private Schema() {}
+
+  /** The audio table's CREATE statement from the schema file, in {@code keyspace}: for local runs and tests that create it. */
+  static String audioTable(String keyspace) {
+    String cql;
+    try (var in = Schema.class.getResourceAsStream(RESOURCE)) {
+      if (in == null) throw new IllegalStateException(RESOURCE + " is missing from the service's jar");
+      cql = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return statements(cql, keyspace, "callvault_snapshot", null).stream()
+        .filter(statement -> statement.startsWith("CREATE TABLE IF NOT EXISTS " + keyspace + ".audio_chunks "))
+        .findFirst()
+        .orElseThrow(() -> new IllegalStateException(RESOURCE + " has no audio_chunks table"));
+  }
 
   /**
    * The file's statements with the keyspaces renamed and, when {@code replication} is not null,
@@ -81,11 +99,8 @@ public final class Schema {
         CqlSession.builder()
             .withConfigLoader(DriverConfigLoader.fromMap(options))
             .withLocalDatacenter(env("CASSANDRA_LOCAL_DC", "datacenter1"));
-    for (String point : env("CASSANDRA_CONTACT_POINTS", "127.0.0.1:9042").split(",")) {
-      String p = point.trim();
-      int colon = p.lastIndexOf(':');
-      builder.addContactPoint(colon < 0 ? new InetSocketAddress(p, 9042) : new InetSocketAddress(p.substring(0, colon), Integer.parseInt(p.substring(colon + 1))));
-    }
+    for (InetSocketAddress point : ContactPoints.parse(env("CASSANDRA_CONTACT_POINTS", "127.0.0.1:9042")))
+      builder.addContactPoint(new InetSocketAddress(point.getHostString(), point.getPort()));
     try (CqlSession session = builder.build()) {
       for (String statement : statements) {
         System.out.println(statement.lines().findFirst().orElse(""));

@@ -1,6 +1,8 @@
 package org.callvault.api;
 
 import org.callvault.call.MediaMoves;
+import org.callvault.call.Policy;
+import org.callvault.call.Calls;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import org.callvault.call.Event;
 import org.callvault.call.Change;
@@ -64,8 +66,24 @@ class CallRoutesTest {
     Cluster cluster = Cluster.get(testKit.system());
     cluster.manager().tell(Join.create(cluster.selfMember().address()));
     CallRecording.init(testKit.system(), null, MediaMoves.NONE);
-    ServerBinding binding =
-        Http.get(testKit.system()).newServerAt("127.0.0.1", 0).bind(new ApiServer(testKit.system(), null, () -> 0).routes()).toCompletableFuture().get();
+    var callvault = testKit.system().settings().config().getConfig("callvault");
+    CallRoutes routes =
+        new CallRoutes(
+            testKit.system(),
+            new Calls(testKit.system(), callvault.getDuration("ask-timeout")),
+            Policy.fromConfig(callvault.getConfig("default-policy"), "callvault.default-policy"),
+            callvault.getString("ledger.read-journal"),
+            null);
+    ApiServer api =
+        new ApiServer(
+            testKit.system(),
+            new ApiServer.Settings("127.0.0.1", 0),
+            routes,
+            () -> {
+              MemberStatus status = cluster.selfMember().status();
+              return new ApiServer.NodeStatus(cluster.selfMember().address().toString(), status.toString(), status == MemberStatus.up(), 1, 0, 0, 0, 0, 0);
+            });
+    ServerBinding binding = api.start().toCompletableFuture().get();
     base = "http://127.0.0.1:" + binding.localAddress().getPort();
     Instant deadline = Instant.now().plusSeconds(20);
     while (cluster.selfMember().status() != MemberStatus.up() && Instant.now().isBefore(deadline)) Thread.onSpinWait();

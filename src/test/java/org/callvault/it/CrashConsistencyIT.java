@@ -31,7 +31,7 @@ class CrashConsistencyIT {
     String prefix = "crash-" + UUID.randomUUID().toString().substring(0, 8);
     String callId;
     Set<String> inCassandra;
-    try (NodeProcess first = NodeProcess.start("crash-first", keyspace, Map.of(), "-Dcallvault.media.fault.halt-after-chunks=5")) {
+    try (NodeProcess first = NodeProcess.start("crash-first", keyspace, Map.of(), "-Dcallvault.audio.fault.halt-after-chunks=5")) {
       LoadGenerator.Running load =
           LoadGenerator.start(new Options().api(first.base()).prefix(prefix).calls(1).codec(Codec.PCMU).duration(Duration.ofSeconds(5)).seed(5));
       callId = load.callIds().get(0);

@@ -15,10 +15,14 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.callvault.core.ChunkInfo;
 import org.callvault.core.Endpoint;
+import org.callvault.media.relay.MediaRelay;
+import org.callvault.media.relay.Relay;
+import org.callvault.media.relay.RelayEnvelope;
 import org.callvault.core.GapCause;
 import org.callvault.core.MediaBinder;
 import org.callvault.core.MediaReport;
@@ -66,18 +70,25 @@ class MediaServerTest {
   private final LinkedBlockingQueue<MediaReport> reports = new LinkedBlockingQueue<>();
   private MediaServer server;
 
+  /** What this test's servers asked other nodes to relay. */
+  private final List<MediaRelay.RelayTo> asked = new CopyOnWriteArrayList<>();
+
   private MediaServer server(int maxCalls, int queuePerStream, int retries) {
     server = server(42000, maxCalls, queuePerStream, retries);
     return server;
   }
 
+  /** 200 ms chunks, relay-idle 2 s as in production; what the server asks of other nodes' relays is kept in {@link #asked}. */
   private MediaServer server(int portMin, int maxCalls, int queuePerStream, int retries) {
-    return
-        new MediaServer(
-            new MediaServer.Settings(
-                "127.0.0.1", "127.0.0.1", portMin, portMin + 99, maxCalls, Duration.ofMillis(200), 16, Duration.ofMillis(40), Duration.ofSeconds(30), 250,
-                queuePerStream, retries, 65536, 1, 0, Duration.ofSeconds(2), Duration.ofSeconds(5), 1000),
-            store);
+    return new MediaServer(
+        new MediaServer.Settings(
+            new MediaServer.Sockets("127.0.0.1", "127.0.0.1", portMin, portMin + 99, 65536, 1),
+            maxCalls,
+            new StreamRecorder.Settings(200 * 8, 16, Duration.ofMillis(40).toNanos(), Duration.ofSeconds(30).toNanos(), 250),
+            new ChunkWriter.Settings(queuePerStream, retries),
+            new Relay.Settings(Duration.ofSeconds(2), Duration.ofSeconds(5), 1000)),
+        store,
+        source -> (node, request) -> asked.add(request));
   }
 
   private MediaServer other;
@@ -187,7 +198,7 @@ class MediaServerTest {
     assertTrue(refused.getMessage().contains("limit of 1 calls"), refused.getMessage());
     one.close();
     next(MediaReport.Closed.class);
-    assertTrue(server.portsInUse().isEmpty());
+    assertEquals(0, server.portsInUse());
     assertEquals(0, server.activeCalls());
   }
 
@@ -229,21 +240,25 @@ class MediaServerTest {
       MediaBinder.Session after =
           newNode.bind(callId, List.of(spec), openGates("a"), closed.counters(), Map.of("a", lastBefore.info()), newReports::add);
       after.activate(5);
-      newNode.expectRelay(callId);
+      after.takeOverFrom("pekko://callvault@127.0.0.1:1"); // the old node, asked to relay
+      assertEquals(1, asked.size());
+      MediaRelay.RelayTo request = asked.get(0);
+      assertEquals(callId, request.callId());
+      assertEquals(after.endpoints(), request.endpoints(), "the old node is told where the call is received now");
       if (senderFirst) {
         sendPackets(sender, after.endpoints().get("a"), 80, 20); // kept back until the held ones come
-        assertTrue(oldNode.relayTo(callId, after.endpoints(), newNode.relayToken(callId).getAsLong()));
+        assertTrue(oldNode.relayTo(callId, request.endpoints(), request.token()));
         // The relay goes quiet (the sender has moved): the next direct datagram releases those
         // kept back, and is handled itself after them.
         Thread.sleep(2300); // relay-idle, 2 s
       } else {
-        assertTrue(oldNode.relayTo(callId, after.endpoints(), newNode.relayToken(callId).getAsLong()));
+        assertTrue(oldNode.relayTo(callId, request.endpoints(), request.token()));
         sendPackets(sender, before.endpoints().get("a"), 80, 20); // relayed as they arrive
       }
       sendPackets(sender, after.endpoints().get("a"), 100, 40); // the sender has moved
       oldNode.relaysEnded().toCompletableFuture().get(10, TimeUnit.SECONDS);
       assertEquals(0, oldNode.relayingCalls(), "the old sockets closed once nothing arrived for relay-idle (2 s)");
-      assertTrue(oldNode.portsInUse().isEmpty());
+      assertEquals(0, oldNode.portsInUse());
       after.close();
       MediaReport.Closed end = null;
       while (end == null) {
@@ -278,7 +293,8 @@ class MediaServerTest {
     MediaBinder.Session session =
         server(10, 8, 0).bind("call-7", List.of(new StreamSpec("a", "agent", Codec.PCMU)), openGates("a"), Map.of(), Map.of(), reports::add);
     session.activate(2);
-    long token = server.relayToken("call-7").getAsLong();
+    session.takeOverFrom("pekko://callvault@127.0.0.1:1");
+    long token = asked.get(0).token();
     Endpoint endpoint = session.endpoints().get("a");
     try (DatagramChannel channel = DatagramChannel.open()) {
       channel.bind(new InetSocketAddress("127.0.0.1", 0));
@@ -305,7 +321,7 @@ class MediaServerTest {
     MediaBinder.Session session =
         server(10, 8, 0).bind("call-9", List.of(new StreamSpec("a", "agent", Codec.PCMU)), gates, Map.of(), Map.of(), reports::add);
     session.activate(2);
-    server.expectRelay("call-9"); // direct datagrams are kept back: no relay comes in this test
+    session.takeOverFrom("pekko://callvault@127.0.0.1:1"); // direct datagrams are kept back: no relay comes in this test
     try (DatagramChannel sender = DatagramChannel.open()) {
       sender.bind(new InetSocketAddress("127.0.0.1", 0));
       gates.set("a", false); // paused

@@ -1,6 +1,7 @@
 package org.callvault.media;
 
 import org.callvault.core.Codec;
+import org.callvault.media.relay.RelayIntake;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -64,7 +65,7 @@ class RtpHandlerFuzzTest {
     StreamRecorder recorder =
         new StreamRecorder("fuzz", new StreamSpec("a", "agent", Codec.PCMU, null, 101), gates.apply("a"), StreamCounters.ZERO, settings, output, System.nanoTime());
     recorder.activate(1);
-    EmbeddedChannel channel = new EmbeddedChannel(new MediaServer.StreamHandler(recorder, false, 42L, 2_000_000_000L));
+    EmbeddedChannel channel = new EmbeddedChannel(StreamHandler.rtp(recorder, new RelayIntake(recorder, 42L, 2_000_000_000L)));
     InetSocketAddress sender = new InetSocketAddress("127.0.0.1", 40000);
     InetSocketAddress stranger = new InetSocketAddress("127.0.0.1", 40002);
     InetSocketAddress local = new InetSocketAddress("127.0.0.1", 20000);

@@ -19,7 +19,7 @@ import org.callvault.store.ChunkPackets;
 import org.junit.jupiter.api.Test;
 
 /** One stream's datagrams through validation, gating, ordering, counting and chunk assembly. */
-class StreamRecorderTest {
+public class StreamRecorderTest {
 
   private static final InetSocketAddress SENDER = new InetSocketAddress("127.0.0.1", 40000);
   private static final InetSocketAddress OTHER = new InetSocketAddress("127.0.0.1", 40002);
@@ -38,8 +38,7 @@ class StreamRecorderTest {
         @Override
         public void chunk(StreamRecorder from, AudioChunk chunk) {
           chunks.add(chunk);
-          from.stored.addAndGet(chunk.info().packets());
-          from.chunksStored.incrementAndGet();
+          from.stored(chunk.info());
         }
 
         @Override
@@ -64,13 +63,13 @@ class StreamRecorderTest {
     gates.set(label, open); // the test stands in for the call's entity
   }
 
-  static byte[] rtp(int pt, int seq, long ts, long ssrc, byte[] payload) {
+  public static byte[] rtp(int pt, int seq, long ts, long ssrc, byte[] payload) {
     ByteBuffer b = ByteBuffer.allocate(12 + payload.length);
     b.put((byte) 0x80).put((byte) pt).putShort((short) seq).putInt((int) ts).putInt((int) ssrc).put(payload);
     return b.array();
   }
 
-  static byte[] payload(int k) {
+  public static byte[] payload(int k) {
     byte[] p = new byte[160];
     for (int i = 0; i < p.length; i++) p[i] = (byte) (k * 31 + i);
     return p;

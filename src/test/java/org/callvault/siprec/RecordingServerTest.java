@@ -333,7 +333,7 @@ class RecordingServerTest {
 
       // As the node that took the call over does, from the call's ledger alone.
       Map<String, org.callvault.core.Endpoint> moved = Map.of("1", new org.callvault.core.Endpoint("127.0.0.1", 41000), "2", new org.callvault.core.Endpoint("127.0.0.1", 41002));
-      openServer.mediaMoved(call.spec().sip(), call.streams(), moved);
+      openServer.mediaMoved(call.spec().sip(), call.streams(), moved, 7);
       String reInvite = src.next();
       assertTrue(reInvite.startsWith("INVITE sip:src@127.0.0.1:" + src.port() + " SIP/2.0\r\n"), "to the SRC's Contact: " + reInvite);
       assertEquals(src.callId, header(reInvite, "Call-ID"));

@@ -1,4 +1,4 @@
-package org.callvault.media;
+package org.callvault.media.relay;
 
 import org.callvault.media.rtp.RtpPacket;
 import java.net.InetAddress;
@@ -34,7 +34,7 @@ import java.nio.ByteBuffer;
  * sender's address goes along so that the new node checks the stream's declared or latched source
  * exactly as for a datagram it received directly.
  */
-final class RelayEnvelope {
+public final class RelayEnvelope {
 
   static final long MAGIC = 0x43565231L; // "CVR1"
   private static final int FIXED = 4 + 8 + 8 + 1;
@@ -46,12 +46,12 @@ final class RelayEnvelope {
   private int payloadLength;
 
   /** Whether {@code data} starts with the relay magic; RTP and RTCP never do. */
-  static boolean isRelayed(byte[] data, int length) {
+  public static boolean isRelayed(byte[] data, int length) {
     return length >= 4 && RtpPacket.u32(data, 0) == MAGIC;
   }
 
   /** The envelope of one datagram, ready to send. */
-  static byte[] wrap(long token, long wallMicros, InetSocketAddress sender, byte[] data, int offset, int length) {
+  public static byte[] wrap(long token, long wallMicros, InetSocketAddress sender, byte[] data, int offset, int length) {
     byte[] address = sender.getAddress().getAddress();
     ByteBuffer out = ByteBuffer.allocate(FIXED + address.length + 2 + length);
     out.putInt((int) MAGIC).putLong(token).putLong(wallMicros).put((byte) address.length).put(address);
@@ -60,7 +60,7 @@ final class RelayEnvelope {
   }
 
   /** Reads an envelope; false when it is truncated or names no IPv4 or IPv6 address. */
-  boolean parse(byte[] data, int length) {
+  public boolean parse(byte[] data, int length) {
     if (length < FIXED || !isRelayed(data, length)) return false;
     ByteBuffer in = ByteBuffer.wrap(data, 4, length - 4);
     long token = in.getLong();
@@ -82,23 +82,23 @@ final class RelayEnvelope {
     return true;
   }
 
-  long token() {
+  public long token() {
     return token;
   }
 
-  long wallMicros() {
+  public long wallMicros() {
     return wallMicros;
   }
 
-  InetSocketAddress sender() {
+  public InetSocketAddress sender() {
     return sender;
   }
 
-  int payloadOffset() {
+  public int payloadOffset() {
     return payloadOffset;
   }
 
-  int payloadLength() {
+  public int payloadLength() {
     return payloadLength;
   }
 }

@@ -1,5 +1,6 @@
-package org.callvault.media;
+package org.callvault.media.relay;
 
+import org.callvault.media.StreamRecorderTest;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

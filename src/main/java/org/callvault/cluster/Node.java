@@ -1,0 +1,178 @@
+package org.callvault.cluster;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.stream.BindFailedException;
+import org.apache.pekko.management.cluster.bootstrap.ClusterBootstrap;
+import org.apache.pekko.management.javadsl.PekkoManagement;
+import org.apache.pekko.stream.connectors.cassandra.CassandraSessionSettings;
+import org.apache.pekko.stream.connectors.cassandra.javadsl.CassandraSessionRegistry;
+import org.callvault.api.ApiServer;
+import org.callvault.api.CallRoutes;
+import org.callvault.call.CallRecording;
+import org.callvault.call.Calls;
+import org.callvault.media.MediaServer;
+import org.callvault.media.relay.MediaRelay;
+import org.callvault.siprec.RecordingServer;
+import org.callvault.siprec.SipSignals;
+import org.callvault.siprec.SipTransport;
+import org.callvault.store.CassandraChunkStore;
+import org.callvault.store.ChunkStore;
+import org.callvault.store.HaltAfterWrites;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One CallVault node, wired: it joins the cluster through its seed nodes or the cluster bootstrap
+ * (or forms one alone when neither is set), stores audio, receives media, serves SIPREC, hosts
+ * call entities through sharding, and serves the API. The composition root: nothing imports this
+ * package.
+ */
+final class Node {
+
+  private static final Logger log = LoggerFactory.getLogger(Node.class);
+
+  /** A port the node must listen on is taken by another process. */
+  static final class PortInUse extends Exception {
+    PortInUse(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+
+  private Node() {}
+
+  /** Starts every part of the node on {@code system}; returns once the API listens. */
+  static void start(ActorSystem<Void> system, NodeSettings settings) throws PortInUse {
+    join(system, settings.bootstrap());
+    Members members = new Members(system);
+    CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
+    ChunkStore chunks = chunkStore(system, settings);
+
+    MediaServer media = null;
+    if (settings.media() != null) {
+      media = new MediaServer(settings.media(), chunks, source -> MediaRelay.start(system, source, settings.media().relay().hold()));
+      MediaServer started = media;
+      // After sharding has handed this node's calls off and before the node leaves: their old
+      // sockets relay to the nodes that took them over until the senders have moved.
+      shutdown.addTask(MediaRelay.SHUTDOWN_PHASE, "media-relay", () -> started.relaysEnded().thenApply(done -> Done.getInstance()));
+      shutdown.addTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate(), "media-close", () -> done(started::close));
+    }
+
+    Calls calls = new Calls(system, settings.askTimeout());
+    SipTransport sip = null;
+    SipSignals.Requests reInvites = null;
+    if (settings.sip() != null) {
+      MediaServer counted = media;
+      NodeSettings.Sip s = settings.sip();
+      var server =
+          new RecordingServer.Settings(
+              s.contact(),
+              s.allowedSources(),
+              settings.defaultPolicy(),
+              s.policyBySource(),
+              system.settings().config().getInt("callvault.media.max-calls"),
+              (int) s.retryAfter().toSeconds(),
+              members.self());
+      var recording = new java.util.concurrent.atomic.AtomicReference<RecordingServer>();
+      sip =
+          new SipTransport(
+              s.maxMessageBytes(),
+              (loop, client) -> {
+                recording.set(new RecordingServer(server, calls, () -> counted == null ? 0 : counted.activeCalls(), loop, client));
+                return recording.get();
+              });
+      SipTransport binding = sip;
+      bind("SIPREC", s.host(), s.port(), "CALLVAULT_SIP_PORT", () -> binding.bind(s.host(), s.port()));
+      SipTransport bound = sip;
+      shutdown.addTask(CoordinatedShutdown.PhaseServiceUnbind(), "sip-unbind", () -> done(bound::close));
+      reInvites = SipSignals.start(system, recording.get());
+    }
+
+    CallRecording.init(system, media, new MoveSignals(settings.webhookUrl(), system, members, reInvites));
+
+    CallRoutes routes = new CallRoutes(system, calls, settings.defaultPolicy(), settings.readJournal(), chunks);
+    MediaServer counted = media;
+    SipTransport refusing = sip;
+    ApiServer api =
+        new ApiServer(
+            system,
+            settings.http(),
+            routes,
+            () ->
+                new ApiServer.NodeStatus(
+                    members.self(),
+                    members.selfStatus().toString(),
+                    members.selfStatus() == org.apache.pekko.cluster.MemberStatus.up(),
+                    members.up(),
+                    counted == null ? 0 : counted.activeCalls(),
+                    counted == null ? 0 : counted.relayingCalls(),
+                    counted == null ? 0 : counted.portsInUse(),
+                    counted == null ? 0 : counted.chunksUnstored(),
+                    refusing == null ? 0 : refusing.refused()));
+    ServerBinding binding = bind("The API", settings.http().host(), settings.http().port(), "CALLVAULT_HTTP_PORT", () -> await(api.start()));
+    InetSocketAddress at = binding.localAddress();
+    log.info("CallVault API listening on http://{}:{}/v1/calls", at.getHostString(), at.getPort());
+  }
+
+  private static void join(ActorSystem<?> system, boolean bootstrap) {
+    Cluster cluster = Cluster.get(system);
+    if (bootstrap) {
+      // Discovery finds the other nodes; the bootstrap joins them, or forms the cluster.
+      PekkoManagement.get(system.classicSystem()).start();
+      ClusterBootstrap.get(system.classicSystem()).start();
+    } else if (system.settings().config().getList("pekko.cluster.seed-nodes").isEmpty()) {
+      cluster.manager().tell(Join.create(cluster.selfMember().address()));
+    }
+  }
+
+  private static ChunkStore chunkStore(ActorSystem<?> system, NodeSettings settings) {
+    // A session of its own (pekko.connectors.cassandra, on the same driver configuration): the
+    // journal's session runs the journal's keyspace and table creation when it starts, and
+    // sessions are shared by configuration path, so sharing it could skip that.
+    CompletionStage<CqlSession> session = CassandraSessionRegistry.get(system).sessionFor(CassandraSessionSettings.create()).underlying();
+    ChunkStore store = new CassandraChunkStore(session, settings.audio());
+    return settings.haltAfterChunks() > 0 ? new HaltAfterWrites(store, settings.haltAfterChunks()) : store;
+  }
+
+  /** Binds a listening socket. */
+  private interface Start<T> {
+    T start() throws Exception;
+  }
+
+  /** Runs {@code start}; a port already taken becomes {@link PortInUse}, saying how to choose another. */
+  private static <T> T bind(String what, String host, int port, String variable, Start<T> start) throws PortInUse {
+    try {
+      return start.start();
+    } catch (Exception e) {
+      for (Throwable t = e; t != null; t = t.getCause()) {
+        // The JDK's BindException, or Pekko's BindFailedException around it (which may not keep it).
+        if (t instanceof BindException || t instanceof BindFailedException)
+          throw new PortInUse(what + " cannot listen on " + host + ":" + port + ": " + t.getMessage() + ". Is another CallVault node running? Set " + variable + " to use another port.", e);
+      }
+      throw new IllegalStateException(what + " cannot listen on " + host + ":" + port + ": " + e, e);
+    }
+  }
+
+  private static <T> T await(CompletionStage<T> stage) throws Exception {
+    try {
+      return stage.toCompletableFuture().join();
+    } catch (CompletionException e) {
+      throw e.getCause() instanceof Exception cause ? cause : e;
+    }
+  }
+
+  private static CompletionStage<Done> done(Runnable action) {
+    action.run();
+    return CompletableFuture.completedFuture(Done.getInstance());
+  }
+}

@@ -1,0 +1,98 @@
+package org.callvault.cluster;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigValueType;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.callvault.api.ApiServer;
+import org.callvault.call.Policy;
+import org.callvault.media.MediaServer;
+import org.callvault.store.CassandraChunkStore;
+
+/**
+ * Everything a node is configured with, read once from {@code callvault} (reference.conf under
+ * the overlay of {@code -Dconfig.file}), each part into the named settings of the feature it
+ * configures. Invalid settings fail here, at start, with the key that is wrong.
+ *
+ * @param media   null when the node receives no media ({@code callvault.media.enabled = off})
+ * @param sip     null when the node runs no SIPREC server
+ * @param haltAfterChunks fault injection for tests: halt after this many stored chunks; 0 never
+ */
+record NodeSettings(
+    boolean bootstrap,
+    Duration askTimeout,
+    Policy defaultPolicy,
+    ApiServer.Settings http,
+    String readJournal,
+    CassandraChunkStore.Settings audio,
+    long haltAfterChunks,
+    MediaServer.Settings media,
+    String webhookUrl,
+    Sip sip) {
+
+  /**
+   * The SIPREC server: where it listens, how large a message may be, and what its decisions need.
+   *
+   * @param allowedSources  the SRC addresses (IP literals) whose requests are served
+   * @param policyBySource  per SRC address (a trunk), the policy of its calls
+   * @param retryAfter      what a 503 asks the SRC to wait
+   */
+  record Sip(
+      String host,
+      int port,
+      String advertisedHost,
+      int maxMessageBytes,
+      Set<String> allowedSources,
+      Map<String, Policy> policyBySource,
+      Duration retryAfter) {
+
+    static Sip from(Config sip, Config defaultPolicy) {
+      Map<String, Policy> bySource = new HashMap<>();
+      Config policies = sip.getConfig("policies");
+      for (String source : policies.root().keySet()) {
+        Config merged = policies.getConfig("\"" + source + "\"").withFallback(defaultPolicy);
+        bySource.put(source, Policy.fromConfig(merged, "callvault.sip.policies." + source));
+      }
+      return new Sip(
+          sip.getString("host"),
+          sip.getInt("port"),
+          sip.getString("advertised-host"),
+          (int) sip.getBytes("max-message-bytes").longValue(),
+          Set.copyOf(listOrCommas(sip, "allowed-sources")),
+          Map.copyOf(bySource),
+          sip.getDuration("retry-after"));
+    }
+
+    /** This server's Contact URI. */
+    String contact() {
+      return "sip:srs@" + advertisedHost + ":" + port;
+    }
+  }
+
+  static NodeSettings from(Config callvault) {
+    Config defaultPolicy = callvault.getConfig("default-policy");
+    Config media = callvault.getConfig("media");
+    return new NodeSettings(
+        callvault.getBoolean("cluster.bootstrap"),
+        callvault.getDuration("ask-timeout"),
+        Policy.fromConfig(defaultPolicy, "callvault.default-policy"),
+        ApiServer.Settings.from(callvault.getConfig("http")),
+        callvault.getString("ledger.read-journal"),
+        CassandraChunkStore.Settings.from(callvault.getConfig("audio")),
+        callvault.getLong("audio.fault.halt-after-chunks"),
+        media.getBoolean("enabled") ? MediaServer.Settings.from(media) : null,
+        callvault.getString("webhook.url"),
+        callvault.getBoolean("sip.enabled") ? Sip.from(callvault.getConfig("sip"), defaultPolicy) : null);
+  }
+
+  /** A list setting that an environment variable may give as one comma-separated string. */
+  static List<String> listOrCommas(Config config, String path) {
+    if (config.getValue(path).valueType() == ConfigValueType.STRING)
+      return Arrays.stream(config.getString(path).split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+    return config.getStringList(path);
+  }
+}
