@@ -1,5 +1,7 @@
 package org.callvault.export;
 
+import org.callvault.export.pcm.Wav;
+import org.callvault.export.pcm.G711;
 import org.callvault.core.Codec;
 
 import java.util.ArrayList;
@@ -10,7 +12,6 @@ import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
 import org.callvault.core.ChunkInfo;
 import org.callvault.core.StreamSpec;
-import org.callvault.export.G711;
 import org.callvault.store.ChunkPackets;
 import org.callvault.store.ChunkStore;
 
@@ -95,6 +96,20 @@ public final class WavExport {
     return String.join(", ", streams.stream().map(StreamSpec::label).toList());
   }
 
+  /**
+   * The G.711 law of a stream's codec.
+   *
+   * @throws IllegalArgumentException for {@link Codec#G722}, which is not G.711 and needs a decoder
+   *     with state across packets ({@link #plan} refuses it first)
+   */
+  static G711.Law lawOf(Codec codec) {
+    return switch (codec) {
+      case PCMU -> G711.Law.ULAW;
+      case PCMA -> G711.Law.ALAW;
+      case G722 -> throw new IllegalArgumentException("not a G.711 codec: " + codec);
+    };
+  }
+
   /** Decoded samples of one packet and where they go. */
   private record Placement(long position, int channel, short[] samples) {}
 
@@ -125,7 +140,7 @@ public final class WavExport {
           long position = timeline.position(info, ts);
           if (position < 0) return;
           short[] samples = new short[length];
-          G711.decode(info.codec(), data, offset, length, samples, 0);
+          G711.decode(lawOf(info.codec()), data, offset, length, samples, 0);
           out.add(new Placement(position, channel, samples));
         });
     return out;

@@ -1,5 +1,6 @@
 package org.callvault.export;
 
+import org.callvault.export.pcm.Wav;
 import org.callvault.core.Codec;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import org.callvault.call.Event;
@@ -122,5 +123,12 @@ class WavExportTest {
     assertEquals(4, b.getShort(32), "block align");
     assertEquals(12_345 * 4, b.getInt(40));
     assertThrows(IllegalArgumentException.class, () -> Wav.header(2, 8000, 1L << 30), "beyond 4 GiB");
+  }
+
+  @Test
+  void onlyG711StreamsAreDecodedAndG722IsRefused() {
+    assertEquals(org.callvault.export.pcm.G711.Law.ULAW, WavExport.lawOf(Codec.PCMU));
+    assertEquals(org.callvault.export.pcm.G711.Law.ALAW, WavExport.lawOf(Codec.PCMA));
+    org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> WavExport.lawOf(Codec.G722));
   }
 }

@@ -1,7 +1,6 @@
-package org.callvault.export;
+package org.callvault.export.pcm;
 
 import java.util.Objects;
-import org.callvault.core.Codec;
 
 /**
  * ITU-T G.711 μ-law (PCMU) and A-law (PCMA): one byte per sample at 8 kHz, companded from 16-bit
@@ -118,25 +117,22 @@ public final class G711 {
     return ((exponent << 4) | mantissa) ^ mask;
   }
 
+  /** The two companding laws: μ-law (PCMU, payload type 0) and A-law (PCMA, payload type 8). */
+  public enum Law {
+    ULAW,
+    ALAW
+  }
+
   /**
    * Decodes {@code len} bytes of {@code src} from {@code off} into {@code dst} from {@code dstOff},
    * one sample per byte.
    *
-   * @throws IllegalArgumentException for {@link Codec#G722}, which is not G.711 and needs a decoder
-   *     with state across packets
    * @throws IndexOutOfBoundsException if a range does not lie within its array
    */
-  public static void decode(Codec codec, byte[] src, int off, int len, short[] dst, int dstOff) {
+  public static void decode(Law law, byte[] src, int off, int len, short[] dst, int dstOff) {
     Objects.checkFromIndexSize(off, len, src.length);
     Objects.checkFromIndexSize(dstOff, len, dst.length);
-    short[] table;
-    if (codec == Codec.PCMU) {
-      table = ULAW_TO_LINEAR;
-    } else if (codec == Codec.PCMA) {
-      table = ALAW_TO_LINEAR;
-    } else {
-      throw new IllegalArgumentException("not a G.711 codec: " + codec);
-    }
+    short[] table = law == Law.ULAW ? ULAW_TO_LINEAR : ALAW_TO_LINEAR;
     for (int i = 0; i < len; i++) {
       dst[dstOff + i] = table[src[off + i] & 0xFF];
     }

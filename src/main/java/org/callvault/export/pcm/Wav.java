@@ -1,4 +1,4 @@
-package org.callvault.export;
+package org.callvault.export.pcm;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
