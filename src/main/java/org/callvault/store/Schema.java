@@ -91,7 +91,7 @@ public final class Schema {
             env("CALLVAULT_JOURNAL_KEYSPACE", "callvault"),
             env("CALLVAULT_SNAPSHOT_KEYSPACE", "callvault_snapshot"),
             System.getenv("CASSANDRA_REPLICATION"));
-    // The driver's defaults only (the service's reference.conf names a local contact point), with
+    // The driver's defaults only (the service's application.conf names a local contact point), with
     // time for schema changes: a table is created on every replica before the answer.
     OptionsMap options = OptionsMap.driverDefaults();
     options.put(TypedDriverOption.REQUEST_TIMEOUT, Duration.ofSeconds(60));

@@ -51,11 +51,13 @@ class CallRecordingTest {
       ActorTestKit.create(
           ManualTime.config()
               .withFallback(EventSourcedBehaviorTestKit.config())
-              .withFallback(ConfigFactory.parseString("pekko.actor.provider = local")));
+              .withFallback(ConfigFactory.parseString("pekko.actor.provider = local"))
+              .withFallback(ConfigFactory.load()));
   private static final ManualTime manualTime = ManualTime.get(testKit.system());
   /** For a restart after a failed persist, whose backoff must pass in real time. */
   private static final ActorTestKit realTimeKit =
-      ActorTestKit.create(EventSourcedBehaviorTestKit.config().withFallback(ConfigFactory.parseString("pekko.actor.provider = local")));
+      ActorTestKit.create(
+          EventSourcedBehaviorTestKit.config().withFallback(ConfigFactory.parseString("pekko.actor.provider = local")).withFallback(ConfigFactory.load()));
 
   private final Gates gates = new Gates();
   private EventSourcedBehaviorTestKit<CallRecording.Command, Event, State> kit;

@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Test;
 /** Every command, event, reply and state goes through Jackson CBOR and comes back equal. */
 class SerializationTest {
 
-  private static final ActorTestKit testKit = ActorTestKit.create(ConfigFactory.parseString("pekko.actor.provider = local"));
+  private static final ActorTestKit testKit = ActorTestKit.create(ConfigFactory.parseString("pekko.actor.provider = local").withFallback(ConfigFactory.load()));
 
   @AfterAll
   static void shutdown() {

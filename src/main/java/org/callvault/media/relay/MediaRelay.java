@@ -26,7 +26,7 @@ import org.callvault.core.Endpoint;
  */
 public final class MediaRelay {
 
-  /** The coordinated-shutdown phase (reference.conf) in which a leaving node's relays finish. */
+  /** The coordinated-shutdown phase (application.conf) in which a leaving node's relays finish. */
   public static final String SHUTDOWN_PHASE = "callvault-relay-media";
 
   static final ServiceKey<RelayTo> KEY = ServiceKey.create(RelayTo.class, "callvault-media-relay");
