@@ -2,11 +2,9 @@ package org.callvault.call;
 
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -61,34 +59,39 @@ public final class CallRecording extends EventSourcedBehaviorWithEnforcedReplies
   public sealed interface Command extends CborSerializable permits Request, AutoResume, Passivate, FromMedia, StartMedia, Adopted {}
 
   /** A command from outside; every one is answered with a {@link Reply}. */
-  public sealed interface Request extends Command permits Create, GetCall, ChangeConsent, Pause, Resume, Stop, Amend {
+  public sealed interface Request extends Command permits GetCall, ChangeRequest {
     ActorRef<Reply> replyTo();
   }
 
+  /** A request that may change the call; {@code by} is who the ledger names as its cause. */
+  public sealed interface ChangeRequest extends Request permits Create, ChangeConsent, Pause, Resume, Stop, Amend {
+    String by();
+  }
+
   /** Creates the call; the same spec again is the same call, a different one is refused. */
-  public record Create(CallSpec spec, String by, ActorRef<Reply> replyTo) implements Request {}
+  public record Create(CallSpec spec, String by, ActorRef<Reply> replyTo) implements ChangeRequest {}
 
   /** Answers with the call as it is now. */
   public record GetCall(ActorRef<Reply> replyTo) implements Request {}
 
   /** Records a party's consent decision. */
-  public record ChangeConsent(String party, Party.Consent decision, String by, ActorRef<Reply> replyTo) implements Request {}
+  public record ChangeConsent(String party, Party.Consent decision, String by, ActorRef<Reply> replyTo) implements ChangeRequest {}
 
   /** Pauses recording (e.g. while a card number is read out). */
-  public record Pause(String reason, String by, ActorRef<Reply> replyTo) implements Request {}
+  public record Pause(String reason, String by, ActorRef<Reply> replyTo) implements ChangeRequest {}
 
   /** Ends the current pause. */
-  public record Resume(String by, ActorRef<Reply> replyTo) implements Request {}
+  public record Resume(String by, ActorRef<Reply> replyTo) implements ChangeRequest {}
 
   /** Ends the recording for good. */
-  public record Stop(String by, ActorRef<Reply> replyTo) implements Request {}
+  public record Stop(String by, ActorRef<Reply> replyTo) implements ChangeRequest {}
 
   /**
    * Adds parties and streams to a running call, or renames a party (a SIPREC re-INVITE with new
    * m-lines, a metadata update): a party with a known id keeps its consent and takes the new name
    * and address of record; a stream with a known label is left as it is.
    */
-  public record Amend(List<CallSpec.PartySpec> parties, List<StreamSpec> streams, String by, ActorRef<Reply> replyTo) implements Request {}
+  public record Amend(List<CallSpec.PartySpec> parties, List<StreamSpec> streams, String by, ActorRef<Reply> replyTo) implements ChangeRequest {}
 
   /** Timer: the pause persisted at {@code pauseSeq} has lasted the policy's maxPauseSeconds. */
   public record AutoResume(long pauseSeq) implements Command {}
@@ -101,7 +104,7 @@ public final class CallRecording extends EventSourcedBehaviorWithEnforcedReplies
     INSTANCE
   }
 
-  /** After recovery: chunks that reached storage but not the ledger; {@code failure} when the lookup failed. */
+  /** After recovery: chunks stored but not listed, or why the lookup failed. */
   public record Adopted(List<ChunkInfo> chunks, String failure) implements Command {}
 
   /** Sharding's stop message: the entity stops after passivating itself. */
@@ -166,7 +169,11 @@ public final class CallRecording extends EventSourcedBehaviorWithEnforcedReplies
     return Behaviors.withMdc(
         Command.class,
         Map.of("callId", callId),
-        Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new CallRecording(callId, ctx, timers, shard, gates, clock, binder, moves))));
+        Behaviors.setup(
+            ctx -> {
+              CallSockets sockets = new CallSockets(callId, binder, moves, ctx.getSystem().address().toString(), ctx.getLog());
+              return Behaviors.withTimers(timers -> new CallRecording(callId, ctx, timers, shard, gates, clock, sockets));
+            }));
   }
 
   private final String callId;
@@ -176,6 +183,7 @@ public final class CallRecording extends EventSourcedBehaviorWithEnforcedReplies
   private final Gates gates;
   private final Clock clock;
   private final CallSockets sockets;
+  private final LedgerWriter ledger;
 
   private CallRecording(
       String callId,
@@ -184,8 +192,7 @@ public final class CallRecording extends EventSourcedBehaviorWithEnforcedReplies
       ActorRef<ClusterSharding.ShardCommand> shard,
       Gates gates,
       Clock clock,
-      MediaBinder binder,
-      MediaMoves moves) {
+      CallSockets sockets) {
     super(PersistenceId.of(ENTITY_TYPE_KEY.name(), callId), SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.2));
     this.callId = callId;
     this.context = context;
@@ -193,7 +200,8 @@ public final class CallRecording extends EventSourcedBehaviorWithEnforcedReplies
     this.shard = shard;
     this.gates = gates;
     this.clock = clock;
-    this.sockets = new CallSockets(callId, binder, moves, context.getSystem().address().toString(), context.getLog());
+    this.sockets = sockets;
+    this.ledger = new LedgerWriter(gates, clock, this::afterPersisted);
     gates.closeAll();
   }
 
@@ -220,168 +228,80 @@ public final class CallRecording extends EventSourcedBehaviorWithEnforcedReplies
     builder
         .forStateType(State.NoCall.class)
         .onCommand(Create.class, (none, cmd) -> create(cmd))
-        .onCommand(AutoResume.class, (none, cmd) -> Effect().noReply())
-        .onCommand(FromMedia.class, (none, cmd) -> Effect().noReply())
-        .onCommand(StartMedia.class, (none, cmd) -> Effect().noReply())
-        .onCommand(Adopted.class, (none, cmd) -> Effect().noReply())
         .onCommand(Passivate.class, (none, cmd) -> Effect().stop().thenNoReply())
-        .onCommand(Request.class, (none, cmd) -> Effect().none().thenRun(s -> passivate()).thenReply(cmd.replyTo(), s -> notFound()));
+        .onCommand(Request.class, (none, cmd) -> refused(cmd, Requests.notFound(callId)))
+        // AutoResume, FromMedia, StartMedia, Adopted: a call that was never created has none.
+        .onCommand(Command.class, (none, cmd) -> Effect().noReply());
 
     builder
         .forState(Call.class, Call::stopped)
-        .onCommand(Create.class, this::recreate)
-        .onCommand(Stop.class, (call, cmd) -> Effect().reply(cmd.replyTo(), new Accepted(call, "the call was already stopped at " + call.stoppedAt() + "; nothing changed")))
-        .onCommand(GetCall.class, (call, cmd) -> Effect().reply(cmd.replyTo(), new Accepted(call, null, sockets.live())))
-        .onCommand(AutoResume.class, (call, cmd) -> Effect().noReply())
-        .onCommand(StartMedia.class, (call, cmd) -> Effect().noReply())
-        .onCommand(FromMedia.class, (call, cmd) -> fromMedia(call, cmd.report()))
+        .onCommand(Create.class, (c, cmd) -> decided(c, Requests.recreate(c, cmd), cmd))
+        .onCommand(Stop.class, (c, cmd) -> decided(c, Requests.stopAgain(c), cmd))
+        .onCommand(GetCall.class, (c, cmd) -> Effect().reply(cmd.replyTo(), current(c)))
+        .onCommand(FromMedia.class, (c, cmd) -> fromMedia(c, cmd.report()))
         .onCommand(Adopted.class, this::adopted)
-        .onCommand(Passivate.class, (call, cmd) -> Effect().stop().thenNoReply())
-        .onCommand(Request.class, (call, cmd) -> Effect().reply(cmd.replyTo(), afterStop(call)));
+        .onCommand(Passivate.class, (c, cmd) -> Effect().stop().thenNoReply())
+        .onCommand(Request.class, (c, cmd) -> Effect().reply(cmd.replyTo(), Requests.afterStop(c)))
+        // AutoResume, StartMedia: nothing resumes or binds after the stop.
+        .onCommand(Command.class, (c, cmd) -> Effect().noReply());
 
     builder
         .forStateType(Call.class)
-        .onCommand(Create.class, this::recreate)
-        .onCommand(GetCall.class, (call, cmd) -> Effect().reply(cmd.replyTo(), new Accepted(call, null, sockets.live())))
-        .onCommand(ChangeConsent.class, this::changeConsent)
-        .onCommand(Pause.class, this::pause)
-        .onCommand(Resume.class, this::resume)
-        .onCommand(Stop.class, this::stop)
-        .onCommand(Amend.class, this::amend)
+        .onCommand(Create.class, (c, cmd) -> decided(c, Requests.recreate(c, cmd), cmd))
+        .onCommand(GetCall.class, (c, cmd) -> Effect().reply(cmd.replyTo(), current(c)))
+        .onCommand(ChangeConsent.class, (c, cmd) -> decided(c, Requests.consent(c, cmd), cmd))
+        .onCommand(Pause.class, (c, cmd) -> decided(c, Requests.pause(c, cmd), cmd))
+        .onCommand(Resume.class, (c, cmd) -> decided(c, Requests.resume(c), cmd))
+        .onCommand(Stop.class, (c, cmd) -> decided(c, Requests.stop(c, clock.millis() * 1000), cmd))
+        .onCommand(Amend.class, (c, cmd) -> decided(c, Requests.amend(c, cmd), cmd))
         .onCommand(AutoResume.class, this::autoResume)
-        .onCommand(StartMedia.class, (call, cmd) -> startMedia(call))
-        .onCommand(FromMedia.class, (call, cmd) -> fromMedia(call, cmd.report()))
+        .onCommand(StartMedia.class, (c, cmd) -> startMedia(c))
+        .onCommand(FromMedia.class, (c, cmd) -> fromMedia(c, cmd.report()))
         .onCommand(Adopted.class, this::adopted)
         .onCommand(Passivate.class, this::handOff);
 
     return builder.build();
   }
 
-  private Rejected notFound() {
-    return new Rejected(Rejection.NOT_FOUND, "no call with id '" + callId + "'");
-  }
-
-  private Rejected afterStop(Call call) {
-    return new Rejected(
-        Rejection.CONFLICT, "call '" + callId + "' was stopped at " + call.stoppedAt() + " by " + call.stoppedBy() + ": no change is accepted after stop");
-  }
-
   // ------------------------------------------------------------------------------ requests
 
   private ReplyEffect<Event, State> create(Create cmd) {
     CallSpec spec = cmd.spec();
-    if (!callId.equals(spec.callId()))
-      return Effect().reply(cmd.replyTo(), new Rejected(Rejection.INVALID, "callId '" + spec.callId() + "' was sent to call '" + callId + "'"));
-    List<String> problems = spec.problems();
-    if (!problems.isEmpty())
-      return Effect().none().thenRun(s -> passivate()).thenReply(cmd.replyTo(), s -> new Rejected(Rejection.INVALID, String.join("; ", problems)));
-    Event created = Ledger.seal(1, clock.instant(), cmd.by(), new Change.CallCreated(spec), Ledger.GENESIS);
+    Optional<Rejected> refused = Requests.refusedCreation(callId, spec);
+    if (refused.isPresent()) return refused(cmd, refused.get());
+    Event created = ledger.created(spec, cmd.by());
     Call next = Call.created(callId, spec, created);
     gates.closeWhereClosedIn(next);
-    List<Event> events = new ArrayList<>(List.of(created));
-    // The sockets are bound before the call is acknowledged, so its creator learns where to send media.
+    // Bound before the creation is answered: its creator learns where to send media.
     Change media = sockets.bind(next, gates, this::reported);
-    if (media != null) events.add(Ledger.seal(2, clock.instant(), SYSTEM, media, created.hash()));
+    List<Event> events = new ArrayList<>(List.of(created));
+    if (media != null) events.addAll(ledger.seal(next, List.of(media), SYSTEM));
     return Effect()
         .persist(events)
         .thenRun(gates::matchState)
         .thenRun(state -> sockets.activate(((Call) state).mediaEpoch()))
-        .thenReply(cmd.replyTo(), state -> new Accepted((Call) state, null, sockets.live()));
+        .thenReply(cmd.replyTo(), state -> current((Call) state));
   }
 
-  private ReplyEffect<Event, State> recreate(Call call, Create cmd) {
-    if (call.spec().equals(cmd.spec()))
-      return Effect().reply(cmd.replyTo(), new Accepted(call, "call '" + callId + "' already exists with this definition; nothing changed"));
-    return Effect()
-        .reply(cmd.replyTo(), new Rejected(Rejection.CONFLICT, "call '" + callId + "' already exists with a different definition; a call id names one call"));
+  /** A request to a call that does not exist: refused, and the entity passivates (nothing to remember). */
+  private ReplyEffect<Event, State> refused(Request cmd, Rejected rejected) {
+    return Effect().none().thenRun(s -> passivate()).thenReply(cmd.replyTo(), s -> rejected);
   }
 
-  private ReplyEffect<Event, State> changeConsent(Call call, ChangeConsent cmd) {
-    Optional<Party> party = call.party(cmd.party());
-    if (party.isEmpty()) {
-      String parties = String.join(", ", call.parties().stream().map(Party::id).toList());
-      return Effect()
-          .reply(
-              cmd.replyTo(),
-              new Rejected(Rejection.INVALID, "party '" + cmd.party() + "' is not a party of call '" + callId + "' (parties: " + parties + ")"));
-    }
-    Party.Consent current = party.get().consent();
-    if (cmd.decision() == Party.Consent.UNKNOWN)
-      return Effect().reply(cmd.replyTo(), new Rejected(Rejection.INVALID, "decision must be GRANTED, DECLINED or WITHDRAWN"));
-    if (cmd.decision() == current)
-      return Effect().reply(cmd.replyTo(), new Accepted(call, "consent of party '" + cmd.party() + "' is already " + current + "; nothing changed"));
-    if (cmd.decision() == Party.Consent.WITHDRAWN && current != Party.Consent.GRANTED)
-      return Effect()
-          .reply(
-              cmd.replyTo(),
-              new Rejected(
-                  Rejection.CONFLICT,
-                  "consent of party '" + cmd.party() + "' is " + current + ": only GRANTED consent can be withdrawn (record a refusal as DECLINED)"));
-    return persist(call, new Change.ConsentChanged(cmd.party(), cmd.decision(), current), cmd.by(), cmd.replyTo());
+  private Accepted current(Call call) {
+    return new Accepted(call, null, sockets.live());
   }
 
-  private ReplyEffect<Event, State> pause(Call call, Pause cmd) {
-    if (!call.policy().pauseAllowed())
-      return Effect()
-          .reply(
-              cmd.replyTo(),
-              new Rejected(
-                  Rejection.CONFLICT, "pause refused: the policy of call '" + callId + "' forbids pauses (pauseAllowed=false: the line must be recorded in full)"));
-    Optional<PauseSpan> open = call.openPause();
-    if (open.isPresent()) {
-      PauseSpan p = open.get();
-      return Effect().reply(cmd.replyTo(), new Accepted(call, "already paused since " + p.start() + " by " + p.by() + " (" + p.reason() + "); nothing changed"));
-    }
-    if (call.phase() == Phase.CONSENT_REFUSED)
-      return Effect()
-          .reply(
-              cmd.replyTo(),
-              new Rejected(
-                  Rejection.CONFLICT,
-                  "recording of call '" + callId + "' was halted for the rest of the call when party '" + call.haltedBy() + "' refused consent (onDecline=STOP)"));
-    return persist(call, new Change.Paused(cmd.reason()), cmd.by(), cmd.replyTo());
-  }
-
-  private ReplyEffect<Event, State> resume(Call call, Resume cmd) {
-    if (call.openPause().isEmpty()) return Effect().reply(cmd.replyTo(), new Accepted(call, "call '" + callId + "' is not paused; nothing changed"));
-    return persist(call, new Change.Resumed(null), cmd.by(), cmd.replyTo());
-  }
-
-  /** The stop, after the gaps still open. */
-  private ReplyEffect<Event, State> stop(Call call, Stop cmd) {
-    List<Change> changes = new ArrayList<>(Continuity.gapsOpenAt(call, clock.instant().toEpochMilli() * 1000));
-    changes.add(new Change.Stopped());
-    return persistAll(call, changes, cmd.by(), cmd.replyTo());
-  }
-
-  private ReplyEffect<Event, State> amend(Call call, Amend cmd) {
-    List<Change> changes = new ArrayList<>();
-    List<CallSpec.PartySpec> parties = new ArrayList<>();
-    for (Party p : call.parties()) parties.add(new CallSpec.PartySpec(p.id(), p.role(), p.consent(), p.name(), p.aor()));
-    for (CallSpec.PartySpec p : cmd.parties()) {
-      Optional<Party> known = call.party(p.id());
-      if (known.isEmpty()) {
-        changes.add(new Change.PartyJoined(p));
-        parties.add(p);
-      } else if (!Objects.equals(known.get().name(), p.name()) || !Objects.equals(known.get().aor(), p.aor())) {
-        changes.add(new Change.PartyRenamed(p.id(), p.name(), p.aor()));
-      }
-    }
-    List<StreamSpec> added = cmd.streams().stream().filter(s -> call.streams().stream().noneMatch(k -> k.label().equals(s.label()))).toList();
-    List<StreamSpec> all = new ArrayList<>(call.streams());
-    all.addAll(added);
-    List<String> problems = new CallSpec(callId, call.policy(), parties, all, null, null).problems();
-    if (!problems.isEmpty()) return Effect().reply(cmd.replyTo(), new Rejected(Rejection.INVALID, String.join("; ", problems)));
-    if (!added.isEmpty()) changes.add(new Change.StreamsAdded(added, sockets.add(added, gates)));
-    if (changes.isEmpty()) return Effect().reply(cmd.replyTo(), new Accepted(call, "nothing to add or change"));
-    return persistAll(call, changes, cmd.by(), cmd.replyTo());
+  /** Answers a request as {@link Requests} decided it, persisting its changes if it has any. */
+  private ReplyEffect<Event, State> decided(Call call, Requests.Decision decision, ChangeRequest cmd) {
+    if (decision instanceof Requests.Refused refused) return Effect().reply(cmd.replyTo(), refused.rejected());
+    if (decision instanceof Requests.Unchanged unchanged) return Effect().reply(cmd.replyTo(), new Accepted(call, unchanged.note()));
+    List<Change> changes = sockets.withStreamsBound(((Requests.Changes) decision).changes(), gates);
+    return write(call, changes, cmd.by(), cmd.replyTo());
   }
 
   private ReplyEffect<Event, State> autoResume(Call call, AutoResume cmd) {
-    Optional<PauseSpan> open = call.openPause();
-    if (open.isEmpty() || open.get().startSeq() != cmd.pauseSeq()) return Effect().noReply();
-    String reason = "the pause exceeded maxPauseSeconds (" + call.policy().maxPauseSeconds() + " s)";
-    return persist(call, new Change.Resumed(reason), SYSTEM, null);
+    return Requests.autoResume(call, cmd.pauseSeq()).map(resumed -> write(call, List.of(resumed), SYSTEM, null)).orElse(Effect().noReply());
   }
 
   // ------------------------------------------------------------------------------------- media
@@ -398,45 +318,26 @@ public final class CallRecording extends EventSourcedBehaviorWithEnforcedReplies
    * as a HANDOFF rather than a failure.
    */
   private ReplyEffect<Event, State> handOff(Call call, Passivate passivate) {
-    if (!sockets.handOff()) return Effect().stop().thenNoReply();
-    return Effect().noReply();
+    return sockets.handOff() ? Effect().noReply() : Effect().stop().thenNoReply();
   }
 
   private ReplyEffect<Event, State> startMedia(Call call) {
     if (!sockets.enabled() || sockets.bound()) return Effect().noReply();
-    return persist(call, sockets.bind(call, gates, this::reported), SYSTEM, null);
+    return write(call, List.of(sockets.bind(call, gates, this::reported)), SYSTEM, null);
   }
 
   private ReplyEffect<Event, State> fromMedia(Call call, MediaReport report) {
-    if (report instanceof MediaReport.ChunkWritten written) {
-      ChunkInfo chunk = written.chunk();
-      if (Continuity.alreadyListed(call, chunk)) return Effect().noReply();
-      Change.ChunkStored stored = new Change.ChunkStored(chunk, written.counters(), false);
-      Optional<Change.MediaGap> gap = Continuity.gapBefore(call, chunk);
-      if (gap.isPresent()) return persistAll(call, List.of(gap.get(), stored), MEDIA, null);
-      return persist(call, stored, MEDIA, null);
-    }
-    if (report instanceof MediaReport.ChunkLost lost)
-      return persist(call, new Change.MediaGap(lost.label(), lost.cause(), lost.detail(), lost.startWallMicros(), lost.endWallMicros(), lost.packets()), MEDIA, null);
-    if (report instanceof MediaReport.DigitPressed digit)
-      return persist(call, new Change.DtmfDetected(digit.label(), digit.digit(), digit.wallMillis()), MEDIA, null);
-    if (report instanceof MediaReport.TimedOut timeout) {
-      if (call.stopped()) return Effect().noReply();
-      return persist(call, new Change.MediaTimeout(timeout.label(), timeout.lastPacketAt(), timeout.silentMillis()), MEDIA, null);
+    if (!(report instanceof MediaReport.Closed closed)) {
+      List<Change> changes = Requests.reported(call, report);
+      return changes.isEmpty() ? Effect().noReply() : write(call, changes, MEDIA, null);
     }
     // Closed: everything the session received is listed; its final counters go into the ledger.
-    sockets.closed();
-    Map<String, StreamCounters> counters = ((MediaReport.Closed) report).counters();
-    String node = context.getSystem().address().toString();
-    if (sockets.handingOff()) {
-      Change.MediaReleased released = new Change.MediaReleased(node, counters, ReleaseReason.HANDOFF);
-      return Effect().persist(Ledger.seal(call.seq() + 1, clock.instant(), SYSTEM, released, call.lastHash())).thenStop().thenNoReply();
-    }
-    if (counters.isEmpty()) {
-      if (call.stopped()) passivate();
-      return Effect().noReply();
-    }
-    return persist(call, new Change.MediaReleased(node, counters, ReleaseReason.STOPPED), MEDIA, null);
+    Change.MediaReleased released = sockets.closed(closed.counters());
+    if (released.reason() == ReleaseReason.HANDOFF)
+      return Effect().persist(ledger.seal(call, List.of(released), SYSTEM)).thenStop().thenNoReply();
+    if (!released.counters().isEmpty()) return write(call, List.of(released), MEDIA, null);
+    if (call.stopped()) passivate();
+    return Effect().noReply();
   }
 
   /** Lists the chunks found in storage after a crash, then receives media again if the call is active. */
@@ -447,41 +348,16 @@ public final class CallRecording extends EventSourcedBehaviorWithEnforcedReplies
       throw new IllegalStateException("call " + callId + ": looking up unlisted chunks failed: " + adopted.failure());
     }
     List<Change> changes = new ArrayList<>(Continuity.adoptions(call, adopted.chunks()));
-    if (!changes.isEmpty()) context.getLog().warn("call {}: adopted {} chunk(s) stored but not listed before a crash", callId, changes.size());
+    if (!changes.isEmpty()) context.getLog().warn("adopted {} chunk(s) stored but not listed", changes.size());
     if (!call.stopped()) context.getSelf().tell(StartMedia.INSTANCE);
-    return changes.isEmpty() ? Effect().noReply() : persistAll(call, changes, SYSTEM, null);
+    return changes.isEmpty() ? Effect().noReply() : write(call, changes, SYSTEM, null);
   }
 
   // ---------------------------------------------------------------------------------- persist
 
-  /**
-   * Persists one change: gates it closes are closed first, gates it opens are opened after the
-   * event is stored. {@code replyTo} may be null for the entity's own changes.
-   */
-  private ReplyEffect<Event, State> persist(Call call, Change change, String by, ActorRef<Reply> replyTo) {
-    return persistAll(call, List.of(change), by, replyTo);
-  }
-
-  /**
-   * Persists changes in one write, each chained to the one before: gates they close are closed
-   * first, gates they open are opened after the events are stored. {@code replyTo} may be null
-   * for the entity's own changes.
-   */
-  private ReplyEffect<Event, State> persistAll(Call call, List<Change> changes, String by, ActorRef<Reply> replyTo) {
-    List<Event> events = new ArrayList<>();
-    Call next = call;
-    for (Change change : changes) {
-      Event event = Ledger.seal(next.seq() + 1, clock.instant(), by, change, next.lastHash());
-      events.add(event);
-      next = next.apply(event);
-    }
-    gates.closeWhereClosedIn(next);
-    var effect =
-        Effect()
-            .persist(events)
-            .thenRun(gates::matchState)
-            .thenRun(state -> changes.forEach(change -> afterPersisted((Call) state, change)));
-    return replyTo == null ? effect.thenNoReply() : effect.thenReply(replyTo, state -> new Accepted((Call) state, null));
+  /** Writes {@code changes} to the ledger, fail-closed ({@link LedgerWriter}); {@code replyTo} is null for the entity's own. */
+  private ReplyEffect<Event, State> write(Call call, List<Change> changes, String by, ActorRef<Reply> replyTo) {
+    return ledger.persist(Effect(), call, changes, by, replyTo);
   }
 
   private void afterPersisted(Call call, Change change) {
@@ -503,14 +379,8 @@ public final class CallRecording extends EventSourcedBehaviorWithEnforcedReplies
   }
 
   private void scheduleAutoResume(Call call) {
-    call.openPause()
-        .ifPresent(
-            pause -> {
-              Instant due = pause.start().plusSeconds(call.policy().maxPauseSeconds());
-              Duration delay = Duration.between(clock.instant(), due);
-              if (delay.isNegative()) delay = Duration.ZERO;
-              timers.startSingleTimer(AutoResume.class, new AutoResume(pause.startSeq()), delay);
-            });
+    for (PauseSpan pause : call.openPause().stream().toList())
+      timers.startSingleTimer(AutoResume.class, new AutoResume(pause.startSeq()), Requests.autoResumeDelay(call, pause, clock.instant()));
   }
 
   /** Asks the shard to stop this entity; a passivated entity is no longer remembered. */

@@ -12,6 +12,7 @@ import org.callvault.core.Endpoint;
 import org.callvault.core.GapCause;
 import org.callvault.core.MediaBinder;
 import org.callvault.core.MediaReport;
+import org.callvault.core.ReleaseReason;
 import org.callvault.core.StreamCounters;
 import org.callvault.core.StreamSpec;
 import org.slf4j.Logger;
@@ -51,10 +52,6 @@ final class CallSockets {
     return session != null;
   }
 
-  boolean handingOff() {
-    return handingOff;
-  }
-
   /**
    * Binds the call's sockets on this node: the change that records where media must go now, or
    * that none could be bound. Null on a node without media.
@@ -77,15 +74,22 @@ final class CallSockets {
     }
   }
 
-  /** Sockets for streams added to the running call, by label; none without sockets here. */
-  Map<String, Endpoint> add(List<StreamSpec> added, Gates gates) {
-    if (session == null) return Map.of();
+  /**
+   * {@code changes}, with the streams a last {@link Change.StreamsAdded} adds bound here next to
+   * the call's others (none without sockets here, or when none could be bound).
+   */
+  List<Change> withStreamsBound(List<Change> changes, Gates gates) {
+    int last = changes.size() - 1;
+    if (!(changes.get(last) instanceof Change.StreamsAdded added) || session == null) return changes;
+    Map<String, Endpoint> endpoints = Map.of();
     try {
-      return session.add(added, gates::gate);
+      endpoints = session.add(added.streams(), gates::gate);
     } catch (MediaBinder.MediaUnavailableException e) {
       log.error("call {}: no media for the added streams: {}", callId, e.getMessage());
-      return Map.of();
     }
+    List<Change> bound = new ArrayList<>(changes);
+    bound.set(last, new Change.StreamsAdded(added.streams(), endpoints));
+    return bound;
   }
 
   /** The ledger lists the current endpoints under {@code epoch}: the sockets store from now on. */
@@ -132,9 +136,10 @@ final class CallSockets {
     if (session != null) session.close();
   }
 
-  /** The session reported Closed: it is gone. */
-  void closed() {
+  /** The session reported Closed with these final counters: it is gone; the release to record. */
+  Change.MediaReleased closed(Map<String, StreamCounters> counters) {
     session = null;
+    return new Change.MediaReleased(node, counters, handingOff ? ReleaseReason.HANDOFF : ReleaseReason.STOPPED);
   }
 
   /** Closes the sockets at once (the entity restarts or stops). */

@@ -8,17 +8,12 @@ import org.callvault.media.rtp.RtpPacket;
 import org.callvault.media.rtp.RtcpSenderReport;
 
 import java.net.InetSocketAddress;
-import java.util.HashMap;
-import java.util.Map;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicLongArray;
 import org.callvault.core.ChunkInfo;
 import org.callvault.core.Gate;
 import org.callvault.media.relay.RelayIntake;
 import org.callvault.core.StreamCounters;
 import org.callvault.core.StreamSpec;
 import org.callvault.store.AudioChunk;
-import org.callvault.store.ChunkPackets;
 
 /**
  * Everything one stream does with its datagrams, in plain Java: validate the source, parse,
@@ -59,7 +54,6 @@ final class StreamRecorder implements ReorderWindow.Sink, RelayIntake.Receiver {
   private final ReorderWindow window;
   private final SequenceUnwrapper seqs = SequenceUnwrapper.forSequenceNumbers();
   private final SequenceUnwrapper stamps = SequenceUnwrapper.forTimestamps();
-  private final ChunkPackets.Builder packets;
 
   private volatile long epoch; // 0 until activated
   /** The last chunk stored before these sockets, until this stream's first anchor is set. */
@@ -67,22 +61,12 @@ final class StreamRecorder implements ReorderWindow.Sink, RelayIntake.Receiver {
   private InetSocketAddress source;
   private long ssrc = -1;
   private int segment;
-  private long anchorTs;
-  private long anchorWallMicros;
   private boolean gateWasOpen;
   private long lastDigitTimestamp = -1;
 
-  // The chunk being assembled.
-  private long nextN;
-  private int chunkPackets;
-  private long chunkFirstSeq;
-  private long chunkLastSeq;
-  private long chunkFirstTs;
-  private long chunkEndTs;
+  private final ChunkAssembler chunks;
 
-  // Flood control: a token bucket refilled at floodPacketsPerSecond.
-  private double tokens;
-  private long tokensAtNanos;
+  private final FloodLimit flood;
 
   private long lastPacketNanos;
   private long highestArrivalNanos;
@@ -105,19 +89,7 @@ final class StreamRecorder implements ReorderWindow.Sink, RelayIntake.Receiver {
   private long heldNanos;
   private long heldWallMicros;
 
-  // Counters, written on the stream's thread only (single writer), read from anywhere.
-  private final AtomicLong received;
-  private final AtomicLong droppedByGate;
-  private final AtomicLongArray rejected = new AtomicLongArray(Rejection.COUNT);
-  private final AtomicLong lost;
-  private final AtomicLong duplicated;
-  private final AtomicLong late;
-  private final AtomicLong lastPacketAt;
-  /** Written by storage completions, on other threads ({@link #stored}). */
-  private final AtomicLong stored;
-
-  private final AtomicLong chunksStored;
-  private final Map<String, Long> rejectedBaseline;
+  private final StreamStats stats;
 
   StreamRecorder(
       String callId, StreamSpec spec, Gate gate, StreamCounters baseline, Settings settings, Output output, long nowNanos) {
@@ -144,18 +116,9 @@ final class StreamRecorder implements ReorderWindow.Sink, RelayIntake.Receiver {
     this.source = declaredSource;
     this.dtmfPayloadType = spec.dtmfPayloadType() == null ? -1 : spec.dtmfPayloadType();
     this.window = new ReorderWindow(settings.reorderPackets(), Settings.MAX_DATAGRAM, settings.reorderDelayNanos());
-    this.packets = new ChunkPackets.Builder(settings.chunkSamples() + 64 * ChunkPackets.OVERHEAD);
-    this.received = new AtomicLong(baseline.received());
-    this.droppedByGate = new AtomicLong(baseline.droppedByGate());
-    this.lost = new AtomicLong(baseline.lost());
-    this.duplicated = new AtomicLong(baseline.duplicated());
-    this.late = new AtomicLong(baseline.late());
-    this.lastPacketAt = new AtomicLong(baseline.lastPacketAt());
-    this.stored = new AtomicLong(baseline.stored());
-    this.chunksStored = new AtomicLong(baseline.chunksStored());
-    this.rejectedBaseline = baseline.rejected();
-    this.tokens = settings.floodPacketsPerSecond();
-    this.tokensAtNanos = nowNanos;
+    this.chunks = new ChunkAssembler(callId, spec, settings.chunkSamples());
+    this.stats = new StreamStats(baseline);
+    this.flood = new FloodLimit(settings.floodPacketsPerSecond(), nowNanos);
     this.lastPacketNanos = nowNanos;
   }
 
@@ -180,18 +143,11 @@ final class StreamRecorder implements ReorderWindow.Sink, RelayIntake.Receiver {
 
   /** Storage has {@code chunk}: its packets count as stored. Any thread. */
   void stored(ChunkInfo chunk) {
-    stored.addAndGet(chunk.packets());
-    chunksStored.incrementAndGet();
+    stats.stored(chunk);
   }
 
   StreamCounters counters() {
-    Map<String, Long> reasons = new HashMap<>(rejectedBaseline);
-    for (int i = 0; i < Rejection.COUNT; i++) {
-      long n = rejected.get(i);
-      if (n > 0) reasons.merge(Rejection.NAMES[i], n, Long::sum);
-    }
-    return new StreamCounters(
-        received.get(), stored.get(), droppedByGate.get(), reasons, lost.get(), duplicated.get(), late.get(), chunksStored.get(), lastPacketAt.get());
+    return stats.counters();
   }
 
   // ------------------------------------------------------------------------------------- RTP
@@ -199,7 +155,7 @@ final class StreamRecorder implements ReorderWindow.Sink, RelayIntake.Receiver {
   /** One datagram from the RTP socket, already copied into {@code data}. */
   @Override
   public void onRtp(byte[] data, int length, InetSocketAddress sender, long nowNanos, long wallMicros) {
-    if (!takeToken(nowNanos)) {
+    if (!flood.allows(nowNanos)) {
       reject(Rejection.FLOOD.index());
       return;
     }
@@ -324,8 +280,7 @@ final class StreamRecorder implements ReorderWindow.Sink, RelayIntake.Receiver {
       ssrc = rtp.ssrc();
       segment = 0;
     }
-    received.lazySet(received.get() + 1);
-    lastPacketAt.lazySet(wallMicros / 1000);
+    stats.received(wallMicros / 1000);
     lastPacketNanos = nowNanos;
     timeoutReported = false;
 
@@ -337,7 +292,7 @@ final class StreamRecorder implements ReorderWindow.Sink, RelayIntake.Receiver {
 
     if (digit) reportDigit(extTs, wallMicros);
     if (epoch == 0 || !gate.isOpen()) {
-      droppedByGate.lazySet(droppedByGate.get() + 1);
+      stats.droppedByGate();
       if (gateWasOpen) {
         // Audio before the gate closed is stored; the gap after it is the gate's, not a loss.
         window.flush(this);
@@ -350,7 +305,7 @@ final class StreamRecorder implements ReorderWindow.Sink, RelayIntake.Receiver {
       window.flush(this); // the next packet starts a fresh run: the gated span is not counted as lost
       gateWasOpen = true;
     }
-    if (chunkPackets == 0 && window.held() == 0 && anchorWallMicros == 0) {
+    if (chunks.empty() && window.held() == 0 && !chunks.anchored()) {
       if (continued != null) firstAnchor(extTs, wallMicros);
       else setAnchor(extTs, wallMicros);
     }
@@ -358,8 +313,8 @@ final class StreamRecorder implements ReorderWindow.Sink, RelayIntake.Receiver {
     // number is not counted as lost.
     ReorderWindow.Offer offer =
         window.offer(extSeq, extTs, nowNanos, data, rtp.payloadOffset(), digit ? 0 : rtp.payloadLength(), this);
-    if (offer == ReorderWindow.Offer.DUPLICATE) duplicated.lazySet(duplicated.get() + 1);
-    else if (offer == ReorderWindow.Offer.TOO_LATE) late.lazySet(late.get() + 1);
+    if (offer == ReorderWindow.Offer.DUPLICATE) stats.duplicated();
+    else if (offer == ReorderWindow.Offer.TOO_LATE) stats.late();
     window.drain(nowNanos, this);
   }
 
@@ -371,13 +326,12 @@ final class StreamRecorder implements ReorderWindow.Sink, RelayIntake.Receiver {
     restartSeq = -1;
     seqs.reset();
     stamps.reset();
-    anchorWallMicros = 0; // the first packet stored in the segment anchors it, unless RTCP does
+    chunks.unanchor();
     lastDigitTimestamp = -1;
   }
 
   private void setAnchor(long extTs, long wallMicros) {
-    anchorTs = extTs;
-    anchorWallMicros = wallMicros;
+    chunks.anchor(extTs, wallMicros);
   }
 
   /**
@@ -407,19 +361,8 @@ final class StreamRecorder implements ReorderWindow.Sink, RelayIntake.Receiver {
     output.digit(spec.label(), open ? String.valueOf(TelephoneEvent.digit(event.event())) : null, wallMicros / 1000);
   }
 
-  private boolean takeToken(long nowNanos) {
-    long elapsed = nowNanos - tokensAtNanos;
-    if (elapsed > 0) {
-      tokens = Math.min(settings.floodPacketsPerSecond(), tokens + elapsed * 1e-9 * settings.floodPacketsPerSecond());
-      tokensAtNanos = nowNanos;
-    }
-    if (tokens < 1) return false;
-    tokens -= 1;
-    return true;
-  }
-
   private void reject(int reason) {
-    rejected.lazySet(reason, rejected.get(reason) + 1);
+    stats.rejected(reason);
   }
 
   // ------------------------------------------------------------------------------------ RTCP
@@ -428,7 +371,7 @@ final class StreamRecorder implements ReorderWindow.Sink, RelayIntake.Receiver {
   void onRtcp(byte[] data, int length, InetSocketAddress sender) {
     if (source == null || !source.getAddress().equals(sender.getAddress())) return;
     if (!RtcpSenderReport.parse(data, 0, length, report) || report.ssrc() != ssrc || !report.hasWallClock()) return;
-    if (chunkPackets > 0) finishChunk(); // a chunk has one anchor
+    if (!chunks.empty()) finishChunk(); // a chunk has one anchor
     long highest = stamps.highest();
     // Extend the report's 32-bit timestamp to the one nearest the stream's highest.
     long ts = (highest & ~0xFFFF_FFFFL) | report.rtpTimestamp();
@@ -442,38 +385,17 @@ final class StreamRecorder implements ReorderWindow.Sink, RelayIntake.Receiver {
   @Override
   public void packet(long extSeq, long extTimestamp, long arrivalNanos, byte[] buf, int off, int len) {
     if (len == 0) return; // a telephone-event's place in the sequence
-    if (chunkPackets == 0) {
-      chunkFirstSeq = extSeq;
-      chunkFirstTs = extTimestamp;
-    }
-    packets.append(extSeq, extTimestamp, buf, off, len);
-    chunkPackets++;
-    chunkLastSeq = extSeq;
-    // G.711 and G.722 both advance the RTP clock (8 kHz) by one per payload byte.
-    chunkEndTs = extTimestamp + len;
-    if (chunkEndTs - chunkFirstTs >= settings.chunkSamples()) finishChunk();
+    if (chunks.append(extSeq, extTimestamp, buf, off, len)) finishChunk();
   }
 
   @Override
   public void lost(long firstExtSeq, long count) {
-    lost.lazySet(lost.get() + count);
+    stats.lost(count);
   }
 
   private void finishChunk() {
-    if (chunkPackets == 0) return;
-    long startWall = wallOf(chunkFirstTs);
-    long endWall = wallOf(chunkEndTs);
-    ChunkInfo info =
-        new ChunkInfo(
-            spec.label(), epoch, nextN++, segment, ssrc, spec.codec(), chunkFirstSeq, chunkLastSeq, chunkFirstTs, chunkEndTs, chunkPackets,
-            anchorTs, anchorWallMicros, startWall, endWall);
-    AudioChunk chunk = new AudioChunk(callId, info, packets.build());
-    chunkPackets = 0;
-    output.chunk(this, chunk);
-  }
-
-  private long wallOf(long extTs) {
-    return anchorWallMicros + Math.floorDiv((extTs - anchorTs) * 1_000_000L, 8000);
+    AudioChunk chunk = chunks.finish(epoch, segment, ssrc);
+    if (chunk != null) output.chunk(this, chunk);
   }
 
   // ----------------------------------------------------------------------------------- timers
@@ -482,13 +404,13 @@ final class StreamRecorder implements ReorderWindow.Sink, RelayIntake.Receiver {
   void tick(long nowNanos) {
     window.drain(nowNanos, this);
     long silent = nowNanos - lastPacketNanos;
-    if (chunkPackets > 0 && silent > settings.reorderDelayNanos() + (long) settings.chunkSamples() * 125_000L) {
+    if (!chunks.empty() && silent > settings.reorderDelayNanos() + (long) settings.chunkSamples() * 125_000L) {
       window.flush(this);
       finishChunk();
     }
     if (epoch != 0 && !timeoutReported && silent > settings.timeoutNanos()) {
       timeoutReported = true;
-      output.timeout(spec.label(), lastPacketAt.get(), silent / 1_000_000L);
+      output.timeout(spec.label(), stats.lastPacketAt(), silent / 1_000_000L);
     }
   }
 
