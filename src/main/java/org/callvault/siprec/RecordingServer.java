@@ -15,6 +15,7 @@ import org.callvault.sip.NameAddr;
 import org.callvault.sip.DialogState;
 import org.callvault.sip.ContentType;
 import org.callvault.sip.CSeq;
+import org.callvault.sip.ClientTransactions;
 import org.callvault.sip.SdpOrigin;
 import org.callvault.sip.RecordingMetadata;
 import org.callvault.sip.ServerTransactions;
@@ -161,14 +162,20 @@ public final class RecordingServer implements ServerTransactions.TransactionUser
       client.invite(
           out.request(),
           destination,
-          response -> {
-            if (response == null) {
+          new ClientTransactions.Outcome() {
+            @Override
+            public void answered(SipResponse response) {
+              if (response.isSuccess()) {
+                String[] via = hostPort(settings.contact());
+                client.send(out.state().ack(out.request().cseq().number(), Via.of("UDP", via[0], Integer.parseInt(via[1]))), destination);
+              } else {
+                log.warn("call {}: the SRC refused the re-INVITE that moves its media: {}", callIdOf(sip.sipCallId()), response.startLine());
+              }
+            }
+
+            @Override
+            public void timedOut() {
               log.warn("call {}: the SRC did not answer the re-INVITE that moves its media", callIdOf(sip.sipCallId()));
-            } else if (response.isSuccess()) {
-              String[] via = hostPort(settings.contact());
-              client.send(out.state().ack(out.request().cseq().number(), Via.of("UDP", via[0], Integer.parseInt(via[1]))), destination);
-            } else {
-              log.warn("call {}: the SRC refused the re-INVITE that moves its media: {}", callIdOf(sip.sipCallId()), response.startLine());
             }
           });
     });
