@@ -71,7 +71,7 @@ final class MoveSignals implements MediaMoves {
   public void moved(CallSpec spec, long epoch, Map<String, Endpoint> endpoints, GapCause cause) {
     String callId = spec.callId();
     if (spec.sip() != null && sip != null) {
-      reInvite(spec, endpoints);
+      reInvite(spec, epoch, endpoints);
       return;
     }
     String webhook = spec.webhook();
@@ -88,7 +88,7 @@ final class MoveSignals implements MediaMoves {
    * The SRC of a SIPREC call learns the new endpoints by a re-INVITE, sent by the node that
    * answered its INVITE while that node is up (the SRC knows that address), else by this one.
    */
-  private void reInvite(CallSpec spec, Map<String, Endpoint> endpoints) {
+  private void reInvite(CallSpec spec, long epoch, Map<String, Endpoint> endpoints) {
     String answered = spec.sip().node();
     boolean up = false;
     if (answered != null && !answered.equals(node)) {
@@ -97,9 +97,9 @@ final class MoveSignals implements MediaMoves {
     }
     if (up) {
       ActorSelection signals = system.classicSystem().actorSelection(answered + "/user/" + SipSignals.NAME);
-      signals.tell(new SipSignals.ReInvite(spec.sip(), spec.streams(), endpoints), ActorRef.noSender());
+      signals.tell(new SipSignals.ReInvite(spec.sip(), spec.streams(), endpoints, epoch), ActorRef.noSender());
     } else {
-      sip.mediaMoved(spec.sip(), spec.streams(), endpoints);
+      sip.mediaMoved(spec.sip(), spec.streams(), endpoints, epoch);
     }
   }
 

@@ -21,8 +21,8 @@ final class SipSignals {
 
   static final String NAME = "sip-signals";
 
-  /** Re-INVITE the SRC of {@code sip}: its streams are received at {@code endpoints} now. */
-  record ReInvite(SipSession sip, List<StreamSpec> streams, Map<String, Endpoint> endpoints) implements CborSerializable {}
+  /** Re-INVITE the SRC of {@code sip}: its streams are received at {@code endpoints} now, bound under media epoch {@code mediaEpoch}. */
+  record ReInvite(SipSession sip, List<StreamSpec> streams, Map<String, Endpoint> endpoints, long mediaEpoch) implements CborSerializable {}
 
   private SipSignals() {}
 
@@ -31,7 +31,7 @@ final class SipSignals {
         .onMessage(
             ReInvite.class,
             ask -> {
-              server.mediaMoved(ask.sip(), ask.streams(), ask.endpoints());
+              server.mediaMoved(ask.sip(), ask.streams(), ask.endpoints(), ask.mediaEpoch());
               return Behaviors.same();
             })
         .build();

@@ -11,15 +11,15 @@ import org.callvault.sip.ServerTransaction;
 import org.callvault.sip.SdpOffer;
 import org.callvault.sip.SdpAnswer;
 import org.callvault.sip.Sdp;
-import org.callvault.sip.NameAddr;
+import org.callvault.sip.MediaReInvite;
 import org.callvault.sip.DialogState;
 import org.callvault.sip.ContentType;
-import org.callvault.sip.CSeq;
 import org.callvault.sip.ClientTransactions;
 import org.callvault.sip.SdpOrigin;
 import org.callvault.sip.RecordingMetadata;
 import org.callvault.sip.ServerTransactions;
 
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import org.callvault.call.Call;
 import java.security.MessageDigest;
@@ -130,71 +130,58 @@ public final class RecordingServer implements ServerTransactions.TransactionUser
   /**
    * A SIPREC call's media moved to this node (its old node died or handed it off): sends the SRC a
    * re-INVITE in the call's dialog, from the dialog state in its ledger, offering the new
-   * endpoints, so that it sends the media here (RFC 7866 §6.2: either side may re-INVITE). The
-   * SRC's 200 is ACKed. Over UDP; any thread.
+   * endpoints, so that it sends the media here. The SRC's 200 is ACKed. Over UDP; any thread.
+   *
+   * <p>The re-INVITE's CSeq number is {@code mediaEpoch}. The SRC accepts any CSeq in the dialog
+   * above the last one it received from this side (RFC 3261 §12.2.2), and the recorder sends
+   * nothing in the dialog before the call's first move; the epoch grows with every move and is
+   * the same on whichever node sends, so each re-INVITE is above the one before without a counter
+   * that the nodes would have to share (the clock the number once came from is not the same on
+   * two nodes, nor steady on one).
+   *
+   * @param mediaEpoch the call's media epoch: the seq of the ledger event that recorded {@code
+   *     endpoints}
    */
-  public void mediaMoved(SipSession sip, List<StreamSpec> streams, Map<String, Endpoint> endpoints) {
+  public void mediaMoved(SipSession sip, List<StreamSpec> streams, Map<String, Endpoint> endpoints, long mediaEpoch) {
     loop.execute(() -> {
-      // This node never sent in this dialog, and the node before it is gone: a CSeq from the
-      // clock is above any it sent (one a second at most) and goes on increasing after it.
-      long cseq = System.currentTimeMillis() / 1000 - 1_700_000_000L;
-      DialogState dialog =
-          new DialogState(
-              sip.sipCallId(), sip.localTag(), sip.remoteTag(), sip.localUri(), sip.remoteUri(), sip.remoteTarget(), sip.routeSet(), cseq, 0);
+      String callId = callIdOf(sip.sipCallId());
       List<SdpOffer.Stream> offered = new ArrayList<>();
       String host = null;
       for (StreamSpec s : streams) {
         Endpoint e = endpoints.get(s.label());
         if (e == null) continue;
         host = host == null ? e.host() : host;
-        offered.add(new SdpOffer.Stream(s.label(), e.port(), s.codec() == Codec.PCMA ? 8 : 0, s.dtmfPayloadType()));
+        offered.add(new SdpOffer.Stream(s.label(), e.port(), s.codec().payloadType, s.dtmfPayloadType()));
       }
       if (host == null) return;
-      String[] us = hostPort(settings.contact());
-      byte[] offer = SdpOffer.recvonly(SdpOrigin.create("callvault"), host, offered);
-      DialogState.Outgoing out =
-          dialog.newRequest(
-              "INVITE", Via.of("UDP", us[0], Integer.parseInt(us[1])), NameAddr.of(settings.contact()).withParam("+sip.srs", ""),
-              ContentType.of(ContentType.SDP), offer);
-      String[] to = hostPort(sip.routeSet().isEmpty() ? sip.remoteTarget() : NameAddr.of(sip.routeSet().get(0).replaceAll("^<|>.*$", "")).uri());
-      java.net.InetSocketAddress destination = new java.net.InetSocketAddress(to[0], Integer.parseInt(to[1]));
-      log.info("call {}: media moved here; re-INVITE to the SRC at {}", callIdOf(sip.sipCallId()), destination);
+      DialogState dialog =
+          new DialogState(
+              sip.sipCallId(), sip.localTag(), sip.remoteTag(), sip.localUri(), sip.remoteUri(), sip.remoteTarget(), sip.routeSet(), 0, 0);
+      MediaReInvite reInvite;
+      try {
+        reInvite = MediaReInvite.build(dialog, mediaEpoch, settings.contact(), SdpOrigin.create("callvault"), host, offered);
+      } catch (SipParseException e) {
+        log.warn("call {}: media moved here, but no re-INVITE can tell the SRC: {}", callId, e.reason());
+        return;
+      }
+      InetSocketAddress destination = new InetSocketAddress(reInvite.destination().address(), reInvite.destination().port());
+      log.info("call {}: media moved here; re-INVITE to the SRC at {}", callId, destination);
       client.invite(
-          out.request(),
+          reInvite.request(),
           destination,
           new ClientTransactions.Outcome() {
             @Override
             public void answered(SipResponse response) {
-              if (response.isSuccess()) {
-                String[] via = hostPort(settings.contact());
-                client.send(out.state().ack(out.request().cseq().number(), Via.of("UDP", via[0], Integer.parseInt(via[1]))), destination);
-              } else {
-                log.warn("call {}: the SRC refused the re-INVITE that moves its media: {}", callIdOf(sip.sipCallId()), response.startLine());
-              }
+              if (response.isSuccess()) client.send(reInvite.ack(), destination);
+              else log.warn("call {}: the SRC refused the re-INVITE that moves its media: {}", callId, response.startLine());
             }
 
             @Override
             public void timedOut() {
-              log.warn("call {}: the SRC did not answer the re-INVITE that moves its media", callIdOf(sip.sipCallId()));
+              log.warn("call {}: the SRC did not answer the re-INVITE that moves its media", callId);
             }
           });
     });
-  }
-
-  /** The host and port of a SIP URI ({@code sip:user@host:port;params}), port 5060 when absent. */
-  static String[] hostPort(String uri) {
-    String rest = uri.replaceFirst("^sips?:", "");
-    int at = rest.indexOf('@');
-    if (at >= 0) rest = rest.substring(at + 1);
-    rest = rest.split("[;?>]")[0];
-    if (rest.startsWith("[")) {
-      int close = rest.indexOf(']');
-      String host = rest.substring(1, close);
-      String port = rest.length() > close + 2 ? rest.substring(close + 2) : "5060";
-      return new String[] {host, port};
-    }
-    int colon = rest.lastIndexOf(':');
-    return colon < 0 ? new String[] {rest, "5060"} : new String[] {rest.substring(0, colon), rest.substring(colon + 1)};
   }
 
   /** The call id of a SIPREC call: the SIP Call-ID, made fit for a call id. */
