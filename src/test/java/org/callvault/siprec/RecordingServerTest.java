@@ -411,7 +411,7 @@ class RecordingServerTest {
       src.send(src.request("OPTIONS", branch(), null), openAt);
       String ok = src.finalResponse();
       assertTrue(ok.startsWith("SIP/2.0 200 OK"), ok);
-      assertEquals(RecordingServer.ALLOW, header(ok, "Allow"));
+      assertEquals(Answers.ALLOW, header(ok, "Allow"));
       assertEquals("siprec", header(ok, "Supported"));
     }
   }
