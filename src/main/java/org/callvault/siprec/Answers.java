@@ -28,9 +28,10 @@ final class Answers {
 
   /** A refusal: the reason as the reason phrase, a To tag of its own (§8.2.6.2). */
   static SipResponse refusal(SipRequest request, int status, String reason) {
-    SipResponse.Builder b = SipResponse.to(request, status).reason(reason.replaceAll("[\\r\\n]", " ")).toTag(SipIds.newTag());
-    int colon = reason.indexOf(": ");
-    if (status == 488 && colon > 0) b.header("Warning", "399 callvault \"" + reason.substring(colon + 2).replace("\"", "'") + "\"");
+    String oneLine = reason.replaceAll("[\\r\\n]", " ");
+    SipResponse.Builder b = SipResponse.to(request, status).reason(oneLine).toTag(SipIds.newTag());
+    int colon = oneLine.indexOf(": ");
+    if (status == 488 && colon > 0) b.header("Warning", "399 callvault \"" + oneLine.substring(colon + 2).replace("\"", "'") + "\"");
     return b.build();
   }
 
