@@ -12,4 +12,15 @@ public enum Codec {
   Codec(int payloadType) {
     this.payloadType = payloadType;
   }
+
+  /**
+   * The codec of a static payload type.
+   *
+   * @throws IllegalArgumentException when none of them has it: the caller let a payload type
+   *     through that it should have refused
+   */
+  public static Codec ofPayloadType(int payloadType) {
+    for (Codec codec : values()) if (codec.payloadType == payloadType) return codec;
+    throw new IllegalArgumentException("no codec has static payload type " + payloadType);
+  }
 }

@@ -140,10 +140,27 @@ public record DialogState(
    */
   public Outgoing newRequest(
       String method, Via via, NameAddr contact, ContentType bodyType, byte[] body) {
+    // §12.2.1.1; a first request after an empty local CSeq gets 1
+    return newRequest(method, localCSeq + 1, via, contact, bodyType, body);
+  }
+
+  /**
+   * A request the server sends in this dialog with a CSeq number the caller chose, for a dialog
+   * whose local sequence is kept elsewhere (the recorder's re-INVITE after a move takes the call's
+   * media epoch, which every node reads alike). §12.2.1.1 only asks that the numbers increase;
+   * the peer accepts any number above the last one it received from this side (§12.2.2).
+   *
+   * @throws IllegalArgumentException when {@code cseq} is not above the local CSeq or not below
+   *     2<sup>31</sup> (§8.1.1.5): a caller bug
+   */
+  public Outgoing newRequest(
+      String method, long cseq, Via via, NameAddr contact, ContentType bodyType, byte[] body) {
     if (method.equals("ACK") || method.equals("CANCEL")) {
       throw new IllegalArgumentException(method + " takes the CSeq of its INVITE; use ack()");
     }
-    long next = localCSeq + 1; // §12.2.1.1; a first request after an empty local CSeq gets 1
+    if (cseq <= localCSeq || cseq > CSeq.MAX_NUMBER) {
+      throw new IllegalArgumentException("CSeq " + cseq + " is not above " + localCSeq + " and below 2^31");
+    }
     DialogState state =
         new DialogState(
             callId,
@@ -153,9 +170,9 @@ public record DialogState(
             remoteUri,
             remoteTarget,
             routeSet,
-            next,
+            cseq,
             remoteCSeq);
-    return new Outgoing(state, build(method, next, via, contact, bodyType, body));
+    return new Outgoing(state, build(method, cseq, via, contact, bodyType, body));
   }
 
   /**
@@ -197,6 +214,18 @@ public record DialogState(
     if (contact != null) b.contact(contact);
     if (bodyType != null && body != null) b.body(bodyType, body);
     return b.build();
+  }
+
+  /**
+   * Where a request in this dialog goes (§8.1.2, §12.2.1.1): the first entry of the route set when
+   * there is one (a loose router takes it on, a strict router is its Request-URI), else the remote
+   * target.
+   *
+   * @throws SipParseException 400 when that URI is not a SIP or SIPS URI (say, a {@code tel:}
+   *     Contact), so no address follows from it
+   */
+  public SipUri nextHop() throws SipParseException {
+    return SipUri.parse(routeSet.isEmpty() ? remoteTarget : uriOf(routeSet.get(0)));
   }
 
   /** Whether a route's URI has the {@code lr} parameter of a loose router (§19.1.1). */

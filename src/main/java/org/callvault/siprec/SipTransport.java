@@ -1,10 +1,9 @@
 package org.callvault.siprec;
 
-import org.callvault.sip.Via;
+import org.callvault.sip.ClientTransactions;
 import org.callvault.sip.SipParseException;
 import org.callvault.sip.SipMessage;
 import org.callvault.sip.SipIds;
-import org.callvault.sip.NameAddr;
 import org.callvault.sip.SipResponse;
 import org.callvault.sip.SipRequest;
 import org.callvault.sip.SipTimers;
@@ -19,6 +18,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.SimpleChannelInboundHandler;
@@ -38,7 +38,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * SIP over UDP and TCP on one port (RFC 3261 §18), on one Netty thread: every message is parsed,
- * handed to the {@link ServerTransactions} (which are confined to that thread, as are their
+ * a request handed to the {@link ServerTransactions}, a response to the {@link
+ * ClientTransactions} of the server's own INVITEs (both confined to that thread, as are their
  * timers), and answered on the path it came by. A message that cannot be parsed is answered with
  * its status and reason when enough of it was readable, and counted; it never reaches a call.
  */
@@ -47,10 +48,9 @@ public final class SipTransport implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SipTransport.class);
 
   private final EventLoopGroup group = new NioEventLoopGroup(1, (java.util.concurrent.ThreadFactory) r -> new Thread(r, "callvault-sip"));
-  /** The server's own INVITEs awaiting their final response, by Via branch; only the loop touches it. */
-  private final java.util.Map<String, ClientInvite> pending = new java.util.HashMap<>();
   private final SipParser parser;
   private final ServerTransactions transactions;
+  private final ClientTransactions invites;
   private final AtomicLong refused = new AtomicLong();
   private Channel udp;
   private Channel tcp;
@@ -58,20 +58,15 @@ public final class SipTransport implements AutoCloseable {
   /** Requests the server sends itself (the re-INVITE after a call moved), over UDP. */
   public interface Client {
     /**
-     * Sends an INVITE, retransmitted (Timer A, RFC 3261 §17.1.1.2) until a response comes or
-     * Timer B gives up; a non-2xx final response is ACKed here (§17.1.1.3). {@code onFinal}
-     * gets the final response, or null when none came. Call on the SIP thread.
+     * Sends an INVITE in a client transaction (RFC 3261 §17.1.1: retransmitted until a response
+     * comes or Timer B gives up; a non-2xx final response ACKed there). {@code outcome} learns the
+     * final response or that none came. Call on the SIP thread.
      */
-    void invite(SipRequest invite, InetSocketAddress to, java.util.function.Consumer<SipResponse> onFinal);
+    void invite(SipRequest invite, InetSocketAddress to, ClientTransactions.Outcome outcome);
 
     /** Sends a request that has no transaction (the ACK for a 2xx). Call on the SIP thread. */
     void send(SipRequest request, InetSocketAddress to);
   }
-
-  private record ClientInvite(
-      SipRequest request, InetSocketAddress to, java.util.function.Consumer<SipResponse> onFinal, long startedMillis, boolean proceeding) {}
-
-  private static final long T1 = ServerTransactions.Config.DEFAULT.t1Millis();
 
   /**
    * @param server builds the transaction user from the thread its answers must come back on and
@@ -79,19 +74,18 @@ public final class SipTransport implements AutoCloseable {
    */
   public SipTransport(int maxMessageBytes, java.util.function.BiFunction<Executor, Client, ServerTransactions.TransactionUser> server) {
     this.parser = new SipParser(maxMessageBytes);
-    Executor loop = group.next();
+    EventLoop loop = group.next();
     SipTimers timers =
         (delayMillis, task) -> {
-          var scheduled = group.next().schedule(task, delayMillis, TimeUnit.MILLISECONDS);
+          var scheduled = loop.schedule(task, delayMillis, TimeUnit.MILLISECONDS);
           return () -> scheduled.cancel(false);
         };
+    this.invites = new ClientTransactions(timers, ServerTransactions.Config.DEFAULT.t1Millis());
     Client client =
         new Client() {
           @Override
-          public void invite(SipRequest invite, InetSocketAddress to, java.util.function.Consumer<SipResponse> onFinal) {
-            String branch = invite.topVia().branch().orElseThrow();
-            pending.put(branch, new ClientInvite(invite, to, onFinal, System.currentTimeMillis(), false));
-            retransmit(branch, T1);
+          public void invite(SipRequest invite, InetSocketAddress to, ClientTransactions.Outcome outcome) {
+            invites.invite(invite, request -> send(request, to), outcome);
           }
 
           @Override
@@ -100,49 +94,6 @@ public final class SipTransport implements AutoCloseable {
           }
         };
     this.transactions = new ServerTransactions(timers, server.apply(loop, client), ServerTransactions.Config.DEFAULT);
-  }
-
-  /** Sends the pending INVITE, and again after {@code interval}, doubled each time, until Timer B (64·T1). */
-  private void retransmit(String branch, long interval) {
-    ClientInvite tx = pending.get(branch);
-    if (tx == null) return;
-    if (System.currentTimeMillis() - tx.startedMillis() >= 64 * T1) {
-      pending.remove(branch);
-      log.warn("INVITE {} to {}: no response within {} ms (Timer B)", tx.request().callId(), tx.to(), 64 * T1);
-      tx.onFinal().accept(null);
-      return;
-    }
-    if (!tx.proceeding()) udp.writeAndFlush(new DatagramPacket(Unpooled.wrappedBuffer(tx.request().toBytes()), tx.to()));
-    group.next().schedule(() -> retransmit(branch, interval * 2), interval, TimeUnit.MILLISECONDS);
-  }
-
-  /** A response to one of the server's own INVITEs. */
-  private void response(SipResponse response) {
-    String branch = response.topVia().branch().orElse("");
-    ClientInvite tx = pending.get(branch);
-    if (tx == null) return; // a retransmitted final response, or not ours
-    if (response.isProvisional()) {
-      // Proceeding: the client got it; stop retransmitting (§17.1.1.2) but wait for the final
-      // one, up to Timer B all the same: an SRC answers a re-INVITE in well under 32 s.
-      pending.put(branch, new ClientInvite(tx.request(), tx.to(), tx.onFinal(), tx.startedMillis(), true));
-      return;
-    }
-    pending.remove(branch);
-    if (!response.isSuccess()) {
-      SipRequest invite = tx.request();
-      SipRequest ack =
-          SipRequest.builder("ACK", invite.requestUri())
-              .via(invite.topVia())
-              .from(invite.from())
-              .to(response.to())
-              .callId(invite.callId())
-              .cseq(invite.cseq().number())
-              .maxForwards(70)
-              .routes(invite.routes().stream().map(NameAddr::toString).toList())
-              .build();
-      udp.writeAndFlush(new DatagramPacket(Unpooled.wrappedBuffer(ack.toBytes()), tx.to()));
-    }
-    tx.onFinal().accept(response);
   }
 
   /** Binds UDP and TCP on {@code host:port}; 0 picks a free port (the same for both). */
@@ -184,7 +135,8 @@ public final class SipTransport implements AutoCloseable {
   /** Hands a parsed request to the transactions; {@code reply} sends a response back its way. */
   private void receive(SipMessage message, InetSocketAddress from, boolean reliable, java.util.function.Consumer<byte[]> reply) {
     if (message instanceof SipResponse response) {
-      response(response);
+      // One that no transaction takes is a retransmitted final response, or not ours: dropped.
+      invites.receive(response);
       return;
     }
     SipRequest request = (SipRequest) message;

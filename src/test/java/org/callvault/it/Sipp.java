@@ -384,7 +384,8 @@ final class Sipp {
    */
   record TracedMessage(boolean received, String transport, byte[] bytes) {
 
-    private static final Pattern HEAD = Pattern.compile("(?m)^(UDP|TCP) message (sent|received) [(\\[](\\d+)[)\\]] bytes ?:\n\n");
+    /** sipp 3.6.1 writes "UDP message sent (N bytes):" and "UDP message received [N] bytes :". */
+    private static final Pattern HEAD = Pattern.compile("(?m)^(UDP|TCP) message (sent|received) (?:\\((\\d+) bytes\\)|\\[(\\d+)\\] bytes ?):\n\n");
 
     static List<TracedMessage> read(Path trace) throws IOException {
       // ISO-8859-1 maps each byte to one char, so offsets are byte offsets.
@@ -392,7 +393,7 @@ final class Sipp {
       List<TracedMessage> out = new ArrayList<>();
       Matcher m = HEAD.matcher(text);
       while (m.find()) {
-        int length = Integer.parseInt(m.group(3));
+        int length = Integer.parseInt(m.group(3) != null ? m.group(3) : m.group(4));
         String message = text.substring(m.end(), Math.min(text.length(), m.end() + length));
         out.add(new TracedMessage(m.group(2).equals("received"), m.group(1), message.getBytes(StandardCharsets.ISO_8859_1)));
       }

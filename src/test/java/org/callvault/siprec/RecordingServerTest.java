@@ -333,7 +333,9 @@ class RecordingServerTest {
 
       // As the node that took the call over does, from the call's ledger alone.
       Map<String, org.callvault.core.Endpoint> moved = Map.of("1", new org.callvault.core.Endpoint("127.0.0.1", 41000), "2", new org.callvault.core.Endpoint("127.0.0.1", 41002));
-      openServer.mediaMoved(call.spec().sip(), call.streams(), moved, 7);
+      long epoch = call.mediaEpoch();
+      assertTrue(epoch > 0, "the call's media is bound: " + epoch);
+      openServer.mediaMoved(call.spec().sip(), call.streams(), moved, epoch);
       String reInvite = src.next();
       assertTrue(reInvite.startsWith("INVITE sip:src@127.0.0.1:" + src.port() + " SIP/2.0\r\n"), "to the SRC's Contact: " + reInvite);
       assertEquals(src.callId, header(reInvite, "Call-ID"));
@@ -348,6 +350,8 @@ class RecordingServerTest {
       assertEquals(reInvite, again);
       String via = header(reInvite, "Via");
       String cseq = header(reInvite, "CSeq");
+      assertEquals(epoch + " INVITE", cseq, "the CSeq is the media epoch, the same on every node");
+      assertTrue(via.startsWith("SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK"), "from the server's Contact: " + via);
       String ok =
           "SIP/2.0 200 OK\r\nVia: " + via + "\r\nFrom: " + header(reInvite, "From") + "\r\nTo: " + header(reInvite, "To") + "\r\nCall-ID: " + src.callId
               + "\r\nCSeq: " + cseq + "\r\nContact: <sip:src@127.0.0.1:" + src.port() + ">\r\nContent-Length: 0\r\n\r\n";
@@ -407,7 +411,7 @@ class RecordingServerTest {
       src.send(src.request("OPTIONS", branch(), null), openAt);
       String ok = src.finalResponse();
       assertTrue(ok.startsWith("SIP/2.0 200 OK"), ok);
-      assertEquals(RecordingServer.ALLOW, header(ok, "Allow"));
+      assertEquals(Answers.ALLOW, header(ok, "Allow"));
       assertEquals("siprec", header(ok, "Supported"));
     }
   }
