@@ -13,6 +13,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.typesafe.config.ConfigFactory;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -20,12 +23,18 @@ import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ManualTime;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.BehaviorInterceptor;
+import org.apache.pekko.actor.typed.TypedActorContext;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.persistence.testkit.JournalOperation;
 import org.apache.pekko.persistence.testkit.ProcessingPolicy;
 import org.apache.pekko.persistence.testkit.ProcessingResult;
 import org.apache.pekko.persistence.testkit.ProcessingSuccess$;
 import org.apache.pekko.persistence.testkit.WriteEvents;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
+import org.apache.pekko.testkit.ExplicitlyTriggeredScheduler;
 import org.callvault.call.CallRecording.Accepted;
 import org.callvault.call.Call;
 import org.callvault.call.Event;
@@ -53,6 +62,27 @@ class CallRecordingTest {
               .withFallback(EventSourcedBehaviorTestKit.config())
               .withFallback(ConfigFactory.parseString("pekko.actor.provider = local")));
   private static final ManualTime manualTime = ManualTime.get(testKit.system());
+  /** The manual time as a clock: an entity on it stamps its events with exactly the time the test lets pass. */
+  private static final Clock manualClock =
+      new Clock() {
+        private final ExplicitlyTriggeredScheduler scheduler = (ExplicitlyTriggeredScheduler) Adapter.toClassic(testKit.system()).scheduler();
+        private final Instant origin = Instant.parse("2027-03-01T09:00:00Z");
+
+        @Override
+        public Instant instant() {
+          return origin.plusMillis(scheduler.currentTimeMs());
+        }
+
+        @Override
+        public ZoneId getZone() {
+          return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+          throw new UnsupportedOperationException("the manual clock is in UTC");
+        }
+      };
   /** For a restart after a failed persist, whose backoff must pass in real time. */
   private static final ActorTestKit realTimeKit =
       ActorTestKit.create(EventSourcedBehaviorTestKit.config().withFallback(ConfigFactory.parseString("pekko.actor.provider = local")));
@@ -94,6 +124,31 @@ class CallRecordingTest {
     kit = EventSourcedBehaviorTestKit.create(in.system(), CallRecording.create(callId, null, gates, Clock.systemUTC()));
     var result = kit.<Reply>runCommand(r -> new CallRecording.Create(twoPartySpec(callId, policy), "crm", r));
     return accepted(result.reply());
+  }
+
+  /** A call on {@link #manualClock}; the pauseSeq of every AutoResume its entity receives goes into {@code autoResumes}. */
+  private Call createdOnManualTime(Policy policy, List<Long> autoResumes) {
+    String callId = "call-" + UUID.randomUUID();
+    kit = EventSourcedBehaviorTestKit.create(testKit.system(), notingAutoResumes(CallRecording.create(callId, null, gates, manualClock), autoResumes));
+    return accepted(kit.<Reply>runCommand(r -> new CallRecording.Create(twoPartySpec(callId, policy), "crm", r)).reply());
+  }
+
+  /**
+   * The entity, noting the pauseSeq of each AutoResume it receives, before its own handling (which
+   * ignores one for a pause that is not open): a timer that fires arrives here, a cancelled one
+   * does not.
+   */
+  private static Behavior<CallRecording.Command> notingAutoResumes(Behavior<CallRecording.Command> entity, List<Long> received) {
+    return Behaviors.intercept(
+        () -> new BehaviorInterceptor<CallRecording.Command, CallRecording.Command>(CallRecording.Command.class) {
+          @Override
+          public Behavior<CallRecording.Command> aroundReceive(
+              TypedActorContext<CallRecording.Command> ctx, CallRecording.Command msg, ReceiveTarget<CallRecording.Command> target) {
+            if (msg instanceof CallRecording.AutoResume autoResume) received.add(autoResume.pauseSeq());
+            return target.apply(ctx, msg);
+          }
+        },
+        entity);
   }
 
   private static CallRecording.FromMedia media(MediaReport report) {
@@ -359,12 +414,64 @@ class CallRecordingTest {
 
   @Test
   void aManualResumeCancelsTheAutomaticOne() {
-    created(new Policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true, 30, PauseRendering.SILENCE, 90));
-    pause();
-    resume();
-    pause();
-    manualTime.timePasses(Duration.ofSeconds(20));
-    assertEquals(Phase.PAUSED, current().phase(), "the first pause's timer must not end the second pause");
+    // Two things keep a manual resume from leaving an automatic one behind: the resume cancels the
+    // pause's timer, and an AutoResume whose pauseSeq is not the open pause's is ignored. Behind
+    // that guard a timer left running changes nothing the call shows, so this test watches the
+    // timer itself; aSecondPauseLastsItsOwnMaxPauseAfterAManualResume tests the guard.
+    List<Long> autoResumes = new CopyOnWriteArrayList<>();
+    createdOnManualTime(new Policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true, 30, PauseRendering.SILENCE, 90), autoResumes);
+    Instant t0 = manualClock.instant();
+    accepted(pause()); // seq 2: resumes on its own at t0 + 30 s unless resumed before
+    manualTime.timePasses(Duration.ofSeconds(10));
+    accepted(resume()); // seq 3, at t0 + 10 s
+    manualTime.timePasses(Duration.ofSeconds(21)); // t0 + 31 s: past the pause's due time
+    Call call = current();
+    assertEquals(List.of(), autoResumes, "the resumed pause's timer never fired");
+    assertEquals(Phase.RECORDING, call.phase());
+    assertEquals(3, call.seq(), "nothing was persisted after the resume");
+    PauseSpan span = call.pauses().get(0);
+    assertEquals(t0, span.start());
+    assertEquals(t0.plusSeconds(10), span.end());
+    assertEquals("agent-7", span.resumedBy());
+  }
+
+  @Test
+  void aSecondPauseLastsItsOwnMaxPauseAfterAManualResume() {
+    // The first pause (t0) is resumed at t0 + 10 s and a second one starts at t0 + 20 s: the first
+    // one's 30 s are up at t0 + 30 s, the second's at t0 + 50 s. Removing the resume's cancel does
+    // not make this test fail: the second pause's timer has the same key and replaces any timer
+    // of the first. What protects the second pause from an AutoResume of the first, should one
+    // reach it, is the pauseSeq guard; the AutoResume sent at t0 + 30 s below is that message.
+    List<Long> autoResumes = new CopyOnWriteArrayList<>();
+    createdOnManualTime(new Policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true, 30, PauseRendering.SILENCE, 90), autoResumes);
+    Instant t0 = manualClock.instant();
+    long firstPause = accepted(pause()).seq();
+    manualTime.timePasses(Duration.ofSeconds(10));
+    accepted(resume());
+    manualTime.timePasses(Duration.ofSeconds(10));
+    long secondPause = accepted(pause()).seq();
+    assertEquals(List.of(2L, 4L), List.of(firstPause, secondPause));
+
+    manualTime.timePasses(Duration.ofSeconds(10)); // t0 + 30 s
+    assertEquals(Phase.PAUSED, current().phase(), "the first pause's due time does not end the second pause");
+    var stale = kit.runCommand(new CallRecording.AutoResume(firstPause));
+    assertTrue(stale.hasNoEvents(), "an AutoResume of the first pause is ignored");
+    assertEquals(secondPause, current().openPause().orElseThrow().startSeq());
+    assertGates(false, false);
+
+    manualTime.timePasses(Duration.ofMillis(19_999)); // t0 + 49.999 s
+    assertEquals(Phase.PAUSED, current().phase());
+    assertEquals(List.of(firstPause), autoResumes, "only the test's AutoResume so far");
+    manualTime.timePasses(Duration.ofMillis(1)); // t0 + 50 s
+    Call call = current();
+    assertEquals(Phase.RECORDING, call.phase());
+    assertEquals(List.of(firstPause, secondPause), autoResumes, "one timer fired: the second pause's");
+    assertEquals(5, call.seq());
+    PauseSpan second = call.pauses().get(1);
+    assertEquals(t0.plusSeconds(20), second.start());
+    assertEquals(t0.plusSeconds(50), second.end(), "the second pause lasted its own 30 s");
+    assertEquals(CallRecording.SYSTEM, second.resumedBy());
+    assertGates(true, true);
   }
 
   @Test
