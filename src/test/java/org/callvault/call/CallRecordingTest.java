@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
+import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -23,6 +24,8 @@ import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ManualTime;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.BehaviorInterceptor;
 import org.apache.pekko.actor.typed.TypedActorContext;
@@ -32,8 +35,10 @@ import org.apache.pekko.persistence.testkit.JournalOperation;
 import org.apache.pekko.persistence.testkit.ProcessingPolicy;
 import org.apache.pekko.persistence.testkit.ProcessingResult;
 import org.apache.pekko.persistence.testkit.ProcessingSuccess$;
+import org.apache.pekko.persistence.testkit.StorageFailure;
 import org.apache.pekko.persistence.testkit.WriteEvents;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
+import org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit;
 import org.apache.pekko.testkit.ExplicitlyTriggeredScheduler;
 import org.callvault.call.CallRecording.Accepted;
 import org.callvault.call.Call;
@@ -93,6 +98,7 @@ class CallRecordingTest {
   @AfterEach
   void clearJournal() {
     if (kit != null) kit.persistenceTestKit().resetPolicy();
+    PersistenceTestKit.create(realTimeKit.system()).resetPolicy();
   }
 
   @AfterAll
@@ -367,6 +373,125 @@ class CallRecordingTest {
     caller.expectNoMessage(Duration.ofMillis(100));
     assertGates(false, false);
     assertEquals(Phase.PAUSED, current().phase());
+  }
+
+  /**
+   * A journal that one call cannot reach: each write and read of its events fails as a storage
+   * failure does, until {@link #reachable} is set. Each attempt is noted with the gates as the
+   * media path sees them at that moment.
+   */
+  private final class UnreachableJournal implements ProcessingPolicy<JournalOperation> {
+    private final String persistenceId;
+    /** Per event written: its type and the gates, {@code "Paused agent=false customer=false"}. */
+    final List<String> writes = new CopyOnWriteArrayList<>();
+    /** Per read: the gates, {@code "agent=false customer=false"}. */
+    final List<String> reads = new CopyOnWriteArrayList<>();
+    volatile boolean reachable;
+
+    UnreachableJournal(String persistenceId) {
+      this.persistenceId = persistenceId;
+    }
+
+    @Override
+    public ProcessingResult tryProcess(String persistenceId, JournalOperation op) {
+      if (!persistenceId.equals(this.persistenceId) || reachable) return ProcessingSuccess$.MODULE$;
+      String gatesNow = "agent=" + gates.isOpen("agent-leg") + " customer=" + gates.isOpen("customer-leg");
+      if (op instanceof WriteEvents write) {
+        for (Object e : scala.jdk.javaapi.CollectionConverters.asJava(write.batch())) writes.add(((Event) e).change().type() + " " + gatesNow);
+      } else {
+        reads.add(gatesNow);
+      }
+      return new StorageFailure(new IOException("the journal is unreachable (test)"));
+    }
+  }
+
+  /** What a request whose write failed left: what the journal saw, what it holds, and the call once it was back. */
+  private record FailedWrite(List<String> writes, List<String> gatesAtEachRead, List<Event> stored, Call after) {}
+
+  /**
+   * Creates a call under {@code policy} on the real-time kit, makes its journal unreachable and
+   * sends it {@code request}; once the entity has failed to read its ledger twice after the failed
+   * write, makes the journal reachable and asks for the call. Asserts that the request is never
+   * answered. The call is spawned without the behaviour test kit, which would wait for that answer.
+   */
+  private FailedWrite failedWrite(Policy policy, java.util.function.Function<ActorRef<Reply>, CallRecording.Command> request) {
+    String callId = "call-" + UUID.randomUUID();
+    ActorRef<CallRecording.Command> call = realTimeKit.spawn(CallRecording.create(callId, null, gates, Clock.systemUTC()));
+    TestProbe<Reply> replies = realTimeKit.createTestProbe();
+    call.tell(new CallRecording.Create(twoPartySpec(callId, policy), "crm", replies.ref()));
+    accepted(replies.receiveMessage());
+    assertTrue(gates.isOpen("agent-leg") && gates.isOpen("customer-leg"), "one-party consent: recording from the start");
+
+    PersistenceTestKit journal = PersistenceTestKit.create(realTimeKit.system());
+    UnreachableJournal unreachable = new UnreachableJournal("CallRecording|" + callId);
+    journal.withPolicy(unreachable);
+    realTimeKit.system().log().info("the next errors about a failed persist and failed recoveries are expected");
+    TestProbe<Reply> caller = realTimeKit.createTestProbe();
+    call.tell(request.apply(caller.ref()));
+    replies.awaitAssert(Duration.ofSeconds(10), () -> {
+      assertTrue(unreachable.reads.size() >= 2, "two recoveries failed: " + unreachable.reads);
+      return null;
+    });
+    List<String> writes = List.copyOf(unreachable.writes);
+    List<String> reads = List.copyOf(unreachable.reads);
+    unreachable.reachable = true;
+
+    call.tell(new CallRecording.GetCall(replies.ref()));
+    Call after = accepted(replies.receiveMessage(Duration.ofSeconds(10)));
+    caller.expectNoMessage(Duration.ofMillis(100)); // recovered without the change: no answer can come now
+    List<Event> stored = new ArrayList<>();
+    journal.persistedInStorage("CallRecording|" + callId).forEach(e -> stored.add((Event) e));
+    realTimeKit.stop(call);
+    return new FailedWrite(writes, reads, stored, after);
+  }
+
+  /** The call as its stored events say it is. */
+  private static Call foldOf(List<Event> stored) {
+    CallSpec spec = ((Change.CallCreated) stored.get(0).change()).spec();
+    Call call = Call.created(spec.callId(), spec, stored.get(0));
+    for (Event e : stored.subList(1, stored.size())) call = call.apply(e);
+    return call;
+  }
+
+  /** What a failed write leaves when the ledger holds only the creation: the call as created, recording. */
+  private void assertTheLedgerRules(FailedWrite failed) {
+    assertEquals(List.of("CallCreated"), failed.stored().stream().map(e -> e.change().type()).toList(), "nothing but the creation is stored");
+    assertEquals(foldOf(failed.stored()), failed.after(), "the call is what its ledger says");
+    assertEquals(1, failed.after().seq());
+    assertEquals(Phase.RECORDING, failed.after().phase());
+    assertTrue(failed.after().gateOpen("agent-leg") && failed.after().gateOpen("customer-leg"));
+    assertTrue(gates.isOpen("agent-leg") && gates.isOpen("customer-leg"), "the gates follow the ledger once it is read");
+  }
+
+  @Test
+  void aPauseWhoseWriteFailsClosedTheGatesBeforeTheWriteAndKeepsThemClosedUntilTheLedgerIsRead() {
+    FailedWrite failed = failedWrite(policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true), r -> new CallRecording.Pause("card payment", "agent-7", r));
+    assertEquals(List.of("Paused agent=false customer=false"), failed.writes(), "closed at the moment of the write");
+    assertEquals(List.of("agent=false customer=false"), failed.gatesAtEachRead().stream().distinct().toList(), "closed at each failed read: " + failed.gatesAtEachRead());
+    // The ledger holds no pause, so none is in force: the call records, as the ledger says.
+    assertTheLedgerRules(failed);
+    assertEquals(List.of(), failed.after().pauses());
+  }
+
+  @Test
+  void aDeclineWhoseWriteFailsClosedTheDeclinersGateBeforeTheWriteAndEveryGateUntilTheLedgerIsRead() {
+    FailedWrite failed =
+        failedWrite(policy(ConsentMode.ONE_PARTY, OnDecline.RECORD_OTHERS, true), r -> new CallRecording.ChangeConsent("customer", Consent.DECLINED, "ivr", r));
+    // Under RECORD_OTHERS the decline closes the customer's stream only; the agent's is closed when
+    // the write fails and the call's state is no longer known.
+    assertEquals(List.of("ConsentChanged agent=true customer=false"), failed.writes(), "the decliner's gate closed at the moment of the write");
+    assertEquals(List.of("agent=false customer=false"), failed.gatesAtEachRead().stream().distinct().toList(), "closed at each failed read: " + failed.gatesAtEachRead());
+    assertTheLedgerRules(failed);
+    assertEquals(Consent.UNKNOWN, failed.after().party("customer").orElseThrow().consent(), "the decline is not in the ledger");
+  }
+
+  @Test
+  void aStopWhoseWriteFailsClosedTheGatesBeforeTheWriteAndKeepsThemClosedUntilTheLedgerIsRead() {
+    FailedWrite failed = failedWrite(policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true), r -> new CallRecording.Stop("agent-7", r));
+    assertEquals(List.of("Stopped agent=false customer=false"), failed.writes(), "closed at the moment of the write");
+    assertEquals(List.of("agent=false customer=false"), failed.gatesAtEachRead().stream().distinct().toList(), "closed at each failed read: " + failed.gatesAtEachRead());
+    assertTheLedgerRules(failed);
+    assertNull(failed.after().stoppedAt(), "the stop is not in the ledger");
   }
 
   @Test
