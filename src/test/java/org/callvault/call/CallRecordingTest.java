@@ -11,8 +11,12 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
+import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -20,12 +24,22 @@ import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ManualTime;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.BehaviorInterceptor;
+import org.apache.pekko.actor.typed.TypedActorContext;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.persistence.testkit.JournalOperation;
 import org.apache.pekko.persistence.testkit.ProcessingPolicy;
 import org.apache.pekko.persistence.testkit.ProcessingResult;
 import org.apache.pekko.persistence.testkit.ProcessingSuccess$;
+import org.apache.pekko.persistence.testkit.StorageFailure;
 import org.apache.pekko.persistence.testkit.WriteEvents;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
+import org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit;
+import org.apache.pekko.testkit.ExplicitlyTriggeredScheduler;
 import org.callvault.call.CallRecording.Accepted;
 import org.callvault.call.Call;
 import org.callvault.call.Event;
@@ -54,6 +68,27 @@ class CallRecordingTest {
               .withFallback(ConfigFactory.parseString("pekko.actor.provider = local"))
               .withFallback(ConfigFactory.load()));
   private static final ManualTime manualTime = ManualTime.get(testKit.system());
+  /** The manual time as a clock: an entity on it stamps its events with exactly the time the test lets pass. */
+  private static final Clock manualClock =
+      new Clock() {
+        private final ExplicitlyTriggeredScheduler scheduler = (ExplicitlyTriggeredScheduler) Adapter.toClassic(testKit.system()).scheduler();
+        private final Instant origin = Instant.parse("2027-03-01T09:00:00Z");
+
+        @Override
+        public Instant instant() {
+          return origin.plusMillis(scheduler.currentTimeMs());
+        }
+
+        @Override
+        public ZoneId getZone() {
+          return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+          throw new UnsupportedOperationException("the manual clock is in UTC");
+        }
+      };
   /** For a restart after a failed persist, whose backoff must pass in real time. */
   private static final ActorTestKit realTimeKit =
       ActorTestKit.create(
@@ -65,6 +100,7 @@ class CallRecordingTest {
   @AfterEach
   void clearJournal() {
     if (kit != null) kit.persistenceTestKit().resetPolicy();
+    PersistenceTestKit.create(realTimeKit.system()).resetPolicy();
   }
 
   @AfterAll
@@ -96,6 +132,31 @@ class CallRecordingTest {
     kit = EventSourcedBehaviorTestKit.create(in.system(), CallRecording.create(callId, null, gates, Clock.systemUTC()));
     var result = kit.<Reply>runCommand(r -> new CallRecording.Create(twoPartySpec(callId, policy), "crm", r));
     return accepted(result.reply());
+  }
+
+  /** A call on {@link #manualClock}; the pauseSeq of every AutoResume its entity receives goes into {@code autoResumes}. */
+  private Call createdOnManualTime(Policy policy, List<Long> autoResumes) {
+    String callId = "call-" + UUID.randomUUID();
+    kit = EventSourcedBehaviorTestKit.create(testKit.system(), notingAutoResumes(CallRecording.create(callId, null, gates, manualClock), autoResumes));
+    return accepted(kit.<Reply>runCommand(r -> new CallRecording.Create(twoPartySpec(callId, policy), "crm", r)).reply());
+  }
+
+  /**
+   * The entity, noting the pauseSeq of each AutoResume it receives, before its own handling (which
+   * ignores one for a pause that is not open): a timer that fires arrives here, a cancelled one
+   * does not.
+   */
+  private static Behavior<CallRecording.Command> notingAutoResumes(Behavior<CallRecording.Command> entity, List<Long> received) {
+    return Behaviors.intercept(
+        () -> new BehaviorInterceptor<CallRecording.Command, CallRecording.Command>(CallRecording.Command.class) {
+          @Override
+          public Behavior<CallRecording.Command> aroundReceive(
+              TypedActorContext<CallRecording.Command> ctx, CallRecording.Command msg, ReceiveTarget<CallRecording.Command> target) {
+            if (msg instanceof CallRecording.AutoResume autoResume) received.add(autoResume.pauseSeq());
+            return target.apply(ctx, msg);
+          }
+        },
+        entity);
   }
 
   private static CallRecording.FromMedia media(MediaReport report) {
@@ -316,6 +377,125 @@ class CallRecordingTest {
     assertEquals(Phase.PAUSED, current().phase());
   }
 
+  /**
+   * A journal that one call cannot reach: each write and read of its events fails as a storage
+   * failure does, until {@link #reachable} is set. Each attempt is noted with the gates as the
+   * media path sees them at that moment.
+   */
+  private final class UnreachableJournal implements ProcessingPolicy<JournalOperation> {
+    private final String persistenceId;
+    /** Per event written: its type and the gates, {@code "Paused agent=false customer=false"}. */
+    final List<String> writes = new CopyOnWriteArrayList<>();
+    /** Per read: the gates, {@code "agent=false customer=false"}. */
+    final List<String> reads = new CopyOnWriteArrayList<>();
+    volatile boolean reachable;
+
+    UnreachableJournal(String persistenceId) {
+      this.persistenceId = persistenceId;
+    }
+
+    @Override
+    public ProcessingResult tryProcess(String persistenceId, JournalOperation op) {
+      if (!persistenceId.equals(this.persistenceId) || reachable) return ProcessingSuccess$.MODULE$;
+      String gatesNow = "agent=" + gates.isOpen("agent-leg") + " customer=" + gates.isOpen("customer-leg");
+      if (op instanceof WriteEvents write) {
+        for (Object e : scala.jdk.javaapi.CollectionConverters.asJava(write.batch())) writes.add(((Event) e).change().type() + " " + gatesNow);
+      } else {
+        reads.add(gatesNow);
+      }
+      return new StorageFailure(new IOException("the journal is unreachable (test)"));
+    }
+  }
+
+  /** What a request whose write failed left: what the journal saw, what it holds, and the call once it was back. */
+  private record FailedWrite(List<String> writes, List<String> gatesAtEachRead, List<Event> stored, Call after) {}
+
+  /**
+   * Creates a call under {@code policy} on the real-time kit, makes its journal unreachable and
+   * sends it {@code request}; once the entity has failed to read its ledger twice after the failed
+   * write, makes the journal reachable and asks for the call. Asserts that the request is never
+   * answered. The call is spawned without the behaviour test kit, which would wait for that answer.
+   */
+  private FailedWrite failedWrite(Policy policy, java.util.function.Function<ActorRef<Reply>, CallRecording.Command> request) {
+    String callId = "call-" + UUID.randomUUID();
+    ActorRef<CallRecording.Command> call = realTimeKit.spawn(CallRecording.create(callId, null, gates, Clock.systemUTC()));
+    TestProbe<Reply> replies = realTimeKit.createTestProbe();
+    call.tell(new CallRecording.Create(twoPartySpec(callId, policy), "crm", replies.ref()));
+    accepted(replies.receiveMessage());
+    assertTrue(gates.isOpen("agent-leg") && gates.isOpen("customer-leg"), "one-party consent: recording from the start");
+
+    PersistenceTestKit journal = PersistenceTestKit.create(realTimeKit.system());
+    UnreachableJournal unreachable = new UnreachableJournal("CallRecording|" + callId);
+    journal.withPolicy(unreachable);
+    realTimeKit.system().log().info("the next errors about a failed persist and failed recoveries are expected");
+    TestProbe<Reply> caller = realTimeKit.createTestProbe();
+    call.tell(request.apply(caller.ref()));
+    replies.awaitAssert(Duration.ofSeconds(10), () -> {
+      assertTrue(unreachable.reads.size() >= 2, "two recoveries failed: " + unreachable.reads);
+      return null;
+    });
+    List<String> writes = List.copyOf(unreachable.writes);
+    List<String> reads = List.copyOf(unreachable.reads);
+    unreachable.reachable = true;
+
+    call.tell(new CallRecording.GetCall(replies.ref()));
+    Call after = accepted(replies.receiveMessage(Duration.ofSeconds(10)));
+    caller.expectNoMessage(Duration.ofMillis(100)); // recovered without the change: no answer can come now
+    List<Event> stored = new ArrayList<>();
+    journal.persistedInStorage("CallRecording|" + callId).forEach(e -> stored.add((Event) e));
+    realTimeKit.stop(call);
+    return new FailedWrite(writes, reads, stored, after);
+  }
+
+  /** The call as its stored events say it is. */
+  private static Call foldOf(List<Event> stored) {
+    CallSpec spec = ((Change.CallCreated) stored.get(0).change()).spec();
+    Call call = Call.created(spec.callId(), spec, stored.get(0));
+    for (Event e : stored.subList(1, stored.size())) call = call.apply(e);
+    return call;
+  }
+
+  /** What a failed write leaves when the ledger holds only the creation: the call as created, recording. */
+  private void assertTheLedgerRules(FailedWrite failed) {
+    assertEquals(List.of("CallCreated"), failed.stored().stream().map(e -> e.change().type()).toList(), "nothing but the creation is stored");
+    assertEquals(foldOf(failed.stored()), failed.after(), "the call is what its ledger says");
+    assertEquals(1, failed.after().seq());
+    assertEquals(Phase.RECORDING, failed.after().phase());
+    assertTrue(failed.after().gateOpen("agent-leg") && failed.after().gateOpen("customer-leg"));
+    assertTrue(gates.isOpen("agent-leg") && gates.isOpen("customer-leg"), "the gates follow the ledger once it is read");
+  }
+
+  @Test
+  void aPauseWhoseWriteFailsClosedTheGatesBeforeTheWriteAndKeepsThemClosedUntilTheLedgerIsRead() {
+    FailedWrite failed = failedWrite(policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true), r -> new CallRecording.Pause("card payment", "agent-7", r));
+    assertEquals(List.of("Paused agent=false customer=false"), failed.writes(), "closed at the moment of the write");
+    assertEquals(List.of("agent=false customer=false"), failed.gatesAtEachRead().stream().distinct().toList(), "closed at each failed read: " + failed.gatesAtEachRead());
+    // The ledger holds no pause, so none is in force: the call records, as the ledger says.
+    assertTheLedgerRules(failed);
+    assertEquals(List.of(), failed.after().pauses());
+  }
+
+  @Test
+  void aDeclineWhoseWriteFailsClosedTheDeclinersGateBeforeTheWriteAndEveryGateUntilTheLedgerIsRead() {
+    FailedWrite failed =
+        failedWrite(policy(ConsentMode.ONE_PARTY, OnDecline.RECORD_OTHERS, true), r -> new CallRecording.ChangeConsent("customer", Consent.DECLINED, "ivr", r));
+    // Under RECORD_OTHERS the decline closes the customer's stream only; the agent's is closed when
+    // the write fails and the call's state is no longer known.
+    assertEquals(List.of("ConsentChanged agent=true customer=false"), failed.writes(), "the decliner's gate closed at the moment of the write");
+    assertEquals(List.of("agent=false customer=false"), failed.gatesAtEachRead().stream().distinct().toList(), "closed at each failed read: " + failed.gatesAtEachRead());
+    assertTheLedgerRules(failed);
+    assertEquals(Consent.UNKNOWN, failed.after().party("customer").orElseThrow().consent(), "the decline is not in the ledger");
+  }
+
+  @Test
+  void aStopWhoseWriteFailsClosedTheGatesBeforeTheWriteAndKeepsThemClosedUntilTheLedgerIsRead() {
+    FailedWrite failed = failedWrite(policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true), r -> new CallRecording.Stop("agent-7", r));
+    assertEquals(List.of("Stopped agent=false customer=false"), failed.writes(), "closed at the moment of the write");
+    assertEquals(List.of("agent=false customer=false"), failed.gatesAtEachRead().stream().distinct().toList(), "closed at each failed read: " + failed.gatesAtEachRead());
+    assertTheLedgerRules(failed);
+    assertNull(failed.after().stoppedAt(), "the stop is not in the ledger");
+  }
+
   @Test
   void aPauseIsRefusedWithTheReasonWhenThePolicyForbidsIt() {
     created(policy(ConsentMode.ONE_PARTY, OnDecline.STOP, false));
@@ -361,12 +541,64 @@ class CallRecordingTest {
 
   @Test
   void aManualResumeCancelsTheAutomaticOne() {
-    created(new Policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true, 30, PauseRendering.SILENCE, 90));
-    pause();
-    resume();
-    pause();
-    manualTime.timePasses(Duration.ofSeconds(20));
-    assertEquals(Phase.PAUSED, current().phase(), "the first pause's timer must not end the second pause");
+    // Two things keep a manual resume from leaving an automatic one behind: the resume cancels the
+    // pause's timer, and an AutoResume whose pauseSeq is not the open pause's is ignored. Behind
+    // that guard a timer left running changes nothing the call shows, so this test watches the
+    // timer itself; aSecondPauseLastsItsOwnMaxPauseAfterAManualResume tests the guard.
+    List<Long> autoResumes = new CopyOnWriteArrayList<>();
+    createdOnManualTime(new Policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true, 30, PauseRendering.SILENCE, 90), autoResumes);
+    Instant t0 = manualClock.instant();
+    accepted(pause()); // seq 2: resumes on its own at t0 + 30 s unless resumed before
+    manualTime.timePasses(Duration.ofSeconds(10));
+    accepted(resume()); // seq 3, at t0 + 10 s
+    manualTime.timePasses(Duration.ofSeconds(21)); // t0 + 31 s: past the pause's due time
+    Call call = current();
+    assertEquals(List.of(), autoResumes, "the resumed pause's timer never fired");
+    assertEquals(Phase.RECORDING, call.phase());
+    assertEquals(3, call.seq(), "nothing was persisted after the resume");
+    PauseSpan span = call.pauses().get(0);
+    assertEquals(t0, span.start());
+    assertEquals(t0.plusSeconds(10), span.end());
+    assertEquals("agent-7", span.resumedBy());
+  }
+
+  @Test
+  void aSecondPauseLastsItsOwnMaxPauseAfterAManualResume() {
+    // The first pause (t0) is resumed at t0 + 10 s and a second one starts at t0 + 20 s: the first
+    // one's 30 s are up at t0 + 30 s, the second's at t0 + 50 s. Removing the resume's cancel does
+    // not make this test fail: the second pause's timer has the same key and replaces any timer
+    // of the first. What protects the second pause from an AutoResume of the first, should one
+    // reach it, is the pauseSeq guard; the AutoResume sent at t0 + 30 s below is that message.
+    List<Long> autoResumes = new CopyOnWriteArrayList<>();
+    createdOnManualTime(new Policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true, 30, PauseRendering.SILENCE, 90), autoResumes);
+    Instant t0 = manualClock.instant();
+    long firstPause = accepted(pause()).seq();
+    manualTime.timePasses(Duration.ofSeconds(10));
+    accepted(resume());
+    manualTime.timePasses(Duration.ofSeconds(10));
+    long secondPause = accepted(pause()).seq();
+    assertEquals(List.of(2L, 4L), List.of(firstPause, secondPause));
+
+    manualTime.timePasses(Duration.ofSeconds(10)); // t0 + 30 s
+    assertEquals(Phase.PAUSED, current().phase(), "the first pause's due time does not end the second pause");
+    var stale = kit.runCommand(new CallRecording.AutoResume(firstPause));
+    assertTrue(stale.hasNoEvents(), "an AutoResume of the first pause is ignored");
+    assertEquals(secondPause, current().openPause().orElseThrow().startSeq());
+    assertGates(false, false);
+
+    manualTime.timePasses(Duration.ofMillis(19_999)); // t0 + 49.999 s
+    assertEquals(Phase.PAUSED, current().phase());
+    assertEquals(List.of(firstPause), autoResumes, "only the test's AutoResume so far");
+    manualTime.timePasses(Duration.ofMillis(1)); // t0 + 50 s
+    Call call = current();
+    assertEquals(Phase.RECORDING, call.phase());
+    assertEquals(List.of(firstPause, secondPause), autoResumes, "one timer fired: the second pause's");
+    assertEquals(5, call.seq());
+    PauseSpan second = call.pauses().get(1);
+    assertEquals(t0.plusSeconds(20), second.start());
+    assertEquals(t0.plusSeconds(50), second.end(), "the second pause lasted its own 30 s");
+    assertEquals(CallRecording.SYSTEM, second.resumedBy());
+    assertGates(true, true);
   }
 
   @Test

@@ -7,11 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import org.callvault.bench.CallRecord;
+import org.callvault.bench.SentPacket;
 import org.callvault.bench.StreamRecord;
 import org.callvault.bench.Summary;
 import org.junit.jupiter.api.Test;
@@ -19,8 +21,9 @@ import org.junit.jupiter.api.Test;
 /**
  * Three node processes on the real Cassandra, 20 two-stream calls from the load generator, and
  * {@code kill -9} of the node holding the most calls: every call records again on a survivor,
- * the audio stored before the kill is sample-exact, each call's gap is in its ledger with its
- * cause, no chunk is listed twice, and every ledger verifies.
+ * the audio stored before the kill is sample-exact, each moved stream's gap is in its ledger with
+ * its cause, from the last audio stored before it to the first after, counting exactly the packets
+ * the load generator sent in between, no chunk is listed twice, and every ledger verifies.
  */
 class FailoverIT {
 
@@ -39,8 +42,9 @@ class FailoverIT {
       assertFalse(moved.isEmpty(), "the killed node holds calls");
 
       Instant killed = Instant.now();
-      long killedAt = killed.toEpochMilli() * 1000;
-      victim.kill();
+      long killedAt = ChronoUnit.MICROS.between(Instant.EPOCH, killed);
+      victim.kill(); // returns once the process has exited
+      long goneAt = ChronoUnit.MICROS.between(Instant.EPOCH, Instant.now());
 
       Map<String, Duration> recovery = cluster.awaitRecordingElsewhere(moved, before, killed, Duration.ofSeconds(40));
       cluster.checkNotices(moved, "NODE_FAILURE");
@@ -51,6 +55,7 @@ class FailoverIT {
       for (CallRecord sent : summary.calls()) {
         String callId = sent.callId();
         Map<String, List<JsonNode>> gapsOf = cluster.checkedGaps(callId);
+        JsonNode ledger = cluster.api.get("/v1/calls/" + callId + "/ledger", 200);
         JsonNode timeline = cluster.api.get("/v1/calls/" + callId + "/timeline", 200);
         for (StreamRecord stream : sent.streams()) {
           short[] exported = cluster.exported(callId, stream.label());
@@ -61,12 +66,32 @@ class FailoverIT {
             assertEquals("NODE_FAILURE", gap.path("cause").asText());
             long from = gap.path("startWallMicros").asLong();
             long to = gap.path("endWallMicros").asLong();
-            assertTrue(from <= killedAt && to > killedAt, "the gap spans the kill: " + gap);
-            assertTrue(gap.path("packets").asLong() > 0, "the packets lost are counted: " + gap);
+            // It runs from the end of the last audio stored before it to the start of the first after.
+            JsonNode[] around = Recordings.chunksAroundGap(ledger, stream.label());
+            JsonNode last = around[0];
+            JsonNode next = around[1];
+            String where = callId + "/" + stream.label() + ": gap " + gap + " between " + last + " and " + next;
+            assertEquals(last.path("endWallMicros").asLong(), from, "the gap starts where the last stored audio ends: " + where);
+            assertEquals(next.path("startWallMicros").asLong(), to, "the gap ends where the next stored audio starts: " + where);
+            assertTrue(next.path("epoch").asLong() > last.path("epoch").asLong(), "the audio after the gap came in on the new node: " + where);
+            // It spans the kill: the last packet stored before it left the sender before the node
+            // was gone, the first stored after it once the kill had begun. (The gap's own start is
+            // where the last stored packet's audio ends, which may be after the kill.)
+            SentPacket lastStored = Recordings.sentWith(stream, last.path("ssrc").asLong(), last.path("lastSeq").asLong());
+            SentPacket nextStored = Recordings.sentWith(stream, next.path("ssrc").asLong(), next.path("firstSeq").asLong());
+            assertTrue(lastStored.sendWallMicros() < goneAt, "sent " + (goneAt - lastStored.sendWallMicros()) + " µs before the node was gone: " + where);
+            assertTrue(nextStored.sendWallMicros() > killedAt && to > killedAt, "sent " + (nextStored.sendWallMicros() - killedAt) + " µs after the kill: " + where);
+            // Its packets are those the load generator sent in between: what the dead node held
+            // in memory (its last second) and what was sent to it after it died.
+            List<SentPacket> missing = Recordings.sentBetween(stream, lastStored.index(), nextStored.index());
+            assertFalse(missing.isEmpty(), where);
+            assertEquals(missing.size(), gap.path("packets").asLong(), "the packets sent between the two (send errors " + stream.counts().sendErrors() + "): " + where);
             gaps.add((to - from) / 1000.0);
             lost.add(gap.path("packets").asLong());
-            // What a dead node held in memory (its last second) is lost; everything stored is in place.
-            Recordings.checkStream(stream, exported, Recordings.chunksOf(timeline, stream.label()), List.of(), List.of(new long[] {from - 1_500_000, to + 1_000_000}));
+            // Those packets are not in the export; every other packet sent is, in place.
+            long[] sentMissing = {missing.get(0).sendWallMicros(), missing.get(missing.size() - 1).sendWallMicros() + 1};
+            int present = Recordings.checkStream(stream, exported, Recordings.chunksOf(timeline, stream.label()), List.of(), List.of(sentMissing));
+            assertEquals(stream.sentIndices().cardinality() - missing.size(), present, where);
           } else {
             assertTrue(streamGaps.isEmpty(), callId + " did not move but has a gap");
             Recordings.checkStream(stream, exported, Recordings.chunksOf(timeline, stream.label()), List.of());

@@ -97,6 +97,43 @@ final class Recordings {
     return true;
   }
 
+  /**
+   * The chunks of stream {@code label} on either side of its MediaGap in {@code ledger}: the last
+   * one listed before the gap and the first one listed after it.
+   */
+  static JsonNode[] chunksAroundGap(JsonNode ledger, String label) {
+    JsonNode before = null;
+    boolean gapSeen = false;
+    for (JsonNode event : ledger.path("events")) {
+      JsonNode details = event.path("details");
+      String type = event.path("type").asText();
+      if (type.equals("MediaGap") && details.path("label").asText().equals(label)) {
+        assertTrue(before != null, label + ": a gap before any chunk");
+        gapSeen = true;
+      }
+      if (type.equals("ChunkStored") && details.path("chunk").path("label").asText().equals(label)) {
+        if (gapSeen) return new JsonNode[] {before, details.path("chunk")};
+        before = details.path("chunk");
+      }
+    }
+    throw new AssertionError(label + ": no chunk listed after a gap in " + ledger);
+  }
+
+  /** The genuine packet sent with {@code ssrc} and sequence number {@code seq} (a chunk's are extended: its low 16 bits are the packet's). */
+  static SentPacket sentWith(StreamRecord stream, long ssrc, long seq) {
+    for (SentPacket p : stream.sent()) if (!p.duplicate() && p.ssrc() == ssrc && p.seq() == (seq & 0xFFFF)) return p;
+    throw new AssertionError(stream.label() + ": no packet was sent with SSRC " + ssrc + " and sequence number " + seq);
+  }
+
+  /** The genuine packets sent in slots after {@code from} and before {@code to} (both excluded), each once, in slot order. */
+  static List<SentPacket> sentBetween(StreamRecord stream, long from, long to) {
+    Set<Long> placed = new HashSet<>();
+    List<SentPacket> between = new ArrayList<>();
+    for (SentPacket p : stream.sent()) if (!p.duplicate() && p.index() > from && p.index() < to && placed.add(p.index())) between.add(p);
+    between.sort((a, b) -> Long.compare(a.index(), b.index()));
+    return between;
+  }
+
   static List<JsonNode> chunksOf(JsonNode timeline, String label) {
     List<JsonNode> chunks = new ArrayList<>();
     for (JsonNode s : timeline.path("streams")) if (s.path("label").asText().equals(label)) s.path("chunks").forEach(chunks::add);
