@@ -154,11 +154,6 @@ public final class CallRecording extends EventSourcedBehaviorWithEnforcedReplies
                 .withStopMessage(Passivate.INSTANCE));
   }
 
-  /** A call without media, for tests of its rules. */
-  public static Behavior<Command> create(String callId, ActorRef<ClusterSharding.ShardCommand> shard, Gates gates, Clock clock) {
-    return create(callId, shard, gates, clock, null, MediaMoves.NONE);
-  }
-
   /**
    * @param shard the shard to ask for passivation once the call is stopped or was never created;
    *              null outside sharding (tests)

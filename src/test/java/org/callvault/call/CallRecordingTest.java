@@ -129,7 +129,7 @@ class CallRecordingTest {
 
   private Call created(Policy policy, ActorTestKit in) {
     String callId = "call-" + UUID.randomUUID();
-    kit = EventSourcedBehaviorTestKit.create(in.system(), CallRecording.create(callId, null, gates, Clock.systemUTC()));
+    kit = EventSourcedBehaviorTestKit.create(in.system(), rulesOnly(callId, Clock.systemUTC()));
     var result = kit.<Reply>runCommand(r -> new CallRecording.Create(twoPartySpec(callId, policy), "crm", r));
     return accepted(result.reply());
   }
@@ -137,7 +137,7 @@ class CallRecordingTest {
   /** A call on {@link #manualClock}; the pauseSeq of every AutoResume its entity receives goes into {@code autoResumes}. */
   private Call createdOnManualTime(Policy policy, List<Long> autoResumes) {
     String callId = "call-" + UUID.randomUUID();
-    kit = EventSourcedBehaviorTestKit.create(testKit.system(), notingAutoResumes(CallRecording.create(callId, null, gates, manualClock), autoResumes));
+    kit = EventSourcedBehaviorTestKit.create(testKit.system(), notingAutoResumes(rulesOnly(callId, manualClock), autoResumes));
     return accepted(kit.<Reply>runCommand(r -> new CallRecording.Create(twoPartySpec(callId, policy), "crm", r)).reply());
   }
 
@@ -157,6 +157,11 @@ class CallRecordingTest {
           }
         },
         entity);
+  }
+
+  /** A call without media on its node, for tests of its rules. */
+  private Behavior<CallRecording.Command> rulesOnly(String callId, Clock clock) {
+    return CallRecording.create(callId, null, gates, clock, null, MediaMoves.NONE);
   }
 
   private static CallRecording.FromMedia media(MediaReport report) {
@@ -418,7 +423,7 @@ class CallRecordingTest {
    */
   private FailedWrite failedWrite(Policy policy, java.util.function.Function<ActorRef<Reply>, CallRecording.Command> request) {
     String callId = "call-" + UUID.randomUUID();
-    ActorRef<CallRecording.Command> call = realTimeKit.spawn(CallRecording.create(callId, null, gates, Clock.systemUTC()));
+    ActorRef<CallRecording.Command> call = realTimeKit.spawn(rulesOnly(callId, Clock.systemUTC()));
     TestProbe<Reply> replies = realTimeKit.createTestProbe();
     call.tell(new CallRecording.Create(twoPartySpec(callId, policy), "crm", replies.ref()));
     accepted(replies.receiveMessage());
@@ -632,7 +637,7 @@ class CallRecordingTest {
   @Test
   void anInvalidSpecIsRefusedAndNothingIsPersisted() {
     String callId = "call-" + UUID.randomUUID();
-    kit = EventSourcedBehaviorTestKit.create(testKit.system(), CallRecording.create(callId, null, gates, Clock.systemUTC()));
+    kit = EventSourcedBehaviorTestKit.create(testKit.system(), rulesOnly(callId, Clock.systemUTC()));
     CallSpec spec =
         new CallSpec(
             callId,
@@ -650,7 +655,7 @@ class CallRecordingTest {
   @Test
   void everyRequestToACallThatWasNeverCreatedIsAnsweredNotFound() {
     String callId = "call-" + UUID.randomUUID();
-    kit = EventSourcedBehaviorTestKit.create(testKit.system(), CallRecording.create(callId, null, gates, Clock.systemUTC()));
+    kit = EventSourcedBehaviorTestKit.create(testKit.system(), rulesOnly(callId, Clock.systemUTC()));
     for (Reply reply :
         List.of(
             kit.<Reply>runCommand(CallRecording.GetCall::new).reply(),
