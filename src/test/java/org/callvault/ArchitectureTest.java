@@ -18,10 +18,16 @@ import org.junit.jupiter.api.Test;
 class ArchitectureTest {
 
   private static final JavaClasses SERVICE =
-      new ClassFileImporter().withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS).importPackages("org.callvault");
+      new ClassFileImporter()
+          .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+          .importPackages("org.callvault");
 
-  /** RTP/RTCP, SIP/SDP/metadata, G.711 and WAV: parsers and formats that any framework could drive. */
-  private static final String[] PROTOCOL = {"org.callvault.media.rtp..", "org.callvault.sip..", "org.callvault.export.pcm.."};
+  /**
+   * RTP/RTCP, SIP/SDP/metadata, G.711 and WAV: parsers and formats that any framework could drive.
+   */
+  private static final String[] PROTOCOL = {
+    "org.callvault.media.rtp..", "org.callvault.sip..", "org.callvault.export.pcm.."
+  };
 
   @Test
   void thePackagesHaveNoCycles() {
@@ -36,12 +42,22 @@ class ArchitectureTest {
             .resideInAnyPackage(PROTOCOL)
             .should()
             .dependOnClassesThat()
-            .resideInAnyPackage("org.apache.pekko..", "io.netty..", "org.callvault.call..", "org.callvault.core.."));
+            .resideInAnyPackage(
+                "org.apache.pekko..",
+                "io.netty..",
+                "org.callvault.call..",
+                "org.callvault.core.."));
   }
 
   @Test
   void theCallKnowsNoNettyAndNoMedia() {
-    check(noClasses().that().resideInAPackage("org.callvault.call..").should().dependOnClassesThat().resideInAnyPackage("io.netty..", "org.callvault.media.."));
+    check(
+        noClasses()
+            .that()
+            .resideInAPackage("org.callvault.call..")
+            .should()
+            .dependOnClassesThat()
+            .resideInAnyPackage("io.netty..", "org.callvault.media.."));
   }
 
   @Test
@@ -52,7 +68,8 @@ class ArchitectureTest {
             .resideInAPackage("org.callvault.media..")
             .should()
             .dependOnClassesThat()
-            .resideInAnyPackage("org.callvault.call..", "org.callvault.api..", "org.apache.pekko.http.."));
+            .resideInAnyPackage(
+                "org.callvault.call..", "org.callvault.api..", "org.apache.pekko.http.."));
   }
 
   @Test
@@ -64,13 +81,25 @@ class ArchitectureTest {
             .should()
             .onlyDependOnClassesThat()
             .resideOutsideOfPackages(
-                "org.callvault.api..", "org.callvault.call..", "org.callvault.cluster..", "org.callvault.export..", "org.callvault.media..",
-                "org.callvault.sip..", "org.callvault.siprec..", "org.callvault.store.."));
+                "org.callvault.api..",
+                "org.callvault.call..",
+                "org.callvault.cluster..",
+                "org.callvault.export..",
+                "org.callvault.media..",
+                "org.callvault.sip..",
+                "org.callvault.siprec..",
+                "org.callvault.store.."));
   }
 
   @Test
   void nothingImportsTheCompositionRoot() {
-    check(noClasses().that().resideOutsideOfPackage("org.callvault.cluster..").should().dependOnClassesThat().resideInAPackage("org.callvault.cluster.."));
+    check(
+        noClasses()
+            .that()
+            .resideOutsideOfPackage("org.callvault.cluster..")
+            .should()
+            .dependOnClassesThat()
+            .resideInAPackage("org.callvault.cluster.."));
   }
 
   private static void check(ArchRule rule) {

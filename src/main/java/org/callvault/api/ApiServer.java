@@ -30,17 +30,25 @@ public final class ApiServer extends AllDirectives {
   /**
    * What the health endpoint shows of this node, read when it is asked.
    *
-   * @param member        the node's cluster membership status (Up, Joining, Leaving…)
-   * @param upMembers     the members of the cluster that are Up
-   * @param calls         calls whose media this node receives now
+   * @param member the node's cluster membership status (Up, Joining, Leaving…)
+   * @param upMembers the members of the cluster that are Up
+   * @param calls calls whose media this node receives now
    * @param relayingCalls calls handed off whose old sockets here still relay to their new node
    * @param rtpPortsInUse RTP ports (each with its RTCP port) held here now
-   * @param chunksUnstored chunks storage refused or failed since the node started, each a
-   *                       recorded gap
-   * @param sipRefused    SIP messages refused as malformed since the node started
+   * @param chunksUnstored chunks storage refused or failed since the node started, each a recorded
+   *     gap
+   * @param sipRefused SIP messages refused as malformed since the node started
    */
   public record NodeStatus(
-      String node, String member, boolean up, int upMembers, int calls, int relayingCalls, int rtpPortsInUse, long chunksUnstored, long sipRefused) {}
+      String node,
+      String member,
+      boolean up,
+      int upMembers,
+      int calls,
+      int relayingCalls,
+      int rtpPortsInUse,
+      long chunksUnstored,
+      long sipRefused) {}
 
   /** How long the health check waits for storage to answer. */
   private static final Duration STORAGE_CHECK = Duration.ofSeconds(3);
@@ -50,7 +58,8 @@ public final class ApiServer extends AllDirectives {
   private final CallRoutes calls;
   private final Supplier<NodeStatus> status;
 
-  public ApiServer(ActorSystem<?> system, Settings settings, CallRoutes calls, Supplier<NodeStatus> status) {
+  public ApiServer(
+      ActorSystem<?> system, Settings settings, CallRoutes calls, Supplier<NodeStatus> status) {
     this.system = system;
     this.settings = settings;
     this.calls = calls;
@@ -71,8 +80,8 @@ public final class ApiServer extends AllDirectives {
 
   /**
    * 200 once this node can host calls: an Up member of the cluster whose journal and audio store
-   * answer (on a new Cassandra, the first start creates their tables, which takes seconds);
-   * 503 with the reason before. Either way with the node's numbers.
+   * answer (on a new Cassandra, the first start creates their tables, which takes seconds); 503
+   * with the reason before. Either way with the node's numbers.
    */
   private Route health() {
     NodeStatus now = status.get();
@@ -94,14 +103,22 @@ public final class ApiServer extends AllDirectives {
             STORAGE_CHECK,
             system.classicSystem().scheduler(),
             system.executionContext(),
-            () -> CompletableFuture.failedFuture(new TimeoutException("no answer within " + STORAGE_CHECK.toSeconds() + " s")));
-    CompletionStage<String> problem = calls.ready().applyToEither(timeout, ok -> ok).handle((ok, failure) -> failure == null ? null : String.valueOf(failure));
+            () ->
+                CompletableFuture.failedFuture(
+                    new TimeoutException("no answer within " + STORAGE_CHECK.toSeconds() + " s")));
+    CompletionStage<String> problem =
+        calls
+            .ready()
+            .applyToEither(timeout, ok -> ok)
+            .handle((ok, failure) -> failure == null ? null : String.valueOf(failure));
     return onSuccess(
         problem,
         reason -> {
           json.put("status", reason == null ? "UP" : "STARTING");
           if (reason != null) json.put("reason", "storage not ready: " + reason);
-          return complete(CallRoutes.json(reason == null ? StatusCodes.OK : StatusCodes.SERVICE_UNAVAILABLE, json));
+          return complete(
+              CallRoutes.json(
+                  reason == null ? StatusCodes.OK : StatusCodes.SERVICE_UNAVAILABLE, json));
         });
   }
 }

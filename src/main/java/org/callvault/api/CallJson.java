@@ -1,21 +1,20 @@
 package org.callvault.api;
 
-import org.callvault.call.PauseSpan;
-import org.callvault.call.Event;
-import org.callvault.call.Call;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.Map;
-import org.callvault.core.Json;
-import org.callvault.call.CallRecording;
-import org.callvault.core.ChunkInfo;
-import org.callvault.core.Endpoint;
-import org.callvault.core.StreamCounters;
-import org.callvault.export.Timeline;
+import org.callvault.call.Call;
+import org.callvault.call.Event;
 import org.callvault.call.Ledger;
 import org.callvault.call.Party;
+import org.callvault.call.PauseSpan;
+import org.callvault.core.ChunkInfo;
+import org.callvault.core.Endpoint;
+import org.callvault.core.Json;
+import org.callvault.core.StreamCounters;
 import org.callvault.core.StreamSpec;
+import org.callvault.export.Timeline;
 
 /** The JSON the API answers with: the call resource, ledger entries, errors. */
 final class CallJson {
@@ -49,7 +48,8 @@ final class CallJson {
       s.put("gate", call.gateOpen(stream.label()) ? "OPEN" : "CLOSED");
       Endpoint endpoint = call.endpoints().get(stream.label());
       if (endpoint != null && call.stoppedAt() == null) s.set("rtp", MAPPER.valueToTree(endpoint));
-      StreamCounters counters = live.getOrDefault(stream.label(), call.media(stream.label()).counters());
+      StreamCounters counters =
+          live.getOrDefault(stream.label(), call.media(stream.label()).counters());
       s.set("stats", MAPPER.valueToTree(counters));
       streams.add(s);
     }
@@ -71,7 +71,9 @@ final class CallJson {
     return json;
   }
 
-  /** The recording's time axis: where it starts and ends, what is cut out, where each chunk lies. */
+  /**
+   * The recording's time axis: where it starts and ends, what is cut out, where each chunk lies.
+   */
   static ObjectNode timeline(Timeline timeline) {
     ObjectNode json = MAPPER.createObjectNode();
     json.put("callId", timeline.callId());
@@ -81,7 +83,8 @@ final class CallJson {
     json.put("samples", timeline.samples());
     json.put("pauseRendering", timeline.rendering().name());
     ArrayNode removed = json.putArray("removed");
-    for (long[] span : timeline.removed()) removed.addObject().put("startMicros", span[0]).put("endMicros", span[1]);
+    for (long[] span : timeline.removed())
+      removed.addObject().put("startMicros", span[0]).put("endMicros", span[1]);
     ArrayNode streams = json.putArray("streams");
     for (StreamSpec stream : timeline.streams()) {
       ObjectNode s = streams.addObject();

@@ -1,14 +1,10 @@
 package org.callvault.api;
 
-import org.callvault.core.Codec;
-
 import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
-import org.callvault.call.Event;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -32,11 +28,13 @@ import org.apache.pekko.persistence.query.javadsl.CurrentEventsByPersistenceIdQu
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.callvault.call.CallRecording;
-import org.callvault.call.Calls;
 import org.callvault.call.CallSpec;
+import org.callvault.call.Calls;
+import org.callvault.call.Event;
 import org.callvault.call.Ledger;
 import org.callvault.call.Party;
 import org.callvault.call.Policy;
+import org.callvault.core.Codec;
 import org.callvault.core.StreamSpec;
 import org.callvault.export.Timeline;
 import org.callvault.export.WavExport;
@@ -46,7 +44,8 @@ import org.callvault.store.ChunkStore;
 public final class CallRoutes extends AllDirectives {
 
   private static final org.apache.pekko.http.javadsl.model.ContentType WAV =
-      org.apache.pekko.http.javadsl.model.ContentTypes.create(org.apache.pekko.http.javadsl.model.MediaTypes.customBinary("audio", "wav", false));
+      org.apache.pekko.http.javadsl.model.ContentTypes.create(
+          org.apache.pekko.http.javadsl.model.MediaTypes.customBinary("audio", "wav", false));
 
   private final ActorSystem<?> system;
   private final Calls calls;
@@ -55,16 +54,25 @@ public final class CallRoutes extends AllDirectives {
   private final ChunkStore chunks;
 
   /**
-   * @param defaultPolicy the policy of a call created without one, and of the fields a policy leaves out
-   * @param readJournal   the plugin the ledger endpoints replay a call's events with ({@code callvault.ledger.read-journal})
-   * @param chunks        where audio is read from for exports; null on a node that stores none
+   * @param defaultPolicy the policy of a call created without one, and of the fields a policy
+   *     leaves out
+   * @param readJournal the plugin the ledger endpoints replay a call's events with ({@code
+   *     callvault.ledger.read-journal})
+   * @param chunks where audio is read from for exports; null on a node that stores none
    */
-  public CallRoutes(ActorSystem<?> system, Calls calls, Policy defaultPolicy, String readJournal, ChunkStore chunks) {
+  public CallRoutes(
+      ActorSystem<?> system,
+      Calls calls,
+      Policy defaultPolicy,
+      String readJournal,
+      ChunkStore chunks) {
     this.system = system;
     this.calls = calls;
     this.defaultPolicy = defaultPolicy;
     this.chunks = chunks;
-    this.journal = PersistenceQuery.get(system).getReadJournalFor(CurrentEventsByPersistenceIdQuery.class, readJournal);
+    this.journal =
+        PersistenceQuery.get(system)
+            .getReadJournalFor(CurrentEventsByPersistenceIdQuery.class, readJournal);
   }
 
   /**
@@ -73,7 +81,10 @@ public final class CallRoutes extends AllDirectives {
    */
   CompletionStage<Void> ready() {
     CompletionStage<Void> journalReady =
-        journal.currentEventsByPersistenceId("callvault-readiness-probe", 0L, 1L).runWith(Sink.ignore(), system).thenApply(done -> null);
+        journal
+            .currentEventsByPersistenceId("callvault-readiness-probe", 0L, 1L)
+            .runWith(Sink.ignore(), system)
+            .thenApply(done -> null);
     return chunks == null ? journalReady : journalReady.thenCompose(ok -> chunks.ready());
   }
 
@@ -106,7 +117,10 @@ public final class CallRoutes extends AllDirectives {
         path("stop", () -> post(() -> body(text -> stop(callId, text)))),
         pathPrefix(
             "ledger",
-            () -> concat(pathEnd(() -> get(() -> ledger(callId))), path("verify", () -> get(() -> verify(callId))))),
+            () ->
+                concat(
+                    pathEnd(() -> get(() -> ledger(callId))),
+                    path("verify", () -> get(() -> verify(callId))))),
         path("timeline", () -> get(() -> timeline(callId))),
         path(
             "audio.wav",
@@ -114,7 +128,15 @@ public final class CallRoutes extends AllDirectives {
                 get(
                     () ->
                         parameterOptional(
-                            "layout", layout -> parameterOptional("label", label -> audio(callId, layout.orElse("stereo"), label.orElse(null)))))));
+                            "layout",
+                            layout ->
+                                parameterOptional(
+                                    "label",
+                                    label ->
+                                        audio(
+                                            callId,
+                                            layout.orElse("stereo"),
+                                            label.orElse(null)))))));
   }
 
   private CompletionStage<List<Event>> events(String callId) {
@@ -127,7 +149,10 @@ public final class CallRoutes extends AllDirectives {
   private Route timeline(String callId) {
     return onSuccess(
         events(callId),
-        list -> list.isEmpty() ? complete(notFound(callId)) : complete(json(StatusCodes.OK, CallJson.timeline(Timeline.of(list)))));
+        list ->
+            list.isEmpty()
+                ? complete(notFound(callId))
+                : complete(json(StatusCodes.OK, CallJson.timeline(Timeline.of(list)))));
   }
 
   private Route audio(String callId, String layoutName, String label) {
@@ -135,10 +160,14 @@ public final class CallRoutes extends AllDirectives {
     try {
       layout = WavExport.Layout.valueOf(layoutName.toUpperCase(java.util.Locale.ROOT));
     } catch (IllegalArgumentException e) {
-      throw new JsonBody.BadRequest("layout must be mono, stereo or stream, was '" + layoutName + "'");
+      throw new JsonBody.BadRequest(
+          "layout must be mono, stereo or stream, was '" + layoutName + "'");
     }
     if (chunks == null)
-      return complete(json(StatusCodes.SERVICE_UNAVAILABLE, CallJson.error(503, "this node stores no audio (media is off); ask a media node")));
+      return complete(
+          json(
+              StatusCodes.SERVICE_UNAVAILABLE,
+              CallJson.error(503, "this node stores no audio (media is off); ask a media node")));
     return onSuccess(
         events(callId),
         list -> {
@@ -147,12 +176,16 @@ public final class CallRoutes extends AllDirectives {
           try {
             plan = WavExport.plan(Timeline.of(list), layout, label);
           } catch (WavExport.Refused refused) {
-            return complete(json(StatusCodes.get(refused.status), CallJson.error(refused.status, refused.getMessage())));
+            return complete(
+                json(
+                    StatusCodes.get(refused.status),
+                    CallJson.error(refused.status, refused.getMessage())));
           }
           return complete(
               HttpResponse.create()
                   .withStatus(StatusCodes.OK)
-                  .withEntity(HttpEntities.create(WAV, plan.bytes(), WavExport.render(plan, chunks))));
+                  .withEntity(
+                      HttpEntities.create(WAV, plan.bytes(), WavExport.render(plan, chunks))));
         });
   }
 
@@ -164,29 +197,46 @@ public final class CallRoutes extends AllDirectives {
     JsonBody body = JsonBody.parse(text, "callId", "policy", "parties", "streams", "webhook", "by");
     String callId = body.text("callId", false);
     if (callId == null) callId = UUID.randomUUID().toString();
-    else if (CallSpec.callIdProblem("callId", callId) != null) throw new JsonBody.BadRequest(CallSpec.callIdProblem("field 'callId'", callId));
-    CallSpec spec = new CallSpec(callId, policy(body), parties(body), streams(body), body.text("webhook", false));
+    else if (CallSpec.callIdProblem("callId", callId) != null)
+      throw new JsonBody.BadRequest(CallSpec.callIdProblem("field 'callId'", callId));
+    CallSpec spec =
+        new CallSpec(
+            callId, policy(body), parties(body), streams(body), body.text("webhook", false));
     String by = orDefault(body.text("by", false), "api");
     String id = callId;
     return onSuccess(
         calls.create(spec, by),
         reply -> {
           if (reply instanceof CallRecording.Accepted)
-            return respondWithHeader(Location.create("/v1/calls/" + id), () -> complete(answer(reply, StatusCodes.CREATED)));
+            return respondWithHeader(
+                Location.create("/v1/calls/" + id),
+                () -> complete(answer(reply, StatusCodes.CREATED)));
           return complete(answer(reply, StatusCodes.CREATED));
         });
   }
 
   private Policy policy(JsonBody body) {
     JsonBody p =
-        body.object("policy", "consentMode", "onDecline", "pauseAllowed", "maxPauseSeconds", "pauseRendering", "retentionDays");
+        body.object(
+            "policy",
+            "consentMode",
+            "onDecline",
+            "pauseAllowed",
+            "maxPauseSeconds",
+            "pauseRendering",
+            "retentionDays");
     if (p == null) return defaultPolicy;
     return new Policy(
-        orDefault(p.enumValue("consentMode", Policy.ConsentMode.class, false), defaultPolicy.consentMode()),
-        orDefault(p.enumValue("onDecline", Policy.OnDecline.class, false), defaultPolicy.onDecline()),
+        orDefault(
+            p.enumValue("consentMode", Policy.ConsentMode.class, false),
+            defaultPolicy.consentMode()),
+        orDefault(
+            p.enumValue("onDecline", Policy.OnDecline.class, false), defaultPolicy.onDecline()),
         orDefault(p.bool("pauseAllowed"), defaultPolicy.pauseAllowed()),
         orDefault(p.integer("maxPauseSeconds"), defaultPolicy.maxPauseSeconds()),
-        orDefault(p.enumValue("pauseRendering", Policy.PauseRendering.class, false), defaultPolicy.pauseRendering()),
+        orDefault(
+            p.enumValue("pauseRendering", Policy.PauseRendering.class, false),
+            defaultPolicy.pauseRendering()),
         orDefault(p.integer("retentionDays"), defaultPolicy.retentionDays()));
   }
 
@@ -206,7 +256,8 @@ public final class CallRoutes extends AllDirectives {
 
   private static List<StreamSpec> streams(JsonBody body) {
     List<StreamSpec> streams = new ArrayList<>();
-    for (JsonBody s : body.objects("streams", true, "label", "party", "codec", "source", "dtmfPayloadType")) {
+    for (JsonBody s :
+        body.objects("streams", true, "label", "party", "codec", "source", "dtmfPayloadType")) {
       streams.add(
           new StreamSpec(
               s.text("label", true),
@@ -223,9 +274,13 @@ public final class CallRoutes extends AllDirectives {
     String party = body.text("party", true);
     Party.Consent decision = body.enumValue("decision", Party.Consent.class, true);
     if (decision == Party.Consent.UNKNOWN)
-      throw new JsonBody.BadRequest("field 'decision' must be one of GRANTED, DECLINED, WITHDRAWN, was 'UNKNOWN'");
+      throw new JsonBody.BadRequest(
+          "field 'decision' must be one of GRANTED, DECLINED, WITHDRAWN, was 'UNKNOWN'");
     String by = orDefault(body.text("by", false), party);
-    return ask(callId, replyTo -> new CallRecording.ChangeConsent(party, decision, by, replyTo), StatusCodes.OK);
+    return ask(
+        callId,
+        replyTo -> new CallRecording.ChangeConsent(party, decision, by, replyTo),
+        StatusCodes.OK);
   }
 
   private Route pause(String callId, String text) {
@@ -264,7 +319,10 @@ public final class CallRoutes extends AllDirectives {
     CompletionStage<Ledger.Verifier> verified =
         journal
             .currentEventsByPersistenceId(persistenceId(callId), 0L, Long.MAX_VALUE)
-            .runFold(new Ledger.Verifier(), (v, envelope) -> v.accept(envelope.sequenceNr(), (Event) envelope.event()), system);
+            .runFold(
+                new Ledger.Verifier(),
+                (v, envelope) -> v.accept(envelope.sequenceNr(), (Event) envelope.event()),
+                system);
     return onSuccess(
         verified,
         verifier -> {
@@ -278,7 +336,10 @@ public final class CallRoutes extends AllDirectives {
     return PersistenceId.of(CallRecording.ENTITY_TYPE_KEY.name(), callId).id();
   }
 
-  private Route ask(String callId, Function<ActorRef<CallRecording.Reply>, CallRecording.Command> command, StatusCode success) {
+  private Route ask(
+      String callId,
+      Function<ActorRef<CallRecording.Reply>, CallRecording.Command> command,
+      StatusCode success) {
     return onSuccess(calls.ask(callId, command), reply -> complete(answer(reply, success)));
   }
 
@@ -306,7 +367,9 @@ public final class CallRoutes extends AllDirectives {
     try {
       return HttpResponse.create()
           .withStatus(status)
-          .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, CallJson.MAPPER.writeValueAsBytes(body)));
+          .withEntity(
+              HttpEntities.create(
+                  ContentTypes.APPLICATION_JSON, CallJson.MAPPER.writeValueAsBytes(body)));
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("a JSON tree always serializes", e);
     }
@@ -314,18 +377,26 @@ public final class CallRoutes extends AllDirectives {
 
   private ExceptionHandler errors() {
     return ExceptionHandler.newBuilder()
-        .match(JsonBody.BadRequest.class, e -> complete(json(StatusCodes.BAD_REQUEST, CallJson.error(400, e.getMessage()))))
+        .match(
+            JsonBody.BadRequest.class,
+            e -> complete(json(StatusCodes.BAD_REQUEST, CallJson.error(400, e.getMessage()))))
         .match(
             java.util.concurrent.TimeoutException.class,
-            e -> complete(json(StatusCodes.SERVICE_UNAVAILABLE, CallJson.error(503, timeoutMessage()))))
+            e ->
+                complete(
+                    json(StatusCodes.SERVICE_UNAVAILABLE, CallJson.error(503, timeoutMessage()))))
         .match(
             org.apache.pekko.pattern.AskTimeoutException.class,
-            e -> complete(json(StatusCodes.SERVICE_UNAVAILABLE, CallJson.error(503, timeoutMessage()))))
+            e ->
+                complete(
+                    json(StatusCodes.SERVICE_UNAVAILABLE, CallJson.error(503, timeoutMessage()))))
         .build();
   }
 
   private String timeoutMessage() {
-    return "the call did not answer within " + calls.askTimeout().toMillis() + " ms (the node may be starting or the journal unreachable); retry";
+    return "the call did not answer within "
+        + calls.askTimeout().toMillis()
+        + " ms (the node may be starting or the journal unreachable); retry";
   }
 
   /** Pekko's rejections (unknown path, wrong method, unreadable body) with JSON bodies. */
@@ -333,7 +404,8 @@ public final class CallRoutes extends AllDirectives {
     return RejectionHandler.defaultHandler()
         .mapRejectionResponse(
             response -> {
-              if (response.entity() instanceof org.apache.pekko.http.javadsl.model.HttpEntity.Strict strict) {
+              if (response.entity()
+                  instanceof org.apache.pekko.http.javadsl.model.HttpEntity.Strict strict) {
                 String message = strict.getData().utf8String();
                 return response.withEntity(
                     HttpEntities.create(

@@ -5,13 +5,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
-import org.callvault.core.Json;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
+import org.callvault.core.Json;
 
 /**
  * A JSON object from a request, read field by field. Every mistake is a {@link BadRequest} whose
@@ -39,18 +39,33 @@ final class JsonBody {
     while (names.hasNext()) {
       String name = names.next();
       if (!fields.contains(name))
-        throw new BadRequest("unknown field '" + qualified(name) + "' (expected: " + String.join(", ", new TreeSet<>(fields)) + ")");
+        throw new BadRequest(
+            "unknown field '"
+                + qualified(name)
+                + "' (expected: "
+                + String.join(", ", new TreeSet<>(fields))
+                + ")");
     }
   }
 
-  /** Parses a request body that must be one JSON object with only these fields; empty means {@code {}}. */
+  /**
+   * Parses a request body that must be one JSON object with only these fields; empty means {@code
+   * {}}.
+   */
   static JsonBody parse(String text, String... fields) {
-    if (text == null || text.isBlank()) return new JsonBody(MAPPER.createObjectNode(), "", Set.of(fields));
+    if (text == null || text.isBlank())
+      return new JsonBody(MAPPER.createObjectNode(), "", Set.of(fields));
     JsonNode root;
     try {
       root = MAPPER.readTree(text);
     } catch (JsonProcessingException e) {
-      throw new BadRequest("malformed JSON: " + e.getOriginalMessage() + " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr());
+      throw new BadRequest(
+          "malformed JSON: "
+              + e.getOriginalMessage()
+              + " at line "
+              + e.getLocation().getLineNr()
+              + ", column "
+              + e.getLocation().getColumnNr());
     }
     if (root == null || !root.isObject()) throw new BadRequest("the body must be a JSON object");
     return new JsonBody((ObjectNode) root, "", Set.of(fields));
@@ -73,8 +88,11 @@ final class JsonBody {
   String text(String field, boolean required) {
     JsonNode value = value(field, required);
     if (value == null) return null;
-    if (!value.isTextual()) throw new BadRequest("field '" + qualified(field) + "' must be a string, was " + describe(value));
-    if (value.textValue().isBlank()) throw new BadRequest("field '" + qualified(field) + "' must not be blank");
+    if (!value.isTextual())
+      throw new BadRequest(
+          "field '" + qualified(field) + "' must be a string, was " + describe(value));
+    if (value.textValue().isBlank())
+      throw new BadRequest("field '" + qualified(field) + "' must not be blank");
     return value.textValue();
   }
 
@@ -82,19 +100,35 @@ final class JsonBody {
   <E extends Enum<E>> E enumValue(String field, Class<E> type, boolean required) {
     JsonNode value = value(field, required);
     if (value == null) return null;
-    String allowed = Arrays.stream(type.getEnumConstants()).map(Enum::name).collect(Collectors.joining(", "));
+    String allowed =
+        Arrays.stream(type.getEnumConstants()).map(Enum::name).collect(Collectors.joining(", "));
     if (!value.isTextual())
-      throw new BadRequest("field '" + qualified(field) + "' must be one of " + allowed + ", was " + describe(value));
+      throw new BadRequest(
+          "field '"
+              + qualified(field)
+              + "' must be one of "
+              + allowed
+              + ", was "
+              + describe(value));
     for (E constant : type.getEnumConstants()) {
       if (constant.name().equals(value.textValue())) return constant;
     }
-    throw new BadRequest("field '" + qualified(field) + "' must be one of " + allowed + ", was '" + value.textValue() + "'");
+    throw new BadRequest(
+        "field '"
+            + qualified(field)
+            + "' must be one of "
+            + allowed
+            + ", was '"
+            + value.textValue()
+            + "'");
   }
 
   Boolean bool(String field) {
     JsonNode value = value(field, false);
     if (value == null) return null;
-    if (!value.isBoolean()) throw new BadRequest("field '" + qualified(field) + "' must be true or false, was " + describe(value));
+    if (!value.isBoolean())
+      throw new BadRequest(
+          "field '" + qualified(field) + "' must be true or false, was " + describe(value));
     return value.booleanValue();
   }
 
@@ -102,7 +136,8 @@ final class JsonBody {
     JsonNode value = value(field, false);
     if (value == null) return null;
     if (!value.isIntegralNumber() || !value.canConvertToInt())
-      throw new BadRequest("field '" + qualified(field) + "' must be a whole number, was " + describe(value));
+      throw new BadRequest(
+          "field '" + qualified(field) + "' must be a whole number, was " + describe(value));
     return value.intValue();
   }
 
@@ -110,7 +145,9 @@ final class JsonBody {
   JsonBody object(String field, String... fields) {
     JsonNode value = value(field, false);
     if (value == null) return null;
-    if (!value.isObject()) throw new BadRequest("field '" + qualified(field) + "' must be an object, was " + describe(value));
+    if (!value.isObject())
+      throw new BadRequest(
+          "field '" + qualified(field) + "' must be an object, was " + describe(value));
     return new JsonBody((ObjectNode) value, qualified(field), Set.of(fields));
   }
 
@@ -118,12 +155,15 @@ final class JsonBody {
   List<JsonBody> objects(String field, boolean required, String... fields) {
     JsonNode value = value(field, required);
     if (value == null) return List.of();
-    if (!value.isArray()) throw new BadRequest("field '" + qualified(field) + "' must be an array, was " + describe(value));
+    if (!value.isArray())
+      throw new BadRequest(
+          "field '" + qualified(field) + "' must be an array, was " + describe(value));
     List<JsonBody> items = new ArrayList<>();
     for (int i = 0; i < value.size(); i++) {
       JsonNode item = value.get(i);
       String itemPath = qualified(field) + "[" + i + "]";
-      if (!item.isObject()) throw new BadRequest("field '" + itemPath + "' must be an object, was " + describe(item));
+      if (!item.isObject())
+        throw new BadRequest("field '" + itemPath + "' must be an object, was " + describe(item));
       items.add(new JsonBody((ObjectNode) item, itemPath, Set.of(fields)));
     }
     return items;

@@ -10,11 +10,11 @@ import org.callvault.core.Endpoint;
 import org.callvault.core.StreamSpec;
 
 /**
- * A created call as its ledger says it is: a pure fold of its events ({@link #created}, then
- * {@link #apply} for each). The entity's state, and what exports replay a ledger with.
+ * A created call as its ledger says it is: a pure fold of its events ({@link #created}, then {@link
+ * #apply} for each). The entity's state, and what exports replay a ledger with.
  *
  * @param haltedBy the party whose decline or withdrawal stopped recording under onDecline STOP
- * @param seq      the seq of the last event applied
+ * @param seq the seq of the last event applied
  * @param lastHash the hash of the last event applied
  */
 public record Call(
@@ -62,7 +62,8 @@ public record Call(
     if (openPause().isPresent()) return Phase.PAUSED;
     if (haltedBy != null) return Phase.CONSENT_REFUSED;
     if (policy().consentMode() == Policy.ConsentMode.ALL_PARTY
-        && parties.stream().anyMatch(p -> !p.consent().refused() && p.consent() != Party.Consent.GRANTED))
+        && parties.stream()
+            .anyMatch(p -> !p.consent().refused() && p.consent() != Party.Consent.GRANTED))
       return Phase.AWAITING_CONSENT;
     return Phase.RECORDING;
   }
@@ -99,9 +100,23 @@ public record Call(
     for (CallSpec.PartySpec p : spec.parties()) {
       Party party = partyOf(p, event);
       parties.add(party);
-      if (party.consent().refused() && spec.policy().onDecline() == Policy.OnDecline.STOP && haltedBy == null) haltedBy = p.id();
+      if (party.consent().refused()
+          && spec.policy().onDecline() == Policy.OnDecline.STOP
+          && haltedBy == null) haltedBy = p.id();
     }
-    return new Call(callId, spec, parties, spec.streams(), List.of(), haltedBy, event.time(), null, null, MediaState.NONE, event.seq(), event.hash());
+    return new Call(
+        callId,
+        spec,
+        parties,
+        spec.streams(),
+        List.of(),
+        haltedBy,
+        event.time(),
+        null,
+        null,
+        MediaState.NONE,
+        event.seq(),
+        event.hash());
   }
 
   /** The call after {@code event}. */
@@ -111,28 +126,62 @@ public record Call(
     if (change instanceof Change.ConsentChanged c) {
       next = withConsent(c, event);
     } else if (change instanceof Change.Paused p) {
-      next = withPauses(append(pauses, new PauseSpan(event.seq(), event.time(), event.by(), p.reason(), null, null, null)));
+      next =
+          withPauses(
+              append(
+                  pauses,
+                  new PauseSpan(
+                      event.seq(), event.time(), event.by(), p.reason(), null, null, null)));
     } else if (change instanceof Change.Resumed r) {
       next = withPauses(closeLast(event, r.reason()));
     } else if (change instanceof Change.Stopped) {
-      next = new Call(callId, spec, parties, streams, pauses, haltedBy, createdAt, event.time(), event.by(), media, seq, lastHash);
+      next =
+          new Call(
+              callId,
+              spec,
+              parties,
+              streams,
+              pauses,
+              haltedBy,
+              createdAt,
+              event.time(),
+              event.by(),
+              media,
+              seq,
+              lastHash);
     } else if (change instanceof Change.MediaBound bound) {
       next = withMedia(media.bound(bound.node(), event.seq(), bound.endpoints()));
     } else if (change instanceof Change.PartyJoined joined) {
       next = withParties(append(parties, partyOf(joined.party(), event)));
     } else if (change instanceof Change.PartyRenamed renamed) {
       List<Party> updated = new ArrayList<>();
-      for (Party p : parties) updated.add(p.id().equals(renamed.party()) ? p.renamed(renamed.name(), renamed.aor()) : p);
+      for (Party p : parties)
+        updated.add(p.id().equals(renamed.party()) ? p.renamed(renamed.name(), renamed.aor()) : p);
       next = withParties(updated);
     } else if (change instanceof Change.StreamsAdded added) {
       List<StreamSpec> all = new ArrayList<>(streams);
       all.addAll(added.streams());
       Map<String, Endpoint> endpoints = new LinkedHashMap<>(media.endpoints());
       endpoints.putAll(added.endpoints());
-      next = new Call(callId, spec, parties, all, pauses, haltedBy, createdAt, stoppedAt, stoppedBy, media.withEndpoints(endpoints), seq, lastHash);
+      next =
+          new Call(
+              callId,
+              spec,
+              parties,
+              all,
+              pauses,
+              haltedBy,
+              createdAt,
+              stoppedAt,
+              stoppedBy,
+              media.withEndpoints(endpoints),
+              seq,
+              lastHash);
     } else if (change instanceof Change.ChunkStored stored) {
       String label = stored.chunk().label();
-      next = withMedia(media.withStream(label, media(label).listing(stored.chunk(), stored.counters())));
+      next =
+          withMedia(
+              media.withStream(label, media(label).listing(stored.chunk(), stored.counters())));
     } else if (change instanceof Change.MediaReleased released) {
       next = withMedia(media.releasedWith(released.counters(), released.reasonOrStopped()));
     }
@@ -140,40 +189,81 @@ public record Call(
   }
 
   private Call withMedia(MediaState next) {
-    return new Call(callId, spec, parties, streams, pauses, haltedBy, createdAt, stoppedAt, stoppedBy, next, seq, lastHash);
+    return new Call(
+        callId, spec, parties, streams, pauses, haltedBy, createdAt, stoppedAt, stoppedBy, next,
+        seq, lastHash);
   }
 
   private Call withConsent(Change.ConsentChanged change, Event event) {
     List<Party> updated = new ArrayList<>();
-    for (Party p : parties) updated.add(p.id().equals(change.party()) ? p.withConsent(change.decision(), event.by(), event.time()) : p);
+    for (Party p : parties)
+      updated.add(
+          p.id().equals(change.party())
+              ? p.withConsent(change.decision(), event.by(), event.time())
+              : p);
     String halted = haltedBy;
-    if (halted == null && change.decision().refused() && policy().onDecline() == Policy.OnDecline.STOP) halted = change.party();
-    return new Call(callId, spec, updated, streams, pauses, halted, createdAt, stoppedAt, stoppedBy, media, seq, lastHash);
+    if (halted == null
+        && change.decision().refused()
+        && policy().onDecline() == Policy.OnDecline.STOP) halted = change.party();
+    return new Call(
+        callId, spec, updated, streams, pauses, halted, createdAt, stoppedAt, stoppedBy, media, seq,
+        lastHash);
   }
 
   private Call withParties(List<Party> updated) {
-    return new Call(callId, spec, updated, streams, pauses, haltedBy, createdAt, stoppedAt, stoppedBy, media, seq, lastHash);
+    return new Call(
+        callId, spec, updated, streams, pauses, haltedBy, createdAt, stoppedAt, stoppedBy, media,
+        seq, lastHash);
   }
 
   private Call withPauses(List<PauseSpan> updated) {
-    return new Call(callId, spec, parties, streams, updated, haltedBy, createdAt, stoppedAt, stoppedBy, media, seq, lastHash);
+    return new Call(
+        callId, spec, parties, streams, updated, haltedBy, createdAt, stoppedAt, stoppedBy, media,
+        seq, lastHash);
   }
 
   private static Party partyOf(CallSpec.PartySpec p, Event event) {
     Party.Consent consent = p.consent() == null ? Party.Consent.UNKNOWN : p.consent();
     boolean decided = consent != Party.Consent.UNKNOWN;
-    return new Party(p.id(), p.role(), consent, decided ? event.by() : null, decided ? event.time() : null, p.name(), p.aor());
+    return new Party(
+        p.id(),
+        p.role(),
+        consent,
+        decided ? event.by() : null,
+        decided ? event.time() : null,
+        p.name(),
+        p.aor());
   }
 
   private List<PauseSpan> closeLast(Event event, String reason) {
     List<PauseSpan> updated = new ArrayList<>(pauses);
     PauseSpan open = updated.remove(updated.size() - 1);
-    updated.add(new PauseSpan(open.startSeq(), open.start(), open.by(), open.reason(), event.time(), event.by(), reason));
+    updated.add(
+        new PauseSpan(
+            open.startSeq(),
+            open.start(),
+            open.by(),
+            open.reason(),
+            event.time(),
+            event.by(),
+            reason));
     return updated;
   }
 
   private Call chained(Event event) {
-    return new Call(callId, spec, parties, streams, pauses, haltedBy, createdAt, stoppedAt, stoppedBy, media, event.seq(), event.hash());
+    return new Call(
+        callId,
+        spec,
+        parties,
+        streams,
+        pauses,
+        haltedBy,
+        createdAt,
+        stoppedAt,
+        stoppedBy,
+        media,
+        event.seq(),
+        event.hash());
   }
 
   private static <T> List<T> append(List<T> list, T item) {

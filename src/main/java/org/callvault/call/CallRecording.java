@@ -37,16 +37,18 @@ import org.callvault.core.StreamSpec;
 
 /**
  * One recorded call: its parties and their consent, its policy, its pauses and the gates of its
- * streams. Its {@link Event}s are the call's compliance ledger, each chained to the previous one
- * by hash; its {@link State} is their fold ({@link Call}).
+ * streams. Its {@link Event}s are the call's compliance ledger, each chained to the previous one by
+ * hash; its {@link State} is their fold ({@link Call}).
  *
  * <p>Fail-closed (DESIGN.md, invariant 1): for every event, the gates that the event closes are
  * closed before it is persisted, and the gates it opens are opened only after it is persisted.
  * Until recovery completes, and after a failed persist, every gate is closed.
  */
-public final class CallRecording extends EventSourcedBehaviorWithEnforcedReplies<CallRecording.Command, Event, State> {
+public final class CallRecording
+    extends EventSourcedBehaviorWithEnforcedReplies<CallRecording.Command, Event, State> {
 
-  public static final EntityTypeKey<Command> ENTITY_TYPE_KEY = EntityTypeKey.create(Command.class, "CallRecording");
+  public static final EntityTypeKey<Command> ENTITY_TYPE_KEY =
+      EntityTypeKey.create(Command.class, "CallRecording");
 
   /** Who the entity names as the cause of what it does on its own (automatic resume). */
   public static final String SYSTEM = "system";
@@ -56,7 +58,8 @@ public final class CallRecording extends EventSourcedBehaviorWithEnforcedReplies
 
   // ---------------------------------------------------------------------------------- commands
 
-  public sealed interface Command extends CborSerializable permits Request, AutoResume, Passivate, FromMedia, StartMedia, Adopted {}
+  public sealed interface Command extends CborSerializable
+      permits Request, AutoResume, Passivate, FromMedia, StartMedia, Adopted {}
 
   /** A command from outside; every one is answered with a {@link Reply}. */
   public sealed interface Request extends Command permits GetCall, ChangeRequest {
@@ -64,18 +67,22 @@ public final class CallRecording extends EventSourcedBehaviorWithEnforcedReplies
   }
 
   /** A request that may change the call; {@code by} is who the ledger names as its cause. */
-  public sealed interface ChangeRequest extends Request permits Create, ChangeConsent, Pause, Resume, Stop, Amend {
+  public sealed interface ChangeRequest extends Request
+      permits Create, ChangeConsent, Pause, Resume, Stop, Amend {
     String by();
   }
 
   /** Creates the call; the same spec again is the same call, a different one is refused. */
-  public record Create(CallSpec spec, String by, ActorRef<Reply> replyTo) implements ChangeRequest {}
+  public record Create(CallSpec spec, String by, ActorRef<Reply> replyTo)
+      implements ChangeRequest {}
 
   /** Answers with the call as it is now. */
   public record GetCall(ActorRef<Reply> replyTo) implements Request {}
 
   /** Records a party's consent decision. */
-  public record ChangeConsent(String party, Party.Consent decision, String by, ActorRef<Reply> replyTo) implements ChangeRequest {}
+  public record ChangeConsent(
+      String party, Party.Consent decision, String by, ActorRef<Reply> replyTo)
+      implements ChangeRequest {}
 
   /** Pauses recording (e.g. while a card number is read out). */
   public record Pause(String reason, String by, ActorRef<Reply> replyTo) implements ChangeRequest {}
@@ -91,7 +98,12 @@ public final class CallRecording extends EventSourcedBehaviorWithEnforcedReplies
    * m-lines, a metadata update): a party with a known id keeps its consent and takes the new name
    * and address of record; a stream with a known label is left as it is.
    */
-  public record Amend(List<CallSpec.PartySpec> parties, List<StreamSpec> streams, String by, ActorRef<Reply> replyTo) implements ChangeRequest {}
+  public record Amend(
+      List<CallSpec.PartySpec> parties,
+      List<StreamSpec> streams,
+      String by,
+      ActorRef<Reply> replyTo)
+      implements ChangeRequest {}
 
   /** Timer: the pause persisted at {@code pauseSeq} has lasted the policy's maxPauseSeconds. */
   public record AutoResume(long pauseSeq) implements Command {}
@@ -117,8 +129,8 @@ public final class CallRecording extends EventSourcedBehaviorWithEnforcedReplies
   /**
    * The answer to every request. A refusal is a {@link Rejected} rather than a {@code
    * StatusReply.error}: callers must tell their own mistake ({@link Rejection#INVALID}) from a rule
-   * of the call ({@link Rejection#CONFLICT}), and an error message alone does not carry that
-   * across the cluster.
+   * of the call ({@link Rejection#CONFLICT}), and an error message alone does not carry that across
+   * the cluster.
    */
   public sealed interface Reply extends CborSerializable permits Accepted, Rejected {}
 
@@ -126,13 +138,17 @@ public final class CallRecording extends EventSourcedBehaviorWithEnforcedReplies
    * The request was carried out, or changed nothing and {@code note} says why. {@code live} holds
    * the counters of the streams received on this node now, by label.
    */
-  public record Accepted(Call call, String note, Map<String, StreamCounters> live) implements Reply {
+  public record Accepted(Call call, String note, Map<String, StreamCounters> live)
+      implements Reply {
     public Accepted(Call call, String note) {
       this(call, note, Map.of());
     }
   }
 
-  /** The request was refused and nothing changed; {@code message} says why in words a caller can act on. */
+  /**
+   * The request was refused and nothing changed; {@code message} says why in words a caller can act
+   * on.
+   */
   public record Rejected(Rejection rejection, String message) implements Reply {}
 
   public enum Rejection {
@@ -146,28 +162,48 @@ public final class CallRecording extends EventSourcedBehaviorWithEnforcedReplies
 
   // ------------------------------------------------------------------------------------ entity
 
-  /** Registers the entity with cluster sharding on this node; {@code binder} is null on a node that receives no media. */
+  /**
+   * Registers the entity with cluster sharding on this node; {@code binder} is null on a node that
+   * receives no media.
+   */
   public static void init(ActorSystem<?> system, MediaBinder binder, MediaMoves moves) {
     ClusterSharding.get(system)
         .init(
-            Entity.of(ENTITY_TYPE_KEY, ctx -> create(ctx.getEntityId(), ctx.getShard(), new Gates(), Clock.systemUTC(), binder, moves))
+            Entity.of(
+                    ENTITY_TYPE_KEY,
+                    ctx ->
+                        create(
+                            ctx.getEntityId(),
+                            ctx.getShard(),
+                            new Gates(),
+                            Clock.systemUTC(),
+                            binder,
+                            moves))
                 .withStopMessage(Passivate.INSTANCE));
   }
 
   /**
    * @param shard the shard to ask for passivation once the call is stopped or was never created;
-   *              null outside sharding (tests)
+   *     null outside sharding (tests)
    * @param gates the gates this call's media receivers read
    */
   public static Behavior<Command> create(
-      String callId, ActorRef<ClusterSharding.ShardCommand> shard, Gates gates, Clock clock, MediaBinder binder, MediaMoves moves) {
+      String callId,
+      ActorRef<ClusterSharding.ShardCommand> shard,
+      Gates gates,
+      Clock clock,
+      MediaBinder binder,
+      MediaMoves moves) {
     return Behaviors.withMdc(
         Command.class,
         Map.of("callId", callId),
         Behaviors.setup(
             ctx -> {
-              CallSockets sockets = new CallSockets(callId, binder, moves, ctx.getSystem().address().toString(), ctx.getLog());
-              return Behaviors.withTimers(timers -> new CallRecording(callId, ctx, timers, shard, gates, clock, sockets));
+              CallSockets sockets =
+                  new CallSockets(
+                      callId, binder, moves, ctx.getSystem().address().toString(), ctx.getLog());
+              return Behaviors.withTimers(
+                  timers -> new CallRecording(callId, ctx, timers, shard, gates, clock, sockets));
             }));
   }
 
@@ -188,7 +224,9 @@ public final class CallRecording extends EventSourcedBehaviorWithEnforcedReplies
       Gates gates,
       Clock clock,
       CallSockets sockets) {
-    super(PersistenceId.of(ENTITY_TYPE_KEY.name(), callId), SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.2));
+    super(
+        PersistenceId.of(ENTITY_TYPE_KEY.name(), callId),
+        SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.2));
     this.callId = callId;
     this.context = context;
     this.timers = timers;
@@ -218,7 +256,8 @@ public final class CallRecording extends EventSourcedBehaviorWithEnforcedReplies
   /** Handlers per phase of the call's life: none yet, stopped, and active (every other phase). */
   @Override
   public CommandHandlerWithReply<Command, Event, State> commandHandler() {
-    CommandHandlerWithReplyBuilder<Command, Event, State> builder = newCommandHandlerWithReplyBuilder();
+    CommandHandlerWithReplyBuilder<Command, Event, State> builder =
+        newCommandHandlerWithReplyBuilder();
 
     builder
         .forStateType(State.NoCall.class)
@@ -278,7 +317,10 @@ public final class CallRecording extends EventSourcedBehaviorWithEnforcedReplies
         .thenReply(cmd.replyTo(), state -> current((Call) state));
   }
 
-  /** A request to a call that does not exist: refused, and the entity passivates (nothing to remember). */
+  /**
+   * A request to a call that does not exist: refused, and the entity passivates (nothing to
+   * remember).
+   */
   private ReplyEffect<Event, State> refused(Request cmd, Rejected rejected) {
     return Effect().none().thenRun(s -> passivate()).thenReply(cmd.replyTo(), s -> rejected);
   }
@@ -288,15 +330,20 @@ public final class CallRecording extends EventSourcedBehaviorWithEnforcedReplies
   }
 
   /** Answers a request as {@link Requests} decided it, persisting its changes if it has any. */
-  private ReplyEffect<Event, State> decided(Call call, Requests.Decision decision, ChangeRequest cmd) {
-    if (decision instanceof Requests.Refused refused) return Effect().reply(cmd.replyTo(), refused.rejected());
-    if (decision instanceof Requests.Unchanged unchanged) return Effect().reply(cmd.replyTo(), new Accepted(call, unchanged.note()));
+  private ReplyEffect<Event, State> decided(
+      Call call, Requests.Decision decision, ChangeRequest cmd) {
+    if (decision instanceof Requests.Refused refused)
+      return Effect().reply(cmd.replyTo(), refused.rejected());
+    if (decision instanceof Requests.Unchanged unchanged)
+      return Effect().reply(cmd.replyTo(), new Accepted(call, unchanged.note()));
     List<Change> changes = sockets.withStreamsBound(((Requests.Changes) decision).changes(), gates);
     return write(call, changes, cmd.by(), cmd.replyTo());
   }
 
   private ReplyEffect<Event, State> autoResume(Call call, AutoResume cmd) {
-    return Requests.autoResume(call, cmd.pauseSeq()).map(resumed -> write(call, List.of(resumed), SYSTEM, null)).orElse(Effect().noReply());
+    return Requests.autoResume(call, cmd.pauseSeq())
+        .map(resumed -> write(call, List.of(resumed), SYSTEM, null))
+        .orElse(Effect().noReply());
   }
 
   // ------------------------------------------------------------------------------------- media
@@ -308,9 +355,9 @@ public final class CallRecording extends EventSourcedBehaviorWithEnforcedReplies
 
   /**
    * Sharding stops an active call when its node leaves or its shard moves. Make before break: the
-   * session stores and reports what it holds, then reports Closed, on which the handoff is
-   * recorded with the streams' counters, so the node that takes the call over records any gap
-   * as a HANDOFF rather than a failure.
+   * session stores and reports what it holds, then reports Closed, on which the handoff is recorded
+   * with the streams' counters, so the node that takes the call over records any gap as a HANDOFF
+   * rather than a failure.
    */
   private ReplyEffect<Event, State> handOff(Call call, Passivate passivate) {
     return sockets.handOff() ? Effect().noReply() : Effect().stop().thenNoReply();
@@ -329,29 +376,41 @@ public final class CallRecording extends EventSourcedBehaviorWithEnforcedReplies
     // Closed: everything the session received is listed; its final counters go into the ledger.
     Change.MediaReleased released = sockets.closed(closed.counters());
     if (released.reason() == ReleaseReason.HANDOFF)
-      return Effect().persist(ledger.seal(call, List.of(released), SYSTEM)).thenStop().thenNoReply();
+      return Effect()
+          .persist(ledger.seal(call, List.of(released), SYSTEM))
+          .thenStop()
+          .thenNoReply();
     if (!released.counters().isEmpty()) return write(call, List.of(released), MEDIA, null);
     if (call.stopped()) passivate();
     return Effect().noReply();
   }
 
-  /** Lists the chunks found in storage after a crash, then receives media again if the call is active. */
+  /**
+   * Lists the chunks found in storage after a crash, then receives media again if the call is
+   * active.
+   */
   private ReplyEffect<Event, State> adopted(Call call, Adopted adopted) {
     if (adopted.failure() != null) {
       // Without knowing what reached storage the call must not receive under a new epoch that a
       // later lookup could not tell apart; the restart retries the lookup.
-      throw new IllegalStateException("call " + callId + ": looking up unlisted chunks failed: " + adopted.failure());
+      throw new IllegalStateException(
+          "call " + callId + ": looking up unlisted chunks failed: " + adopted.failure());
     }
     List<Change> changes = new ArrayList<>(Continuity.adoptions(call, adopted.chunks()));
-    if (!changes.isEmpty()) context.getLog().warn("adopted {} chunk(s) stored but not listed", changes.size());
+    if (!changes.isEmpty())
+      context.getLog().warn("adopted {} chunk(s) stored but not listed", changes.size());
     if (!call.stopped()) context.getSelf().tell(StartMedia.INSTANCE);
     return changes.isEmpty() ? Effect().noReply() : write(call, changes, SYSTEM, null);
   }
 
   // ---------------------------------------------------------------------------------- persist
 
-  /** Writes {@code changes} to the ledger, fail-closed ({@link LedgerWriter}); {@code replyTo} is null for the entity's own. */
-  private ReplyEffect<Event, State> write(Call call, List<Change> changes, String by, ActorRef<Reply> replyTo) {
+  /**
+   * Writes {@code changes} to the ledger, fail-closed ({@link LedgerWriter}); {@code replyTo} is
+   * null for the entity's own.
+   */
+  private ReplyEffect<Event, State> write(
+      Call call, List<Change> changes, String by, ActorRef<Reply> replyTo) {
     return ledger.persist(Effect(), call, changes, by, replyTo);
   }
 
@@ -375,7 +434,10 @@ public final class CallRecording extends EventSourcedBehaviorWithEnforcedReplies
 
   private void scheduleAutoResume(Call call) {
     for (PauseSpan pause : call.openPause().stream().toList())
-      timers.startSingleTimer(AutoResume.class, new AutoResume(pause.startSeq()), Requests.autoResumeDelay(call, pause, clock.instant()));
+      timers.startSingleTimer(
+          AutoResume.class,
+          new AutoResume(pause.startSeq()),
+          Requests.autoResumeDelay(call, pause, clock.instant()));
   }
 
   /** Asks the shard to stop this entity; a passivated entity is no longer remembered. */
@@ -387,8 +449,10 @@ public final class CallRecording extends EventSourcedBehaviorWithEnforcedReplies
   public EventHandler<State, Event> eventHandler() {
     return (state, event) -> {
       if (state instanceof Call call) return call.apply(event);
-      if (event.change() instanceof Change.CallCreated created) return Call.created(callId, created.spec(), event);
-      throw new IllegalStateException("call '" + callId + "' has no CallCreated before event " + event.seq());
+      if (event.change() instanceof Change.CallCreated created)
+        return Call.created(callId, created.spec(), event);
+      throw new IllegalStateException(
+          "call '" + callId + "' has no CallCreated before event " + event.seq());
     };
   }
 
@@ -400,7 +464,9 @@ public final class CallRecording extends EventSourcedBehaviorWithEnforcedReplies
             state -> {
               gates.matchState(state);
               if (state instanceof Call call) {
-                context.getLog().info("call {} recovered: {} at seq {}", callId, call.phase(), call.seq());
+                context
+                    .getLog()
+                    .info("call {} recovered: {} at seq {}", callId, call.phase(), call.seq());
                 if (call.phase() == Phase.PAUSED) scheduleAutoResume(call);
                 if (sockets.enabled()) {
                   if (call.mediaEpoch() > 0) adoptUnlisted(call);
@@ -422,6 +488,9 @@ public final class CallRecording extends EventSourcedBehaviorWithEnforcedReplies
   private void adoptUnlisted(Call call) {
     context.pipeToSelf(
         sockets.unlisted(call),
-        (chunks, failure) -> failure != null ? new Adopted(List.of(), String.valueOf(failure.getMessage())) : new Adopted(chunks, null));
+        (chunks, failure) ->
+            failure != null
+                ? new Adopted(List.of(), String.valueOf(failure.getMessage()))
+                : new Adopted(chunks, null));
   }
 }

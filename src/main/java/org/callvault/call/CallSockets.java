@@ -18,20 +18,24 @@ import org.callvault.core.StreamSpec;
 import org.slf4j.Logger;
 
 /**
- * One incarnation of a call's entity and its node's media plane: the call's sockets while they
- * are bound here, and what the entity asks of them and of the cluster when they move. Only the
- * entity's thread touches it.
+ * One incarnation of a call's entity and its node's media plane: the call's sockets while they are
+ * bound here, and what the entity asks of them and of the cluster when they move. Only the entity's
+ * thread touches it.
  */
 final class CallSockets {
 
   private final String callId;
+
   /** This node's media plane; null on a node that receives no media. */
   private final MediaBinder binder;
+
   private final MediaMoves moves;
   private final String node;
   private final Logger log;
+
   /** This incarnation's sockets; null until bound and after they closed. */
   private MediaBinder.Session session;
+
   /** Sharding asked this active call to stop (its node is leaving, its shard moving). */
   private boolean handingOff;
 
@@ -53,8 +57,8 @@ final class CallSockets {
   }
 
   /**
-   * Binds the call's sockets on this node: the change that records where media must go now, or
-   * that none could be bound. Null on a node without media.
+   * Binds the call's sockets on this node: the change that records where media must go now, or that
+   * none could be bound. Null on a node without media.
    */
   Change bind(Call call, Gates gates, Consumer<MediaReport> reports) {
     if (binder == null) return null;
@@ -80,7 +84,8 @@ final class CallSockets {
    */
   List<Change> withStreamsBound(List<Change> changes, Gates gates) {
     int last = changes.size() - 1;
-    if (!(changes.get(last) instanceof Change.StreamsAdded added) || session == null) return changes;
+    if (!(changes.get(last) instanceof Change.StreamsAdded added) || session == null)
+      return changes;
     Map<String, Endpoint> endpoints = Map.of();
     try {
       endpoints = session.add(added.streams(), gates::gate);
@@ -98,17 +103,18 @@ final class CallSockets {
   }
 
   /**
-   * The ledger recorded this node's sockets ({@code call}'s current epoch): they store, and if
-   * the media moved here, the node that handed it off relays what it still receives and the
-   * sender is told where to send now.
+   * The ledger recorded this node's sockets ({@code call}'s current epoch): they store, and if the
+   * media moved here, the node that handed it off relays what it still receives and the sender is
+   * told where to send now.
    */
   void recorded(Call call) {
     if (session == null) return;
     session.activate(call.mediaEpoch());
     MediaState media = call.media();
     if (media.moveCause() == null) return;
-    if (media.moveCause() == GapCause.HANDOFF && media.movedFrom() != null && !media.movedFrom().equals(node))
-      session.takeOverFrom(media.movedFrom());
+    if (media.moveCause() == GapCause.HANDOFF
+        && media.movedFrom() != null
+        && !media.movedFrom().equals(node)) session.takeOverFrom(media.movedFrom());
     moves.moved(call.spec(), call.mediaEpoch(), call.endpoints(), media.moveCause());
   }
 
@@ -120,8 +126,8 @@ final class CallSockets {
   /**
    * Sharding stops the active call (its node leaving, its shard moving): the session stores and
    * reports what it holds, and, make before break, its sockets go on receiving for the node that
-   * takes the call over. With no other node up (the last node stopping) nobody will soon:
-   * holding the sockets open would only delay the stop, so they close. False without sockets.
+   * takes the call over. With no other node up (the last node stopping) nobody will soon: holding
+   * the sockets open would only delay the stop, so they close. False without sockets.
    */
   boolean handOff() {
     if (session == null) return false;
@@ -139,7 +145,8 @@ final class CallSockets {
   /** The session reported Closed with these final counters: it is gone; the release to record. */
   Change.MediaReleased closed(Map<String, StreamCounters> counters) {
     session = null;
-    return new Change.MediaReleased(node, counters, handingOff ? ReleaseReason.HANDOFF : ReleaseReason.STOPPED);
+    return new Change.MediaReleased(
+        node, counters, handingOff ? ReleaseReason.HANDOFF : ReleaseReason.STOPPED);
   }
 
   /** Closes the sockets at once (the entity restarts or stops). */
@@ -150,11 +157,15 @@ final class CallSockets {
     }
   }
 
-  /** After recovery: the chunks of the last epoch that reached storage but that the ledger does not list. */
+  /**
+   * After recovery: the chunks of the last epoch that reached storage but that the ledger does not
+   * list.
+   */
   CompletionStage<List<ChunkInfo>> unlisted(Call call) {
     List<CompletableFuture<List<ChunkInfo>>> lookups = new ArrayList<>();
     for (Continuity.Lookup l : Continuity.unlistedLookups(call))
-      lookups.add(binder.storedAfter(callId, l.label(), l.epoch(), l.afterN()).toCompletableFuture());
+      lookups.add(
+          binder.storedAfter(callId, l.label(), l.epoch(), l.afterN()).toCompletableFuture());
     return CompletableFuture.allOf(lookups.toArray(new CompletableFuture<?>[0]))
         .thenApply(
             done -> {

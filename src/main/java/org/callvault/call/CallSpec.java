@@ -1,20 +1,26 @@
 package org.callvault.call;
 
-import org.callvault.core.CborSerializable;
-import org.callvault.core.StreamSpec;
-
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.regex.Pattern;
+import org.callvault.core.CborSerializable;
+import org.callvault.core.StreamSpec;
 
 /**
- * Everything a call is created with. {@code webhook}, when set, is where the call's
- * {@code media.moved} notices go (otherwise the node's {@code callvault.webhook.url}). Two creations of the same call id are the same call only
- * when their specs are equal; that is what makes {@code POST /v1/calls} idempotent.
+ * Everything a call is created with. {@code webhook}, when set, is where the call's {@code
+ * media.moved} notices go (otherwise the node's {@code callvault.webhook.url}). Two creations of
+ * the same call id are the same call only when their specs are equal; that is what makes {@code
+ * POST /v1/calls} idempotent.
  */
-public record CallSpec(String callId, Policy policy, List<PartySpec> parties, List<StreamSpec> streams, String webhook, SipSession sip)
+public record CallSpec(
+    String callId,
+    Policy policy,
+    List<PartySpec> parties,
+    List<StreamSpec> streams,
+    String webhook,
+    SipSession sip)
     implements CborSerializable {
 
   /** Call ids appear in URLs and SIP Call-IDs: letters, digits and {@code . _ - : @}. */
@@ -40,7 +46,12 @@ public record CallSpec(String callId, Policy policy, List<PartySpec> parties, Li
   }
 
   /** A call created through the API, not SIPREC. */
-  public CallSpec(String callId, Policy policy, List<PartySpec> parties, List<StreamSpec> streams, String webhook) {
+  public CallSpec(
+      String callId,
+      Policy policy,
+      List<PartySpec> parties,
+      List<StreamSpec> streams,
+      String webhook) {
     this(callId, policy, parties, streams, webhook, null);
   }
 
@@ -48,7 +59,9 @@ public record CallSpec(String callId, Policy policy, List<PartySpec> parties, Li
    * A party as declared at creation, with the consent already known then (e.g. from an IVR), and
    * its display name and address of record when known (null otherwise).
    */
-  public record PartySpec(String id, Party.Role role, Party.Consent consent, String name, String aor) implements CborSerializable {
+  public record PartySpec(
+      String id, Party.Role role, Party.Consent consent, String name, String aor)
+      implements CborSerializable {
     public PartySpec(String id, Party.Role role, Party.Consent consent) {
       this(id, role, consent, null, null);
     }
@@ -68,18 +81,33 @@ public record CallSpec(String callId, Policy policy, List<PartySpec> parties, Li
     for (int i = 0; i < parties.size(); i++) {
       PartySpec party = parties.get(i);
       if (party.id() == null || !StreamSpec.LABEL.matcher(party.id()).matches())
-        problems.add("parties[" + i + "].id must be " + StreamSpec.LABEL_RULE + ", was '" + party.id() + "'");
+        problems.add(
+            "parties["
+                + i
+                + "].id must be "
+                + StreamSpec.LABEL_RULE
+                + ", was '"
+                + party.id()
+                + "'");
       else if (!partyIds.add(party.id()))
         problems.add("parties[" + i + "].id '" + party.id() + "' is a duplicate");
       if (party.role() == null) problems.add("parties[" + i + "].role is required");
       if (party.consent() == Party.Consent.WITHDRAWN)
-        problems.add("parties[" + i + "].consent cannot start as WITHDRAWN (nothing was granted yet)");
+        problems.add(
+            "parties[" + i + "].consent cannot start as WITHDRAWN (nothing was granted yet)");
     }
     Set<String> labels = new HashSet<>();
     for (int i = 0; i < streams.size(); i++) {
       StreamSpec stream = streams.get(i);
       if (stream.label() == null || !StreamSpec.LABEL.matcher(stream.label()).matches())
-        problems.add("streams[" + i + "].label must be " + StreamSpec.LABEL_RULE + ", was '" + stream.label() + "'");
+        problems.add(
+            "streams["
+                + i
+                + "].label must be "
+                + StreamSpec.LABEL_RULE
+                + ", was '"
+                + stream.label()
+                + "'");
       else if (!labels.add(stream.label()))
         problems.add("streams[" + i + "].label '" + stream.label() + "' is a duplicate");
       if (stream.party() == null) problems.add("streams[" + i + "].party is required");

@@ -1,7 +1,5 @@
 package org.callvault.call;
 
-import org.callvault.core.StreamSpec;
-
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
@@ -9,11 +7,12 @@ import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.callvault.core.StreamSpec;
 
 /**
- * Asks a call's entity, wherever in the cluster it lives: the one way the API and the SIPREC
- * server reach calls. A stage that fails with a timeout means the entity did not answer within
- * {@code askTimeout} (its node starting, the journal unreachable).
+ * Asks a call's entity, wherever in the cluster it lives: the one way the API and the SIPREC server
+ * reach calls. A stage that fails with a timeout means the entity did not answer within {@code
+ * askTimeout} (its node starting, the journal unreachable).
  */
 public final class Calls {
 
@@ -30,8 +29,11 @@ public final class Calls {
     return askTimeout;
   }
 
-  public CompletionStage<CallRecording.Reply> ask(String callId, Function<ActorRef<CallRecording.Reply>, CallRecording.Command> command) {
-    return sharding.entityRefFor(CallRecording.ENTITY_TYPE_KEY, callId).ask(command::apply, askTimeout);
+  public CompletionStage<CallRecording.Reply> ask(
+      String callId, Function<ActorRef<CallRecording.Reply>, CallRecording.Command> command) {
+    return sharding
+        .entityRefFor(CallRecording.ENTITY_TYPE_KEY, callId)
+        .ask(command::apply, askTimeout);
   }
 
   public CompletionStage<CallRecording.Reply> create(CallSpec spec, String by) {
@@ -50,7 +52,8 @@ public final class Calls {
     return ask(callId, replyTo -> new CallRecording.Resume(by, replyTo));
   }
 
-  public CompletionStage<CallRecording.Reply> amend(String callId, List<CallSpec.PartySpec> parties, List<StreamSpec> streams, String by) {
+  public CompletionStage<CallRecording.Reply> amend(
+      String callId, List<CallSpec.PartySpec> parties, List<StreamSpec> streams, String by) {
     return ask(callId, replyTo -> new CallRecording.Amend(parties, streams, by, replyTo));
   }
 

@@ -16,11 +16,11 @@ import org.callvault.core.StreamCounters;
 import org.callvault.core.StreamSpec;
 
 /**
- * What an {@link Event} of the ledger changed. Persisted forever and bound to Jackson by the
- * {@link JsonTypeName} of each change, never by class name; the ledger's {@code type} is that
- * same name. A change's shape may gain optional fields (the canonical hash leaves nulls out, so
- * old events still verify); every other change of shape is noted on the change with how events
- * already written still read.
+ * What an {@link Event} of the ledger changed. Persisted forever and bound to Jackson by the {@link
+ * JsonTypeName} of each change, never by class name; the ledger's {@code type} is that same name. A
+ * change's shape may gain optional fields (the canonical hash leaves nulls out, so old events still
+ * verify); every other change of shape is noted on the change with how events already written still
+ * read.
  */
 @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
 @JsonSubTypes({
@@ -53,7 +53,8 @@ public sealed interface Change extends CborSerializable {
 
   /** A party's consent changed from {@code previous} to {@code decision}. */
   @JsonTypeName("ConsentChanged")
-  record ConsentChanged(String party, Party.Consent decision, Party.Consent previous) implements Change {}
+  record ConsentChanged(String party, Party.Consent decision, Party.Consent previous)
+      implements Change {}
 
   /** Recording was paused. */
   @JsonTypeName("Paused")
@@ -67,7 +68,10 @@ public sealed interface Change extends CborSerializable {
   @JsonTypeName("Stopped")
   record Stopped() implements Change {}
 
-  /** The call's streams are received on {@code node} at these endpoints; this event's seq is the media epoch. */
+  /**
+   * The call's streams are received on {@code node} at these endpoints; this event's seq is the
+   * media epoch.
+   */
   @JsonTypeName("MediaBound")
   record MediaBound(String node, Map<String, Endpoint> endpoints) implements Change {}
 
@@ -77,12 +81,13 @@ public sealed interface Change extends CborSerializable {
 
   /**
    * The call's sockets on {@code node} closed in order, with each stream's counters then, and why.
-   * Shape notes: {@code reason} was added after the first events were written; an event without
-   * it was written after a stop ({@link #reasonOrStopped}). It was a string of the same names
-   * before it was a {@link ReleaseReason}, so events written then read unchanged.
+   * Shape notes: {@code reason} was added after the first events were written; an event without it
+   * was written after a stop ({@link #reasonOrStopped}). It was a string of the same names before
+   * it was a {@link ReleaseReason}, so events written then read unchanged.
    */
   @JsonTypeName("MediaReleased")
-  record MediaReleased(String node, Map<String, StreamCounters> counters, ReleaseReason reason) implements Change {
+  record MediaReleased(String node, Map<String, StreamCounters> counters, ReleaseReason reason)
+      implements Change {
     ReleaseReason reasonOrStopped() {
       return reason == null ? ReleaseReason.STOPPED : reason;
     }
@@ -98,35 +103,68 @@ public sealed interface Change extends CborSerializable {
    *
    * <p>Shape notes: persisted as {@link Written}. {@code cause} was free text, the cause's name
    * with the error after ": " ({@code "STORE_FAILURE: timeout"}), before it became a {@link
-   * GapCause} with a {@code detail} of its own. Such an event reads as that cause with that
-   * detail, and is written back as it was ({@code causeWithDetail}), so that its hash, computed
-   * over the text it was written with, verifies.
+   * GapCause} with a {@code detail} of its own. Such an event reads as that cause with that detail,
+   * and is written back as it was ({@code causeWithDetail}), so that its hash, computed over the
+   * text it was written with, verifies.
    */
   @JsonTypeName("MediaGap")
   record MediaGap(
-      String label, GapCause cause, String detail, long startWallMicros, long endWallMicros, int packets, boolean causeWithDetail)
+      String label,
+      GapCause cause,
+      String detail,
+      long startWallMicros,
+      long endWallMicros,
+      int packets,
+      boolean causeWithDetail)
       implements Change {
 
-    public MediaGap(String label, GapCause cause, String detail, long startWallMicros, long endWallMicros, int packets) {
+    public MediaGap(
+        String label,
+        GapCause cause,
+        String detail,
+        long startWallMicros,
+        long endWallMicros,
+        int packets) {
       this(label, cause, detail, startWallMicros, endWallMicros, packets, false);
     }
 
     /** The persisted shape. */
-    record Written(String label, String cause, String detail, long startWallMicros, long endWallMicros, int packets) {}
+    record Written(
+        String label,
+        String cause,
+        String detail,
+        long startWallMicros,
+        long endWallMicros,
+        int packets) {}
 
     @JsonValue
     Written written() {
       return causeWithDetail
-          ? new Written(label, cause.name() + ": " + detail, null, startWallMicros, endWallMicros, packets)
+          ? new Written(
+              label, cause.name() + ": " + detail, null, startWallMicros, endWallMicros, packets)
           : new Written(label, cause.name(), detail, startWallMicros, endWallMicros, packets);
     }
 
     @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
     static MediaGap read(Written w) {
       int colon = w.cause().indexOf(": ");
-      if (colon < 0) return new MediaGap(w.label(), GapCause.valueOf(w.cause()), w.detail(), w.startWallMicros(), w.endWallMicros(), w.packets());
+      if (colon < 0)
+        return new MediaGap(
+            w.label(),
+            GapCause.valueOf(w.cause()),
+            w.detail(),
+            w.startWallMicros(),
+            w.endWallMicros(),
+            w.packets());
       GapCause cause = GapCause.valueOf(w.cause().substring(0, colon));
-      return new MediaGap(w.label(), cause, w.cause().substring(colon + 2), w.startWallMicros(), w.endWallMicros(), w.packets(), true);
+      return new MediaGap(
+          w.label(),
+          cause,
+          w.cause().substring(colon + 2),
+          w.startWallMicros(),
+          w.endWallMicros(),
+          w.packets(),
+          true);
     }
   }
 
@@ -147,9 +185,10 @@ public sealed interface Change extends CborSerializable {
   record PartyRenamed(String party, String name, String aor) implements Change {}
 
   /**
-   * Streams added to the running call; {@code endpoints} are where each is received, bound on
-   * this node under the current media epoch (empty on a node without media).
+   * Streams added to the running call; {@code endpoints} are where each is received, bound on this
+   * node under the current media epoch (empty on a node without media).
    */
   @JsonTypeName("StreamsAdded")
-  record StreamsAdded(List<StreamSpec> streams, Map<String, Endpoint> endpoints) implements Change {}
+  record StreamsAdded(List<StreamSpec> streams, Map<String, Endpoint> endpoints)
+      implements Change {}
 }

@@ -11,24 +11,27 @@ import org.callvault.core.ReleaseReason;
 import org.callvault.core.StreamSpec;
 
 /**
- * The rules that keep a stream's recording continuous across media epochs (DESIGN.md, invariants
- * 2 and 3): a chunk is listed once; chunks that reached storage but not the ledger are adopted
- * after a crash; and when the media moved to another node, the hole between the last audio
- * stored before and the first stored after is a {@link Change.MediaGap} with the move's cause
- * and, when the RTP sequence numbers tell, the packets it lost. Pure: the entity decides with
- * these and persists what they return.
+ * The rules that keep a stream's recording continuous across media epochs (DESIGN.md, invariants 2
+ * and 3): a chunk is listed once; chunks that reached storage but not the ledger are adopted after
+ * a crash; and when the media moved to another node, the hole between the last audio stored before
+ * and the first stored after is a {@link Change.MediaGap} with the move's cause and, when the RTP
+ * sequence numbers tell, the packets it lost. Pure: the entity decides with these and persists what
+ * they return.
  */
 final class Continuity {
 
-  /** 65,536 packets of 20 ms are 22 minutes: well inside that, the difference of sequence numbers is exact. */
+  /**
+   * 65,536 packets of 20 ms are 22 minutes: well inside that, the difference of sequence numbers is
+   * exact.
+   */
   private static final long WRAP_SAFE_MICROS = 10L * 60 * 1_000_000;
 
   private Continuity() {}
 
   /**
-   * Why media bound after {@code before} moved: from sockets that were never released in order,
-   * a node's failure; from sockets handed off, a handoff; otherwise (the first binding, or after
-   * a stop) it did not move.
+   * Why media bound after {@code before} moved: from sockets that were never released in order, a
+   * node's failure; from sockets handed off, a handoff; otherwise (the first binding, or after a
+   * stop) it did not move.
    */
   static GapCause causeOfMove(MediaState before) {
     if (before.epoch() > 0 && before.released() == null) return GapCause.NODE_FAILURE;
@@ -39,7 +42,8 @@ final class Continuity {
   /** Whether the ledger already lists {@code chunk} (or a later one of its stream). */
   static boolean alreadyListed(Call call, ChunkInfo chunk) {
     MediaState.StreamMedia listed = call.media(chunk.label());
-    return chunk.epoch() < listed.epoch() || (chunk.epoch() == listed.epoch() && chunk.n() <= listed.lastN());
+    return chunk.epoch() < listed.epoch()
+        || (chunk.epoch() == listed.epoch() && chunk.n() <= listed.lastN());
   }
 
   /**
@@ -50,21 +54,32 @@ final class Continuity {
   static Optional<Change.MediaGap> gapBefore(Call call, ChunkInfo chunk) {
     GapCause moved = call.media().moveCause();
     MediaState.StreamMedia listed = call.media(chunk.label());
-    if (moved == null || chunk.epoch() != call.mediaEpoch() || listed.epoch() >= chunk.epoch() || listed.chunks() == 0) return Optional.empty();
+    if (moved == null
+        || chunk.epoch() != call.mediaEpoch()
+        || listed.epoch() >= chunk.epoch()
+        || listed.chunks() == 0) return Optional.empty();
     long missed = packetsMissedBefore(listed, chunk);
     if (missed == 0) return Optional.empty();
     return Optional.of(
-        new Change.MediaGap(chunk.label(), moved, null, listed.lastEndWallMicros(), chunk.startWallMicros(), (int) Math.max(missed, 0)));
+        new Change.MediaGap(
+            chunk.label(),
+            moved,
+            null,
+            listed.lastEndWallMicros(),
+            chunk.startWallMicros(),
+            (int) Math.max(missed, 0)));
   }
 
   /**
    * How many packets the sender sent between the stream's last stored packet and {@code next}'s
-   * first, from their sequence numbers; -1 when that cannot be told (another SSRC, or so long
-   * that the 16-bit numbering may have wrapped).
+   * first, from their sequence numbers; -1 when that cannot be told (another SSRC, or so long that
+   * the 16-bit numbering may have wrapped).
    */
   static long packetsMissedBefore(MediaState.StreamMedia listed, ChunkInfo next) {
     ChunkInfo last = listed.last();
-    if (last == null || next.ssrc() != last.ssrc() || next.startWallMicros() - listed.lastEndWallMicros() > WRAP_SAFE_MICROS) return -1;
+    if (last == null
+        || next.ssrc() != last.ssrc()
+        || next.startWallMicros() - listed.lastEndWallMicros() > WRAP_SAFE_MICROS) return -1;
     return (next.firstSeq() - last.lastSeq() - 1) & 0xFFFF;
   }
 
@@ -80,7 +95,9 @@ final class Continuity {
     for (StreamSpec stream : call.streams()) {
       MediaState.StreamMedia listed = call.media(stream.label());
       if (listed.chunks() > 0 && listed.epoch() < call.mediaEpoch())
-        gaps.add(new Change.MediaGap(stream.label(), moved, null, listed.lastEndWallMicros(), nowMicros, 0));
+        gaps.add(
+            new Change.MediaGap(
+                stream.label(), moved, null, listed.lastEndWallMicros(), nowMicros, 0));
     }
     return gaps;
   }
@@ -89,8 +106,8 @@ final class Continuity {
   record Lookup(String label, long epoch, long afterN) {}
 
   /**
-   * After recovery: per stream, the chunks of the last media epoch numbered above the last one
-   * the ledger lists of that epoch (all of them if it lists none).
+   * After recovery: per stream, the chunks of the last media epoch numbered above the last one the
+   * ledger lists of that epoch (all of them if it lists none).
    */
   static List<Lookup> unlistedLookups(Call call) {
     List<Lookup> lookups = new ArrayList<>();
@@ -102,7 +119,10 @@ final class Continuity {
     return lookups;
   }
 
-  /** The chunks found in storage that the ledger does not list, each once, in the order found, as adoptions. */
+  /**
+   * The chunks found in storage that the ledger does not list, each once, in the order found, as
+   * adoptions.
+   */
   static List<Change.ChunkStored> adoptions(Call call, List<ChunkInfo> found) {
     Map<String, ChunkInfo> lastAdopted = new HashMap<>();
     List<Change.ChunkStored> adopted = new ArrayList<>();
@@ -110,7 +130,9 @@ final class Continuity {
       ChunkInfo before = lastAdopted.get(chunk.label());
       boolean listed =
           alreadyListed(call, chunk)
-              || (before != null && (chunk.epoch() < before.epoch() || (chunk.epoch() == before.epoch() && chunk.n() <= before.n())));
+              || (before != null
+                  && (chunk.epoch() < before.epoch()
+                      || (chunk.epoch() == before.epoch() && chunk.n() <= before.n())));
       if (listed) continue;
       lastAdopted.put(chunk.label(), chunk);
       adopted.add(new Change.ChunkStored(chunk, call.media(chunk.label()).counters(), true));

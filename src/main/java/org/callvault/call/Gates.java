@@ -8,10 +8,10 @@ import org.callvault.core.StreamSpec;
 /**
  * The gates of a call's streams, read on the media path and written only by the call's entity.
  *
- * <p>A gate starts closed and is closed whenever the entity does not know the call's state
- * (before recovery completes, after a failed persist). The entity closes gates before it persists
- * the event that closes them and opens gates only after the event that opens them is persisted,
- * so a reader never sees a gate open that the ledger does not open (DESIGN.md, invariant 1).
+ * <p>A gate starts closed and is closed whenever the entity does not know the call's state (before
+ * recovery completes, after a failed persist). The entity closes gates before it persists the event
+ * that closes them and opens gates only after the event that opens them is persisted, so a reader
+ * never sees a gate open that the ledger does not open (DESIGN.md, invariant 1).
  */
 public final class Gates {
 
@@ -46,7 +46,8 @@ public final class Gates {
   /** Makes every gate what {@code state} says it is. */
   void matchState(State state) {
     if (state instanceof Call call) {
-      for (StreamSpec stream : call.streams()) gate(stream.label()).open = call.gateOpen(stream.label());
+      for (StreamSpec stream : call.streams())
+        gate(stream.label()).open = call.gateOpen(stream.label());
     } else {
       closeAll();
     }

@@ -22,26 +22,32 @@ import org.callvault.core.Json;
  * <p>Each event's hash is SHA-256 over the previous event's hash, a newline, and the canonical
  * encoding of the event: compact JSON of {@code seq}, {@code time}, {@code by} and {@code change}
  * (with its {@code type}), the fields of every object in key order, times in ISO-8601 UTC with
- * millisecond precision, and null fields left out. Leaving nulls out keeps old events verifiable when a later
- * version adds an optional field to a change. The first event's previous hash is
+ * millisecond precision, and null fields left out. Leaving nulls out keeps old events verifiable
+ * when a later version adds an optional field to a change. The first event's previous hash is
  * {@link #GENESIS}.
  */
 public final class Ledger {
 
   public static final String GENESIS = "0".repeat(64);
 
-  /** Keys are put in order by {@link #sorted}, so the encoding does not depend on the mapper's order. */
+  /**
+   * Keys are put in order by {@link #sorted}, so the encoding does not depend on the mapper's
+   * order.
+   */
   private static final ObjectMapper CANONICAL = Json.MAPPER;
 
   private Ledger() {}
 
   /** The event that follows {@code prevHash}, with its hash computed. */
   public static Event seal(long seq, Instant time, String by, Change change, String prevHash) {
-    Event unsealed = new Event(seq, time.truncatedTo(ChronoUnit.MILLIS), by, change, prevHash, null);
+    Event unsealed =
+        new Event(seq, time.truncatedTo(ChronoUnit.MILLIS), by, change, prevHash, null);
     return new Event(unsealed.seq(), unsealed.time(), by, change, prevHash, hashOf(unsealed));
   }
 
-  /** SHA-256 over the previous hash and the canonical encoding of the event (its own hash left out). */
+  /**
+   * SHA-256 over the previous hash and the canonical encoding of the event (its own hash left out).
+   */
   public static String hashOf(Event event) {
     try {
       ObjectNode node = CANONICAL.createObjectNode();
@@ -81,11 +87,12 @@ public final class Ledger {
   }
 
   /** The outcome of checking a chain from its first event. */
-  public record Verification(boolean valid, long events, Long brokenAt, String reason, String lastHash) {}
+  public record Verification(
+      boolean valid, long events, Long brokenAt, String reason, String lastHash) {}
 
   /**
-   * Checks a chain one event at a time, in journal order. Once broken it stays broken at the
-   * first event that failed.
+   * Checks a chain one event at a time, in journal order. Once broken it stays broken at the first
+   * event that failed.
    */
   public static final class Verifier {
     private long events;
@@ -93,20 +100,35 @@ public final class Ledger {
     private Long brokenAt;
     private String reason;
 
-    /** Checks the next event; {@code journalSeq} is the sequence number the journal stored it under. */
+    /**
+     * Checks the next event; {@code journalSeq} is the sequence number the journal stored it under.
+     */
     public Verifier accept(long journalSeq, Event event) {
       events++;
       if (brokenAt != null) return this;
       if (event.seq() != journalSeq) {
         fail(journalSeq, "event claims seq " + event.seq() + " but is stored as seq " + journalSeq);
       } else if (journalSeq != events) {
-        fail(journalSeq, "expected seq " + events + ", found " + journalSeq + " (an event is missing)");
+        fail(
+            journalSeq,
+            "expected seq " + events + ", found " + journalSeq + " (an event is missing)");
       } else if (!lastHash.equals(event.prevHash())) {
-        fail(journalSeq, "prevHash " + event.prevHash() + " does not match the hash of the previous event " + lastHash);
+        fail(
+            journalSeq,
+            "prevHash "
+                + event.prevHash()
+                + " does not match the hash of the previous event "
+                + lastHash);
       } else {
         String computed = hashOf(event);
         if (!computed.equals(event.hash())) {
-          fail(journalSeq, "stored hash " + event.hash() + " does not match the recomputed hash " + computed + " (the event was altered)");
+          fail(
+              journalSeq,
+              "stored hash "
+                  + event.hash()
+                  + " does not match the recomputed hash "
+                  + computed
+                  + " (the event was altered)");
         } else {
           lastHash = computed;
         }
@@ -120,7 +142,8 @@ public final class Ledger {
     }
 
     public Verification result() {
-      return new Verification(brokenAt == null, events, brokenAt, reason, brokenAt == null ? lastHash : null);
+      return new Verification(
+          brokenAt == null, events, brokenAt, reason, brokenAt == null ? lastHash : null);
     }
   }
 }

@@ -10,10 +10,10 @@ import org.apache.pekko.persistence.typed.javadsl.EffectFactories;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
 
 /**
- * How the entity writes its ledger, fail-closed (DESIGN.md, invariant 1): changes are sealed
- * into the hash chain one after another and persisted in one write; the gates they close are
- * closed before the write, the gates they open are opened only once it is persisted, and then the
- * entity's {@code afterPersisted} runs for each change.
+ * How the entity writes its ledger, fail-closed (DESIGN.md, invariant 1): changes are sealed into
+ * the hash chain one after another and persisted in one write; the gates they close are closed
+ * before the write, the gates they open are opened only once it is persisted, and then the entity's
+ * {@code afterPersisted} runs for each change.
  */
 final class LedgerWriter {
 
@@ -27,13 +27,18 @@ final class LedgerWriter {
     this.afterPersisted = afterPersisted;
   }
 
-  /** The events of {@code changes} after {@code call}'s last, each chained to the one before, timed now. */
+  /**
+   * The events of {@code changes} after {@code call}'s last, each chained to the one before, timed
+   * now.
+   */
   List<Event> seal(Call call, List<Change> changes, String by) {
     List<Event> events = new ArrayList<>();
     Event last = null;
     for (Change change : changes) {
       long seq = last == null ? call.seq() + 1 : last.seq() + 1;
-      last = Ledger.seal(seq, clock.instant(), by, change, last == null ? call.lastHash() : last.hash());
+      last =
+          Ledger.seal(
+              seq, clock.instant(), by, change, last == null ? call.lastHash() : last.hash());
       events.add(last);
     }
     return events;
@@ -48,13 +53,24 @@ final class LedgerWriter {
    * Persists {@code changes} after {@code call}; answers {@code replyTo} with the call after them,
    * or nobody for the entity's own changes (null).
    */
-  ReplyEffect<Event, State> persist(EffectFactories<Event, State> effects, Call call, List<Change> changes, String by, ActorRef<CallRecording.Reply> replyTo) {
+  ReplyEffect<Event, State> persist(
+      EffectFactories<Event, State> effects,
+      Call call,
+      List<Change> changes,
+      String by,
+      ActorRef<CallRecording.Reply> replyTo) {
     List<Event> events = seal(call, changes, by);
     Call next = call;
     for (Event event : events) next = next.apply(event);
     gates.closeWhereClosedIn(next);
     EffectBuilder<Event, State> effect =
-        effects.persist(events).thenRun(gates::matchState).thenRun(state -> changes.forEach(change -> afterPersisted.accept((Call) state, change)));
-    return replyTo == null ? effect.thenNoReply() : effect.thenReply(replyTo, state -> new CallRecording.Accepted((Call) state, null));
+        effects
+            .persist(events)
+            .thenRun(gates::matchState)
+            .thenRun(
+                state -> changes.forEach(change -> afterPersisted.accept((Call) state, change)));
+    return replyTo == null
+        ? effect.thenNoReply()
+        : effect.thenReply(replyTo, state -> new CallRecording.Accepted((Call) state, null));
   }
 }

@@ -6,9 +6,9 @@ import org.apache.pekko.serialization.jackson.JacksonMigration;
 
 /**
  * Reads what the journal, the snapshot store or another node serialized under a class name this
- * version no longer has: Jackson CBOR names the class of every message in its manifest. Each
- * old name is registered for this migration in {@code pekko.serialization.jackson.migrations};
- * the fields are unchanged, so only the class is.
+ * version no longer has: Jackson CBOR names the class of every message in its manifest. Each old
+ * name is registered for this migration in {@code pekko.serialization.jackson.migrations}; the
+ * fields are unchanged, so only the class is.
  */
 public final class LegacyClassNames extends JacksonMigration {
 

@@ -12,9 +12,9 @@ import org.callvault.core.GapCause;
 public interface MediaMoves {
 
   /**
-   * The call's media moved to {@code endpoints}, bound under media epoch {@code epoch}, because
-   * of {@code cause}: tells whoever sends it (the call's webhook, or its SIPREC client by a
-   * re-INVITE; {@code spec} says which).
+   * The call's media moved to {@code endpoints}, bound under media epoch {@code epoch}, because of
+   * {@code cause}: tells whoever sends it (the call's webhook, or its SIPREC client by a re-INVITE;
+   * {@code spec} says which).
    */
   void moved(CallSpec spec, long epoch, Map<String, Endpoint> endpoints, GapCause cause);
 
@@ -25,7 +25,8 @@ public interface MediaMoves {
   MediaMoves NONE =
       new MediaMoves() {
         @Override
-        public void moved(CallSpec spec, long epoch, Map<String, Endpoint> endpoints, GapCause cause) {}
+        public void moved(
+            CallSpec spec, long epoch, Map<String, Endpoint> endpoints, GapCause cause) {}
 
         @Override
         public boolean anotherNodeIsUp() {

@@ -12,12 +12,12 @@ import org.callvault.core.StreamCounters;
 /**
  * Where a call's media is received and what is stored of it. Part of the (snapshotted) state.
  *
- * @param node      the node that last bound the call's sockets; null before
- * @param epoch     the seq of the {@link Change.MediaBound} event of those sockets; 0 before
- * @param released  why those sockets were closed in order; null while they are open, or if
- *                  their node died
- * @param moveCause why the media moved to this epoch from an earlier one, until each stream's
- *                  first chunk here records the gap ({@link Continuity}); null otherwise
+ * @param node the node that last bound the call's sockets; null before
+ * @param epoch the seq of the {@link Change.MediaBound} event of those sockets; 0 before
+ * @param released why those sockets were closed in order; null while they are open, or if their
+ *     node died
+ * @param moveCause why the media moved to this epoch from an earlier one, until each stream's first
+ *     chunk here records the gap ({@link Continuity}); null otherwise
  * @param movedFrom the node that held the media before this epoch; null if it never moved
  */
 public record MediaState(
@@ -40,23 +40,37 @@ public record MediaState(
   /**
    * What the ledger says of one stream's stored audio.
    *
-   * @param epoch             the media epoch of the last chunk listed
-   * @param lastN             the number of the last chunk listed in that epoch; -1 before the first
+   * @param epoch the media epoch of the last chunk listed
+   * @param lastN the number of the last chunk listed in that epoch; -1 before the first
    * @param lastEndWallMicros the wall clock just after the last stored sample; 0 before the first
-   * @param last              the last chunk listed; null before the first
+   * @param last the last chunk listed; null before the first
    */
   public record StreamMedia(
-      long epoch, long lastN, long chunks, long packetsStored, long lastEndWallMicros, ChunkInfo last, StreamCounters counters)
+      long epoch,
+      long lastN,
+      long chunks,
+      long packetsStored,
+      long lastEndWallMicros,
+      ChunkInfo last,
+      StreamCounters counters)
       implements CborSerializable {
 
     static final StreamMedia NONE = new StreamMedia(0, -1, 0, 0, 0, null, StreamCounters.ZERO);
 
     StreamMedia withCounters(StreamCounters counters) {
-      return new StreamMedia(epoch, lastN, chunks, packetsStored, lastEndWallMicros, last, counters);
+      return new StreamMedia(
+          epoch, lastN, chunks, packetsStored, lastEndWallMicros, last, counters);
     }
 
     StreamMedia listing(ChunkInfo chunk, StreamCounters counters) {
-      return new StreamMedia(chunk.epoch(), chunk.n(), chunks + 1, packetsStored + chunk.packets(), chunk.endWallMicros(), chunk, counters);
+      return new StreamMedia(
+          chunk.epoch(),
+          chunk.n(),
+          chunks + 1,
+          packetsStored + chunk.packets(),
+          chunk.endWallMicros(),
+          chunk,
+          counters);
     }
   }
 
@@ -65,7 +79,14 @@ public record MediaState(
   }
 
   MediaState bound(String node, long epoch, Map<String, Endpoint> endpoints) {
-    return new MediaState(node, epoch, endpoints, null, Continuity.causeOfMove(this), this.epoch > 0 ? this.node : null, streams);
+    return new MediaState(
+        node,
+        epoch,
+        endpoints,
+        null,
+        Continuity.causeOfMove(this),
+        this.epoch > 0 ? this.node : null,
+        streams);
   }
 
   MediaState withEndpoints(Map<String, Endpoint> all) {
@@ -80,7 +101,8 @@ public record MediaState(
 
   MediaState releasedWith(Map<String, StreamCounters> counters, ReleaseReason reason) {
     MediaState next = new MediaState(node, epoch, endpoints, reason, moveCause, movedFrom, streams);
-    for (var e : counters.entrySet()) next = next.withStream(e.getKey(), next.stream(e.getKey()).withCounters(e.getValue()));
+    for (var e : counters.entrySet())
+      next = next.withStream(e.getKey(), next.stream(e.getKey()).withCounters(e.getValue()));
     return next;
   }
 }

@@ -1,18 +1,24 @@
 package org.callvault.call;
 
-import org.callvault.core.CborSerializable;
-
 import java.time.Instant;
+import org.callvault.core.CborSerializable;
 
 /**
  * A party of a call and the current state of its consent, with who changed it last and when.
  *
  * @param consentBy who recorded the current consent state; null while it was never changed
  * @param consentAt when the current consent state was recorded; null while it was never changed
- * @param name      the party's display name, when known (SIPREC metadata); null otherwise
- * @param aor       the party's address of record, e.g. sip:alice@example.com; null otherwise
+ * @param name the party's display name, when known (SIPREC metadata); null otherwise
+ * @param aor the party's address of record, e.g. sip:alice@example.com; null otherwise
  */
-public record Party(String id, Role role, Consent consent, String consentBy, Instant consentAt, String name, String aor)
+public record Party(
+    String id,
+    Role role,
+    Consent consent,
+    String consentBy,
+    Instant consentAt,
+    String name,
+    String aor)
     implements CborSerializable {
 
   public Party(String id, Role role, Consent consent, String consentBy, Instant consentAt) {

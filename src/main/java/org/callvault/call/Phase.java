@@ -6,7 +6,9 @@ public enum Phase {
   AWAITING_CONSENT,
   RECORDING,
   PAUSED,
-  /** onDecline STOP: a party declined or withdrew, so nothing is stored for the rest of the call. */
+  /**
+   * onDecline STOP: a party declined or withdrew, so nothing is stored for the rest of the call.
+   */
   CONSENT_REFUSED,
   STOPPED
 }

@@ -1,19 +1,19 @@
 package org.callvault.call;
 
-import org.callvault.core.CborSerializable;
-
 import java.util.ArrayList;
 import java.util.List;
+import org.callvault.core.CborSerializable;
 
 /**
  * The recording rules of one call, fixed when the call is created.
  *
- * @param consentMode     whether one party's consent suffices or every party must grant it
- * @param onDecline       what a decline or withdrawal of consent does to the other streams
- * @param pauseAllowed    false on lines that must be recorded in full (e.g. MiFID trading lines)
- * @param maxPauseSeconds a pause longer than this resumes automatically, as an event by {@code system}
- * @param pauseRendering  how exports show a paused or consent-held span
- * @param retentionDays   how long the recording is kept
+ * @param consentMode whether one party's consent suffices or every party must grant it
+ * @param onDecline what a decline or withdrawal of consent does to the other streams
+ * @param pauseAllowed false on lines that must be recorded in full (e.g. MiFID trading lines)
+ * @param maxPauseSeconds a pause longer than this resumes automatically, as an event by {@code
+ *     system}
+ * @param pauseRendering how exports show a paused or consent-held span
+ * @param retentionDays how long the recording is kept
  */
 public record Policy(
     ConsentMode consentMode,
@@ -64,7 +64,9 @@ public record Policy(
             c.getInt("maxPauseSeconds"),
             c.getEnum(PauseRendering.class, "pauseRendering"),
             c.getInt("retentionDays"));
-    if (!policy.problems().isEmpty()) throw new IllegalArgumentException(path + " is invalid: " + String.join("; ", policy.problems()));
+    if (!policy.problems().isEmpty())
+      throw new IllegalArgumentException(
+          path + " is invalid: " + String.join("; ", policy.problems()));
     return policy;
   }
 
@@ -75,9 +77,17 @@ public record Policy(
     if (onDecline == null) problems.add("policy.onDecline is required");
     if (pauseRendering == null) problems.add("policy.pauseRendering is required");
     if (maxPauseSeconds < 1 || maxPauseSeconds > MAX_PAUSE_SECONDS)
-      problems.add("policy.maxPauseSeconds must be between 1 and " + MAX_PAUSE_SECONDS + ", was " + maxPauseSeconds);
+      problems.add(
+          "policy.maxPauseSeconds must be between 1 and "
+              + MAX_PAUSE_SECONDS
+              + ", was "
+              + maxPauseSeconds);
     if (retentionDays < 1 || retentionDays > MAX_RETENTION_DAYS)
-      problems.add("policy.retentionDays must be between 1 and " + MAX_RETENTION_DAYS + ", was " + retentionDays);
+      problems.add(
+          "policy.retentionDays must be between 1 and "
+              + MAX_RETENTION_DAYS
+              + ", was "
+              + retentionDays);
     return problems;
   }
 }

@@ -13,13 +13,16 @@ import org.callvault.core.MediaReport;
 import org.callvault.core.StreamSpec;
 
 /**
- * What each request, and each report of the call's media, does to a call, decided from the call
- * as its ledger says it is: the rules of consent, pause and stop, in words a caller can act on.
- * Pure: the entity persists the changes decided here and answers with the rest.
+ * What each request, and each report of the call's media, does to a call, decided from the call as
+ * its ledger says it is: the rules of consent, pause and stop, in words a caller can act on. Pure:
+ * the entity persists the changes decided here and answers with the rest.
  */
 final class Requests {
 
-  /** What a request does: it is refused, it changes nothing (and the note says why), or these changes. */
+  /**
+   * What a request does: it is refused, it changes nothing (and the note says why), or these
+   * changes.
+   */
   sealed interface Decision permits Refused, Unchanged, Changes {}
 
   record Refused(Rejected rejected) implements Decision {}
@@ -37,24 +40,46 @@ final class Requests {
   static Rejected afterStop(Call call) {
     return new Rejected(
         Rejection.CONFLICT,
-        "call '" + call.callId() + "' was stopped at " + call.stoppedAt() + " by " + call.stoppedBy() + ": no change is accepted after stop");
+        "call '"
+            + call.callId()
+            + "' was stopped at "
+            + call.stoppedAt()
+            + " by "
+            + call.stoppedBy()
+            + ": no change is accepted after stop");
   }
 
   /** The creation of call {@code callId}: refused when the spec is of another call or invalid. */
   static Optional<Rejected> refusedCreation(String callId, CallSpec spec) {
-    if (!callId.equals(spec.callId())) return Optional.of(new Rejected(Rejection.INVALID, "callId '" + spec.callId() + "' was sent to call '" + callId + "'"));
+    if (!callId.equals(spec.callId()))
+      return Optional.of(
+          new Rejected(
+              Rejection.INVALID,
+              "callId '" + spec.callId() + "' was sent to call '" + callId + "'"));
     List<String> problems = spec.problems();
-    return problems.isEmpty() ? Optional.empty() : Optional.of(new Rejected(Rejection.INVALID, String.join("; ", problems)));
+    return problems.isEmpty()
+        ? Optional.empty()
+        : Optional.of(new Rejected(Rejection.INVALID, String.join("; ", problems)));
   }
 
-  /** A creation of a call that exists: the same spec again is the same call, a different one is refused. */
+  /**
+   * A creation of a call that exists: the same spec again is the same call, a different one is
+   * refused.
+   */
   static Decision recreate(Call call, CallRecording.Create create) {
-    if (call.spec().equals(create.spec())) return new Unchanged("call '" + call.callId() + "' already exists with this definition; nothing changed");
-    return refused(Rejection.CONFLICT, "call '" + call.callId() + "' already exists with a different definition; a call id names one call");
+    if (call.spec().equals(create.spec()))
+      return new Unchanged(
+          "call '" + call.callId() + "' already exists with this definition; nothing changed");
+    return refused(
+        Rejection.CONFLICT,
+        "call '"
+            + call.callId()
+            + "' already exists with a different definition; a call id names one call");
   }
 
   static Decision stopAgain(Call call) {
-    return new Unchanged("the call was already stopped at " + call.stoppedAt() + "; nothing changed");
+    return new Unchanged(
+        "the call was already stopped at " + call.stoppedAt() + "; nothing changed");
   }
 
   static Decision consent(Call call, CallRecording.ChangeConsent change) {
@@ -63,15 +88,30 @@ final class Requests {
     Optional<Party> party = call.party(partyId);
     if (party.isEmpty()) {
       String parties = String.join(", ", call.parties().stream().map(Party::id).toList());
-      return refused(Rejection.INVALID, "party '" + partyId + "' is not a party of call '" + call.callId() + "' (parties: " + parties + ")");
+      return refused(
+          Rejection.INVALID,
+          "party '"
+              + partyId
+              + "' is not a party of call '"
+              + call.callId()
+              + "' (parties: "
+              + parties
+              + ")");
     }
     Party.Consent current = party.get().consent();
-    if (decision == Party.Consent.UNKNOWN) return refused(Rejection.INVALID, "decision must be GRANTED, DECLINED or WITHDRAWN");
-    if (decision == current) return new Unchanged("consent of party '" + partyId + "' is already " + current + "; nothing changed");
+    if (decision == Party.Consent.UNKNOWN)
+      return refused(Rejection.INVALID, "decision must be GRANTED, DECLINED or WITHDRAWN");
+    if (decision == current)
+      return new Unchanged(
+          "consent of party '" + partyId + "' is already " + current + "; nothing changed");
     if (decision == Party.Consent.WITHDRAWN && current != Party.Consent.GRANTED)
       return refused(
           Rejection.CONFLICT,
-          "consent of party '" + partyId + "' is " + current + ": only GRANTED consent can be withdrawn (record a refusal as DECLINED)");
+          "consent of party '"
+              + partyId
+              + "' is "
+              + current
+              + ": only GRANTED consent can be withdrawn (record a refusal as DECLINED)");
     return changes(new Change.ConsentChanged(partyId, decision, current));
   }
 
@@ -79,22 +119,35 @@ final class Requests {
     if (!call.policy().pauseAllowed())
       return refused(
           Rejection.CONFLICT,
-          "pause refused: the policy of call '" + call.callId() + "' forbids pauses (pauseAllowed=false: the line must be recorded in full)");
+          "pause refused: the policy of call '"
+              + call.callId()
+              + "' forbids pauses (pauseAllowed=false: the line must be recorded in full)");
     Optional<PauseSpan> open = call.openPause();
     if (open.isPresent()) {
       PauseSpan p = open.get();
-      return new Unchanged("already paused since " + p.start() + " by " + p.by() + " (" + p.reason() + "); nothing changed");
+      return new Unchanged(
+          "already paused since "
+              + p.start()
+              + " by "
+              + p.by()
+              + " ("
+              + p.reason()
+              + "); nothing changed");
     }
     if (call.phase() == Phase.CONSENT_REFUSED)
       return refused(
           Rejection.CONFLICT,
-          "recording of call '" + call.callId() + "' was halted for the rest of the call when party '" + call.haltedBy()
+          "recording of call '"
+              + call.callId()
+              + "' was halted for the rest of the call when party '"
+              + call.haltedBy()
               + "' refused consent (onDecline=STOP)");
     return changes(new Change.Paused(pause.reason()));
   }
 
   static Decision resume(Call call) {
-    if (call.openPause().isEmpty()) return new Unchanged("call '" + call.callId() + "' is not paused; nothing changed");
+    if (call.openPause().isEmpty())
+      return new Unchanged("call '" + call.callId() + "' is not paused; nothing changed");
     return changes(new Change.Resumed(null));
   }
 
@@ -106,61 +159,88 @@ final class Requests {
   }
 
   /**
-   * Parties and streams added to a running call, and parties renamed. Streams added come last,
-   * as a {@link Change.StreamsAdded} without endpoints: the entity binds their sockets and fills
-   * them in.
+   * Parties and streams added to a running call, and parties renamed. Streams added come last, as a
+   * {@link Change.StreamsAdded} without endpoints: the entity binds their sockets and fills them
+   * in.
    */
   static Decision amend(Call call, CallRecording.Amend amend) {
     List<Change> changes = new ArrayList<>();
     List<CallSpec.PartySpec> parties = new ArrayList<>();
-    for (Party p : call.parties()) parties.add(new CallSpec.PartySpec(p.id(), p.role(), p.consent(), p.name(), p.aor()));
+    for (Party p : call.parties())
+      parties.add(new CallSpec.PartySpec(p.id(), p.role(), p.consent(), p.name(), p.aor()));
     for (CallSpec.PartySpec p : amend.parties()) {
       Optional<Party> known = call.party(p.id());
       if (known.isEmpty()) {
         changes.add(new Change.PartyJoined(p));
         parties.add(p);
-      } else if (!Objects.equals(known.get().name(), p.name()) || !Objects.equals(known.get().aor(), p.aor())) {
+      } else if (!Objects.equals(known.get().name(), p.name())
+          || !Objects.equals(known.get().aor(), p.aor())) {
         changes.add(new Change.PartyRenamed(p.id(), p.name(), p.aor()));
       }
     }
-    List<StreamSpec> added = amend.streams().stream().filter(s -> call.streams().stream().noneMatch(k -> k.label().equals(s.label()))).toList();
+    List<StreamSpec> added =
+        amend.streams().stream()
+            .filter(s -> call.streams().stream().noneMatch(k -> k.label().equals(s.label())))
+            .toList();
     List<StreamSpec> all = new ArrayList<>(call.streams());
     all.addAll(added);
-    List<String> problems = new CallSpec(call.callId(), call.policy(), parties, all, null, null).problems();
+    List<String> problems =
+        new CallSpec(call.callId(), call.policy(), parties, all, null, null).problems();
     if (!problems.isEmpty()) return refused(Rejection.INVALID, String.join("; ", problems));
     if (!added.isEmpty()) changes.add(new Change.StreamsAdded(added, Map.of()));
     if (changes.isEmpty()) return new Unchanged("nothing to add or change");
     return new Changes(changes);
   }
 
-  /** How long from {@code now} until {@code pause} has lasted the call's maxPauseSeconds (zero when it has). */
+  /**
+   * How long from {@code now} until {@code pause} has lasted the call's maxPauseSeconds (zero when
+   * it has).
+   */
   static Duration autoResumeDelay(Call call, PauseSpan pause, Instant now) {
-    Duration delay = Duration.between(now, pause.start().plusSeconds(call.policy().maxPauseSeconds()));
+    Duration delay =
+        Duration.between(now, pause.start().plusSeconds(call.policy().maxPauseSeconds()));
     return delay.isNegative() ? Duration.ZERO : delay;
   }
 
-  /** The timer of the pause persisted at {@code pauseSeq} is due: it resumes, if that pause is still open. */
+  /**
+   * The timer of the pause persisted at {@code pauseSeq} is due: it resumes, if that pause is still
+   * open.
+   */
   static Optional<Change> autoResume(Call call, long pauseSeq) {
     Optional<PauseSpan> open = call.openPause();
     if (open.isEmpty() || open.get().startSeq() != pauseSeq) return Optional.empty();
-    return Optional.of(new Change.Resumed("the pause exceeded maxPauseSeconds (" + call.policy().maxPauseSeconds() + " s)"));
+    return Optional.of(
+        new Change.Resumed(
+            "the pause exceeded maxPauseSeconds (" + call.policy().maxPauseSeconds() + " s)"));
   }
 
   /**
-   * What the call's media reported, as changes of its ledger (none when nothing is to be
-   * recorded); every report but {@link MediaReport.Closed}, which ends the session.
+   * What the call's media reported, as changes of its ledger (none when nothing is to be recorded);
+   * every report but {@link MediaReport.Closed}, which ends the session.
    */
   static List<Change> reported(Call call, MediaReport report) {
     if (report instanceof MediaReport.ChunkWritten written) {
       if (Continuity.alreadyListed(call, written.chunk())) return List.of();
-      Change.ChunkStored stored = new Change.ChunkStored(written.chunk(), written.counters(), false);
-      return Continuity.gapBefore(call, written.chunk()).<List<Change>>map(gap -> List.of(gap, stored)).orElse(List.of(stored));
+      Change.ChunkStored stored =
+          new Change.ChunkStored(written.chunk(), written.counters(), false);
+      return Continuity.gapBefore(call, written.chunk())
+          .<List<Change>>map(gap -> List.of(gap, stored))
+          .orElse(List.of(stored));
     }
     if (report instanceof MediaReport.ChunkLost lost)
-      return List.of(new Change.MediaGap(lost.label(), lost.cause(), lost.detail(), lost.startWallMicros(), lost.endWallMicros(), lost.packets()));
-    if (report instanceof MediaReport.DigitPressed digit) return List.of(new Change.DtmfDetected(digit.label(), digit.digit(), digit.wallMillis()));
+      return List.of(
+          new Change.MediaGap(
+              lost.label(),
+              lost.cause(),
+              lost.detail(),
+              lost.startWallMicros(),
+              lost.endWallMicros(),
+              lost.packets()));
+    if (report instanceof MediaReport.DigitPressed digit)
+      return List.of(new Change.DtmfDetected(digit.label(), digit.digit(), digit.wallMillis()));
     if (report instanceof MediaReport.TimedOut timeout && !call.stopped())
-      return List.of(new Change.MediaTimeout(timeout.label(), timeout.lastPacketAt(), timeout.silentMillis()));
+      return List.of(
+          new Change.MediaTimeout(timeout.label(), timeout.lastPacketAt(), timeout.silentMillis()));
     return List.of();
   }
 

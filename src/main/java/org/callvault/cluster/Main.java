@@ -39,12 +39,19 @@ public final class Main {
     }
   }
 
-  /** The configuration ({@code -Dconfig.file} overlay on the defaults) with the environment applied. */
+  /**
+   * The configuration ({@code -Dconfig.file} overlay on the defaults) with the environment applied.
+   */
   static Config config() {
     Config config = ConfigFactory.load();
     String points = System.getenv("CASSANDRA_CONTACT_POINTS");
     if (points == null || points.isBlank()) return config;
-    List<String> contactPoints = ContactPoints.parse(points).stream().map(p -> p.getHostString() + ":" + p.getPort()).toList();
-    return ConfigFactory.parseMap(Map.of("datastax-java-driver.basic.contact-points", contactPoints)).withFallback(config);
+    List<String> contactPoints =
+        ContactPoints.parse(points).stream()
+            .map(p -> p.getHostString() + ":" + p.getPort())
+            .toList();
+    return ConfigFactory.parseMap(
+            Map.of("datastax-java-driver.basic.contact-points", contactPoints))
+        .withFallback(config);
   }
 }

@@ -32,13 +32,15 @@ final class Members {
 
   /** Whether a member other than this one is Up: one that could take a call over now. */
   boolean anotherUp() {
-    for (Member m : cluster.state().getMembers()) if (m.status() == MemberStatus.up() && !m.equals(cluster.selfMember())) return true;
+    for (Member m : cluster.state().getMembers())
+      if (m.status() == MemberStatus.up() && !m.equals(cluster.selfMember())) return true;
     return false;
   }
 
   /** Whether the member at {@code address} is Up. */
   boolean isUp(String address) {
-    for (Member m : cluster.state().getMembers()) if (m.address().toString().equals(address)) return m.status() == MemberStatus.up();
+    for (Member m : cluster.state().getMembers())
+      if (m.address().toString().equals(address)) return m.status() == MemberStatus.up();
     return false;
   }
 }

@@ -27,8 +27,8 @@ import org.slf4j.LoggerFactory;
  *  "streams":[{"label":"agent","host":"10.0.0.5","port":20004}, …]}
  * </pre>
  *
- * A notice is retried (1 s, 2 s, 4 s, on the actor system's scheduler) until it is answered 2xx;
- * a notice that never is, is logged. The call resource shows the same endpoints, for senders that
+ * A notice is retried (1 s, 2 s, 4 s, on the actor system's scheduler) until it is answered 2xx; a
+ * notice that never is, is logged. The call resource shows the same endpoints, for senders that
  * poll.
  */
 final class MoveSignals implements MediaMoves {
@@ -40,11 +40,13 @@ final class MoveSignals implements MediaMoves {
   private final ActorSystem<?> system;
   private final Members members;
   private final SipSignals.Requests sip;
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
   /**
    * @param nodeWebhook where notices of calls without a webhook of their own go; empty for nowhere
-   * @param sip         how the node's SIPREC server re-INVITEs the client of a SIPREC call; null without one
+   * @param sip how the node's SIPREC server re-INVITEs the client of a SIPREC call; null without
+   *     one
    */
   MoveSignals(String nodeWebhook, ActorSystem<?> system, Members members, SipSignals.Requests sip) {
     this.nodeWebhook = nodeWebhook;
@@ -61,34 +63,62 @@ final class MoveSignals implements MediaMoves {
   @Override
   public void moved(CallSpec spec, long epoch, Map<String, Endpoint> endpoints, GapCause cause) {
     if (spec.sip() != null && sip != null) {
-      // From the node that answered the INVITE while it is up (the SRC knows that address), else from here.
+      // From the node that answered the INVITE while it is up (the SRC knows that address), else
+      // from here.
       String answered = spec.sip().node();
-      boolean there = answered != null && !answered.equals(members.self()) && members.isUp(answered);
-      sip.reInvite(there ? answered : null, new SipSignals.ReInvite(spec.sip(), spec.streams(), endpoints, epoch));
+      boolean there =
+          answered != null && !answered.equals(members.self()) && members.isUp(answered);
+      sip.reInvite(
+          there ? answered : null,
+          new SipSignals.ReInvite(spec.sip(), spec.streams(), endpoints, epoch));
       return;
     }
     String url = spec.webhook() != null ? spec.webhook() : nodeWebhook;
     if (url == null || url.isBlank()) return;
     ObjectNode notice = Json.MAPPER.createObjectNode();
-    notice.put("event", "media.moved").put("callId", spec.callId()).put("cause", cause.name()).put("node", members.self());
+    notice
+        .put("event", "media.moved")
+        .put("callId", spec.callId())
+        .put("cause", cause.name())
+        .put("node", members.self());
     var streams = notice.putArray("streams");
-    endpoints.forEach((label, endpoint) -> streams.addObject().put("label", label).put("host", endpoint.host()).put("port", endpoint.port()));
+    endpoints.forEach(
+        (label, endpoint) ->
+            streams
+                .addObject()
+                .put("label", label)
+                .put("host", endpoint.host())
+                .put("port", endpoint.port()));
     send(URI.create(url), notice.toString(), spec.callId(), 1);
   }
 
   private void send(URI url, String body, String callId, int attempt) {
     HttpRequest request =
-        HttpRequest.newBuilder(url).timeout(Duration.ofSeconds(5)).header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build();
+        HttpRequest.newBuilder(url)
+            .timeout(Duration.ofSeconds(5))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .build();
     http.sendAsync(request, HttpResponse.BodyHandlers.discarding())
         .whenComplete(
             (response, failure) -> {
               if (failure == null && response.statusCode() / 100 == 2) return;
               String why = failure != null ? failure.toString() : "status " + response.statusCode();
               if (attempt >= ATTEMPTS) {
-                log.error("call {}: media.moved to {} failed {} times, last: {}", callId, url, attempt, why);
+                log.error(
+                    "call {}: media.moved to {} failed {} times, last: {}",
+                    callId,
+                    url,
+                    attempt,
+                    why);
                 return;
               }
-              system.scheduler().scheduleOnce(Duration.ofSeconds(1L << (attempt - 1)), () -> send(url, body, callId, attempt + 1), system.executionContext());
+              system
+                  .scheduler()
+                  .scheduleOnce(
+                      Duration.ofSeconds(1L << (attempt - 1)),
+                      () -> send(url, body, callId, attempt + 1),
+                      system.executionContext());
             });
   }
 }

@@ -12,9 +12,9 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.http.javadsl.ServerBinding;
-import org.apache.pekko.stream.BindFailedException;
 import org.apache.pekko.management.cluster.bootstrap.ClusterBootstrap;
 import org.apache.pekko.management.javadsl.PekkoManagement;
+import org.apache.pekko.stream.BindFailedException;
 import org.apache.pekko.stream.connectors.cassandra.CassandraSessionSettings;
 import org.apache.pekko.stream.connectors.cassandra.javadsl.CassandraSessionRegistry;
 import org.callvault.api.ApiServer;
@@ -34,8 +34,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One CallVault node, wired: it joins the cluster through its seed nodes or the cluster bootstrap
- * (or forms one alone when neither is set), stores audio, receives media, serves SIPREC, hosts
- * call entities through sharding, and serves the API. The composition root: nothing imports this
+ * (or forms one alone when neither is set), stores audio, receives media, serves SIPREC, hosts call
+ * entities through sharding, and serves the API. The composition root: nothing imports this
  * package.
  */
 final class Node {
@@ -60,12 +60,22 @@ final class Node {
 
     MediaServer media = null;
     if (settings.media() != null) {
-      media = new MediaServer(settings.media(), chunks, source -> MediaRelay.start(system, source, settings.media().relay().hold()));
+      media =
+          new MediaServer(
+              settings.media(),
+              chunks,
+              source -> MediaRelay.start(system, source, settings.media().relay().hold()));
       MediaServer started = media;
       // After sharding has handed this node's calls off and before the node leaves: their old
       // sockets relay to the nodes that took them over until the senders have moved.
-      shutdown.addTask(MediaRelay.SHUTDOWN_PHASE, "media-relay", () -> started.relaysEnded().thenApply(done -> Done.getInstance()));
-      shutdown.addTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate(), "media-close", () -> done(started::close));
+      shutdown.addTask(
+          MediaRelay.SHUTDOWN_PHASE,
+          "media-relay",
+          () -> started.relaysEnded().thenApply(done -> Done.getInstance()));
+      shutdown.addTask(
+          CoordinatedShutdown.PhaseBeforeActorSystemTerminate(),
+          "media-close",
+          () -> done(started::close));
     }
 
     Calls calls = new Calls(system, settings.askTimeout());
@@ -88,19 +98,33 @@ final class Node {
           new SipTransport(
               s.maxMessageBytes(),
               (loop, client) -> {
-                recording.set(new RecordingServer(server, calls, () -> counted == null ? 0 : counted.activeCalls(), loop, client));
+                recording.set(
+                    new RecordingServer(
+                        server,
+                        calls,
+                        () -> counted == null ? 0 : counted.activeCalls(),
+                        loop,
+                        client));
                 return recording.get();
               });
       SipTransport binding = sip;
-      bind("SIPREC", s.host(), s.port(), "CALLVAULT_SIP_PORT", () -> binding.bind(s.host(), s.port()));
+      bind(
+          "SIPREC",
+          s.host(),
+          s.port(),
+          "CALLVAULT_SIP_PORT",
+          () -> binding.bind(s.host(), s.port()));
       SipTransport bound = sip;
-      shutdown.addTask(CoordinatedShutdown.PhaseServiceUnbind(), "sip-unbind", () -> done(bound::close));
+      shutdown.addTask(
+          CoordinatedShutdown.PhaseServiceUnbind(), "sip-unbind", () -> done(bound::close));
       reInvites = SipSignals.start(system, recording.get());
     }
 
-    CallRecording.init(system, media, new MoveSignals(settings.webhookUrl(), system, members, reInvites));
+    CallRecording.init(
+        system, media, new MoveSignals(settings.webhookUrl(), system, members, reInvites));
 
-    CallRoutes routes = new CallRoutes(system, calls, settings.defaultPolicy(), settings.readJournal(), chunks);
+    CallRoutes routes =
+        new CallRoutes(system, calls, settings.defaultPolicy(), settings.readJournal(), chunks);
     MediaServer counted = media;
     SipTransport refusing = sip;
     ApiServer api =
@@ -119,7 +143,13 @@ final class Node {
                     counted == null ? 0 : counted.portsInUse(),
                     counted == null ? 0 : counted.chunksUnstored(),
                     refusing == null ? 0 : refusing.refused()));
-    ServerBinding binding = bind("The API", settings.http().host(), settings.http().port(), "CALLVAULT_HTTP_PORT", () -> await(api.start()));
+    ServerBinding binding =
+        bind(
+            "The API",
+            settings.http().host(),
+            settings.http().port(),
+            "CALLVAULT_HTTP_PORT",
+            () -> await(api.start()));
     InetSocketAddress at = binding.localAddress();
     log.info("CallVault API listening on http://{}:{}/v1/calls", at.getHostString(), at.getPort());
   }
@@ -139,9 +169,14 @@ final class Node {
     // A session of its own (pekko.connectors.cassandra, on the same driver configuration): the
     // journal's session runs the journal's keyspace and table creation when it starts, and
     // sessions are shared by configuration path, so sharing it could skip that.
-    CompletionStage<CqlSession> session = CassandraSessionRegistry.get(system).sessionFor(CassandraSessionSettings.create()).underlying();
+    CompletionStage<CqlSession> session =
+        CassandraSessionRegistry.get(system)
+            .sessionFor(CassandraSessionSettings.create())
+            .underlying();
     ChunkStore store = new CassandraChunkStore(session, settings.audio());
-    return settings.haltAfterChunks() > 0 ? new HaltAfterWrites(store, settings.haltAfterChunks()) : store;
+    return settings.haltAfterChunks() > 0
+        ? new HaltAfterWrites(store, settings.haltAfterChunks())
+        : store;
   }
 
   /** Binds a listening socket. */
@@ -149,17 +184,34 @@ final class Node {
     T start() throws Exception;
   }
 
-  /** Runs {@code start}; a port already taken becomes {@link PortInUse}, saying how to choose another. */
-  private static <T> T bind(String what, String host, int port, String variable, Start<T> start) throws PortInUse {
+  /**
+   * Runs {@code start}; a port already taken becomes {@link PortInUse}, saying how to choose
+   * another.
+   */
+  private static <T> T bind(String what, String host, int port, String variable, Start<T> start)
+      throws PortInUse {
     try {
       return start.start();
     } catch (Exception e) {
       for (Throwable t = e; t != null; t = t.getCause()) {
-        // The JDK's BindException, or Pekko's BindFailedException around it (which may not keep it).
+        // The JDK's BindException, or Pekko's BindFailedException around it (which may not keep
+        // it).
         if (t instanceof BindException || t instanceof BindFailedException)
-          throw new PortInUse(what + " cannot listen on " + host + ":" + port + ": " + t.getMessage() + ". Is another CallVault node running? Set " + variable + " to use another port.", e);
+          throw new PortInUse(
+              what
+                  + " cannot listen on "
+                  + host
+                  + ":"
+                  + port
+                  + ": "
+                  + t.getMessage()
+                  + ". Is another CallVault node running? Set "
+                  + variable
+                  + " to use another port.",
+              e);
       }
-      throw new IllegalStateException(what + " cannot listen on " + host + ":" + port + ": " + e, e);
+      throw new IllegalStateException(
+          what + " cannot listen on " + host + ":" + port + ": " + e, e);
     }
   }
 

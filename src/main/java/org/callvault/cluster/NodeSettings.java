@@ -14,12 +14,12 @@ import org.callvault.media.MediaServer;
 import org.callvault.store.CassandraChunkStore;
 
 /**
- * Everything a node is configured with, read once from {@code callvault} (reference.conf under
- * the overlay of {@code -Dconfig.file}), each part into the named settings of the feature it
+ * Everything a node is configured with, read once from {@code callvault} (reference.conf under the
+ * overlay of {@code -Dconfig.file}), each part into the named settings of the feature it
  * configures. Invalid settings fail here, at start, with the key that is wrong.
  *
- * @param media   null when the node receives no media ({@code callvault.media.enabled = off})
- * @param sip     null when the node runs no SIPREC server
+ * @param media null when the node receives no media ({@code callvault.media.enabled = off})
+ * @param sip null when the node runs no SIPREC server
  * @param haltAfterChunks fault injection for tests: halt after this many stored chunks; 0 never
  */
 record NodeSettings(
@@ -37,9 +37,9 @@ record NodeSettings(
   /**
    * The SIPREC server: where it listens, how large a message may be, and what its decisions need.
    *
-   * @param allowedSources  the SRC addresses (IP literals) whose requests are served
-   * @param policyBySource  per SRC address (a trunk), the policy of its calls
-   * @param retryAfter      what a 503 asks the SRC to wait
+   * @param allowedSources the SRC addresses (IP literals) whose requests are served
+   * @param policyBySource per SRC address (a trunk), the policy of its calls
+   * @param retryAfter what a 503 asks the SRC to wait
    */
   record Sip(
       String host,
@@ -86,13 +86,18 @@ record NodeSettings(
         callvault.getLong("audio.fault.halt-after-chunks"),
         media.getBoolean("enabled") ? MediaServer.Settings.from(media) : null,
         callvault.getString("webhook.url"),
-        callvault.getBoolean("sip.enabled") ? Sip.from(callvault.getConfig("sip"), defaultPolicy) : null);
+        callvault.getBoolean("sip.enabled")
+            ? Sip.from(callvault.getConfig("sip"), defaultPolicy)
+            : null);
   }
 
   /** A list setting that an environment variable may give as one comma-separated string. */
   static List<String> listOrCommas(Config config, String path) {
     if (config.getValue(path).valueType() == ConfigValueType.STRING)
-      return Arrays.stream(config.getString(path).split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+      return Arrays.stream(config.getString(path).split(","))
+          .map(String::trim)
+          .filter(s -> !s.isEmpty())
+          .toList();
     return config.getStringList(path);
   }
 }

@@ -5,14 +5,15 @@ package org.callvault.core;
  * deterministically by {@code (callId, label, epoch, n)}.
  *
  * <p>RTP sequence numbers and timestamps are extended (unwrapped) within the segment. The wall
- * clock of any sample follows from the anchor: {@code anchorWallMicros + (ts - anchorTs) * 1e6 / 8000}.
+ * clock of any sample follows from the anchor: {@code anchorWallMicros + (ts - anchorTs) * 1e6 /
+ * 8000}.
  *
- * @param epoch           the seq of the ledger event that recorded the endpoints the audio came in on
- * @param n               the chunk's number within its stream and epoch, from 0
- * @param segment         counts SSRC changes within the stream and epoch, from 0
- * @param endTs           the timestamp just after the last sample of the last packet
+ * @param epoch the seq of the ledger event that recorded the endpoints the audio came in on
+ * @param n the chunk's number within its stream and epoch, from 0
+ * @param segment counts SSRC changes within the stream and epoch, from 0
+ * @param endTs the timestamp just after the last sample of the last packet
  * @param startWallMicros the wall clock of the first sample
- * @param endWallMicros   the wall clock just after the last sample
+ * @param endWallMicros the wall clock just after the last sample
  */
 public record ChunkInfo(
     String label,

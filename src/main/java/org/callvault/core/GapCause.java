@@ -1,16 +1,23 @@
 package org.callvault.core;
 
 /**
- * Why audio that a stream's sender sent is missing from the recording. Every such hole is a
- * {@code MediaGap} in the ledger with one of these, never silence without a cause (DESIGN.md,
- * invariant 3). Persisted by name: a cause is added, never renamed.
+ * Why audio that a stream's sender sent is missing from the recording. Every such hole is a {@code
+ * MediaGap} in the ledger with one of these, never silence without a cause (DESIGN.md, invariant
+ * 3). Persisted by name: a cause is added, never renamed.
  */
 public enum GapCause {
-  /** The call's node died; the hole runs to the first audio stored on the node that took it over. */
+  /**
+   * The call's node died; the hole runs to the first audio stored on the node that took it over.
+   */
   NODE_FAILURE,
-  /** The call moved to another node in order (a drain, a rebalance) and packets were lost on the way. */
+  /**
+   * The call moved to another node in order (a drain, a rebalance) and packets were lost on the
+   * way.
+   */
   HANDOFF,
-  /** Storage fell behind by more than the stream's write queue: the chunk was refused, not queued. */
+  /**
+   * Storage fell behind by more than the stream's write queue: the chunk was refused, not queued.
+   */
   STORE_OVERLOAD,
   /** A chunk's write failed after its retries; the gap's detail names the error. */
   STORE_FAILURE

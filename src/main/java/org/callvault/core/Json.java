@@ -8,8 +8,8 @@ import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 
 /**
  * The one JSON configuration of the project, built once: the ledger's canonical encoding (which
- * hashes must never change with), the API's bodies and the webhooks' notices all use it. Times
- * are ISO-8601 strings, null fields are left out. Thread-safe once built.
+ * hashes must never change with), the API's bodies and the webhooks' notices all use it. Times are
+ * ISO-8601 strings, null fields are left out. Thread-safe once built.
  */
 public final class Json {
 

@@ -17,12 +17,12 @@ public interface MediaBinder {
    * Binds one RTP socket (and the RTCP socket above it) per stream. Until {@link Session#activate}
    * every packet is dropped and counted, whatever the gates say.
    *
-   * @param gates      the gate of each stream, by label
-   * @param baseline   the counters each stream starts from: what its ledger last recorded
+   * @param gates the gate of each stream, by label
+   * @param baseline the counters each stream starts from: what its ledger last recorded
    * @param lastStored the last chunk listed of each stream that has one, by label: a sender that
-   *                   goes on with the same SSRC keeps its place on the call's time axis
-   * @param reports    where the session reports stored chunks, losses, digits and timeouts; called
-   *                   from media threads, so it must only enqueue
+   *     goes on with the same SSRC keeps its place on the call's time axis
+   * @param reports where the session reports stored chunks, losses, digits and timeouts; called
+   *     from media threads, so it must only enqueue
    */
   Session bind(
       String callId,
@@ -33,22 +33,30 @@ public interface MediaBinder {
       Consumer<MediaReport> reports)
       throws MediaUnavailableException;
 
-  /** Chunks of {@code label} stored under {@code epoch} with a number above {@code afterN}, in order. */
-  CompletionStage<List<ChunkInfo>> storedAfter(String callId, String label, long epoch, long afterN);
+  /**
+   * Chunks of {@code label} stored under {@code epoch} with a number above {@code afterN}, in
+   * order.
+   */
+  CompletionStage<List<ChunkInfo>> storedAfter(
+      String callId, String label, long epoch, long afterN);
 
   /** The sockets of one call on this node. */
   interface Session {
     /** Where each stream's RTP must be sent, by label. */
     Map<String, Endpoint> endpoints();
 
-    /** Starts storing: chunks are keyed under {@code epoch} (the seq of the event that recorded these endpoints). */
+    /**
+     * Starts storing: chunks are keyed under {@code epoch} (the seq of the event that recorded
+     * these endpoints).
+     */
     void activate(long epoch);
 
     /**
      * Binds sockets for streams added to the running call; they store once {@link #activate}d
      * again. Returns their endpoints, by label.
      */
-    Map<String, Endpoint> add(List<StreamSpec> streams, Function<String, ? extends Gate> gates) throws MediaUnavailableException;
+    Map<String, Endpoint> add(List<StreamSpec> streams, Function<String, ? extends Gate> gates)
+        throws MediaUnavailableException;
 
     /**
      * The call was handed off to these sockets by {@code node}, whose old sockets still receive
@@ -60,7 +68,10 @@ public interface MediaBinder {
     /** The streams' counters now, by label. */
     Map<String, StreamCounters> counters();
 
-    /** Stops receiving, stores and reports what was received, then reports {@link MediaReport.Closed}. */
+    /**
+     * Stops receiving, stores and reports what was received, then reports {@link
+     * MediaReport.Closed}.
+     */
     void close();
 
     /**

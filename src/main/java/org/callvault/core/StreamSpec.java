@@ -8,13 +8,14 @@ import java.util.regex.Pattern;
 /**
  * One recorded media stream: its label, the party whose voice it carries, and its codec.
  *
- * @param source          the only address its RTP may come from: {@code ip:port}, or {@code ip}
- *                        alone for any port of that host (the first packet's port is then
- *                        latched); null to latch on the source of the first packet
- * @param dtmfPayloadType the dynamic RTP payload type of RFC 4733 telephone-events on this
- *                        stream; null when none was negotiated
+ * @param source the only address its RTP may come from: {@code ip:port}, or {@code ip} alone for
+ *     any port of that host (the first packet's port is then latched); null to latch on the source
+ *     of the first packet
+ * @param dtmfPayloadType the dynamic RTP payload type of RFC 4733 telephone-events on this stream;
+ *     null when none was negotiated
  */
-public record StreamSpec(String label, String party, Codec codec, String source, Integer dtmfPayloadType)
+public record StreamSpec(
+    String label, String party, Codec codec, String source, Integer dtmfPayloadType)
     implements CborSerializable {
 
   /** A stream's label, and a party's id: they appear in URLs, file names and SDP. */
@@ -27,13 +28,23 @@ public record StreamSpec(String label, String party, Codec codec, String source,
     this(label, party, codec, null, null);
   }
 
-  /** What is wrong with the optional fields, named under {@code field} (e.g. {@code streams[0]}). */
+  /**
+   * What is wrong with the optional fields, named under {@code field} (e.g. {@code streams[0]}).
+   */
   public List<String> problems(String field) {
     List<String> problems = new ArrayList<>();
     if (source != null && parseSource(source) == null)
-      problems.add(field + ".source must be an IPv4 address and port, e.g. 192.0.2.10:40000, or an address alone, was '" + source + "'");
+      problems.add(
+          field
+              + ".source must be an IPv4 address and port, e.g. 192.0.2.10:40000, or an address"
+              + " alone, was '"
+              + source
+              + "'");
     if (dtmfPayloadType != null && (dtmfPayloadType < 96 || dtmfPayloadType > 127))
-      problems.add(field + ".dtmfPayloadType must be a dynamic payload type, 96 to 127, was " + dtmfPayloadType);
+      problems.add(
+          field
+              + ".dtmfPayloadType must be a dynamic payload type, 96 to 127, was "
+              + dtmfPayloadType);
     return problems;
   }
 

@@ -1,16 +1,15 @@
 package org.callvault.export;
 
 import java.util.ArrayList;
-import org.callvault.call.Phase;
-import org.callvault.call.Event;
-import org.callvault.call.Change;
-import org.callvault.call.Call;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.callvault.call.CallRecording;
-import org.callvault.core.ChunkInfo;
+import org.callvault.call.Call;
+import org.callvault.call.Change;
+import org.callvault.call.Event;
+import org.callvault.call.Phase;
 import org.callvault.call.Policy;
+import org.callvault.core.ChunkInfo;
 import org.callvault.core.StreamSpec;
 
 /**
@@ -18,11 +17,11 @@ import org.callvault.core.StreamSpec;
  * has, where the recording starts and ends, and which spans are cut out.
  *
  * <p>The axis starts at the first stored sample of any stream and ends after the last one. A
- * sample's place on it follows from its chunk's wall-clock anchor and its RTP timestamp, so
- * within a segment every sample sits exactly where its timestamp says; lost packets are silence
- * of their exact length. Under {@code pauseRendering: SKIP} every span in which the call was not
- * {@code RECORDING} (paused, awaiting consent, halted by a decline) is removed from every channel,
- * never cutting stored audio; under {@code SILENCE} it stays, as silence.
+ * sample's place on it follows from its chunk's wall-clock anchor and its RTP timestamp, so within
+ * a segment every sample sits exactly where its timestamp says; lost packets are silence of their
+ * exact length. Under {@code pauseRendering: SKIP} every span in which the call was not {@code
+ * RECORDING} (paused, awaiting consent, halted by a decline) is removed from every channel, never
+ * cutting stored audio; under {@code SILENCE} it stays, as silence.
  */
 public final class Timeline {
 
@@ -38,7 +37,13 @@ public final class Timeline {
   private final Policy.PauseRendering rendering;
 
   private Timeline(
-      String callId, List<StreamSpec> streams, Map<String, List<ChunkInfo>> chunks, List<long[]> removed, long startMicros, long endMicros, Policy.PauseRendering rendering) {
+      String callId,
+      List<StreamSpec> streams,
+      Map<String, List<ChunkInfo>> chunks,
+      List<long[]> removed,
+      long startMicros,
+      long endMicros,
+      Policy.PauseRendering rendering) {
     this.callId = callId;
     this.streams = streams;
     this.chunks = chunks;
@@ -93,7 +98,8 @@ public final class Timeline {
           for (ChunkInfo c : list) if (c.startWallMicros() < a) a = Math.max(a, c.endWallMicros());
         }
         for (List<ChunkInfo> list : chunks.values()) {
-          for (ChunkInfo c : list) if (c.startWallMicros() >= a) b = Math.min(b, c.startWallMicros());
+          for (ChunkInfo c : list)
+            if (c.startWallMicros() >= a) b = Math.min(b, c.startWallMicros());
         }
         if (b > a) removed.add(new long[] {a, b});
       }

@@ -1,9 +1,5 @@
 package org.callvault.export;
 
-import org.callvault.export.pcm.Wav;
-import org.callvault.export.pcm.G711;
-import org.callvault.core.Codec;
-
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -11,7 +7,10 @@ import org.apache.pekko.NotUsed;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
 import org.callvault.core.ChunkInfo;
+import org.callvault.core.Codec;
 import org.callvault.core.StreamSpec;
+import org.callvault.export.pcm.G711;
+import org.callvault.export.pcm.Wav;
 import org.callvault.store.ChunkPackets;
 import org.callvault.store.ChunkStore;
 
@@ -42,7 +41,8 @@ public final class WavExport {
   }
 
   /** What will be rendered: the streams feeding each channel and the exact length. */
-  public record Plan(Timeline timeline, int channels, List<String> labels, List<Integer> channelOf, long frames) {
+  public record Plan(
+      Timeline timeline, int channels, List<String> labels, List<Integer> channelOf, long frames) {
     public long bytes() {
       return Wav.HEADER_BYTES + frames * channels * 2;
     }
@@ -60,16 +60,31 @@ public final class WavExport {
     int channels;
     switch (layout) {
       case STREAM -> {
-        if (label == null) throw new Refused(400, "layout=stream needs label=… (one of " + labelsOf(streams) + ")");
+        if (label == null)
+          throw new Refused(400, "layout=stream needs label=… (one of " + labelsOf(streams) + ")");
         if (streams.stream().noneMatch(s -> s.label().equals(label)))
-          throw new Refused(404, "call '" + timeline.callId() + "' has no stream '" + label + "' (streams: " + labelsOf(streams) + ")");
+          throw new Refused(
+              404,
+              "call '"
+                  + timeline.callId()
+                  + "' has no stream '"
+                  + label
+                  + "' (streams: "
+                  + labelsOf(streams)
+                  + ")");
         labels.add(label);
         channelOf.add(0);
         channels = 1;
       }
       case STEREO -> {
         if (streams.size() < 2)
-          throw new Refused(400, "layout=stereo needs two streams; call '" + timeline.callId() + "' has " + streams.size() + " (use layout=mono or layout=stream)");
+          throw new Refused(
+              400,
+              "layout=stereo needs two streams; call '"
+                  + timeline.callId()
+                  + "' has "
+                  + streams.size()
+                  + " (use layout=mono or layout=stream)");
         labels.add(streams.get(0).label());
         labels.add(streams.get(1).label());
         channelOf.add(0);
@@ -87,7 +102,12 @@ public final class WavExport {
     for (String l : labels) {
       StreamSpec spec = streams.stream().filter(s -> s.label().equals(l)).findFirst().orElseThrow();
       if (spec.codec() == Codec.G722 && !timeline.chunks(l).isEmpty())
-        throw new Refused(415, "stream '" + l + "' is G.722, which this version cannot decode to WAV yet; its chunks are stored and kept");
+        throw new Refused(
+            415,
+            "stream '"
+                + l
+                + "' is G.722, which this version cannot decode to WAV yet; its chunks are stored"
+                + " and kept");
     }
     return new Plan(timeline, channels, labels, channelOf, timeline.samples());
   }
@@ -123,16 +143,28 @@ public final class WavExport {
           Source.from(timeline.chunks(plan.labels().get(i)))
               .mapAsync(2, info -> store.read(timeline.callId(), info))
               .mapConcat(chunk -> decode(timeline, chunk.info(), chunk.packets(), channel));
-      placements = placements == null ? stream : placements.mergeSorted(stream, Comparator.comparingLong(Placement::position));
+      placements =
+          placements == null
+              ? stream
+              : placements.mergeSorted(stream, Comparator.comparingLong(Placement::position));
     }
     if (placements == null) placements = Source.empty();
     Placement end = new Placement(Long.MAX_VALUE, -1, null);
     Source<ByteString, NotUsed> audio =
-        placements.concat(Source.single(end)).statefulMapConcat(() -> new Renderer(plan.channels(), plan.frames(), plan.labels().size() > plan.channels())::accept);
-    return Source.single(ByteString.fromArray(Wav.header(plan.channels(), Timeline.RATE, plan.frames()))).concat(audio);
+        placements
+            .concat(Source.single(end))
+            .statefulMapConcat(
+                () ->
+                    new Renderer(
+                            plan.channels(), plan.frames(), plan.labels().size() > plan.channels())
+                        ::accept);
+    return Source.single(
+            ByteString.fromArray(Wav.header(plan.channels(), Timeline.RATE, plan.frames())))
+        .concat(audio);
   }
 
-  private static List<Placement> decode(Timeline timeline, ChunkInfo info, byte[] packets, int channel) {
+  private static List<Placement> decode(
+      Timeline timeline, ChunkInfo info, byte[] packets, int channel) {
     List<Placement> out = new ArrayList<>(info.packets());
     ChunkPackets.read(
         packets,

@@ -38,10 +38,13 @@ final class CallMedia implements MediaBinder.Session, StreamRecorder.Output {
   private final MediaServer server;
   private final String callId;
   private final Consumer<MediaReport> reports;
+
   /** What a node that handed this call off must put on what it relays here. */
   final long token;
+
   // Added to only by the call's entity (at bind, and when the call gains streams).
-  private final Map<String, MediaStream> streams = Collections.synchronizedMap(new LinkedHashMap<>());
+  private final Map<String, MediaStream> streams =
+      Collections.synchronizedMap(new LinkedHashMap<>());
   private final AtomicInteger openStreams = new AtomicInteger();
   private final AtomicInteger relayingStreams = new AtomicInteger();
   private volatile boolean closing;
@@ -55,14 +58,23 @@ final class CallMedia implements MediaBinder.Session, StreamRecorder.Output {
     this.token = token;
   }
 
-  void add(StreamSpec spec, Gate gate, StreamCounters baseline, ChunkInfo lastStored) throws MediaBinder.MediaUnavailableException {
+  void add(StreamSpec spec, Gate gate, StreamCounters baseline, ChunkInfo lastStored)
+      throws MediaBinder.MediaUnavailableException {
     EventLoop loop = server.nextLoop();
     MediaServer.Settings settings = server.settings();
-    StreamRecorder recorder = new StreamRecorder(callId, spec, gate, baseline, lastStored, settings.streams(), this, System.nanoTime());
+    StreamRecorder recorder =
+        new StreamRecorder(
+            callId, spec, gate, baseline, lastStored, settings.streams(), this, System.nanoTime());
     RelayIntake intake = new RelayIntake(recorder, token, settings.relay().idle().toNanos());
     StreamHandler rtpHandler = StreamHandler.rtp(recorder, intake);
-    MediaServer.SocketPair sockets = server.bindPair(loop, rtpHandler, StreamHandler.rtcp(recorder));
-    ChunkWriter writer = new ChunkWriter(settings.writes(), server.store(), ChunkWriter.Scheduler.of(loop), new Outcome(recorder));
+    MediaServer.SocketPair sockets =
+        server.bindPair(loop, rtpHandler, StreamHandler.rtcp(recorder));
+    ChunkWriter writer =
+        new ChunkWriter(
+            settings.writes(),
+            server.store(),
+            ChunkWriter.Scheduler.of(loop),
+            new Outcome(recorder));
     MediaStream stream = new MediaStream(recorder, intake, rtpHandler, sockets, writer);
     streams.put(spec.label(), stream);
     openStreams.incrementAndGet();
@@ -79,7 +91,8 @@ final class CallMedia implements MediaBinder.Session, StreamRecorder.Output {
   }
 
   @Override
-  public Map<String, Endpoint> add(List<StreamSpec> added, Function<String, ? extends Gate> gates) throws MediaBinder.MediaUnavailableException {
+  public Map<String, Endpoint> add(List<StreamSpec> added, Function<String, ? extends Gate> gates)
+      throws MediaBinder.MediaUnavailableException {
     Map<String, Endpoint> endpoints = new LinkedHashMap<>();
     for (StreamSpec spec : added) {
       add(spec, gates.apply(spec.label()), StreamCounters.ZERO, null);
@@ -125,7 +138,9 @@ final class CallMedia implements MediaBinder.Session, StreamRecorder.Output {
     finish(true);
   }
 
-  /** Stops recording; the sockets close, or with {@code relay} go on receiving for the next node. */
+  /**
+   * Stops recording; the sockets close, or with {@code relay} go on receiving for the next node.
+   */
   private void finish(boolean relay) {
     if (closing) return;
     closing = true;
@@ -140,24 +155,42 @@ final class CallMedia implements MediaBinder.Session, StreamRecorder.Output {
       server.relaying(callId, this);
     }
     for (MediaStream s : streams.values()) {
-      s.rtp().eventLoop().execute(() -> {
-        s.tick.cancel(false);
-        s.intake.releaseWhenDue(Long.MAX_VALUE); // what waited is received before the stream closes
-        s.recorder.close();
-        if (relay) startRelay(s);
-        else server.closeSockets(s.sockets);
-        if (openStreams.decrementAndGet() == 0) maybeClosed();
-      });
+      s.rtp()
+          .eventLoop()
+          .execute(
+              () -> {
+                s.tick.cancel(false);
+                s.intake.releaseWhenDue(
+                    Long.MAX_VALUE); // what waited is received before the stream closes
+                s.recorder.close();
+                if (relay) startRelay(s);
+                else server.closeSockets(s.sockets);
+                if (openStreams.decrementAndGet() == 0) maybeClosed();
+              });
     }
   }
 
-  /** On the stream's loop: from now on its datagrams are held, then relayed, until the relay ends. */
+  /**
+   * On the stream's loop: from now on its datagrams are held, then relayed, until the relay ends.
+   */
   private void startRelay(MediaStream s) {
-    s.relay = new Relay(server.settings().relay(), (datagram, to) -> s.rtp().writeAndFlush(new DatagramPacket(Unpooled.wrappedBuffer(datagram), to)), System.nanoTime());
+    s.relay =
+        new Relay(
+            server.settings().relay(),
+            (datagram, to) ->
+                s.rtp().writeAndFlush(new DatagramPacket(Unpooled.wrappedBuffer(datagram), to)),
+            System.nanoTime());
     s.rtpHandler.relayTo(s.relay);
-    s.tick = s.rtp().eventLoop().scheduleAtFixedRate(() -> {
-      if (s.relay.over(System.nanoTime())) endRelay(s);
-    }, 100, 100, TimeUnit.MILLISECONDS);
+    s.tick =
+        s.rtp()
+            .eventLoop()
+            .scheduleAtFixedRate(
+                () -> {
+                  if (s.relay.over(System.nanoTime())) endRelay(s);
+                },
+                100,
+                100,
+                TimeUnit.MILLISECONDS);
   }
 
   /** Any thread: the node that took the call over receives its streams at {@code endpoints}. */
@@ -166,9 +199,13 @@ final class CallMedia implements MediaBinder.Session, StreamRecorder.Output {
       MediaStream s = streams.get(e.getKey());
       if (s == null) continue;
       InetSocketAddress target = new InetSocketAddress(e.getValue().host(), e.getValue().port());
-      s.rtp().eventLoop().execute(() -> {
-        if (s.relay != null) s.relay.to(target, token, System.nanoTime(), System.currentTimeMillis() * 1000);
-      });
+      s.rtp()
+          .eventLoop()
+          .execute(
+              () -> {
+                if (s.relay != null)
+                  s.relay.to(target, token, System.nanoTime(), System.currentTimeMillis() * 1000);
+              });
     }
   }
 
@@ -178,9 +215,24 @@ final class CallMedia implements MediaBinder.Session, StreamRecorder.Output {
     server.closeSockets(s.sockets);
     Relay r = s.relay;
     String label = s.recorder.label();
-    if (r.target() == null) log.warn("call {}: '{}' was never asked for by the node that took it over; {} held packets are lost", callId, label, r.lost());
-    else if (r.lost() > 0) log.warn("call {}: relayed {} packets of '{}' to {}; {} arrived while the hold was full and are lost", callId, r.relayed(), label, r.target(), r.lost());
-    else log.info("call {}: relayed {} packets of '{}' to {}", callId, r.relayed(), label, r.target());
+    if (r.target() == null)
+      log.warn(
+          "call {}: '{}' was never asked for by the node that took it over; {} held packets are"
+              + " lost",
+          callId,
+          label,
+          r.lost());
+    else if (r.lost() > 0)
+      log.warn(
+          "call {}: relayed {} packets of '{}' to {}; {} arrived while the hold was full and are"
+              + " lost",
+          callId,
+          r.relayed(),
+          label,
+          r.target(),
+          r.lost());
+    else
+      log.info("call {}: relayed {} packets of '{}' to {}", callId, r.relayed(), label, r.target());
     if (relayingStreams.decrementAndGet() == 0) server.relayEnded(callId, this);
   }
 
@@ -238,8 +290,16 @@ final class CallMedia implements MediaBinder.Session, StreamRecorder.Output {
       server.unstored();
       ChunkInfo i = chunk.info();
       if (cause == GapCause.STORE_FAILURE)
-        log.error("call {}: chunk {} of '{}' could not be stored after {} attempts: {}", callId, i.n(), i.label(), attempts, detail);
-      reports.accept(new MediaReport.ChunkLost(i.label(), i.startWallMicros(), i.endWallMicros(), i.packets(), cause, detail));
+        log.error(
+            "call {}: chunk {} of '{}' could not be stored after {} attempts: {}",
+            callId,
+            i.n(),
+            i.label(),
+            attempts,
+            detail);
+      reports.accept(
+          new MediaReport.ChunkLost(
+              i.label(), i.startWallMicros(), i.endWallMicros(), i.packets(), cause, detail));
     }
 
     @Override

@@ -9,8 +9,8 @@ import org.callvault.store.ChunkPackets;
  * The chunk of one stream being assembled: its packets in order, each with its extended sequence
  * number and timestamp, about a second at a time, placed on the wall clock by the anchor of their
  * segment (a chunk has one anchor; re-anchoring finishes it first). Chunks are numbered from 0
- * within the stream's sockets. Only the stream's thread uses it; nothing here allocates per
- * packet but the packets' buffer growing.
+ * within the stream's sockets. Only the stream's thread uses it; nothing here allocates per packet
+ * but the packets' buffer growing.
  */
 final class ChunkAssembler {
 
@@ -34,7 +34,10 @@ final class ChunkAssembler {
     this.packets = new ChunkPackets.Builder(chunkSamples + 64 * ChunkPackets.OVERHEAD);
   }
 
-  /** The wall clock at extended timestamp {@code extTs} is {@code wallMicros}, for the segment from now on. */
+  /**
+   * The wall clock at extended timestamp {@code extTs} is {@code wallMicros}, for the segment from
+   * now on.
+   */
   void anchor(long extTs, long wallMicros) {
     anchorTs = extTs;
     anchorWallMicros = wallMicros;
@@ -67,13 +70,29 @@ final class ChunkAssembler {
     return endTs - firstTs >= chunkSamples;
   }
 
-  /** The chunk assembled so far, keyed under {@code epoch}, and the next one begins; null when empty. */
+  /**
+   * The chunk assembled so far, keyed under {@code epoch}, and the next one begins; null when
+   * empty.
+   */
   AudioChunk finish(long epoch, int segment, long ssrc) {
     if (count == 0) return null;
     ChunkInfo info =
         new ChunkInfo(
-            spec.label(), epoch, nextN++, segment, ssrc, spec.codec(), firstSeq, lastSeq, firstTs, endTs, count, anchorTs, anchorWallMicros,
-            wallOf(firstTs), wallOf(endTs));
+            spec.label(),
+            epoch,
+            nextN++,
+            segment,
+            ssrc,
+            spec.codec(),
+            firstSeq,
+            lastSeq,
+            firstTs,
+            endTs,
+            count,
+            anchorTs,
+            anchorWallMicros,
+            wallOf(firstTs),
+            wallOf(endTs));
     count = 0;
     return new AudioChunk(callId, info, packets.build());
   }

@@ -1,7 +1,6 @@
 package org.callvault.media;
 
 import java.util.ArrayDeque;
-import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import org.callvault.core.GapCause;
 import org.callvault.store.AudioChunk;
@@ -17,12 +16,14 @@ import org.callvault.store.ChunkStore;
 final class ChunkWriter {
 
   /**
-   * @param queue   chunks in storage's hands at once, the one being written and those behind it
+   * @param queue chunks in storage's hands at once, the one being written and those behind it
    * @param retries retries of a failed write
    */
   record Settings(int queue, int retries) {}
 
-  /** What became of each chunk. Called on storage's threads, or on the stream's loop for a refusal. */
+  /**
+   * What became of each chunk. Called on storage's threads, or on the stream's loop for a refusal.
+   */
   interface Outcome {
     void written(AudioChunk chunk);
 
@@ -75,17 +76,24 @@ final class ChunkWriter {
   }
 
   private void attempt(AudioChunk chunk, int attempt) {
-    store.write(chunk).whenComplete((ok, failure) -> {
-      if (failure == null) {
-        outcome.written(chunk);
-        next();
-      } else if (attempt < settings.retries()) {
-        retries.schedule(() -> attempt(chunk, attempt + 1), 200L << attempt);
-      } else {
-        outcome.lost(chunk, GapCause.STORE_FAILURE, String.valueOf(failure.getMessage()), attempt + 1);
-        next();
-      }
-    });
+    store
+        .write(chunk)
+        .whenComplete(
+            (ok, failure) -> {
+              if (failure == null) {
+                outcome.written(chunk);
+                next();
+              } else if (attempt < settings.retries()) {
+                retries.schedule(() -> attempt(chunk, attempt + 1), 200L << attempt);
+              } else {
+                outcome.lost(
+                    chunk,
+                    GapCause.STORE_FAILURE,
+                    String.valueOf(failure.getMessage()),
+                    attempt + 1);
+                next();
+              }
+            });
   }
 
   private void next() {

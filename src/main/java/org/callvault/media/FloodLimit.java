@@ -1,9 +1,9 @@
 package org.callvault.media;
 
 /**
- * How many datagrams a stream takes per second: a token bucket refilled at that rate, so the
- * excess of a flood is refused before it is parsed. A stream carries 50 packets a second (20 ms
- * ptime), 100 at 10 ms. Only the stream's thread uses it.
+ * How many datagrams a stream takes per second: a token bucket refilled at that rate, so the excess
+ * of a flood is refused before it is parsed. A stream carries 50 packets a second (20 ms ptime),
+ * 100 at 10 ms. Only the stream's thread uses it.
  */
 final class FloodLimit {
 

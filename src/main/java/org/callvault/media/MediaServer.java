@@ -40,12 +40,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The node's media plane: a port pool, Netty event loops that receive every stream's RTP and
- * RTCP, the calls whose sockets are bound here ({@link CallMedia}) and those handed off whose old
- * sockets still relay.
+ * The node's media plane: a port pool, Netty event loops that receive every stream's RTP and RTCP,
+ * the calls whose sockets are bound here ({@link CallMedia}) and those handed off whose old sockets
+ * still relay.
  *
- * <p>No actor sees a packet: a stream's datagrams are handled by its {@link StreamRecorder} on
- * one event-loop thread, and its entity hears of a chunk only once it is stored.
+ * <p>No actor sees a packet: a stream's datagrams are handled by its {@link StreamRecorder} on one
+ * event-loop thread, and its entity hears of a chunk only once it is stored.
  */
 public final class MediaServer implements MediaBinder, MediaRelay.Source, AutoCloseable {
 
@@ -56,7 +56,12 @@ public final class MediaServer implements MediaBinder, MediaRelay.Source, AutoCl
    *
    * @param maxCalls calls beyond this are refused media before the others degrade
    */
-  public record Settings(Sockets sockets, int maxCalls, StreamRecorder.Settings streams, ChunkWriter.Settings writes, Relay.Settings relay) {
+  public record Settings(
+      Sockets sockets,
+      int maxCalls,
+      StreamRecorder.Settings streams,
+      ChunkWriter.Settings writes,
+      Relay.Settings relay) {
 
     /** Reads {@code callvault.media}. */
     public static Settings from(Config media) {
@@ -75,8 +80,12 @@ public final class MediaServer implements MediaBinder, MediaRelay.Source, AutoCl
               media.getDuration("reorder-delay").toNanos(),
               media.getDuration("timeout").toNanos(),
               media.getInt("flood-packets-per-second")),
-          new ChunkWriter.Settings(media.getInt("store-queue-per-stream"), media.getInt("store-retries")),
-          new Relay.Settings(media.getDuration("relay.idle"), media.getDuration("relay.hold"), media.getInt("relay.hold-packets")));
+          new ChunkWriter.Settings(
+              media.getInt("store-queue-per-stream"), media.getInt("store-retries")),
+          new Relay.Settings(
+              media.getDuration("relay.idle"),
+              media.getDuration("relay.hold"),
+              media.getInt("relay.hold-packets")));
     }
   }
 
@@ -84,7 +93,13 @@ public final class MediaServer implements MediaBinder, MediaRelay.Source, AutoCl
    * The sockets: bound on {@code bindHost}, announced as {@code advertisedHost}, RTP on even ports
    * of the range and RTCP on the odd one above; {@code eventLoopThreads} 0 for one per core.
    */
-  public record Sockets(String bindHost, String advertisedHost, int portMin, int portMax, int receiveBufferBytes, int eventLoopThreads) {}
+  public record Sockets(
+      String bindHost,
+      String advertisedHost,
+      int portMin,
+      int portMax,
+      int receiveBufferBytes,
+      int eventLoopThreads) {}
 
   /** A stream's RTP and RTCP sockets; closed once, which frees their ports. */
   static final class SocketPair {
@@ -116,29 +131,43 @@ public final class MediaServer implements MediaBinder, MediaRelay.Source, AutoCl
   private final boolean epoll;
   private final AtomicInteger activeCalls = new AtomicInteger();
   private final AtomicLong chunksUnstored = new AtomicLong();
+
   /** The calls whose sockets are bound here, by call id. */
   private final Map<String, CallMedia> sessions = new ConcurrentHashMap<>();
+
   /** The calls handed off to another node whose old sockets still receive here, by call id. */
   private final Map<String, CallMedia> relaying = new ConcurrentHashMap<>();
+
   /** Completes when {@link #relaying} empties; replaced when a handoff starts relaying. */
   private CompletableFuture<Void> relaysEnded = CompletableFuture.completedFuture(null);
+
   private final SecureRandom random = new SecureRandom();
 
   /**
-   * @param relays how this node asks the node that handed a call off to relay what its old
-   *     sockets still receive; given this server, which relays when asked in turn
+   * @param relays how this node asks the node that handed a call off to relay what its old sockets
+   *     still receive; given this server, which relays when asked in turn
    */
-  public MediaServer(Settings settings, ChunkStore store, Function<MediaRelay.Source, MediaRelay.Requests> relays) {
+  public MediaServer(
+      Settings settings,
+      ChunkStore store,
+      Function<MediaRelay.Source, MediaRelay.Requests> relays) {
     this.settings = settings;
     this.store = store;
     this.ports = new PortPool(settings.sockets().portMin(), settings.sockets().portMax());
     this.epoll = Epoll.isAvailable();
-    int threads = settings.sockets().eventLoopThreads() > 0 ? settings.sockets().eventLoopThreads() : Runtime.getRuntime().availableProcessors();
+    int threads =
+        settings.sockets().eventLoopThreads() > 0
+            ? settings.sockets().eventLoopThreads()
+            : Runtime.getRuntime().availableProcessors();
     this.group = epoll ? new EpollEventLoopGroup(threads) : new NioEventLoopGroup(threads);
     this.relays = relays.apply(this);
     log.info(
         "media: {} transport, ports {}-{} on {}, at most {} calls",
-        epoll ? "epoll" : "NIO", settings.sockets().portMin(), settings.sockets().portMax(), settings.sockets().bindHost(), settings.maxCalls());
+        epoll ? "epoll" : "NIO",
+        settings.sockets().portMin(),
+        settings.sockets().portMax(),
+        settings.sockets().bindHost(),
+        settings.maxCalls());
   }
 
   @Override
@@ -152,12 +181,19 @@ public final class MediaServer implements MediaBinder, MediaRelay.Source, AutoCl
       throws MediaUnavailableException {
     if (activeCalls.incrementAndGet() > settings.maxCalls()) {
       activeCalls.decrementAndGet();
-      throw new MediaUnavailableException("this node is at its limit of " + settings.maxCalls() + " calls (callvault.media.max-calls)");
+      throw new MediaUnavailableException(
+          "this node is at its limit of "
+              + settings.maxCalls()
+              + " calls (callvault.media.max-calls)");
     }
     CallMedia session = new CallMedia(this, callId, reports, random.nextLong());
     try {
       for (StreamSpec stream : streams) {
-        session.add(stream, gates.apply(stream.label()), baseline.getOrDefault(stream.label(), StreamCounters.ZERO), lastStored.get(stream.label()));
+        session.add(
+            stream,
+            gates.apply(stream.label()),
+            baseline.getOrDefault(stream.label(), StreamCounters.ZERO),
+            lastStored.get(stream.label()));
       }
     } catch (MediaUnavailableException | RuntimeException e) {
       session.release();
@@ -168,7 +204,8 @@ public final class MediaServer implements MediaBinder, MediaRelay.Source, AutoCl
   }
 
   @Override
-  public CompletionStage<List<ChunkInfo>> storedAfter(String callId, String label, long epoch, long afterN) {
+  public CompletionStage<List<ChunkInfo>> storedAfter(
+      String callId, String label, long epoch, long afterN) {
     return store.storedAfter(callId, label, epoch, afterN);
   }
 
@@ -180,7 +217,10 @@ public final class MediaServer implements MediaBinder, MediaRelay.Source, AutoCl
     return true;
   }
 
-  /** Completes once no handed-off call relays any more (each ends when its sender has moved, or gives up). */
+  /**
+   * Completes once no handed-off call relays any more (each ends when its sender has moved, or
+   * gives up).
+   */
   public synchronized CompletionStage<Void> relaysEnded() {
     return relaysEnded;
   }
@@ -256,18 +296,26 @@ public final class MediaServer implements MediaBinder, MediaRelay.Source, AutoCl
     ports.release(pair.port);
   }
 
-  /** Binds an even RTP port and the RTCP port above it, both on {@code loop}, trying ports until a pair binds. */
-  SocketPair bindPair(EventLoop loop, ChannelHandler rtpHandler, ChannelHandler rtcpHandler) throws MediaUnavailableException {
+  /**
+   * Binds an even RTP port and the RTCP port above it, both on {@code loop}, trying ports until a
+   * pair binds.
+   */
+  SocketPair bindPair(EventLoop loop, ChannelHandler rtpHandler, ChannelHandler rtcpHandler)
+      throws MediaUnavailableException {
     Sockets sockets = settings.sockets();
     for (int attempt = 0; attempt < 32; attempt++) {
       int port = ports.acquire();
-      if (port < 0) throw new MediaUnavailableException("no free RTP port in " + sockets.portMin() + "-" + sockets.portMax());
-      ChannelFuture rtp = bootstrap(loop, rtpHandler).bind(sockets.bindHost(), port).awaitUninterruptibly();
+      if (port < 0)
+        throw new MediaUnavailableException(
+            "no free RTP port in " + sockets.portMin() + "-" + sockets.portMax());
+      ChannelFuture rtp =
+          bootstrap(loop, rtpHandler).bind(sockets.bindHost(), port).awaitUninterruptibly();
       if (!rtp.isSuccess()) {
         ports.markUnusable(port); // taken by another program: never hand it out again
         continue;
       }
-      ChannelFuture rtcp = bootstrap(loop, rtcpHandler).bind(sockets.bindHost(), port + 1).awaitUninterruptibly();
+      ChannelFuture rtcp =
+          bootstrap(loop, rtcpHandler).bind(sockets.bindHost(), port + 1).awaitUninterruptibly();
       if (!rtcp.isSuccess()) {
         rtp.channel().close();
         ports.markUnusable(port);
@@ -275,7 +323,8 @@ public final class MediaServer implements MediaBinder, MediaRelay.Source, AutoCl
       }
       return new SocketPair(port, rtp.channel(), rtcp.channel());
     }
-    throw new MediaUnavailableException("could not bind an RTP/RTCP port pair in " + sockets.portMin() + "-" + sockets.portMax());
+    throw new MediaUnavailableException(
+        "could not bind an RTP/RTCP port pair in " + sockets.portMin() + "-" + sockets.portMax());
   }
 
   private Bootstrap bootstrap(EventLoop loop, ChannelHandler handler) {

@@ -17,12 +17,19 @@ final class MediaStream {
   final StreamHandler rtpHandler;
   final MediaServer.SocketPair sockets;
   final ChunkWriter writer;
+
   /** The recorder's tick; after a handoff, the relay's. */
   ScheduledFuture<?> tick;
+
   /** Set once the call was handed off. */
   Relay relay;
 
-  MediaStream(StreamRecorder recorder, RelayIntake intake, StreamHandler rtpHandler, MediaServer.SocketPair sockets, ChunkWriter writer) {
+  MediaStream(
+      StreamRecorder recorder,
+      RelayIntake intake,
+      StreamHandler rtpHandler,
+      MediaServer.SocketPair sockets,
+      ChunkWriter writer) {
     this.recorder = recorder;
     this.intake = intake;
     this.rtpHandler = rtpHandler;

@@ -4,9 +4,9 @@ import java.util.BitSet;
 import java.util.List;
 
 /**
- * The node's RTP ports: even ports for RTP, the odd one above each for RTCP (RFC 3550 §11).
- * Ports are handed out round-robin, so a port just released is the last to be reused and a late
- * packet of a finished call does not land in a new one.
+ * The node's RTP ports: even ports for RTP, the odd one above each for RTCP (RFC 3550 §11). Ports
+ * are handed out round-robin, so a port just released is the last to be reused and a late packet of
+ * a finished call does not land in a new one.
  */
 final class PortPool {
 
@@ -17,10 +17,14 @@ final class PortPool {
   private int next;
 
   PortPool(int min, int max) {
-    if (min < 1024 || max > 65535 || max <= min) throw new IllegalArgumentException("RTP port range must lie within 1024-65535, was " + min + "-" + max);
+    if (min < 1024 || max > 65535 || max <= min)
+      throw new IllegalArgumentException(
+          "RTP port range must lie within 1024-65535, was " + min + "-" + max);
     this.min = min % 2 == 0 ? min : min + 1;
     this.pairs = (max - this.min + 1) / 2;
-    if (pairs < 1) throw new IllegalArgumentException("RTP port range " + min + "-" + max + " holds no even/odd pair");
+    if (pairs < 1)
+      throw new IllegalArgumentException(
+          "RTP port range " + min + "-" + max + " holds no even/odd pair");
     this.inUse = new BitSet(pairs);
     this.unusable = new BitSet(pairs);
   }

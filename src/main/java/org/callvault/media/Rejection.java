@@ -2,7 +2,9 @@ package org.callvault.media;
 
 import org.callvault.media.rtp.RtpProblem;
 
-/** Why a stream's receiver refused a datagram: the RTP problems of {@link RtpProblem}, and its own. */
+/**
+ * Why a stream's receiver refused a datagram: the RTP problems of {@link RtpProblem}, and its own.
+ */
 enum Rejection {
   /** From an address other than the stream's declared or latched source. */
   FOREIGN_SOURCE,
@@ -15,18 +17,22 @@ enum Rejection {
   /** A telephone-event payload that is not one (RFC 4733 §2.3: four bytes at least). */
   BAD_TELEPHONE_EVENT,
   /**
-   * A sequence number or timestamp far from the stream's (RFC 3550 A.1: more than 3000 ahead or
-   * 100 behind, or a timestamp ahead of the time that passed): a corrupt packet, or the first of
-   * a sender's restart, which the next packet in sequence confirms.
+   * A sequence number or timestamp far from the stream's (RFC 3550 A.1: more than 3000 ahead or 100
+   * behind, or a timestamp ahead of the time that passed): a corrupt packet, or the first of a
+   * sender's restart, which the next packet in sequence confirms.
    */
   SEQUENCE_JUMP,
   /** A packet with a new SSRC that the next packet did not confirm (RFC 3550 A.1 probation). */
   UNCONFIRMED_SSRC,
-  /** A relay envelope without this call's relay token, or truncated: never from the node that handed the call off. */
+  /**
+   * A relay envelope without this call's relay token, or truncated: never from the node that handed
+   * the call off.
+   */
   BAD_RELAY;
 
   /** The counter names of every reason, RTP problems first. */
   static final String[] NAMES;
+
   static final int COUNT;
 
   static {

@@ -12,18 +12,21 @@ import org.slf4j.LoggerFactory;
 /**
  * Hands each datagram of a stream's RTP or RTCP socket on, copied into a buffer of its own (one
  * handler per socket, so not shared): RTCP to the stream's recorder, RTP through the stream's
- * {@link RelayIntake}, and, once the call was handed off, RTP to its {@link Relay} instead (RTCP
- * is then dropped: the next node anchors its own). Datagrams longer than the buffer are refused
- * by the recorder as OVERSIZE before any byte past it is read.
+ * {@link RelayIntake}, and, once the call was handed off, RTP to its {@link Relay} instead (RTCP is
+ * then dropped: the next node anchors its own). Datagrams longer than the buffer are refused by the
+ * recorder as OVERSIZE before any byte past it is read.
  */
 final class StreamHandler extends SimpleChannelInboundHandler<DatagramPacket> {
 
   private static final Logger log = LoggerFactory.getLogger(StreamHandler.class);
 
   private final StreamRecorder recorder;
+
   /** Null on the RTCP socket. */
   private final RelayIntake intake;
+
   private final byte[] scratch = new byte[2048];
+
   /** Set on the socket's loop when the call is handed off. */
   private Relay relay;
 
@@ -54,7 +57,8 @@ final class StreamHandler extends SimpleChannelInboundHandler<DatagramPacket> {
     long nowNanos = System.nanoTime();
     long wallMicros = System.currentTimeMillis() * 1000;
     if (relay != null) {
-      if (intake != null && length <= copied) relay.receive(scratch, length, packet.sender(), nowNanos, wallMicros);
+      if (intake != null && length <= copied)
+        relay.receive(scratch, length, packet.sender(), nowNanos, wallMicros);
     } else if (intake == null) {
       recorder.onRtcp(scratch, copied, packet.sender());
     } else {
@@ -65,6 +69,11 @@ final class StreamHandler extends SimpleChannelInboundHandler<DatagramPacket> {
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     // A UDP socket is shared by every sender: one bad datagram must not close it.
-    log.warn("call {}: {} of '{}': {}", recorder.callId(), intake == null ? "RTCP" : "RTP", recorder.label(), cause.toString());
+    log.warn(
+        "call {}: {} of '{}': {}",
+        recorder.callId(),
+        intake == null ? "RTCP" : "RTP",
+        recorder.label(),
+        cause.toString());
   }
 }

@@ -1,23 +1,22 @@
 package org.callvault.media;
 
-import org.callvault.media.rtp.RtpProblem;
-import org.callvault.media.rtp.SequenceUnwrapper;
-import org.callvault.media.rtp.ReorderWindow;
-import org.callvault.media.rtp.TelephoneEvent;
-import org.callvault.media.rtp.RtpPacket;
-import org.callvault.media.rtp.RtcpSenderReport;
-
 import java.net.InetSocketAddress;
 import org.callvault.core.ChunkInfo;
 import org.callvault.core.Gate;
-import org.callvault.media.relay.RelayIntake;
 import org.callvault.core.StreamCounters;
 import org.callvault.core.StreamSpec;
+import org.callvault.media.relay.RelayIntake;
+import org.callvault.media.rtp.ReorderWindow;
+import org.callvault.media.rtp.RtcpSenderReport;
+import org.callvault.media.rtp.RtpPacket;
+import org.callvault.media.rtp.RtpProblem;
+import org.callvault.media.rtp.SequenceUnwrapper;
+import org.callvault.media.rtp.TelephoneEvent;
 import org.callvault.store.AudioChunk;
 
 /**
- * Everything one stream does with its datagrams, in plain Java: validate the source, parse,
- * gate, put in order, count, and assemble chunks of about a second for storage.
+ * Everything one stream does with its datagrams, in plain Java: validate the source, parse, gate,
+ * put in order, count, and assemble chunks of about a second for storage.
  *
  * <p>Single-threaded: {@link #onRtp}, {@link #onRtcp}, {@link #tick} and {@link #close} run on the
  * stream's one event-loop thread. {@link #activate} and {@link #counters} may be called from any
@@ -25,7 +24,9 @@ import org.callvault.store.AudioChunk;
  */
 final class StreamRecorder implements ReorderWindow.Sink, RelayIntake.Receiver {
 
-  /** What the recorder hands on: chunks to store, digits, timeouts. Called on the stream's thread. */
+  /**
+   * What the recorder hands on: chunks to store, digits, timeouts. Called on the stream's thread.
+   */
   interface Output {
     void chunk(StreamRecorder from, AudioChunk chunk);
 
@@ -36,7 +37,11 @@ final class StreamRecorder implements ReorderWindow.Sink, RelayIntake.Receiver {
 
   /** The settings every stream of a node shares. */
   record Settings(
-      int chunkSamples, int reorderPackets, long reorderDelayNanos, long timeoutNanos, int floodPacketsPerSecond) {
+      int chunkSamples,
+      int reorderPackets,
+      long reorderDelayNanos,
+      long timeoutNanos,
+      int floodPacketsPerSecond) {
     static final int MAX_DATAGRAM = 1500;
   }
 
@@ -56,8 +61,10 @@ final class StreamRecorder implements ReorderWindow.Sink, RelayIntake.Receiver {
   private final SequenceUnwrapper stamps = SequenceUnwrapper.forTimestamps();
 
   private volatile long epoch; // 0 until activated
+
   /** The last chunk stored before these sockets, until this stream's first anchor is set. */
   private ChunkInfo continued;
+
   private InetSocketAddress source;
   private long ssrc = -1;
   private int segment;
@@ -75,8 +82,10 @@ final class StreamRecorder implements ReorderWindow.Sink, RelayIntake.Receiver {
   // RFC 3550 A.1: how far a sequence number may jump before a packet is suspect.
   private static final long MAX_DROPOUT = 3000;
   private static final long MAX_MISORDER = 100;
+
   /** How far a timestamp may run ahead of the time that passed: a second, for a sender's jitter. */
   private static final long TIMESTAMP_SLACK = 8000;
+
   private static final long MIN_PACKET_SAMPLES = 40;
   private int restartSeq = -1;
 
@@ -92,11 +101,20 @@ final class StreamRecorder implements ReorderWindow.Sink, RelayIntake.Receiver {
   private final StreamStats stats;
 
   StreamRecorder(
-      String callId, StreamSpec spec, Gate gate, StreamCounters baseline, Settings settings, Output output, long nowNanos) {
+      String callId,
+      StreamSpec spec,
+      Gate gate,
+      StreamCounters baseline,
+      Settings settings,
+      Output output,
+      long nowNanos) {
     this(callId, spec, gate, baseline, null, settings, output, nowNanos);
   }
 
-  /** @param lastStored the stream's last chunk stored before these sockets (another node's, or an earlier binding's); null if none */
+  /**
+   * @param lastStored the stream's last chunk stored before these sockets (another node's, or an
+   *     earlier binding's); null if none
+   */
   StreamRecorder(
       String callId,
       StreamSpec spec,
@@ -115,7 +133,9 @@ final class StreamRecorder implements ReorderWindow.Sink, RelayIntake.Receiver {
     this.declaredSource = StreamSpec.parseSource(spec.source());
     this.source = declaredSource;
     this.dtmfPayloadType = spec.dtmfPayloadType() == null ? -1 : spec.dtmfPayloadType();
-    this.window = new ReorderWindow(settings.reorderPackets(), Settings.MAX_DATAGRAM, settings.reorderDelayNanos());
+    this.window =
+        new ReorderWindow(
+            settings.reorderPackets(), Settings.MAX_DATAGRAM, settings.reorderDelayNanos());
     this.chunks = new ChunkAssembler(callId, spec, settings.chunkSamples());
     this.stats = new StreamStats(baseline);
     this.flood = new FloodLimit(settings.floodPacketsPerSecond(), nowNanos);
@@ -154,7 +174,8 @@ final class StreamRecorder implements ReorderWindow.Sink, RelayIntake.Receiver {
 
   /** One datagram from the RTP socket, already copied into {@code data}. */
   @Override
-  public void onRtp(byte[] data, int length, InetSocketAddress sender, long nowNanos, long wallMicros) {
+  public void onRtp(
+      byte[] data, int length, InetSocketAddress sender, long nowNanos, long wallMicros) {
     if (!flood.allows(nowNanos)) {
       reject(Rejection.FLOOD.index());
       return;
@@ -163,12 +184,13 @@ final class StreamRecorder implements ReorderWindow.Sink, RelayIntake.Receiver {
   }
 
   /**
-   * One datagram that {@code sender} sent to the node that held this call before, relayed here
-   * with the relay token. {@code arrivalNanos} is when it reached that node, on this node's clock.
-   * Not counted against the flood limit: what was held during the handoff comes at once.
+   * One datagram that {@code sender} sent to the node that held this call before, relayed here with
+   * the relay token. {@code arrivalNanos} is when it reached that node, on this node's clock. Not
+   * counted against the flood limit: what was held during the handoff comes at once.
    */
   @Override
-  public void onRelayedRtp(byte[] data, int length, InetSocketAddress sender, long arrivalNanos, long wallMicros) {
+  public void onRelayedRtp(
+      byte[] data, int length, InetSocketAddress sender, long arrivalNanos, long wallMicros) {
     receive(data, length, sender, arrivalNanos, wallMicros);
   }
 
@@ -178,12 +200,16 @@ final class StreamRecorder implements ReorderWindow.Sink, RelayIntake.Receiver {
     reject(Rejection.BAD_RELAY.index());
   }
 
-  private void receive(byte[] data, int length, InetSocketAddress sender, long nowNanos, long wallMicros) {
+  private void receive(
+      byte[] data, int length, InetSocketAddress sender, long nowNanos, long wallMicros) {
     if (length > Settings.MAX_DATAGRAM) {
       reject(Rejection.OVERSIZE.index());
       return;
     }
-    if (source != null && !(source.getPort() == 0 ? source.getAddress().equals(sender.getAddress()) : source.equals(sender))) {
+    if (source != null
+        && !(source.getPort() == 0
+            ? source.getAddress().equals(sender.getAddress())
+            : source.equals(sender))) {
       reject(Rejection.FOREIGN_SOURCE.index());
       return;
     }
@@ -228,7 +254,9 @@ final class StreamRecorder implements ReorderWindow.Sink, RelayIntake.Receiver {
     accept(data, sender, nowNanos, wallMicros, digit);
   }
 
-  /** Whether the parsed packet's sequence number and timestamp are near the stream's (RFC 3550 A.1). */
+  /**
+   * Whether the parsed packet's sequence number and timestamp are near the stream's (RFC 3550 A.1).
+   */
   private boolean plausible(long nowNanos) {
     long seqAhead = seqs.peek(rtp.sequenceNumber()) - seqs.highest();
     long tsAhead = stamps.peek(rtp.timestamp()) - stamps.highest();
@@ -246,7 +274,8 @@ final class StreamRecorder implements ReorderWindow.Sink, RelayIntake.Receiver {
   }
 
   /** Keeps a packet of a new SSRC aside until the next packet confirms the SSRC. */
-  private void hold(byte[] data, int length, InetSocketAddress sender, long nowNanos, long wallMicros) {
+  private void hold(
+      byte[] data, int length, InetSocketAddress sender, long nowNanos, long wallMicros) {
     if (heldLength > 0) dropHeld();
     System.arraycopy(data, 0, held, 0, length);
     heldLength = length;
@@ -274,8 +303,10 @@ final class StreamRecorder implements ReorderWindow.Sink, RelayIntake.Receiver {
   }
 
   /** A valid packet of the stream's current SSRC, already parsed into {@link #rtp}. */
-  private void accept(byte[] data, InetSocketAddress sender, long nowNanos, long wallMicros, boolean digit) {
-    if (source == null || source.getPort() == 0) source = sender; // latch on the first valid packet (a declared host: its port)
+  private void accept(
+      byte[] data, InetSocketAddress sender, long nowNanos, long wallMicros, boolean digit) {
+    if (source == null || source.getPort() == 0)
+      source = sender; // latch on the first valid packet (a declared host: its port)
     if (ssrc == -1) {
       ssrc = rtp.ssrc();
       segment = 0;
@@ -284,7 +315,8 @@ final class StreamRecorder implements ReorderWindow.Sink, RelayIntake.Receiver {
     lastPacketNanos = nowNanos;
     timeoutReported = false;
 
-    // Unwrapped for every packet, gated or not, so a long pause cannot make the numbering ambiguous.
+    // Unwrapped for every packet, gated or not, so a long pause cannot make the numbering
+    // ambiguous.
     long extTs = stamps.unwrap(rtp.timestamp());
     long before = seqs.started() ? seqs.highest() : Long.MIN_VALUE;
     long extSeq = seqs.unwrap(rtp.sequenceNumber());
@@ -302,7 +334,8 @@ final class StreamRecorder implements ReorderWindow.Sink, RelayIntake.Receiver {
       return;
     }
     if (!gateWasOpen) {
-      window.flush(this); // the next packet starts a fresh run: the gated span is not counted as lost
+      window.flush(
+          this); // the next packet starts a fresh run: the gated span is not counted as lost
       gateWasOpen = true;
     }
     if (chunks.empty() && window.held() == 0 && !chunks.anchored()) {
@@ -312,7 +345,14 @@ final class StreamRecorder implements ReorderWindow.Sink, RelayIntake.Receiver {
     // A digit is never stored as audio; it goes through the window empty so that its sequence
     // number is not counted as lost.
     ReorderWindow.Offer offer =
-        window.offer(extSeq, extTs, nowNanos, data, rtp.payloadOffset(), digit ? 0 : rtp.payloadLength(), this);
+        window.offer(
+            extSeq,
+            extTs,
+            nowNanos,
+            data,
+            rtp.payloadOffset(),
+            digit ? 0 : rtp.payloadLength(),
+            this);
     if (offer == ReorderWindow.Offer.DUPLICATE) stats.duplicated();
     else if (offer == ReorderWindow.Offer.TOO_LATE) stats.late();
     window.drain(nowNanos, this);
@@ -337,8 +377,8 @@ final class StreamRecorder implements ReorderWindow.Sink, RelayIntake.Receiver {
   /**
    * The first anchor of these sockets. A sender that goes on with the SSRC of the audio stored
    * before them (the call moved to this node) keeps that audio's clock: its timestamps place the
-   * new audio right after the old, where the wall clock of a packet's arrival would place it a
-   * few milliseconds off, overlapping or apart.
+   * new audio right after the old, where the wall clock of a packet's arrival would place it a few
+   * milliseconds off, overlapping or apart.
    */
   private void firstAnchor(long extTs, long wallMicros) {
     ChunkInfo before = continued;
@@ -348,7 +388,10 @@ final class StreamRecorder implements ReorderWindow.Sink, RelayIntake.Receiver {
       setAnchor(extTs, wallMicros);
       return;
     }
-    int samples = (int) (rtp.timestamp() - (before.anchorTs() & 0xFFFF_FFFFL)); // the 32-bit clock's signed distance
+    int samples =
+        (int)
+            (rtp.timestamp()
+                - (before.anchorTs() & 0xFFFF_FFFFL)); // the 32-bit clock's signed distance
     setAnchor(extTs, before.anchorWallMicros() + Math.floorDiv(samples * 1_000_000L, 8000));
   }
 
@@ -358,7 +401,10 @@ final class StreamRecorder implements ReorderWindow.Sink, RelayIntake.Receiver {
     if (!event.end() || extTs == lastDigitTimestamp) return;
     lastDigitTimestamp = extTs;
     boolean open = epoch != 0 && gate.isOpen();
-    output.digit(spec.label(), open ? String.valueOf(TelephoneEvent.digit(event.event())) : null, wallMicros / 1000);
+    output.digit(
+        spec.label(),
+        open ? String.valueOf(TelephoneEvent.digit(event.event())) : null,
+        wallMicros / 1000);
   }
 
   private void reject(int reason) {
@@ -367,10 +413,14 @@ final class StreamRecorder implements ReorderWindow.Sink, RelayIntake.Receiver {
 
   // ------------------------------------------------------------------------------------ RTCP
 
-  /** One datagram from the RTCP socket: a sender report re-anchors the current segment's wall clock. */
+  /**
+   * One datagram from the RTCP socket: a sender report re-anchors the current segment's wall clock.
+   */
   void onRtcp(byte[] data, int length, InetSocketAddress sender) {
     if (source == null || !source.getAddress().equals(sender.getAddress())) return;
-    if (!RtcpSenderReport.parse(data, 0, length, report) || report.ssrc() != ssrc || !report.hasWallClock()) return;
+    if (!RtcpSenderReport.parse(data, 0, length, report)
+        || report.ssrc() != ssrc
+        || !report.hasWallClock()) return;
     if (!chunks.empty()) finishChunk(); // a chunk has one anchor
     long highest = stamps.highest();
     // Extend the report's 32-bit timestamp to the one nearest the stream's highest.
@@ -383,7 +433,8 @@ final class StreamRecorder implements ReorderWindow.Sink, RelayIntake.Receiver {
   // ------------------------------------------------------------------------ ordered packets
 
   @Override
-  public void packet(long extSeq, long extTimestamp, long arrivalNanos, byte[] buf, int off, int len) {
+  public void packet(
+      long extSeq, long extTimestamp, long arrivalNanos, byte[] buf, int off, int len) {
     if (len == 0) return; // a telephone-event's place in the sequence
     if (chunks.append(extSeq, extTimestamp, buf, off, len)) finishChunk();
   }
@@ -400,11 +451,15 @@ final class StreamRecorder implements ReorderWindow.Sink, RelayIntake.Receiver {
 
   // ----------------------------------------------------------------------------------- timers
 
-  /** Called every ~100 ms on the stream's thread: releases held packets, closes idle chunks, reports silence. */
+  /**
+   * Called every ~100 ms on the stream's thread: releases held packets, closes idle chunks, reports
+   * silence.
+   */
   void tick(long nowNanos) {
     window.drain(nowNanos, this);
     long silent = nowNanos - lastPacketNanos;
-    if (!chunks.empty() && silent > settings.reorderDelayNanos() + (long) settings.chunkSamples() * 125_000L) {
+    if (!chunks.empty()
+        && silent > settings.reorderDelayNanos() + (long) settings.chunkSamples() * 125_000L) {
       window.flush(this);
       finishChunk();
     }

@@ -9,8 +9,8 @@ import org.callvault.core.StreamCounters;
 
 /**
  * What one stream's receiver has seen, counted. Cumulative over the call: it starts from the
- * counters the ledger last recorded. Written by the stream's one thread (a single writer, so a
- * lazy set suffices), except {@link #stored}, which storage's threads call; read from anywhere.
+ * counters the ledger last recorded. Written by the stream's one thread (a single writer, so a lazy
+ * set suffices), except {@link #stored}, which storage's threads call; read from anywhere.
  */
 final class StreamStats {
 
@@ -82,6 +82,14 @@ final class StreamStats {
       if (n > 0) reasons.merge(Rejection.NAMES[i], n, Long::sum);
     }
     return new StreamCounters(
-        received.get(), stored.get(), droppedByGate.get(), reasons, lost.get(), duplicated.get(), late.get(), chunksStored.get(), lastPacketAt.get());
+        received.get(),
+        stored.get(),
+        droppedByGate.get(),
+        reasons,
+        lost.get(),
+        duplicated.get(),
+        late.get(),
+        chunksStored.get(),
+        lastPacketAt.get());
   }
 }

@@ -18,11 +18,11 @@ import java.util.Objects;
  * Terminated  a 2xx, Timer B (64·T1), D     the entry is gone
  * </pre>
  *
- * <p>Two choices where the RFC leaves room. Timer B also ends a transaction in Proceeding: §17.1.1.2
- * stops it there, but without it a client that sent a 1xx and no final response would hold the
- * entry forever, and a recording client answers a re-INVITE in well under 32 s. A 2xx ends the
- * transaction at once, as in RFC 3261 (not RFC 6026's Accepted state): its ACK is the dialog's, so
- * the transaction user sends it (§13.2.2.4), and a retransmitted 2xx matches no transaction.
+ * <p>Two choices where the RFC leaves room. Timer B also ends a transaction in Proceeding:
+ * §17.1.1.2 stops it there, but without it a client that sent a 1xx and no final response would
+ * hold the entry forever, and a recording client answers a re-INVITE in well under 32 s. A 2xx ends
+ * the transaction at once, as in RFC 3261 (not RFC 6026's Accepted state): its ACK is the dialog's,
+ * so the transaction user sends it (§13.2.2.4), and a retransmitted 2xx matches no transaction.
  *
  * <p>Responses match a transaction by the branch of their top Via and their CSeq method (§17.1.3).
  * Not thread-safe, as {@link ServerTransactions}: call {@link #invite} and {@link #receive} from
@@ -30,13 +30,18 @@ import java.util.Objects;
  */
 public final class ClientTransactions {
 
-  /** Sends a request to where its transaction's requests go; the transport binds socket and address. */
+  /**
+   * Sends a request to where its transaction's requests go; the transport binds socket and address.
+   */
   @FunctionalInterface
   public interface RequestSender {
     void send(SipRequest request);
   }
 
-  /** What the transaction user learns of an INVITE it sent. Called once, on the transactions' thread. */
+  /**
+   * What the transaction user learns of an INVITE it sent. Called once, on the transactions'
+   * thread.
+   */
   public interface Outcome {
     /** The final response: a 2xx, for the user to ACK, or a 300-699 that is ACKed already. */
     void answered(SipResponse response);
@@ -58,7 +63,9 @@ public final class ClientTransactions {
   private final long t1Millis;
   private final Map<String, Invite> live = new HashMap<>();
 
-  /** @param t1Millis the RTT estimate T1 (§17.1.1.1), as the server transactions use it */
+  /**
+   * @param t1Millis the RTT estimate T1 (§17.1.1.1), as the server transactions use it
+   */
   public ClientTransactions(SipTimers timers, long t1Millis) {
     if (t1Millis <= 0) throw new IllegalArgumentException("T1 " + t1Millis);
     this.timers = Objects.requireNonNull(timers);
@@ -74,11 +81,14 @@ public final class ClientTransactions {
    *     in use: a caller bug
    */
   public void invite(SipRequest invite, RequestSender sender, Outcome outcome) {
-    if (!invite.isMethod("INVITE")) throw new IllegalArgumentException("not an INVITE: " + invite.method());
-    if (!invite.topVia().hasMagicCookie()) throw new IllegalArgumentException("the INVITE's branch lacks " + Via.MAGIC_COOKIE);
+    if (!invite.isMethod("INVITE"))
+      throw new IllegalArgumentException("not an INVITE: " + invite.method());
+    if (!invite.topVia().hasMagicCookie())
+      throw new IllegalArgumentException("the INVITE's branch lacks " + Via.MAGIC_COOKIE);
     String key = key(invite.topVia().branch().orElseThrow(), "INVITE");
     if (live.containsKey(key)) throw new IllegalArgumentException("branch already in use: " + key);
-    Invite tx = new Invite(key, invite, Objects.requireNonNull(sender), Objects.requireNonNull(outcome));
+    Invite tx =
+        new Invite(key, invite, Objects.requireNonNull(sender), Objects.requireNonNull(outcome));
     live.put(key, tx);
     sender.send(invite);
     tx.timerA = timers.schedule(t1Millis, () -> tx.retransmit(t1Millis));
@@ -139,7 +149,8 @@ public final class ClientTransactions {
 
     void response(SipResponse response) {
       if (state == State.COMPLETED) {
-        if (!response.isProvisional() && !response.isSuccess()) sender.send(ack); // our ACK was lost
+        if (!response.isProvisional() && !response.isSuccess())
+          sender.send(ack); // our ACK was lost
         return;
       }
       if (response.isProvisional()) {

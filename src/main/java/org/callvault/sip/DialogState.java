@@ -147,8 +147,8 @@ public record DialogState(
   /**
    * A request the server sends in this dialog with a CSeq number the caller chose, for a dialog
    * whose local sequence is kept elsewhere (the recorder's re-INVITE after a move takes the call's
-   * media epoch, which every node reads alike). §12.2.1.1 only asks that the numbers increase;
-   * the peer accepts any number above the last one it received from this side (§12.2.2).
+   * media epoch, which every node reads alike). §12.2.1.1 only asks that the numbers increase; the
+   * peer accepts any number above the last one it received from this side (§12.2.2).
    *
    * @throws IllegalArgumentException when {@code cseq} is not above the local CSeq or not below
    *     2<sup>31</sup> (§8.1.1.5): a caller bug
@@ -159,7 +159,8 @@ public record DialogState(
       throw new IllegalArgumentException(method + " takes the CSeq of its INVITE; use ack()");
     }
     if (cseq <= localCSeq || cseq > CSeq.MAX_NUMBER) {
-      throw new IllegalArgumentException("CSeq " + cseq + " is not above " + localCSeq + " and below 2^31");
+      throw new IllegalArgumentException(
+          "CSeq " + cseq + " is not above " + localCSeq + " and below 2^31");
     }
     DialogState state =
         new DialogState(

@@ -5,8 +5,8 @@ import java.util.List;
 /**
  * The re-INVITE with which the recording server tells a recording client where a call's media is
  * received after the call moved to another node (<a
- * href="https://www.rfc-editor.org/rfc/rfc3261#section-14">RFC 3261 §14</a>: either side may
- * modify the session; RFC 3264 §8: with a new offer), over UDP.
+ * href="https://www.rfc-editor.org/rfc/rfc3261#section-14">RFC 3261 §14</a>: either side may modify
+ * the session; RFC 3264 §8: with a new offer), over UDP.
  *
  * <pre>
  * INVITE &lt;remote target&gt; SIP/2.0              in the dialog, routed by its route set (§12.2.1.1)
@@ -21,7 +21,8 @@ import java.util.List;
  * @param destination where it goes, the dialog's {@link DialogState#nextHop() next hop}
  * @param server the server's own URI, whose host and port the Vias give
  */
-public record MediaReInvite(SipRequest request, DialogState dialog, SipUri destination, SipUri server) {
+public record MediaReInvite(
+    SipRequest request, DialogState dialog, SipUri destination, SipUri server) {
 
   /**
    * Builds the re-INVITE.
@@ -33,7 +34,12 @@ public record MediaReInvite(SipRequest request, DialogState dialog, SipUri desti
    *     SIPS URI, so there is nowhere to send it from or to
    */
   public static MediaReInvite build(
-      DialogState dialog, long cseq, String contact, SdpOrigin origin, String mediaAddress, List<SdpOffer.Stream> streams)
+      DialogState dialog,
+      long cseq,
+      String contact,
+      SdpOrigin origin,
+      String mediaAddress,
+      List<SdpOffer.Stream> streams)
       throws SipParseException {
     SipUri server = SipUri.parse(contact);
     SipUri destination = dialog.nextHop();

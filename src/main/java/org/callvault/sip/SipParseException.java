@@ -90,9 +90,9 @@ public final class SipParseException extends Exception {
    * copied as received, the To copied with {@code toTag} added when it had none and it can be
    * parsed, and {@code Content-Length: 0}.
    *
-   * <p>A request missing From, To, Call-ID or CSeq is still answered, with those it has: the
-   * client cannot match such an answer to its transaction, but whoever reads the trace learns
-   * why the request was refused, which silence would not tell.
+   * <p>A request missing From, To, Call-ID or CSeq is still answered, with those it has: the client
+   * cannot match such an answer to its transaction, but whoever reads the trace learns why the
+   * request was refused, which silence would not tell.
    *
    * <p>Empty when no answer is possible: the refused message was a response or its method is
    * unknown, it was an ACK (RFC 3261 §17.1.1.1: an ACK is never answered), or it has no Via to
@@ -107,16 +107,20 @@ public final class SipParseException extends Exception {
     Optional<String> callId = partialHeaders.first("Call-ID");
     Optional<String> cseq = partialHeaders.first("CSeq");
     if (vias.isEmpty()) return Optional.empty();
-    Optional<String> toValue = to.map(value -> {
-      try {
-        NameAddr parsed = NameAddr.parse(value);
-        return parsed.tag().isEmpty() ? parsed.withTag(toTag).toString() : value;
-      } catch (SipParseException unparsableTo) {
-        // The To header may be what is malformed: echo it as received, which is all §8.2.6.2
-        // asks of a To that the server cannot read, and what lets the client match the answer.
-        return value;
-      }
-    });
+    Optional<String> toValue =
+        to.map(
+            value -> {
+              try {
+                NameAddr parsed = NameAddr.parse(value);
+                return parsed.tag().isEmpty() ? parsed.withTag(toTag).toString() : value;
+              } catch (SipParseException unparsableTo) {
+                // The To header may be what is malformed: echo it as received, which is all
+                // §8.2.6.2
+                // asks of a To that the server cannot read, and what lets the client match the
+                // answer.
+                return value;
+              }
+            });
     StringBuilder out = new StringBuilder(256);
     out.append("SIP/2.0 ").append(statusCode).append(' ').append(SipText.printable(reason, 200));
     out.append("\r\n");

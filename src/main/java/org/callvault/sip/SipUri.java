@@ -4,8 +4,7 @@ import java.util.Locale;
 
 /**
  * A SIP or SIPS URI read for where a request to it goes, <a
- * href="https://www.rfc-editor.org/rfc/rfc3261#section-19.1">RFC 3261 §19.1</a> (grammar in
- * §25.1).
+ * href="https://www.rfc-editor.org/rfc/rfc3261#section-19.1">RFC 3261 §19.1</a> (grammar in §25.1).
  *
  * <pre>
  * SIP-URI        =  "sip:" [ userinfo ] hostport uri-parameters [ headers ]
@@ -21,10 +20,10 @@ import java.util.Locale;
  *
  * <p>No part of the URI may hold an unescaped {@code @} but the end of the userinfo (user,
  * password, parameters and headers all exclude it), so the first {@code @} ends the userinfo even
- * when the user holds {@code ;} or {@code ?}; the host then ends at the first {@code :}, {@code
- * ;} or {@code ?}, or at the bracket that closes an IPv6 reference. Parameters and headers are not
- * read: the recording server only needs the host and port (no {@code maddr}, no DNS: RFC 3263
- * would resolve a host name further, this server takes it as the address).
+ * when the user holds {@code ;} or {@code ?}; the host then ends at the first {@code :}, {@code ;}
+ * or {@code ?}, or at the bracket that closes an IPv6 reference. Parameters and headers are not
+ * read: the recording server only needs the host and port (no {@code maddr}, no DNS: RFC 3263 would
+ * resolve a host name further, this server takes it as the address).
  *
  * @param scheme {@code sip} or {@code sips}, lower-cased
  * @param user the user part as written (escapes kept), without the password; empty when absent
@@ -42,13 +41,14 @@ public record SipUri(String scheme, String user, String host, int port) {
   /**
    * Parses a SIP or SIPS URI.
    *
-   * @throws SipParseException 400 with the reason when it is not one (a {@code tel:} URI, a
-   *     missing or malformed host, a port that is not 1 to 65535)
+   * @throws SipParseException 400 with the reason when it is not one (a {@code tel:} URI, a missing
+   *     or malformed host, a port that is not 1 to 65535)
    */
   public static SipUri parse(String uri) throws SipParseException {
     int colon = uri.indexOf(':');
     String scheme = colon < 0 ? "" : uri.substring(0, colon).toLowerCase(Locale.ROOT);
-    if (!scheme.equals("sip") && !scheme.equals("sips")) throw malformed(uri, "not a sip or sips URI");
+    if (!scheme.equals("sip") && !scheme.equals("sips"))
+      throw malformed(uri, "not a sip or sips URI");
     String rest = uri.substring(colon + 1);
     String user = "";
     int at = rest.indexOf('@');
@@ -76,10 +76,13 @@ public record SipUri(String scheme, String user, String host, int port) {
     int port = DEFAULT_PORT;
     if (afterHost.startsWith(":")) {
       int end = 1;
-      while (end < afterHost.length() && afterHost.charAt(end) != ';' && afterHost.charAt(end) != '?') end++;
+      while (end < afterHost.length()
+          && afterHost.charAt(end) != ';'
+          && afterHost.charAt(end) != '?') end++;
       String digits = afterHost.substring(1, end);
       port = SipText.isDigits(digits) && digits.length() <= 5 ? Integer.parseInt(digits) : -1;
-      if (port < 1 || port > 65535) throw malformed(uri, "port \"" + SipText.printable(digits, 10) + "\" is not 1 to 65535");
+      if (port < 1 || port > 65535)
+        throw malformed(uri, "port \"" + SipText.printable(digits, 10) + "\" is not 1 to 65535");
       afterHost = afterHost.substring(end);
     }
     if (!afterHost.isEmpty() && afterHost.charAt(0) != ';' && afterHost.charAt(0) != '?')
@@ -93,6 +96,7 @@ public record SipUri(String scheme, String user, String host, int port) {
   }
 
   private static SipParseException malformed(String uri, String why) {
-    return SipParseException.badRequest("malformed SIP URI \"" + SipText.printable(uri, 80) + "\": " + why);
+    return SipParseException.badRequest(
+        "malformed SIP URI \"" + SipText.printable(uri, 80) + "\": " + why);
   }
 }

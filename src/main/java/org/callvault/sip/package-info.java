@@ -1,14 +1,13 @@
 /**
  * The SIP protocol of CallVault's SIPREC recording server (<a
  * href="https://www.rfc-editor.org/rfc/rfc7866">RFC 7866</a>): SIP messages, their parser and
- * builders, URIs and header values, server transactions and the client transaction of the
- * server's own re-INVITE, dialogs (<a href="https://www.rfc-editor.org/rfc/rfc3261">RFC
- * 3261</a>), the multipart bodies that carry SDP (<a
- * href="https://www.rfc-editor.org/rfc/rfc8866">RFC 8866</a>) and recording metadata (<a
- * href="https://www.rfc-editor.org/rfc/rfc7865">RFC 7865</a>), the SDP answer to a recording
- * client's offer and the server's own offer after a call moved. Plain Java with no framework
- * imports and none of the rest of CallVault: {@code org.callvault.siprec} (the server and its
- * Netty transport) uses it; calls, media and the cluster never see a SIP type.
+ * builders, URIs and header values, server transactions and the client transaction of the server's
+ * own re-INVITE, dialogs (<a href="https://www.rfc-editor.org/rfc/rfc3261">RFC 3261</a>), the
+ * multipart bodies that carry SDP (<a href="https://www.rfc-editor.org/rfc/rfc8866">RFC 8866</a>)
+ * and recording metadata (<a href="https://www.rfc-editor.org/rfc/rfc7865">RFC 7865</a>), the SDP
+ * answer to a recording client's offer and the server's own offer after a call moved. Plain Java
+ * with no framework imports and none of the rest of CallVault: {@code org.callvault.siprec} (the
+ * server and its Netty transport) uses it; calls, media and the cluster never see a SIP type.
  *
  * <pre>
  * SipParser, SipParseException           bytes to messages; a refusal carries its status and reason
@@ -60,15 +59,15 @@
  *
  * <p>Errors are {@link org.callvault.sip.SipParseException}s that carry the status to answer and a
  * reason precise enough for the reason phrase. Every parser refuses bad input that way and never
- * with another exception (see {@code ParserRobustnessTest}); an {@code IllegalArgumentException}
- * or {@code IllegalStateException} always means a bug in the calling code.
+ * with another exception (see {@code ParserRobustnessTest}); an {@code IllegalArgumentException} or
+ * {@code IllegalStateException} always means a bug in the calling code.
  *
  * <p>Threading: parsers and value types are immutable or stateless and may be shared; {@link
  * org.callvault.sip.ServerTransactions} and {@link org.callvault.sip.ClientTransactions} are
  * confined to one thread together with their {@link org.callvault.sip.SipTimers}.
  *
- * <p>Not here: client transactions of other methods (Timers E, F and K; the server sends no BYE
- * of its own), RFC 6026's Accepted state (a 2xx retransmitted after the first one finds no
+ * <p>Not here: client transactions of other methods (Timers E, F and K; the server sends no BYE of
+ * its own), RFC 6026's Accepted state (a 2xx retransmitted after the first one finds no
  * transaction), RFC 3263's DNS procedures (a URI's host is taken as the address), and TLS.
  */
 package org.callvault.sip;

@@ -24,9 +24,9 @@ import org.callvault.sip.Via;
  * the node records fewer calls than its limit                503 with Retry-After
  * </pre>
  *
- * <p>The limit is checked last so that a request the node would refuse anyway is not told to
- * come back later. The policy is the source's own ({@code callvault.sip.policies}, by SRC address:
- * one trunk records all parties, another one) or else the default.
+ * <p>The limit is checked last so that a request the node would refuse anyway is not told to come
+ * back later. The policy is the source's own ({@code callvault.sip.policies}, by SRC address: one
+ * trunk records all parties, another one) or else the default.
  */
 final class Admission {
 
@@ -36,7 +36,9 @@ final class Admission {
   private final RecordingServer.Settings settings;
   private final IntSupplier activeCalls;
 
-  /** @param activeCalls the calls whose media this node receives now */
+  /**
+   * @param activeCalls the calls whose media this node receives now
+   */
   Admission(RecordingServer.Settings settings, IntSupplier activeCalls) {
     this.settings = settings;
     this.activeCalls = activeCalls;
@@ -46,18 +48,39 @@ final class Admission {
   Optional<SipResponse> refusal(SipRequest invite) {
     String source = sourceOf(invite);
     if (!settings.allowedSources().contains(source))
-      return Optional.of(Answers.refusal(invite, 403, "Forbidden: " + source + " is not a configured recording client"));
-    List<String> unknown = invite.require().stream().filter(t -> !SUPPORTED.contains(t.toLowerCase(Locale.ROOT))).toList();
+      return Optional.of(
+          Answers.refusal(
+              invite, 403, "Forbidden: " + source + " is not a configured recording client"));
+    List<String> unknown =
+        invite.require().stream()
+            .filter(t -> !SUPPORTED.contains(t.toLowerCase(Locale.ROOT)))
+            .toList();
     if (!unknown.isEmpty()) {
       return Optional.of(
-          SipResponse.to(invite, 420).reason("Bad Extension: " + String.join(", ", unknown)).toTag(SipIds.newTag()).header("Unsupported", String.join(", ", unknown)).build());
+          SipResponse.to(invite, 420)
+              .reason("Bad Extension: " + String.join(", ", unknown))
+              .toTag(SipIds.newTag())
+              .header("Unsupported", String.join(", ", unknown))
+              .build());
     }
-    boolean siprec = invite.require().stream().anyMatch(t -> t.equalsIgnoreCase("siprec")) || invite.contacts().stream().anyMatch(c -> c.hasParam("+sip.src"));
+    boolean siprec =
+        invite.require().stream().anyMatch(t -> t.equalsIgnoreCase("siprec"))
+            || invite.contacts().stream().anyMatch(c -> c.hasParam("+sip.src"));
     if (!siprec)
-      return Optional.of(Answers.refusal(invite, 488, "Not Acceptable Here: not a recording session (expected Require: siprec or a +sip.src Contact)"));
+      return Optional.of(
+          Answers.refusal(
+              invite,
+              488,
+              "Not Acceptable Here: not a recording session (expected Require: siprec or a +sip.src"
+                  + " Contact)"));
     if (activeCalls.getAsInt() >= settings.maxCalls())
       return Optional.of(
-          Answers.unavailable(invite, "Service Unavailable: this recorder is at its limit of " + settings.maxCalls() + " calls", settings.retryAfterSeconds()));
+          Answers.unavailable(
+              invite,
+              "Service Unavailable: this recorder is at its limit of "
+                  + settings.maxCalls()
+                  + " calls",
+              settings.retryAfterSeconds()));
     return Optional.empty();
   }
 

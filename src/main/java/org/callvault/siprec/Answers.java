@@ -16,8 +16,8 @@ import org.callvault.sip.SipResponse;
 
 /**
  * The responses the recording server words itself: its 200s with their SDP answer, its refusals
- * with the reason in the status line (and, for 488, in a Warning, RFC 3261 §20.43, for clients
- * that show only the code), and what OPTIONS learns of it.
+ * with the reason in the status line (and, for 488, in a Warning, RFC 3261 §20.43, for clients that
+ * show only the code), and what OPTIONS learns of it.
  */
 final class Answers {
 
@@ -31,13 +31,19 @@ final class Answers {
     String oneLine = reason.replaceAll("[\\r\\n]", " ");
     SipResponse.Builder b = SipResponse.to(request, status).reason(oneLine).toTag(SipIds.newTag());
     int colon = oneLine.indexOf(": ");
-    if (status == 488 && colon > 0) b.header("Warning", "399 callvault \"" + oneLine.substring(colon + 2).replace("\"", "'") + "\"");
+    if (status == 488 && colon > 0)
+      b.header(
+          "Warning", "399 callvault \"" + oneLine.substring(colon + 2).replace("\"", "'") + "\"");
     return b.build();
   }
 
   /** 503 with the time the client should wait before it tries again (§20.33). */
   static SipResponse unavailable(SipRequest request, String reason, int retryAfterSeconds) {
-    return SipResponse.to(request, 503).reason(reason).toTag(SipIds.newTag()).header("Retry-After", String.valueOf(retryAfterSeconds)).build();
+    return SipResponse.to(request, 503)
+        .reason(reason)
+        .toTag(SipIds.newTag())
+        .header("Retry-After", String.valueOf(retryAfterSeconds))
+        .build();
   }
 
   /** What an INVITE, re-INVITE or BYE is answered when its call refused it. */
@@ -45,16 +51,26 @@ final class Answers {
     int status =
         switch (rejected.rejection()) {
           case NOT_FOUND -> 481;
-          case CONFLICT -> request.isMethod("BYE") ? 200 : 488; // a BYE for a call already stopped did its work
+          case CONFLICT ->
+              request.isMethod("BYE") ? 200 : 488; // a BYE for a call already stopped did its work
           default -> 488;
         };
     return refusal(request, status, SipResponse.reasonPhrase(status) + ": " + rejected.message());
   }
 
-  /** What a request is answered when its call did not answer (the node starting, the journal unreachable): try again later. */
+  /**
+   * What a request is answered when its call did not answer (the node starting, the journal
+   * unreachable): try again later.
+   */
   static SipResponse notAnswered(SipRequest request, Throwable failure, int retryAfterSeconds) {
-    boolean timeout = failure instanceof TimeoutException || failure.getCause() instanceof TimeoutException;
-    return unavailable(request, timeout ? "Service Unavailable: the recording did not answer in time" : "Service Unavailable", retryAfterSeconds);
+    boolean timeout =
+        failure instanceof TimeoutException || failure.getCause() instanceof TimeoutException;
+    return unavailable(
+        request,
+        timeout
+            ? "Service Unavailable: the recording did not answer in time"
+            : "Service Unavailable",
+        retryAfterSeconds);
   }
 
   static SipResponse options(SipRequest request) {
@@ -73,7 +89,14 @@ final class Answers {
    *
    * @param localTag the To tag of a new dialog, null in an existing one
    */
-  static SipResponse ok(SipRequest request, String localTag, String contact, Sdp offer, SdpOrigin origin, Call call, List<String> labels) {
+  static SipResponse ok(
+      SipRequest request,
+      String localTag,
+      String contact,
+      Sdp offer,
+      SdpOrigin origin,
+      Call call,
+      List<String> labels) {
     List<Integer> ports = new ArrayList<>();
     String host = null;
     for (String label : labels) {
@@ -83,7 +106,10 @@ final class Answers {
     }
     if (host == null) {
       // The call has no sockets (its node receives no media, or none could be bound): say so.
-      return refusal(request, 488, "Not Acceptable Here: no media could be bound for the recording (see the call's ledger)");
+      return refusal(
+          request,
+          488,
+          "Not Acceptable Here: no media could be bound for the recording (see the call's ledger)");
     }
     SdpAnswer answer = SdpAnswer.answer(offer, origin, host, ports, SdpAnswer.G711);
     SipResponse.Builder ok =

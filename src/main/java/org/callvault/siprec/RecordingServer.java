@@ -52,8 +52,8 @@ import org.slf4j.LoggerFactory;
  *       +sip.srs}. Over the node's call limit: 503 with Retry-After.
  *   <li>re-INVITE: every stream {@code inactive} pauses the call (reason {@code SIPREC}), any
  *       stream sending again resumes it (§6.4). Answered with the same ports.
- *   <li>BYE stops the call. OPTIONS is answered (keep-alives). CANCEL is the transactions' work;
- *       a call set up while its INVITE was cancelled is stopped.
+ *   <li>BYE stops the call. OPTIONS is answered (keep-alives). CANCEL is the transactions' work; a
+ *       call set up while its INVITE was cancelled is stopped.
  * </ul>
  *
  * <p>The call id is {@code sip-} and the SIP Call-ID (characters a call id cannot hold replaced),
@@ -74,13 +74,13 @@ public final class RecordingServer implements ServerTransactions.TransactionUser
   /**
    * How the server decides.
    *
-   * @param contact        this server's Contact URI, e.g. {@code sip:srs@10.0.0.5:5060}
+   * @param contact this server's Contact URI, e.g. {@code sip:srs@10.0.0.5:5060}
    * @param allowedSources the SRC addresses (IP literals) whose requests are served; others get 403
-   * @param defaultPolicy  the policy of a call from a source without one of its own
+   * @param defaultPolicy the policy of a call from a source without one of its own
    * @param policyBySource per SRC address (a trunk), the policy of its calls
-   * @param maxCalls       calls this node records at most; beyond, new INVITEs get 503
+   * @param maxCalls calls this node records at most; beyond, new INVITEs get 503
    * @param retryAfterSeconds what a 503 asks the SRC to wait
-   * @param node           this node's cluster address, kept with each dialog it answers
+   * @param node this node's cluster address, kept with each dialog it answers
    */
   public record Settings(
       String contact,
@@ -91,7 +91,10 @@ public final class RecordingServer implements ServerTransactions.TransactionUser
       int retryAfterSeconds,
       String node) {}
 
-  /** What a dialog this node answered needs for the next answer: the call, its SDP origin, the metadata so far. */
+  /**
+   * What a dialog this node answered needs for the next answer: the call, its SDP origin, the
+   * metadata so far.
+   */
   private record Dialog(String callId, SdpOrigin origin, RecordingMetadata metadata) {}
 
   private final Settings settings;
@@ -99,14 +102,20 @@ public final class RecordingServer implements ServerTransactions.TransactionUser
   private final Admission admission;
   private final Executor loop;
   private final SipTransport.Client client;
+
   /** By SIP Call-ID; only touched on the loop. */
   private final Map<String, Dialog> dialogs = new ConcurrentHashMap<>();
 
   /**
    * @param activeCalls the calls whose media this node receives now
-   * @param loop        the SIP thread, where transactions are answered
+   * @param loop the SIP thread, where transactions are answered
    */
-  public RecordingServer(Settings settings, Calls calls, IntSupplier activeCalls, Executor loop, SipTransport.Client client) {
+  public RecordingServer(
+      Settings settings,
+      Calls calls,
+      IntSupplier activeCalls,
+      Executor loop,
+      SipTransport.Client client) {
     this.settings = settings;
     this.calls = calls;
     this.admission = new Admission(settings, activeCalls);
@@ -121,45 +130,64 @@ public final class RecordingServer implements ServerTransactions.TransactionUser
    *
    * <p>The re-INVITE's CSeq number is {@code mediaEpoch}. The SRC accepts any CSeq in the dialog
    * above the last one it received from this side (RFC 3261 §12.2.2), and the recorder sends
-   * nothing in the dialog before the call's first move; the epoch grows with every move and is
-   * the same on whichever node sends, so each re-INVITE is above the one before without a counter
-   * that the nodes would have to share (the clock the number once came from is not the same on
-   * two nodes, nor steady on one).
+   * nothing in the dialog before the call's first move; the epoch grows with every move and is the
+   * same on whichever node sends, so each re-INVITE is above the one before without a counter that
+   * the nodes would have to share (the clock the number once came from is not the same on two
+   * nodes, nor steady on one).
    *
    * @param mediaEpoch the call's media epoch: the seq of the ledger event that recorded {@code
    *     endpoints}
    */
-  public void mediaMoved(SipSession sip, List<StreamSpec> streams, Map<String, Endpoint> endpoints, long mediaEpoch) {
-    loop.execute(() -> {
-      String callId = callIdOf(sip.sipCallId());
-      List<SdpOffer.Stream> offered = CallMapping.offered(streams, endpoints);
-      if (offered.isEmpty()) return;
-      String host = endpoints.get(offered.get(0).label()).host();
-      MediaReInvite reInvite;
-      try {
-        reInvite = MediaReInvite.build(CallMapping.dialogOf(sip), mediaEpoch, settings.contact(), SdpOrigin.create("callvault"), host, offered);
-      } catch (SipParseException e) {
-        log.warn("call {}: media moved here, but no re-INVITE can tell the SRC: {}", callId, e.reason());
-        return;
-      }
-      InetSocketAddress destination = new InetSocketAddress(reInvite.destination().address(), reInvite.destination().port());
-      log.info("call {}: media moved here; re-INVITE to the SRC at {}", callId, destination);
-      client.invite(
-          reInvite.request(),
-          destination,
-          new ClientTransactions.Outcome() {
-            @Override
-            public void answered(SipResponse response) {
-              if (response.isSuccess()) client.send(reInvite.ack(), destination);
-              else log.warn("call {}: the SRC refused the re-INVITE that moves its media: {}", callId, response.startLine());
-            }
+  public void mediaMoved(
+      SipSession sip, List<StreamSpec> streams, Map<String, Endpoint> endpoints, long mediaEpoch) {
+    loop.execute(
+        () -> {
+          String callId = callIdOf(sip.sipCallId());
+          List<SdpOffer.Stream> offered = CallMapping.offered(streams, endpoints);
+          if (offered.isEmpty()) return;
+          String host = endpoints.get(offered.get(0).label()).host();
+          MediaReInvite reInvite;
+          try {
+            reInvite =
+                MediaReInvite.build(
+                    CallMapping.dialogOf(sip),
+                    mediaEpoch,
+                    settings.contact(),
+                    SdpOrigin.create("callvault"),
+                    host,
+                    offered);
+          } catch (SipParseException e) {
+            log.warn(
+                "call {}: media moved here, but no re-INVITE can tell the SRC: {}",
+                callId,
+                e.reason());
+            return;
+          }
+          InetSocketAddress destination =
+              new InetSocketAddress(
+                  reInvite.destination().address(), reInvite.destination().port());
+          log.info("call {}: media moved here; re-INVITE to the SRC at {}", callId, destination);
+          client.invite(
+              reInvite.request(),
+              destination,
+              new ClientTransactions.Outcome() {
+                @Override
+                public void answered(SipResponse response) {
+                  if (response.isSuccess()) client.send(reInvite.ack(), destination);
+                  else
+                    log.warn(
+                        "call {}: the SRC refused the re-INVITE that moves its media: {}",
+                        callId,
+                        response.startLine());
+                }
 
-            @Override
-            public void timedOut() {
-              log.warn("call {}: the SRC did not answer the re-INVITE that moves its media", callId);
-            }
-          });
-    });
+                @Override
+                public void timedOut() {
+                  log.warn(
+                      "call {}: the SRC did not answer the re-INVITE that moves its media", callId);
+                }
+              });
+        });
   }
 
   /** The call id of a SIPREC call: the SIP Call-ID, made fit for a call id. */
@@ -167,7 +195,8 @@ public final class RecordingServer implements ServerTransactions.TransactionUser
     String safe = sipCallId.replaceAll("[^A-Za-z0-9._:@-]", "_");
     if (safe.length() <= 120) return "sip-" + safe;
     try {
-      byte[] digest = MessageDigest.getInstance("SHA-256").digest(sipCallId.getBytes(StandardCharsets.UTF_8));
+      byte[] digest =
+          MessageDigest.getInstance("SHA-256").digest(sipCallId.getBytes(StandardCharsets.UTF_8));
       return "sip-" + HexFormat.of().formatHex(digest, 0, 24);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("every JVM has SHA-256", e);
@@ -185,7 +214,12 @@ public final class RecordingServer implements ServerTransactions.TransactionUser
         }
         case "BYE" -> bye(tx);
         case "OPTIONS" -> tx.respond(Answers.options(request));
-        default -> tx.respond(SipResponse.to(request, 405).toTag(SipIds.newTag()).header("Allow", Answers.ALLOW).build());
+        default ->
+            tx.respond(
+                SipResponse.to(request, 405)
+                    .toTag(SipIds.newTag())
+                    .header("Allow", Answers.ALLOW)
+                    .build());
       }
     } catch (SipParseException e) {
       tx.respond(Answers.refusal(request, e.statusCode(), e.reason()));
@@ -202,21 +236,32 @@ public final class RecordingServer implements ServerTransactions.TransactionUser
       return;
     }
     SiprecBody body = SiprecBody.of(invite);
-    if (body.sdp().isEmpty()) throw new SipParseException(488, "Not Acceptable Here: the INVITE carries no SDP offer");
+    if (body.sdp().isEmpty())
+      throw new SipParseException(488, "Not Acceptable Here: the INVITE carries no SDP offer");
     Sdp offer = Sdp.parse(body.sdp().get());
-    RecordingMetadata metadata = body.metadata().isPresent() ? RecordingMetadata.parse(body.metadata().get()) : null;
+    RecordingMetadata metadata =
+        body.metadata().isPresent() ? RecordingMetadata.parse(body.metadata().get()) : null;
 
     String localTag = SipIds.newTag();
     DialogState dialog = DialogState.fromInvite(invite, localTag);
     String callId = callIdOf(invite.callId());
     CallMapping.Recorded recorded = CallMapping.recorded(offer, metadata);
     if (recorded.streams().isEmpty())
-      throw new SipParseException(488, "Not Acceptable Here: no stream can be recorded (" + String.join("; ", recorded.refusals()) + ")");
+      throw new SipParseException(
+          488,
+          "Not Acceptable Here: no stream can be recorded ("
+              + String.join("; ", recorded.refusals())
+              + ")");
     String source = Admission.sourceOf(invite);
-    SipSession sip = CallMapping.sessionOf(invite, dialog, metadata, tx.reliable() ? "TCP" : "UDP", settings.node());
-    CallSpec spec = new CallSpec(callId, admission.policyOf(source), recorded.parties(), recorded.streams(), null, sip);
+    SipSession sip =
+        CallMapping.sessionOf(
+            invite, dialog, metadata, tx.reliable() ? "TCP" : "UDP", settings.node());
+    CallSpec spec =
+        new CallSpec(
+            callId, admission.policyOf(source), recorded.parties(), recorded.streams(), null, sip);
     List<String> problems = spec.problems();
-    if (!problems.isEmpty()) throw new SipParseException(488, "Not Acceptable Here: " + String.join("; ", problems));
+    if (!problems.isEmpty())
+      throw new SipParseException(488, "Not Acceptable Here: " + String.join("; ", problems));
 
     SdpOrigin origin = SdpOrigin.create("callvault");
     answerLater(
@@ -224,7 +269,8 @@ public final class RecordingServer implements ServerTransactions.TransactionUser
         calls.create(spec, "sip:" + source),
         call -> {
           dialogs.put(invite.callId(), new Dialog(callId, origin, metadata));
-          return Answers.ok(invite, localTag, settings.contact(), offer, origin, call, recorded.labels());
+          return Answers.ok(
+              invite, localTag, settings.contact(), offer, origin, call, recorded.labels());
         });
   }
 
@@ -238,41 +284,57 @@ public final class RecordingServer implements ServerTransactions.TransactionUser
   private void reInvite(ServerTransaction tx) throws SipParseException {
     SipRequest request = tx.request();
     SiprecBody body = SiprecBody.of(request);
-    if (body.sdp().isEmpty()) throw new SipParseException(488, "Not Acceptable Here: a re-INVITE without an SDP offer is not supported");
+    if (body.sdp().isEmpty())
+      throw new SipParseException(
+          488, "Not Acceptable Here: a re-INVITE without an SDP offer is not supported");
     Sdp offer = Sdp.parse(body.sdp().get());
-    RecordingMetadata update = body.metadata().isPresent() ? RecordingMetadata.parse(body.metadata().get()) : null;
+    RecordingMetadata update =
+        body.metadata().isPresent() ? RecordingMetadata.parse(body.metadata().get()) : null;
     String callId = callIdOf(request.callId());
     Dialog known = dialogs.get(request.callId());
-    RecordingMetadata metadata = CallMapping.merged(known == null ? null : known.metadata(), update);
+    RecordingMetadata metadata =
+        CallMapping.merged(known == null ? null : known.metadata(), update);
     String by = "sip:" + Admission.sourceOf(request);
     CallMapping.Recorded recorded = CallMapping.recorded(offer, metadata);
-    boolean allInactive = offer.media().stream().allMatch(m -> m.direction() == Sdp.Direction.INACTIVE || m.port() == 0);
+    boolean allInactive =
+        offer.media().stream()
+            .allMatch(m -> m.direction() == Sdp.Direction.INACTIVE || m.port() == 0);
     CompletionStage<CallRecording.Reply> done =
-        calls.get(callId)
-            .thenCompose(reply -> {
-              if (!(reply instanceof CallRecording.Accepted accepted)) return CompletableFuture.completedFuture(reply);
-              CallMapping.Amendment amendment = CallMapping.amendment(accepted.call().streams(), recorded, update != null);
-              if (amendment == null) return CompletableFuture.completedFuture(reply);
-              return calls.amend(callId, amendment.parties(), amendment.streams(), by);
-            })
-            .thenCompose(reply -> {
-              if (!(reply instanceof CallRecording.Accepted)) return CompletableFuture.completedFuture(reply);
-              return allInactive ? calls.pause(callId, "SIPREC", by) : calls.resume(callId, by);
-            });
+        calls
+            .get(callId)
+            .thenCompose(
+                reply -> {
+                  if (!(reply instanceof CallRecording.Accepted accepted))
+                    return CompletableFuture.completedFuture(reply);
+                  CallMapping.Amendment amendment =
+                      CallMapping.amendment(accepted.call().streams(), recorded, update != null);
+                  if (amendment == null) return CompletableFuture.completedFuture(reply);
+                  return calls.amend(callId, amendment.parties(), amendment.streams(), by);
+                })
+            .thenCompose(
+                reply -> {
+                  if (!(reply instanceof CallRecording.Accepted))
+                    return CompletableFuture.completedFuture(reply);
+                  return allInactive ? calls.pause(callId, "SIPREC", by) : calls.resume(callId, by);
+                });
     answerLater(
         tx,
         done,
         call -> {
           SdpOrigin origin = known != null ? known.origin().next() : SdpOrigin.create("callvault");
           dialogs.put(request.callId(), new Dialog(callId, origin, metadata));
-          return Answers.ok(request, null, settings.contact(), offer, origin, call, recorded.labels());
+          return Answers.ok(
+              request, null, settings.contact(), offer, origin, call, recorded.labels());
         });
   }
 
   private void bye(ServerTransaction tx) {
     SipRequest bye = tx.request();
     dialogs.remove(bye.callId());
-    answerLater(tx, calls.stop(callIdOf(bye.callId()), "sip:" + Admission.sourceOf(bye)), call -> SipResponse.to(bye, 200).build());
+    answerLater(
+        tx,
+        calls.stop(callIdOf(bye.callId()), "sip:" + Admission.sourceOf(bye)),
+        call -> SipResponse.to(bye, 200).build());
   }
 
   // ------------------------------------------------------------------------------ answers
@@ -287,19 +349,26 @@ public final class RecordingServer implements ServerTransactions.TransactionUser
    * An INVITE that got its final response meanwhile was cancelled (487, by the transactions): its
    * call, set up all the same, is stopped, as the SRC will not record it.
    */
-  private void answerLater(ServerTransaction tx, CompletionStage<CallRecording.Reply> reply, Answer answer) {
+  private void answerLater(
+      ServerTransaction tx, CompletionStage<CallRecording.Reply> reply, Answer answer) {
     SipRequest request = tx.request();
     reply.whenCompleteAsync(
         (r, failure) -> {
           if (tx.finalResponse().isPresent() || tx.state() == ServerTransaction.State.TERMINATED) {
-            if (r instanceof CallRecording.Accepted a && request.isMethod("INVITE") && !request.to().tag().isPresent()) {
+            if (r instanceof CallRecording.Accepted a
+                && request.isMethod("INVITE")
+                && !request.to().tag().isPresent()) {
               calls.stop(a.call().callId(), "sip:CANCEL");
             }
             return;
           }
           try {
             if (failure != null) {
-              log.warn("{} {}: the call did not answer: {}", request.method(), request.callId(), failure.toString());
+              log.warn(
+                  "{} {}: the call did not answer: {}",
+                  request.method(),
+                  request.callId(),
+                  failure.toString());
               tx.respond(Answers.notAnswered(request, failure, settings.retryAfterSeconds()));
             } else if (r instanceof CallRecording.Accepted accepted) {
               tx.respond(answer.from(accepted.call()));

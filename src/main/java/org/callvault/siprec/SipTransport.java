@@ -1,15 +1,5 @@
 package org.callvault.siprec;
 
-import org.callvault.sip.ClientTransactions;
-import org.callvault.sip.SipParseException;
-import org.callvault.sip.SipMessage;
-import org.callvault.sip.SipIds;
-import org.callvault.sip.SipResponse;
-import org.callvault.sip.SipRequest;
-import org.callvault.sip.SipTimers;
-import org.callvault.sip.ServerTransactions;
-import org.callvault.sip.SipParser;
-
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
@@ -33,21 +23,32 @@ import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import org.callvault.sip.ClientTransactions;
+import org.callvault.sip.ServerTransactions;
+import org.callvault.sip.SipIds;
+import org.callvault.sip.SipMessage;
+import org.callvault.sip.SipParseException;
+import org.callvault.sip.SipParser;
+import org.callvault.sip.SipRequest;
+import org.callvault.sip.SipResponse;
+import org.callvault.sip.SipTimers;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * SIP over UDP and TCP on one port (RFC 3261 §18), on one Netty thread: every message is parsed,
- * a request handed to the {@link ServerTransactions}, a response to the {@link
- * ClientTransactions} of the server's own INVITEs (both confined to that thread, as are their
- * timers), and answered on the path it came by. A message that cannot be parsed is answered with
- * its status and reason when enough of it was readable, and counted; it never reaches a call.
+ * SIP over UDP and TCP on one port (RFC 3261 §18), on one Netty thread: every message is parsed, a
+ * request handed to the {@link ServerTransactions}, a response to the {@link ClientTransactions} of
+ * the server's own INVITEs (both confined to that thread, as are their timers), and answered on the
+ * path it came by. A message that cannot be parsed is answered with its status and reason when
+ * enough of it was readable, and counted; it never reaches a call.
  */
 public final class SipTransport implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(SipTransport.class);
 
-  private final EventLoopGroup group = new NioEventLoopGroup(1, (java.util.concurrent.ThreadFactory) r -> new Thread(r, "callvault-sip"));
+  private final EventLoopGroup group =
+      new NioEventLoopGroup(
+          1, (java.util.concurrent.ThreadFactory) r -> new Thread(r, "callvault-sip"));
   private final SipParser parser;
   private final ServerTransactions transactions;
   private final ClientTransactions invites;
@@ -69,10 +70,12 @@ public final class SipTransport implements AutoCloseable {
   }
 
   /**
-   * @param server builds the transaction user from the thread its answers must come back on and
-   *     the client it sends its own requests with
+   * @param server builds the transaction user from the thread its answers must come back on and the
+   *     client it sends its own requests with
    */
-  public SipTransport(int maxMessageBytes, java.util.function.BiFunction<Executor, Client, ServerTransactions.TransactionUser> server) {
+  public SipTransport(
+      int maxMessageBytes,
+      java.util.function.BiFunction<Executor, Client, ServerTransactions.TransactionUser> server) {
     this.parser = new SipParser(maxMessageBytes);
     EventLoop loop = group.next();
     SipTimers timers =
@@ -84,7 +87,8 @@ public final class SipTransport implements AutoCloseable {
     Client client =
         new Client() {
           @Override
-          public void invite(SipRequest invite, InetSocketAddress to, ClientTransactions.Outcome outcome) {
+          public void invite(
+              SipRequest invite, InetSocketAddress to, ClientTransactions.Outcome outcome) {
             invites.invite(invite, request -> send(request, to), outcome);
           }
 
@@ -93,7 +97,9 @@ public final class SipTransport implements AutoCloseable {
             udp.writeAndFlush(new DatagramPacket(Unpooled.wrappedBuffer(request.toBytes()), to));
           }
         };
-    this.transactions = new ServerTransactions(timers, server.apply(loop, client), ServerTransactions.Config.DEFAULT);
+    this.transactions =
+        new ServerTransactions(
+            timers, server.apply(loop, client), ServerTransactions.Config.DEFAULT);
   }
 
   /** Binds UDP and TCP on {@code host:port}; 0 picks a free port (the same for both). */
@@ -133,7 +139,11 @@ public final class SipTransport implements AutoCloseable {
   }
 
   /** Hands a parsed request to the transactions; {@code reply} sends a response back its way. */
-  private void receive(SipMessage message, InetSocketAddress from, boolean reliable, java.util.function.Consumer<byte[]> reply) {
+  private void receive(
+      SipMessage message,
+      InetSocketAddress from,
+      boolean reliable,
+      java.util.function.Consumer<byte[]> reply) {
     if (message instanceof SipResponse response) {
       // One that no transaction takes is a retransmitted final response, or not ours: dropped.
       invites.receive(response);
@@ -144,7 +154,8 @@ public final class SipTransport implements AutoCloseable {
     transactions.receive(stamped, reliable, response -> reply.accept(response.toBytes()));
   }
 
-  private void refuse(SipParseException e, java.util.function.Consumer<byte[]> reply, InetSocketAddress from) {
+  private void refuse(
+      SipParseException e, java.util.function.Consumer<byte[]> reply, InetSocketAddress from) {
     refused.incrementAndGet();
     log.debug("refused a message from {}: {} {}", from, e.statusCode(), e.reason());
     e.answer(SipIds.newTag()).ifPresent(reply);
@@ -158,8 +169,10 @@ public final class SipTransport implements AutoCloseable {
       byte[] data = new byte[content.readableBytes()];
       content.getBytes(content.readerIndex(), data);
       InetSocketAddress from = packet.sender();
-      java.util.function.Consumer<byte[]> reply = bytes -> ctx.writeAndFlush(new DatagramPacket(Unpooled.wrappedBuffer(bytes), from));
-      if (SipParser.keepAliveLength(data, 0, data.length) == data.length) return; // a CRLF keep-alive
+      java.util.function.Consumer<byte[]> reply =
+          bytes -> ctx.writeAndFlush(new DatagramPacket(Unpooled.wrappedBuffer(bytes), from));
+      if (SipParser.keepAliveLength(data, 0, data.length) == data.length)
+        return; // a CRLF keep-alive
       try {
         receive(parser.parseDatagram(data, 0, data.length), from, false, reply);
       } catch (SipParseException e) {
@@ -179,7 +192,8 @@ public final class SipTransport implements AutoCloseable {
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
       InetSocketAddress from = (InetSocketAddress) ctx.channel().remoteAddress();
-      java.util.function.Consumer<byte[]> reply = bytes -> ctx.writeAndFlush(Unpooled.wrappedBuffer(bytes));
+      java.util.function.Consumer<byte[]> reply =
+          bytes -> ctx.writeAndFlush(Unpooled.wrappedBuffer(bytes));
       while (in.isReadable()) {
         byte[] data = new byte[Math.min(in.readableBytes(), parser.maxMessageSize() + 4)];
         in.getBytes(in.readerIndex(), data);

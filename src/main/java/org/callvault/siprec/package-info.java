@@ -2,8 +2,8 @@
  * CallVault's Session Recording Server (<a href="https://www.rfc-editor.org/rfc/rfc7866">RFC
  * 7866</a>): SIP over UDP and TCP in front of the call entities. The protocol is {@code
  * org.callvault.sip}; this package decides what each request does to its call, through {@code
- * org.callvault.call.Calls}, and wires the protocol to Netty. It knows nothing of the cluster:
- * the node builds it and tells it when a call's media moved.
+ * org.callvault.call.Calls}, and wires the protocol to Netty. It knows nothing of the cluster: the
+ * node builds it and tells it when a call's media moved.
  *
  * <pre>
  * SipTransport      Netty on one thread: UDP and TCP on one port, parsing, the server and client
@@ -36,12 +36,11 @@
  *   ServerTransaction.respond          a 200 to an INVITE is sent again until its ACK
  * </pre>
  *
- * <p>After a call's media moved, the node that answered its INVITE (the address the SRC knows),
- * or the node that holds the call when that one is gone, is asked {@link
- * org.callvault.siprec.RecordingServer#mediaMoved}: CallMapping.dialogOf and
- * offered rebuild the dialog and streams from the ledger, MediaReInvite builds the re-INVITE with
- * the media epoch as its CSeq, SipTransport.Client sends it in a client transaction, and its 2xx
- * is ACKed.
+ * <p>After a call's media moved, the node that answered its INVITE (the address the SRC knows), or
+ * the node that holds the call when that one is gone, is asked {@link
+ * org.callvault.siprec.RecordingServer#mediaMoved}: CallMapping.dialogOf and offered rebuild the
+ * dialog and streams from the ledger, MediaReInvite builds the re-INVITE with the media epoch as
+ * its CSeq, SipTransport.Client sends it in a client transaction, and its 2xx is ACKed.
  *
  * <p>Threading: everything here runs on the transport's one thread; the entity's replies come back
  * to it through the {@code loop} executor, and {@code mediaMoved} may be called from any thread.

@@ -3,8 +3,8 @@ package org.callvault.store;
 import java.nio.ByteBuffer;
 
 /**
- * The bytes of a stored chunk: its RTP packets in order, each with its extended sequence number
- * and timestamp, so an export rebuilds exact timing.
+ * The bytes of a stored chunk: its RTP packets in order, each with its extended sequence number and
+ * timestamp, so an export rebuilds exact timing.
  *
  * <pre>
  *  0                   1                   2                   3
@@ -32,17 +32,23 @@ public final class ChunkPackets {
     void packet(long extSeq, long extTs, byte[] data, int offset, int length);
   }
 
-  /** Calls {@code visitor} for every packet; a chunk that is cut short or not a chunk is refused whole. */
+  /**
+   * Calls {@code visitor} for every packet; a chunk that is cut short or not a chunk is refused
+   * whole.
+   */
   public static int read(byte[] chunk, Visitor visitor) {
     ByteBuffer buf = ByteBuffer.wrap(chunk);
-    if (buf.remaining() < 4 || buf.getInt() != MAGIC) throw new IllegalArgumentException("not an audio chunk (bad magic)");
+    if (buf.remaining() < 4 || buf.getInt() != MAGIC)
+      throw new IllegalArgumentException("not an audio chunk (bad magic)");
     int packets = 0;
     while (buf.hasRemaining()) {
-      if (buf.remaining() < OVERHEAD) throw new IllegalArgumentException("audio chunk cut short after " + packets + " packets");
+      if (buf.remaining() < OVERHEAD)
+        throw new IllegalArgumentException("audio chunk cut short after " + packets + " packets");
       long seq = buf.getLong();
       long ts = buf.getLong();
       int length = Short.toUnsignedInt(buf.getShort());
-      if (buf.remaining() < length) throw new IllegalArgumentException("audio chunk cut short in packet " + packets);
+      if (buf.remaining() < length)
+        throw new IllegalArgumentException("audio chunk cut short in packet " + packets);
       visitor.packet(seq, ts, chunk, buf.position(), length);
       buf.position(buf.position() + length);
       packets++;
@@ -61,7 +67,8 @@ public final class ChunkPackets {
 
     public Builder append(long extSeq, long extTs, byte[] data, int offset, int length) {
       if (buf.remaining() < OVERHEAD + length) {
-        ByteBuffer bigger = ByteBuffer.allocate(Math.max(buf.capacity() * 2, buf.position() + OVERHEAD + length));
+        ByteBuffer bigger =
+            ByteBuffer.allocate(Math.max(buf.capacity() * 2, buf.position() + OVERHEAD + length));
         buf.flip();
         bigger.put(buf);
         buf = bigger;

@@ -4,7 +4,9 @@ import java.util.List;
 import java.util.concurrent.CompletionStage;
 import org.callvault.core.ChunkInfo;
 
-/** Where audio chunks live. Keys are deterministic, so writing the same chunk twice stores it once. */
+/**
+ * Where audio chunks live. Keys are deterministic, so writing the same chunk twice stores it once.
+ */
 public interface ChunkStore {
 
   CompletionStage<Void> write(AudioChunk chunk);
@@ -16,5 +18,6 @@ public interface ChunkStore {
   CompletionStage<AudioChunk> read(String callId, ChunkInfo info);
 
   /** Chunks of a stream and epoch numbered above {@code afterN}, in order, without their audio. */
-  CompletionStage<List<ChunkInfo>> storedAfter(String callId, String label, long epoch, long afterN);
+  CompletionStage<List<ChunkInfo>> storedAfter(
+      String callId, String label, long epoch, long afterN);
 }

@@ -18,7 +18,11 @@ public final class ContactPoints {
    * @throws IllegalArgumentException when a port is not a number from 1 to 65535
    */
   public static List<InetSocketAddress> parse(String points) {
-    return Arrays.stream(points.split(",")).map(String::trim).filter(p -> !p.isEmpty()).map(ContactPoints::point).toList();
+    return Arrays.stream(points.split(","))
+        .map(String::trim)
+        .filter(p -> !p.isEmpty())
+        .map(ContactPoints::point)
+        .toList();
   }
 
   private static InetSocketAddress point(String point) {
@@ -27,10 +31,14 @@ public final class ContactPoints {
     String port = point.substring(colon + 1);
     try {
       int number = Integer.parseInt(port);
-      if (number >= 1 && number <= 65535) return InetSocketAddress.createUnresolved(point.substring(0, colon), number);
+      if (number >= 1 && number <= 65535)
+        return InetSocketAddress.createUnresolved(point.substring(0, colon), number);
     } catch (NumberFormatException e) {
       // reported below, with the whole point
     }
-    throw new IllegalArgumentException("CASSANDRA_CONTACT_POINTS: '" + point + "' must be host or host:port with a port from 1 to 65535");
+    throw new IllegalArgumentException(
+        "CASSANDRA_CONTACT_POINTS: '"
+            + point
+            + "' must be host or host:port with a port from 1 to 65535");
   }
 }

@@ -27,13 +27,18 @@ public final class HaltAfterWrites implements ChunkStore {
 
   @Override
   public CompletionStage<Void> write(AudioChunk chunk) {
-    return store.write(chunk).thenApply(done -> {
-      if (written.incrementAndGet() == writes) {
-        log.error("halting after {} stored chunks (callvault.audio.fault.halt-after-chunks)", writes);
-        Runtime.getRuntime().halt(137);
-      }
-      return done;
-    });
+    return store
+        .write(chunk)
+        .thenApply(
+            done -> {
+              if (written.incrementAndGet() == writes) {
+                log.error(
+                    "halting after {} stored chunks (callvault.audio.fault.halt-after-chunks)",
+                    writes);
+                Runtime.getRuntime().halt(137);
+              }
+              return done;
+            });
   }
 
   @Override
@@ -47,7 +52,8 @@ public final class HaltAfterWrites implements ChunkStore {
   }
 
   @Override
-  public CompletionStage<List<ChunkInfo>> storedAfter(String callId, String label, long epoch, long afterN) {
+  public CompletionStage<List<ChunkInfo>> storedAfter(
+      String callId, String label, long epoch, long afterN) {
     return store.storedAfter(callId, label, epoch, afterN);
   }
 }

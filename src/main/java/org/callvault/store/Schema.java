@@ -30,24 +30,31 @@ import java.util.stream.Collectors;
 public final class Schema {
 
   private static final Pattern REPLICATION = Pattern.compile("REPLICATION\\s*=\\s*\\{[^}]*}");
-  private static final Pattern DC_FACTOR = Pattern.compile("\\s*'[A-Za-z0-9_.-]+'\\s*:\\s*[1-9][0-9]*\\s*");
+  private static final Pattern DC_FACTOR =
+      Pattern.compile("\\s*'[A-Za-z0-9_.-]+'\\s*:\\s*[1-9][0-9]*\\s*");
 
   /** The schema file in the service's jar: the same file as {@code ops/schema.cql}. */
   static final String RESOURCE = "/schema.cql";
 
   private Schema() {}
 
-  /** The audio table's CREATE statement from the schema file, in {@code keyspace}: for local runs and tests that create it. */
+  /**
+   * The audio table's CREATE statement from the schema file, in {@code keyspace}: for local runs
+   * and tests that create it.
+   */
   static String audioTable(String keyspace) {
     String cql;
     try (var in = Schema.class.getResourceAsStream(RESOURCE)) {
-      if (in == null) throw new IllegalStateException(RESOURCE + " is missing from the service's jar");
+      if (in == null)
+        throw new IllegalStateException(RESOURCE + " is missing from the service's jar");
       cql = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
     return statements(cql, keyspace, "callvault_snapshot", null).stream()
-        .filter(statement -> statement.startsWith("CREATE TABLE IF NOT EXISTS " + keyspace + ".audio_chunks "))
+        .filter(
+            statement ->
+                statement.startsWith("CREATE TABLE IF NOT EXISTS " + keyspace + ".audio_chunks "))
         .findFirst()
         .orElseThrow(() -> new IllegalStateException(RESOURCE + " has no audio_chunks table"));
   }
@@ -58,23 +65,37 @@ public final class Schema {
    *
    * @throws IllegalArgumentException when {@code replication} is not a list of {@code 'dc': n}
    */
-  public static List<String> statements(String cql, String journalKeyspace, String snapshotKeyspace, String replication) {
+  public static List<String> statements(
+      String cql, String journalKeyspace, String snapshotKeyspace, String replication) {
     if (replication != null) {
       for (String dc : replication.split(",", -1)) {
         if (!DC_FACTOR.matcher(dc).matches())
-          throw new IllegalArgumentException("CASSANDRA_REPLICATION must list 'datacenter': replicas, comma-separated (e.g. 'dc1': 3, 'dc2': 3); got: " + replication);
+          throw new IllegalArgumentException(
+              "CASSANDRA_REPLICATION must list 'datacenter': replicas, comma-separated (e.g. 'dc1':"
+                  + " 3, 'dc2': 3); got: "
+                  + replication);
       }
     }
-    String text = cql.lines().filter(line -> !line.trim().startsWith("--")).collect(Collectors.joining("\n"));
+    String text =
+        cql.lines().filter(line -> !line.trim().startsWith("--")).collect(Collectors.joining("\n"));
     List<String> statements = new ArrayList<>();
     for (String statement : text.split(";")) {
       if (statement.isBlank()) continue;
-      String s = statement.trim()
-          .replaceAll("\\bcallvault_snapshot\\b", "\u0000")
-          .replaceAll("\\bcallvault\\b", journalKeyspace)
-          .replace("\u0000", snapshotKeyspace);
+      String s =
+          statement
+              .trim()
+              .replaceAll("\\bcallvault_snapshot\\b", "\u0000")
+              .replaceAll("\\bcallvault\\b", journalKeyspace)
+              .replace("\u0000", snapshotKeyspace);
       if (replication != null)
-        s = REPLICATION.matcher(s).replaceAll(Matcher.quoteReplacement("REPLICATION = { 'class' : 'NetworkTopologyStrategy', " + replication.trim() + " }"));
+        s =
+            REPLICATION
+                .matcher(s)
+                .replaceAll(
+                    Matcher.quoteReplacement(
+                        "REPLICATION = { 'class' : 'NetworkTopologyStrategy', "
+                            + replication.trim()
+                            + " }"));
       statements.add(s);
     }
     return statements;
@@ -99,7 +120,8 @@ public final class Schema {
         CqlSession.builder()
             .withConfigLoader(DriverConfigLoader.fromMap(options))
             .withLocalDatacenter(env("CASSANDRA_LOCAL_DC", "datacenter1"));
-    for (InetSocketAddress point : ContactPoints.parse(env("CASSANDRA_CONTACT_POINTS", "127.0.0.1:9042")))
+    for (InetSocketAddress point :
+        ContactPoints.parse(env("CASSANDRA_CONTACT_POINTS", "127.0.0.1:9042")))
       builder.addContactPoint(new InetSocketAddress(point.getHostString(), point.getPort()));
     try (CqlSession session = builder.build()) {
       for (String statement : statements) {
@@ -107,7 +129,9 @@ public final class Schema {
         session.execute(statement);
       }
       if (!session.checkSchemaAgreement()) {
-        System.err.println("the schema is applied but the Cassandra nodes do not agree on it yet; check `nodetool describecluster`");
+        System.err.println(
+            "the schema is applied but the Cassandra nodes do not agree on it yet; check `nodetool"
+                + " describecluster`");
         System.exit(1);
       }
     }

@@ -1,11 +1,6 @@
 package org.callvault.api;
 
-import org.callvault.call.MediaMoves;
-import org.callvault.call.Policy;
-import org.callvault.call.Calls;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import org.callvault.call.Event;
-import org.callvault.call.Change;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -24,25 +19,30 @@ import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
-import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.persistence.testkit.PersistenceTestKitPlugin;
 import org.apache.pekko.persistence.testkit.PersistenceTestKitSnapshotPlugin;
 import org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit;
 import org.callvault.call.CallRecording;
+import org.callvault.call.Calls;
+import org.callvault.call.Change;
+import org.callvault.call.Event;
 import org.callvault.call.Ledger;
+import org.callvault.call.MediaMoves;
+import org.callvault.call.Policy;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The API over HTTP, on a one-node cluster with sharding and the in-memory journal: every
- * endpoint, every error status, and that a refused request changes nothing.
+ * The API over HTTP, on a one-node cluster with sharding and the in-memory journal: every endpoint,
+ * every error status, and that a refused request changes nothing.
  */
 class CallRoutesTest {
 
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private static final HttpClient HTTP =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   private static ActorTestKit testKit;
   private static String base;
@@ -81,12 +81,22 @@ class CallRoutesTest {
             routes,
             () -> {
               MemberStatus status = cluster.selfMember().status();
-              return new ApiServer.NodeStatus(cluster.selfMember().address().toString(), status.toString(), status == MemberStatus.up(), 1, 0, 0, 0, 0, 0);
+              return new ApiServer.NodeStatus(
+                  cluster.selfMember().address().toString(),
+                  status.toString(),
+                  status == MemberStatus.up(),
+                  1,
+                  0,
+                  0,
+                  0,
+                  0,
+                  0);
             });
     ServerBinding binding = api.start().toCompletableFuture().get();
     base = "http://127.0.0.1:" + binding.localAddress().getPort();
     Instant deadline = Instant.now().plusSeconds(20);
-    while (cluster.selfMember().status() != MemberStatus.up() && Instant.now().isBefore(deadline)) Thread.onSpinWait();
+    while (cluster.selfMember().status() != MemberStatus.up() && Instant.now().isBefore(deadline))
+      Thread.onSpinWait();
     assertEquals(200, get("/v1/health").statusCode());
   }
 
@@ -103,7 +113,10 @@ class CallRoutesTest {
     try {
       HttpResponse<String> response = HTTP.send(request, HttpResponse.BodyHandlers.ofString());
       JsonNode body = response.body().isEmpty() ? JSON.nullNode() : JSON.readTree(response.body());
-      assertEquals("application/json", response.headers().firstValue("Content-Type").orElse(""), response.body());
+      assertEquals(
+          "application/json",
+          response.headers().firstValue("Content-Type").orElse(""),
+          response.body());
       return new Answer(response.statusCode(), body, response);
     } catch (Exception e) {
       throw new AssertionError(request.method() + " " + request.uri() + " failed", e);
@@ -128,11 +141,11 @@ class CallRoutesTest {
 
   private static String twoPartyCall(String callId, String policy) {
     return """
-        {"callId":"%s","policy":%s,
-         "parties":[{"id":"agent","role":"AGENT"},{"id":"customer","role":"CUSTOMER"}],
-         "streams":[{"label":"agent-leg","party":"agent","codec":"PCMU"},
-                    {"label":"customer-leg","party":"customer","codec":"PCMA"}]}
-        """
+    {"callId":"%s","policy":%s,
+     "parties":[{"id":"agent","role":"AGENT"},{"id":"customer","role":"CUSTOMER"}],
+     "streams":[{"label":"agent-leg","party":"agent","codec":"PCMU"},
+                {"label":"customer-leg","party":"customer","codec":"PCMA"}]}
+    """
         .formatted(callId, policy);
   }
 
@@ -151,11 +164,14 @@ class CallRoutesTest {
     assertEquals(status, answer.statusCode(), answer.body().toString());
     assertEquals(status, answer.body().path("status").asInt());
     String error = answer.body().path("error").asText();
-    for (String fragment : fragments) assertTrue(error.contains(fragment), "'" + error + "' should contain '" + fragment + "'");
+    for (String fragment : fragments)
+      assertTrue(error.contains(fragment), "'" + error + "' should contain '" + fragment + "'");
   }
 
   private static List<String> gates(JsonNode call) {
-    return List.of(call.path("streams").get(0).path("gate").asText(), call.path("streams").get(1).path("gate").asText());
+    return List.of(
+        call.path("streams").get(0).path("gate").asText(),
+        call.path("streams").get(1).path("gate").asText());
   }
 
   // ---------------------------------------------------------------------------------- tests
@@ -163,7 +179,10 @@ class CallRoutesTest {
   @Test
   void creatingACallAnswers201WithTheCallResourceAndItsLocation() {
     String callId = newId();
-    Answer answer = post("/v1/calls", twoPartyCall(callId, "{\"consentMode\":\"ALL_PARTY\",\"maxPauseSeconds\":60}"));
+    Answer answer =
+        post(
+            "/v1/calls",
+            twoPartyCall(callId, "{\"consentMode\":\"ALL_PARTY\",\"maxPauseSeconds\":60}"));
     assertEquals(201, answer.statusCode());
     assertEquals("/v1/calls/" + callId, answer.raw().headers().firstValue("Location").orElse(""));
     JsonNode call = answer.body();
@@ -171,7 +190,10 @@ class CallRoutesTest {
     assertEquals("AWAITING_CONSENT", call.path("state").asText());
     assertEquals("ALL_PARTY", call.path("policy").path("consentMode").asText());
     assertEquals(60, call.path("policy").path("maxPauseSeconds").asInt());
-    assertEquals("STOP", call.path("policy").path("onDecline").asText(), "left-out policy fields take the configured defaults");
+    assertEquals(
+        "STOP",
+        call.path("policy").path("onDecline").asText(),
+        "left-out policy fields take the configured defaults");
     assertEquals(90, call.path("policy").path("retentionDays").asInt());
     assertEquals("UNKNOWN", call.path("parties").get(1).path("consent").asText());
     assertEquals(List.of("CLOSED", "CLOSED"), gates(call));
@@ -183,7 +205,8 @@ class CallRoutesTest {
 
   @Test
   void aCallCreatedWithoutAnIdGetsOne() {
-    Answer answer = post("/v1/calls", "{\"parties\":[{\"id\":\"agent\",\"role\":\"AGENT\"}],\"streams\":[]}");
+    Answer answer =
+        post("/v1/calls", "{\"parties\":[{\"id\":\"agent\",\"role\":\"AGENT\"}],\"streams\":[]}");
     assertEquals(201, answer.statusCode(), answer.body().toString());
     String callId = answer.body().path("callId").asText();
     assertEquals(36, callId.length());
@@ -198,7 +221,10 @@ class CallRoutesTest {
     Answer again = post("/v1/calls", body);
     assertEquals(201, again.statusCode());
     assertTrue(again.body().path("note").asText().contains("already exists with this definition"));
-    assertError(post("/v1/calls", twoPartyCall(callId, "{\"pauseAllowed\":false}")), 409, "different definition");
+    assertError(
+        post("/v1/calls", twoPartyCall(callId, "{\"pauseAllowed\":false}")),
+        409,
+        "different definition");
     assertEquals(1, ledgerSize(callId));
   }
 
@@ -207,34 +233,60 @@ class CallRoutesTest {
     String callId = newId();
     assertError(post("/v1/calls", "{\"callId\":"), 400, "malformed JSON");
     assertError(post("/v1/calls", "[1,2]"), 400, "must be a JSON object");
-    assertError(post("/v1/calls", "{\"callId\":\"" + callId + "\"}"), 400, "field 'parties' is required");
     assertError(
-        post("/v1/calls", twoPartyCall(callId, "{\"pauseAllowed\":\"yes\"}")), 400, "'policy.pauseAllowed' must be true or false");
+        post("/v1/calls", "{\"callId\":\"" + callId + "\"}"), 400, "field 'parties' is required");
+    assertError(
+        post("/v1/calls", twoPartyCall(callId, "{\"pauseAllowed\":\"yes\"}")),
+        400,
+        "'policy.pauseAllowed' must be true or false");
     assertError(
         post("/v1/calls", twoPartyCall(callId, "{\"consentMode\":\"TWO_PARTY\"}")),
         400,
         "'policy.consentMode' must be one of ONE_PARTY, ALL_PARTY, was 'TWO_PARTY'");
-    assertError(post("/v1/calls", twoPartyCall(callId, "{\"maxPauseSeconds\":0}")), 400, "policy.maxPauseSeconds must be between 1");
-    assertError(post("/v1/calls", twoPartyCall(callId, "{\"consentmode\":\"ALL_PARTY\"}")), 400, "unknown field 'policy.consentmode'");
     assertError(
-        post("/v1/calls", "{\"callId\":\"" + callId + "\",\"parties\":[{\"id\":\"a\",\"role\":\"BOSS\"}],\"streams\":[]}"),
+        post("/v1/calls", twoPartyCall(callId, "{\"maxPauseSeconds\":0}")),
+        400,
+        "policy.maxPauseSeconds must be between 1");
+    assertError(
+        post("/v1/calls", twoPartyCall(callId, "{\"consentmode\":\"ALL_PARTY\"}")),
+        400,
+        "unknown field 'policy.consentmode'");
+    assertError(
+        post(
+            "/v1/calls",
+            "{\"callId\":\""
+                + callId
+                + "\",\"parties\":[{\"id\":\"a\",\"role\":\"BOSS\"}],\"streams\":[]}"),
         400,
         "'parties[0].role' must be one of AGENT, CUSTOMER, OTHER, was 'BOSS'");
     assertError(
         post(
             "/v1/calls",
-            "{\"callId\":\"" + callId + "\",\"parties\":[{\"id\":\"a\",\"role\":\"AGENT\"}],"
+            "{\"callId\":\""
+                + callId
+                + "\",\"parties\":[{\"id\":\"a\",\"role\":\"AGENT\"}],"
                 + "\"streams\":[{\"label\":\"x\",\"party\":\"a\",\"codec\":\"PCMU\"},{\"label\":\"x\",\"party\":\"b\",\"codec\":\"PCMU\"}]}"),
         400,
         "streams[1].label 'x' is a duplicate",
         "streams[1].party 'b' is not one of the parties");
     assertError(
-        post("/v1/calls", "{\"callId\":\"" + callId + "\",\"parties\":[{\"id\":\"a\",\"role\":\"AGENT\"}],\"streams\":[{\"label\":\"x\",\"party\":\"a\",\"codec\":\"OPUS\"}]}"),
+        post(
+            "/v1/calls",
+            "{\"callId\":\""
+                + callId
+                + "\",\"parties\":[{\"id\":\"a\",\"role\":\"AGENT\"}],\"streams\":[{\"label\":\"x\",\"party\":\"a\",\"codec\":\"OPUS\"}]}"),
         400,
         "'streams[0].codec' must be one of PCMU, PCMA, G722");
-    assertError(post("/v1/calls", "{\"callId\":\"no spaces\",\"parties\":[],\"streams\":[]}"), 400, "field 'callId' must be");
     assertError(
-        post("/v1/calls", "{\"callId\":\"" + callId + "\",\"webhook\":\"ftp://x\",\"parties\":[{\"id\":\"a\",\"role\":\"AGENT\"}],\"streams\":[]}"),
+        post("/v1/calls", "{\"callId\":\"no spaces\",\"parties\":[],\"streams\":[]}"),
+        400,
+        "field 'callId' must be");
+    assertError(
+        post(
+            "/v1/calls",
+            "{\"callId\":\""
+                + callId
+                + "\",\"webhook\":\"ftp://x\",\"parties\":[{\"id\":\"a\",\"role\":\"AGENT\"}],\"streams\":[]}"),
         400,
         "webhook must be an http:// or https:// URL");
     assertError(get("/v1/calls/" + callId), 404, "no call with id");
@@ -244,7 +296,8 @@ class CallRoutesTest {
   void anUnknownCallIs404AndAMalformedIdIs400() {
     String callId = newId();
     assertError(get("/v1/calls/" + callId), 404, "no call with id '" + callId + "'");
-    assertError(post("/v1/calls/" + callId + "/pause", "{\"reason\":\"r\",\"by\":\"b\"}"), 404, "no call");
+    assertError(
+        post("/v1/calls/" + callId + "/pause", "{\"reason\":\"r\",\"by\":\"b\"}"), 404, "no call");
     assertError(get("/v1/calls/" + callId + "/ledger"), 404, "no call");
     assertError(get("/v1/calls/" + callId + "/ledger/verify"), 404, "no call");
     assertError(get("/v1/calls/bad%20id"), 400, "call id must be");
@@ -253,13 +306,22 @@ class CallRoutesTest {
   @Test
   void consentIsRecordedAndOpensTheGatesOfAnAllPartyCall() {
     String callId = create("{\"consentMode\":\"ALL_PARTY\"}");
-    Answer agent = post("/v1/calls/" + callId + "/consent", "{\"party\":\"agent\",\"decision\":\"GRANTED\",\"by\":\"ivr\"}");
+    Answer agent =
+        post(
+            "/v1/calls/" + callId + "/consent",
+            "{\"party\":\"agent\",\"decision\":\"GRANTED\",\"by\":\"ivr\"}");
     assertEquals(200, agent.statusCode());
     assertEquals(List.of("CLOSED", "CLOSED"), gates(agent.body()));
-    Answer customer = post("/v1/calls/" + callId + "/consent", "{\"party\":\"customer\",\"decision\":\"GRANTED\"}");
+    Answer customer =
+        post(
+            "/v1/calls/" + callId + "/consent",
+            "{\"party\":\"customer\",\"decision\":\"GRANTED\"}");
     assertEquals("RECORDING", customer.body().path("state").asText());
     assertEquals(List.of("OPEN", "OPEN"), gates(customer.body()));
-    assertEquals("customer", customer.body().path("parties").get(1).path("consentBy").asText(), "by defaults to the party");
+    assertEquals(
+        "customer",
+        customer.body().path("parties").get(1).path("consentBy").asText(),
+        "by defaults to the party");
     assertEquals("ivr", customer.body().path("parties").get(0).path("consentBy").asText());
   }
 
@@ -267,19 +329,33 @@ class CallRoutesTest {
   void badConsentRequestsAreRefusedAndChangeNothing() {
     String callId = create("{\"onDecline\":\"RECORD_OTHERS\"}");
     String path = "/v1/calls/" + callId + "/consent";
-    assertError(post(path, "{\"party\":\"boss\",\"decision\":\"GRANTED\"}"), 400, "'boss' is not a party");
-    assertError(post(path, "{\"party\":\"agent\",\"decision\":\"MAYBE\"}"), 400, "'decision' must be one of UNKNOWN, GRANTED, DECLINED, WITHDRAWN");
-    assertError(post(path, "{\"party\":\"agent\",\"decision\":\"UNKNOWN\"}"), 400, "'decision' must be one of GRANTED, DECLINED, WITHDRAWN");
+    assertError(
+        post(path, "{\"party\":\"boss\",\"decision\":\"GRANTED\"}"), 400, "'boss' is not a party");
+    assertError(
+        post(path, "{\"party\":\"agent\",\"decision\":\"MAYBE\"}"),
+        400,
+        "'decision' must be one of UNKNOWN, GRANTED, DECLINED, WITHDRAWN");
+    assertError(
+        post(path, "{\"party\":\"agent\",\"decision\":\"UNKNOWN\"}"),
+        400,
+        "'decision' must be one of GRANTED, DECLINED, WITHDRAWN");
     assertError(post(path, "{\"party\":\"agent\"}"), 400, "field 'decision' is required");
-    assertError(post(path, "{\"party\":7,\"decision\":\"GRANTED\"}"), 400, "field 'party' must be a string, was number 7");
-    assertError(post(path, "{\"party\":\"agent\",\"decision\":\"WITHDRAWN\"}"), 409, "only GRANTED consent can be withdrawn");
+    assertError(
+        post(path, "{\"party\":7,\"decision\":\"GRANTED\"}"),
+        400,
+        "field 'party' must be a string, was number 7");
+    assertError(
+        post(path, "{\"party\":\"agent\",\"decision\":\"WITHDRAWN\"}"),
+        409,
+        "only GRANTED consent can be withdrawn");
     assertEquals(1, ledgerSize(callId));
   }
 
   @Test
   void pauseAndResumeCloseAndReopenTheGates() {
     String callId = create("{}");
-    Answer paused = post("/v1/calls/" + callId + "/pause", "{\"reason\":\"card payment\",\"by\":\"agent-7\"}");
+    Answer paused =
+        post("/v1/calls/" + callId + "/pause", "{\"reason\":\"card payment\",\"by\":\"agent-7\"}");
     assertEquals(200, paused.statusCode());
     assertEquals("PAUSED", paused.body().path("state").asText());
     assertEquals(List.of("CLOSED", "CLOSED"), gates(paused.body()));
@@ -288,7 +364,8 @@ class CallRoutesTest {
     assertEquals("agent-7", pause.path("by").asText());
     assertTrue(pause.path("end").isMissingNode());
 
-    Answer again = post("/v1/calls/" + callId + "/pause", "{\"reason\":\"other\",\"by\":\"agent-8\"}");
+    Answer again =
+        post("/v1/calls/" + callId + "/pause", "{\"reason\":\"other\",\"by\":\"agent-8\"}");
     assertEquals(200, again.statusCode());
     assertTrue(again.body().path("note").asText().contains("already paused"));
 
@@ -302,8 +379,14 @@ class CallRoutesTest {
   @Test
   void aPauseOnALineThatMustBeRecordedInFullIs409WithTheRule() {
     String callId = create("{\"pauseAllowed\":false}");
-    assertError(post("/v1/calls/" + callId + "/pause", "{\"reason\":\"card\",\"by\":\"agent\"}"), 409, "pauseAllowed=false");
-    assertError(post("/v1/calls/" + callId + "/pause", "{\"by\":\"agent\"}"), 400, "field 'reason' is required");
+    assertError(
+        post("/v1/calls/" + callId + "/pause", "{\"reason\":\"card\",\"by\":\"agent\"}"),
+        409,
+        "pauseAllowed=false");
+    assertError(
+        post("/v1/calls/" + callId + "/pause", "{\"by\":\"agent\"}"),
+        400,
+        "field 'reason' is required");
     assertError(post("/v1/calls/" + callId + "/resume", "{}"), 400, "field 'by' is required");
     assertEquals("RECORDING", get("/v1/calls/" + callId).body().path("state").asText());
     assertEquals(1, ledgerSize(callId));
@@ -316,10 +399,24 @@ class CallRoutesTest {
     assertEquals(200, stopped.statusCode());
     assertEquals("STOPPED", stopped.body().path("state").asText());
     assertEquals("api", stopped.body().path("stoppedBy").asText());
-    assertError(post("/v1/calls/" + callId + "/pause", "{\"reason\":\"r\",\"by\":\"b\"}"), 409, "no change is accepted after stop");
-    assertError(post("/v1/calls/" + callId + "/consent", "{\"party\":\"agent\",\"decision\":\"DECLINED\"}"), 409, "after stop");
-    assertTrue(post("/v1/calls/" + callId + "/stop", "{\"by\":\"crm\"}").body().path("note").asText().contains("already stopped"));
-    assertEquals("STOPPED", get("/v1/calls/" + callId).body().path("state").asText(), "a stopped call can still be read");
+    assertError(
+        post("/v1/calls/" + callId + "/pause", "{\"reason\":\"r\",\"by\":\"b\"}"),
+        409,
+        "no change is accepted after stop");
+    assertError(
+        post("/v1/calls/" + callId + "/consent", "{\"party\":\"agent\",\"decision\":\"DECLINED\"}"),
+        409,
+        "after stop");
+    assertTrue(
+        post("/v1/calls/" + callId + "/stop", "{\"by\":\"crm\"}")
+            .body()
+            .path("note")
+            .asText()
+            .contains("already stopped"));
+    assertEquals(
+        "STOPPED",
+        get("/v1/calls/" + callId).body().path("state").asText(),
+        "a stopped call can still be read");
     assertEquals(2, ledgerSize(callId));
   }
 
@@ -350,7 +447,9 @@ class CallRoutesTest {
     assertEquals("card payment", events.get(2).path("details").path("reason").asText());
     assertEquals("agent-7", events.get(2).path("by").asText());
     assertEquals("crm", events.get(4).path("by").asText());
-    assertEquals("ALL_PARTY", events.get(0).path("details").path("spec").path("policy").path("consentMode").asText());
+    assertEquals(
+        "ALL_PARTY",
+        events.get(0).path("details").path("spec").path("policy").path("consentMode").asText());
 
     JsonNode verified = get("/v1/calls/" + callId + "/ledger/verify").body();
     assertTrue(verified.path("valid").asBoolean(), verified.toString());
@@ -377,20 +476,30 @@ class CallRoutesTest {
                         300,
                         org.callvault.call.Policy.PauseRendering.SILENCE,
                         90),
-                    List.of(new org.callvault.call.CallSpec.PartySpec("agent", org.callvault.call.Party.Role.AGENT, org.callvault.call.Party.Consent.UNKNOWN)),
+                    List.of(
+                        new org.callvault.call.CallSpec.PartySpec(
+                            "agent",
+                            org.callvault.call.Party.Role.AGENT,
+                            org.callvault.call.Party.Consent.UNKNOWN)),
                     List.of())),
             Ledger.GENESIS);
-    Event paused = Ledger.seal(2, t0.plusSeconds(5), "agent", new Change.Paused("card"), created.hash());
-    Event resumed = Ledger.seal(3, t0.plusSeconds(9), "agent", new Change.Resumed(null), paused.hash());
+    Event paused =
+        Ledger.seal(2, t0.plusSeconds(5), "agent", new Change.Paused("card"), created.hash());
+    Event resumed =
+        Ledger.seal(3, t0.plusSeconds(9), "agent", new Change.Resumed(null), paused.hash());
     // The pause is rewritten to look shorter; its stored hash is left as it was.
-    Event rewritten = new Event(2, t0.plusSeconds(8), "agent", paused.change(), paused.prevHash(), paused.hash());
-    PersistenceTestKit.create(testKit.system()).persistForRecovery("CallRecording|" + callId, List.of(created, rewritten, resumed));
+    Event rewritten =
+        new Event(2, t0.plusSeconds(8), "agent", paused.change(), paused.prevHash(), paused.hash());
+    PersistenceTestKit.create(testKit.system())
+        .persistForRecovery("CallRecording|" + callId, List.of(created, rewritten, resumed));
 
     JsonNode verified = get("/v1/calls/" + callId + "/ledger/verify").body();
     assertFalse(verified.path("valid").asBoolean());
     assertEquals(3, verified.path("events").asInt());
     assertEquals(2, verified.path("brokenAt").asInt());
-    assertTrue(verified.path("reason").asText().contains("does not match the recomputed hash"), verified.toString());
+    assertTrue(
+        verified.path("reason").asText().contains("does not match the recomputed hash"),
+        verified.toString());
   }
 
   @Test
@@ -398,7 +507,11 @@ class CallRoutesTest {
     Answer notFound = get("/v1/nothing");
     assertEquals(404, notFound.statusCode());
     assertEquals(404, notFound.body().path("status").asInt());
-    Answer wrongMethod = send(HttpRequest.newBuilder(URI.create(base + "/v1/calls")).PUT(HttpRequest.BodyPublishers.ofString("{}")).build());
+    Answer wrongMethod =
+        send(
+            HttpRequest.newBuilder(URI.create(base + "/v1/calls"))
+                .PUT(HttpRequest.BodyPublishers.ofString("{}"))
+                .build());
     assertEquals(405, wrongMethod.statusCode());
     assertTrue(wrongMethod.body().path("error").asText().contains("POST"));
   }

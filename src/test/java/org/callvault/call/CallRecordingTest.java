@@ -1,9 +1,5 @@
 package org.callvault.call;
 
-import org.callvault.core.StreamCounters;
-import org.callvault.core.ChunkInfo;
-import org.callvault.core.StreamSpec;
-import org.callvault.core.Codec;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -41,20 +37,21 @@ import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
 import org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit;
 import org.apache.pekko.testkit.ExplicitlyTriggeredScheduler;
 import org.callvault.call.CallRecording.Accepted;
-import org.callvault.call.Call;
-import org.callvault.call.Event;
-import org.callvault.call.Phase;
 import org.callvault.call.CallRecording.Rejected;
 import org.callvault.call.CallRecording.Rejection;
 import org.callvault.call.CallRecording.Reply;
 import org.callvault.call.Party.Consent;
-import org.callvault.core.GapCause;
-import org.callvault.core.ReleaseReason;
-import org.callvault.core.MediaReport;
 import org.callvault.call.Party.Role;
 import org.callvault.call.Policy.ConsentMode;
 import org.callvault.call.Policy.OnDecline;
 import org.callvault.call.Policy.PauseRendering;
+import org.callvault.core.ChunkInfo;
+import org.callvault.core.Codec;
+import org.callvault.core.GapCause;
+import org.callvault.core.MediaReport;
+import org.callvault.core.ReleaseReason;
+import org.callvault.core.StreamCounters;
+import org.callvault.core.StreamSpec;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -68,10 +65,15 @@ class CallRecordingTest {
               .withFallback(ConfigFactory.parseString("pekko.actor.provider = local"))
               .withFallback(ConfigFactory.load()));
   private static final ManualTime manualTime = ManualTime.get(testKit.system());
-  /** The manual time as a clock: an entity on it stamps its events with exactly the time the test lets pass. */
+
+  /**
+   * The manual time as a clock: an entity on it stamps its events with exactly the time the test
+   * lets pass.
+   */
   private static final Clock manualClock =
       new Clock() {
-        private final ExplicitlyTriggeredScheduler scheduler = (ExplicitlyTriggeredScheduler) Adapter.toClassic(testKit.system()).scheduler();
+        private final ExplicitlyTriggeredScheduler scheduler =
+            (ExplicitlyTriggeredScheduler) Adapter.toClassic(testKit.system()).scheduler();
         private final Instant origin = Instant.parse("2027-03-01T09:00:00Z");
 
         @Override
@@ -89,10 +91,13 @@ class CallRecordingTest {
           throw new UnsupportedOperationException("the manual clock is in UTC");
         }
       };
+
   /** For a restart after a failed persist, whose backoff must pass in real time. */
   private static final ActorTestKit realTimeKit =
       ActorTestKit.create(
-          EventSourcedBehaviorTestKit.config().withFallback(ConfigFactory.parseString("pekko.actor.provider = local")).withFallback(ConfigFactory.load()));
+          EventSourcedBehaviorTestKit.config()
+              .withFallback(ConfigFactory.parseString("pekko.actor.provider = local"))
+              .withFallback(ConfigFactory.load()));
 
   private final Gates gates = new Gates();
   private EventSourcedBehaviorTestKit<CallRecording.Command, Event, State> kit;
@@ -119,8 +124,12 @@ class CallRecordingTest {
     return new CallSpec(
         callId,
         policy,
-        List.of(new CallSpec.PartySpec("agent", Role.AGENT, Consent.UNKNOWN), new CallSpec.PartySpec("customer", Role.CUSTOMER, Consent.UNKNOWN)),
-        List.of(new StreamSpec("agent-leg", "agent", Codec.PCMU), new StreamSpec("customer-leg", "customer", Codec.PCMA)));
+        List.of(
+            new CallSpec.PartySpec("agent", Role.AGENT, Consent.UNKNOWN),
+            new CallSpec.PartySpec("customer", Role.CUSTOMER, Consent.UNKNOWN)),
+        List.of(
+            new StreamSpec("agent-leg", "agent", Codec.PCMU),
+            new StreamSpec("customer-leg", "customer", Codec.PCMA)));
   }
 
   private Call created(Policy policy) {
@@ -130,15 +139,24 @@ class CallRecordingTest {
   private Call created(Policy policy, ActorTestKit in) {
     String callId = "call-" + UUID.randomUUID();
     kit = EventSourcedBehaviorTestKit.create(in.system(), rulesOnly(callId, Clock.systemUTC()));
-    var result = kit.<Reply>runCommand(r -> new CallRecording.Create(twoPartySpec(callId, policy), "crm", r));
+    var result =
+        kit.<Reply>runCommand(
+            r -> new CallRecording.Create(twoPartySpec(callId, policy), "crm", r));
     return accepted(result.reply());
   }
 
-  /** A call on {@link #manualClock}; the pauseSeq of every AutoResume its entity receives goes into {@code autoResumes}. */
+  /**
+   * A call on {@link #manualClock}; the pauseSeq of every AutoResume its entity receives goes into
+   * {@code autoResumes}.
+   */
   private Call createdOnManualTime(Policy policy, List<Long> autoResumes) {
     String callId = "call-" + UUID.randomUUID();
-    kit = EventSourcedBehaviorTestKit.create(testKit.system(), notingAutoResumes(rulesOnly(callId, manualClock), autoResumes));
-    return accepted(kit.<Reply>runCommand(r -> new CallRecording.Create(twoPartySpec(callId, policy), "crm", r)).reply());
+    kit =
+        EventSourcedBehaviorTestKit.create(
+            testKit.system(), notingAutoResumes(rulesOnly(callId, manualClock), autoResumes));
+    return accepted(
+        kit.<Reply>runCommand(r -> new CallRecording.Create(twoPartySpec(callId, policy), "crm", r))
+            .reply());
   }
 
   /**
@@ -146,16 +164,22 @@ class CallRecordingTest {
    * ignores one for a pause that is not open): a timer that fires arrives here, a cancelled one
    * does not.
    */
-  private static Behavior<CallRecording.Command> notingAutoResumes(Behavior<CallRecording.Command> entity, List<Long> received) {
+  private static Behavior<CallRecording.Command> notingAutoResumes(
+      Behavior<CallRecording.Command> entity, List<Long> received) {
     return Behaviors.intercept(
-        () -> new BehaviorInterceptor<CallRecording.Command, CallRecording.Command>(CallRecording.Command.class) {
-          @Override
-          public Behavior<CallRecording.Command> aroundReceive(
-              TypedActorContext<CallRecording.Command> ctx, CallRecording.Command msg, ReceiveTarget<CallRecording.Command> target) {
-            if (msg instanceof CallRecording.AutoResume autoResume) received.add(autoResume.pauseSeq());
-            return target.apply(ctx, msg);
-          }
-        },
+        () ->
+            new BehaviorInterceptor<CallRecording.Command, CallRecording.Command>(
+                CallRecording.Command.class) {
+              @Override
+              public Behavior<CallRecording.Command> aroundReceive(
+                  TypedActorContext<CallRecording.Command> ctx,
+                  CallRecording.Command msg,
+                  ReceiveTarget<CallRecording.Command> target) {
+                if (msg instanceof CallRecording.AutoResume autoResume)
+                  received.add(autoResume.pauseSeq());
+                return target.apply(ctx, msg);
+              }
+            },
         entity);
   }
 
@@ -173,11 +197,13 @@ class CallRecordingTest {
   }
 
   private Reply consent(String party, Consent decision) {
-    return kit.<Reply>runCommand(r -> new CallRecording.ChangeConsent(party, decision, "ivr", r)).reply();
+    return kit.<Reply>runCommand(r -> new CallRecording.ChangeConsent(party, decision, "ivr", r))
+        .reply();
   }
 
   private Reply pause() {
-    return kit.<Reply>runCommand(r -> new CallRecording.Pause("card payment", "agent-7", r)).reply();
+    return kit.<Reply>runCommand(r -> new CallRecording.Pause("card payment", "agent-7", r))
+        .reply();
   }
 
   private Reply resume() {
@@ -198,7 +224,8 @@ class CallRecordingTest {
     while (true) {
       Call call = current();
       if (condition.test(call)) return call;
-      if (System.nanoTime() > deadline) throw new AssertionError("the call never got there: " + call);
+      if (System.nanoTime() > deadline)
+        throw new AssertionError("the call never got there: " + call);
       Thread.onSpinWait();
     }
   }
@@ -212,7 +239,8 @@ class CallRecordingTest {
   }
 
   private static Rejected rejected(Reply reply, Rejection expected) {
-    Rejected rejected = assertInstanceOf(Rejected.class, reply, () -> "expected a rejection, got " + reply);
+    Rejected rejected =
+        assertInstanceOf(Rejected.class, reply, () -> "expected a rejection, got " + reply);
     assertEquals(expected, rejected.rejection(), rejected.message());
     return rejected;
   }
@@ -227,7 +255,12 @@ class CallRecordingTest {
               public ProcessingResult tryProcess(String persistenceId, JournalOperation op) {
                 if (op instanceof WriteEvents write) {
                   for (Object e : scala.jdk.javaapi.CollectionConverters.asJava(write.batch())) {
-                    seen.add(((Event) e).change().type() + " agent=" + gates.isOpen("agent-leg") + " customer=" + gates.isOpen("customer-leg"));
+                    seen.add(
+                        ((Event) e).change().type()
+                            + " agent="
+                            + gates.isOpen("agent-leg")
+                            + " customer="
+                            + gates.isOpen("customer-leg"));
                   }
                 }
                 return ProcessingSuccess$.MODULE$;
@@ -312,7 +345,8 @@ class CallRecordingTest {
   void onlyGrantedConsentCanBeWithdrawn() {
     created(policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true));
     Rejected rejected = rejected(consent("customer", Consent.WITHDRAWN), Rejection.CONFLICT);
-    assertTrue(rejected.message().contains("only GRANTED consent can be withdrawn"), rejected.message());
+    assertTrue(
+        rejected.message().contains("only GRANTED consent can be withdrawn"), rejected.message());
     assertEquals(1, current().seq());
   }
 
@@ -320,7 +354,9 @@ class CallRecordingTest {
   void repeatingAConsentDecisionChangesNothingAndSaysSo() {
     created(policy(ConsentMode.ALL_PARTY, OnDecline.STOP, true));
     consent("agent", Consent.GRANTED);
-    var result = kit.<Reply>runCommand(r -> new CallRecording.ChangeConsent("agent", Consent.GRANTED, "ivr", r));
+    var result =
+        kit.<Reply>runCommand(
+            r -> new CallRecording.ChangeConsent("agent", Consent.GRANTED, "ivr", r));
     assertTrue(result.hasNoEvents());
     assertTrue(((Accepted) result.reply()).note().contains("already GRANTED"));
   }
@@ -389,10 +425,13 @@ class CallRecordingTest {
    */
   private final class UnreachableJournal implements ProcessingPolicy<JournalOperation> {
     private final String persistenceId;
+
     /** Per event written: its type and the gates, {@code "Paused agent=false customer=false"}. */
     final List<String> writes = new CopyOnWriteArrayList<>();
+
     /** Per read: the gates, {@code "agent=false customer=false"}. */
     final List<String> reads = new CopyOnWriteArrayList<>();
+
     volatile boolean reachable;
 
     UnreachableJournal(String persistenceId) {
@@ -402,9 +441,11 @@ class CallRecordingTest {
     @Override
     public ProcessingResult tryProcess(String persistenceId, JournalOperation op) {
       if (!persistenceId.equals(this.persistenceId) || reachable) return ProcessingSuccess$.MODULE$;
-      String gatesNow = "agent=" + gates.isOpen("agent-leg") + " customer=" + gates.isOpen("customer-leg");
+      String gatesNow =
+          "agent=" + gates.isOpen("agent-leg") + " customer=" + gates.isOpen("customer-leg");
       if (op instanceof WriteEvents write) {
-        for (Object e : scala.jdk.javaapi.CollectionConverters.asJava(write.batch())) writes.add(((Event) e).change().type() + " " + gatesNow);
+        for (Object e : scala.jdk.javaapi.CollectionConverters.asJava(write.batch()))
+          writes.add(((Event) e).change().type() + " " + gatesNow);
       } else {
         reads.add(gatesNow);
       }
@@ -412,8 +453,12 @@ class CallRecordingTest {
     }
   }
 
-  /** What a request whose write failed left: what the journal saw, what it holds, and the call once it was back. */
-  private record FailedWrite(List<String> writes, List<String> gatesAtEachRead, List<Event> stored, Call after) {}
+  /**
+   * What a request whose write failed left: what the journal saw, what it holds, and the call once
+   * it was back.
+   */
+  private record FailedWrite(
+      List<String> writes, List<String> gatesAtEachRead, List<Event> stored, Call after) {}
 
   /**
    * Creates a call under {@code policy} on the real-time kit, makes its journal unreachable and
@@ -421,31 +466,40 @@ class CallRecordingTest {
    * write, makes the journal reachable and asks for the call. Asserts that the request is never
    * answered. The call is spawned without the behaviour test kit, which would wait for that answer.
    */
-  private FailedWrite failedWrite(Policy policy, java.util.function.Function<ActorRef<Reply>, CallRecording.Command> request) {
+  private FailedWrite failedWrite(
+      Policy policy, java.util.function.Function<ActorRef<Reply>, CallRecording.Command> request) {
     String callId = "call-" + UUID.randomUUID();
     ActorRef<CallRecording.Command> call = realTimeKit.spawn(rulesOnly(callId, Clock.systemUTC()));
     TestProbe<Reply> replies = realTimeKit.createTestProbe();
     call.tell(new CallRecording.Create(twoPartySpec(callId, policy), "crm", replies.ref()));
     accepted(replies.receiveMessage());
-    assertTrue(gates.isOpen("agent-leg") && gates.isOpen("customer-leg"), "one-party consent: recording from the start");
+    assertTrue(
+        gates.isOpen("agent-leg") && gates.isOpen("customer-leg"),
+        "one-party consent: recording from the start");
 
     PersistenceTestKit journal = PersistenceTestKit.create(realTimeKit.system());
     UnreachableJournal unreachable = new UnreachableJournal("CallRecording|" + callId);
     journal.withPolicy(unreachable);
-    realTimeKit.system().log().info("the next errors about a failed persist and failed recoveries are expected");
+    realTimeKit
+        .system()
+        .log()
+        .info("the next errors about a failed persist and failed recoveries are expected");
     TestProbe<Reply> caller = realTimeKit.createTestProbe();
     call.tell(request.apply(caller.ref()));
-    replies.awaitAssert(Duration.ofSeconds(10), () -> {
-      assertTrue(unreachable.reads.size() >= 2, "two recoveries failed: " + unreachable.reads);
-      return null;
-    });
+    replies.awaitAssert(
+        Duration.ofSeconds(10),
+        () -> {
+          assertTrue(unreachable.reads.size() >= 2, "two recoveries failed: " + unreachable.reads);
+          return null;
+        });
     List<String> writes = List.copyOf(unreachable.writes);
     List<String> reads = List.copyOf(unreachable.reads);
     unreachable.reachable = true;
 
     call.tell(new CallRecording.GetCall(replies.ref()));
     Call after = accepted(replies.receiveMessage(Duration.ofSeconds(10)));
-    caller.expectNoMessage(Duration.ofMillis(100)); // recovered without the change: no answer can come now
+    caller.expectNoMessage(
+        Duration.ofMillis(100)); // recovered without the change: no answer can come now
     List<Event> stored = new ArrayList<>();
     journal.persistedInStorage("CallRecording|" + callId).forEach(e -> stored.add((Event) e));
     realTimeKit.stop(call);
@@ -460,43 +514,81 @@ class CallRecordingTest {
     return call;
   }
 
-  /** What a failed write leaves when the ledger holds only the creation: the call as created, recording. */
+  /**
+   * What a failed write leaves when the ledger holds only the creation: the call as created,
+   * recording.
+   */
   private void assertTheLedgerRules(FailedWrite failed) {
-    assertEquals(List.of("CallCreated"), failed.stored().stream().map(e -> e.change().type()).toList(), "nothing but the creation is stored");
+    assertEquals(
+        List.of("CallCreated"),
+        failed.stored().stream().map(e -> e.change().type()).toList(),
+        "nothing but the creation is stored");
     assertEquals(foldOf(failed.stored()), failed.after(), "the call is what its ledger says");
     assertEquals(1, failed.after().seq());
     assertEquals(Phase.RECORDING, failed.after().phase());
     assertTrue(failed.after().gateOpen("agent-leg") && failed.after().gateOpen("customer-leg"));
-    assertTrue(gates.isOpen("agent-leg") && gates.isOpen("customer-leg"), "the gates follow the ledger once it is read");
+    assertTrue(
+        gates.isOpen("agent-leg") && gates.isOpen("customer-leg"),
+        "the gates follow the ledger once it is read");
   }
 
   @Test
   void aPauseWhoseWriteFailsClosedTheGatesBeforeTheWriteAndKeepsThemClosedUntilTheLedgerIsRead() {
-    FailedWrite failed = failedWrite(policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true), r -> new CallRecording.Pause("card payment", "agent-7", r));
-    assertEquals(List.of("Paused agent=false customer=false"), failed.writes(), "closed at the moment of the write");
-    assertEquals(List.of("agent=false customer=false"), failed.gatesAtEachRead().stream().distinct().toList(), "closed at each failed read: " + failed.gatesAtEachRead());
+    FailedWrite failed =
+        failedWrite(
+            policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true),
+            r -> new CallRecording.Pause("card payment", "agent-7", r));
+    assertEquals(
+        List.of("Paused agent=false customer=false"),
+        failed.writes(),
+        "closed at the moment of the write");
+    assertEquals(
+        List.of("agent=false customer=false"),
+        failed.gatesAtEachRead().stream().distinct().toList(),
+        "closed at each failed read: " + failed.gatesAtEachRead());
     // The ledger holds no pause, so none is in force: the call records, as the ledger says.
     assertTheLedgerRules(failed);
     assertEquals(List.of(), failed.after().pauses());
   }
 
   @Test
-  void aDeclineWhoseWriteFailsClosedTheDeclinersGateBeforeTheWriteAndEveryGateUntilTheLedgerIsRead() {
+  void
+      aDeclineWhoseWriteFailsClosedTheDeclinersGateBeforeTheWriteAndEveryGateUntilTheLedgerIsRead() {
     FailedWrite failed =
-        failedWrite(policy(ConsentMode.ONE_PARTY, OnDecline.RECORD_OTHERS, true), r -> new CallRecording.ChangeConsent("customer", Consent.DECLINED, "ivr", r));
+        failedWrite(
+            policy(ConsentMode.ONE_PARTY, OnDecline.RECORD_OTHERS, true),
+            r -> new CallRecording.ChangeConsent("customer", Consent.DECLINED, "ivr", r));
     // Under RECORD_OTHERS the decline closes the customer's stream only; the agent's is closed when
     // the write fails and the call's state is no longer known.
-    assertEquals(List.of("ConsentChanged agent=true customer=false"), failed.writes(), "the decliner's gate closed at the moment of the write");
-    assertEquals(List.of("agent=false customer=false"), failed.gatesAtEachRead().stream().distinct().toList(), "closed at each failed read: " + failed.gatesAtEachRead());
+    assertEquals(
+        List.of("ConsentChanged agent=true customer=false"),
+        failed.writes(),
+        "the decliner's gate closed at the moment of the write");
+    assertEquals(
+        List.of("agent=false customer=false"),
+        failed.gatesAtEachRead().stream().distinct().toList(),
+        "closed at each failed read: " + failed.gatesAtEachRead());
     assertTheLedgerRules(failed);
-    assertEquals(Consent.UNKNOWN, failed.after().party("customer").orElseThrow().consent(), "the decline is not in the ledger");
+    assertEquals(
+        Consent.UNKNOWN,
+        failed.after().party("customer").orElseThrow().consent(),
+        "the decline is not in the ledger");
   }
 
   @Test
   void aStopWhoseWriteFailsClosedTheGatesBeforeTheWriteAndKeepsThemClosedUntilTheLedgerIsRead() {
-    FailedWrite failed = failedWrite(policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true), r -> new CallRecording.Stop("agent-7", r));
-    assertEquals(List.of("Stopped agent=false customer=false"), failed.writes(), "closed at the moment of the write");
-    assertEquals(List.of("agent=false customer=false"), failed.gatesAtEachRead().stream().distinct().toList(), "closed at each failed read: " + failed.gatesAtEachRead());
+    FailedWrite failed =
+        failedWrite(
+            policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true),
+            r -> new CallRecording.Stop("agent-7", r));
+    assertEquals(
+        List.of("Stopped agent=false customer=false"),
+        failed.writes(),
+        "closed at the moment of the write");
+    assertEquals(
+        List.of("agent=false customer=false"),
+        failed.gatesAtEachRead().stream().distinct().toList(),
+        "closed at each failed read: " + failed.gatesAtEachRead());
     assertTheLedgerRules(failed);
     assertNull(failed.after().stoppedAt(), "the stop is not in the ledger");
   }
@@ -551,7 +643,9 @@ class CallRecordingTest {
     // that guard a timer left running changes nothing the call shows, so this test watches the
     // timer itself; aSecondPauseLastsItsOwnMaxPauseAfterAManualResume tests the guard.
     List<Long> autoResumes = new CopyOnWriteArrayList<>();
-    createdOnManualTime(new Policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true, 30, PauseRendering.SILENCE, 90), autoResumes);
+    createdOnManualTime(
+        new Policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true, 30, PauseRendering.SILENCE, 90),
+        autoResumes);
     Instant t0 = manualClock.instant();
     accepted(pause()); // seq 2: resumes on its own at t0 + 30 s unless resumed before
     manualTime.timePasses(Duration.ofSeconds(10));
@@ -575,7 +669,9 @@ class CallRecordingTest {
     // of the first. What protects the second pause from an AutoResume of the first, should one
     // reach it, is the pauseSeq guard; the AutoResume sent at t0 + 30 s below is that message.
     List<Long> autoResumes = new CopyOnWriteArrayList<>();
-    createdOnManualTime(new Policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true, 30, PauseRendering.SILENCE, 90), autoResumes);
+    createdOnManualTime(
+        new Policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true, 30, PauseRendering.SILENCE, 90),
+        autoResumes);
     Instant t0 = manualClock.instant();
     long firstPause = accepted(pause()).seq();
     manualTime.timePasses(Duration.ofSeconds(10));
@@ -585,7 +681,10 @@ class CallRecordingTest {
     assertEquals(List.of(2L, 4L), List.of(firstPause, secondPause));
 
     manualTime.timePasses(Duration.ofSeconds(10)); // t0 + 30 s
-    assertEquals(Phase.PAUSED, current().phase(), "the first pause's due time does not end the second pause");
+    assertEquals(
+        Phase.PAUSED,
+        current().phase(),
+        "the first pause's due time does not end the second pause");
     var stale = kit.runCommand(new CallRecording.AutoResume(firstPause));
     assertTrue(stale.hasNoEvents(), "an AutoResume of the first pause is ignored");
     assertEquals(secondPause, current().openPause().orElseThrow().startSeq());
@@ -597,7 +696,8 @@ class CallRecordingTest {
     manualTime.timePasses(Duration.ofMillis(1)); // t0 + 50 s
     Call call = current();
     assertEquals(Phase.RECORDING, call.phase());
-    assertEquals(List.of(firstPause, secondPause), autoResumes, "one timer fired: the second pause's");
+    assertEquals(
+        List.of(firstPause, secondPause), autoResumes, "one timer fired: the second pause's");
     assertEquals(5, call.seq());
     PauseSpan second = call.pauses().get(1);
     assertEquals(t0.plusSeconds(20), second.start());
@@ -615,7 +715,10 @@ class CallRecordingTest {
     assertGates(false, false);
 
     for (Reply reply : List.of(pause(), resume(), consent("agent", Consent.GRANTED))) {
-      assertTrue(rejected(reply, Rejection.CONFLICT).message().contains("no change is accepted after stop"));
+      assertTrue(
+          rejected(reply, Rejection.CONFLICT)
+              .message()
+              .contains("no change is accepted after stop"));
     }
     var again = kit.<Reply>runCommand(r -> new CallRecording.Stop("agent-7", r));
     assertTrue(again.hasNoEvents());
@@ -625,11 +728,20 @@ class CallRecordingTest {
   @Test
   void creatingTheSameCallAgainIsIdempotentAndADifferentDefinitionConflicts() {
     Call call = created(policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true));
-    var same = kit.<Reply>runCommand(r -> new CallRecording.Create(twoPartySpec(call.callId(), call.policy()), "crm", r));
+    var same =
+        kit.<Reply>runCommand(
+            r -> new CallRecording.Create(twoPartySpec(call.callId(), call.policy()), "crm", r));
     assertTrue(same.hasNoEvents());
     assertEquals(call.callId(), accepted(same.reply()).callId());
 
-    var different = kit.<Reply>runCommand(r -> new CallRecording.Create(twoPartySpec(call.callId(), policy(ConsentMode.ALL_PARTY, OnDecline.STOP, true)), "crm", r));
+    var different =
+        kit.<Reply>runCommand(
+            r ->
+                new CallRecording.Create(
+                    twoPartySpec(
+                        call.callId(), policy(ConsentMode.ALL_PARTY, OnDecline.STOP, true)),
+                    "crm",
+                    r));
     assertTrue(different.hasNoEvents());
     rejected(different.reply(), Rejection.CONFLICT);
   }
@@ -637,13 +749,16 @@ class CallRecordingTest {
   @Test
   void anInvalidSpecIsRefusedAndNothingIsPersisted() {
     String callId = "call-" + UUID.randomUUID();
-    kit = EventSourcedBehaviorTestKit.create(testKit.system(), rulesOnly(callId, Clock.systemUTC()));
+    kit =
+        EventSourcedBehaviorTestKit.create(testKit.system(), rulesOnly(callId, Clock.systemUTC()));
     CallSpec spec =
         new CallSpec(
             callId,
             policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true),
             List.of(new CallSpec.PartySpec("agent", Role.AGENT, Consent.UNKNOWN)),
-            List.of(new StreamSpec("leg", "agent", Codec.PCMU), new StreamSpec("leg", "nobody", Codec.PCMU)));
+            List.of(
+                new StreamSpec("leg", "agent", Codec.PCMU),
+                new StreamSpec("leg", "nobody", Codec.PCMU)));
     var result = kit.<Reply>runCommand(r -> new CallRecording.Create(spec, "crm", r));
     assertTrue(result.hasNoEvents());
     String message = rejected(result.reply(), Rejection.INVALID).message();
@@ -655,7 +770,8 @@ class CallRecordingTest {
   @Test
   void everyRequestToACallThatWasNeverCreatedIsAnsweredNotFound() {
     String callId = "call-" + UUID.randomUUID();
-    kit = EventSourcedBehaviorTestKit.create(testKit.system(), rulesOnly(callId, Clock.systemUTC()));
+    kit =
+        EventSourcedBehaviorTestKit.create(testKit.system(), rulesOnly(callId, Clock.systemUTC()));
     for (Reply reply :
         List.of(
             kit.<Reply>runCommand(CallRecording.GetCall::new).reply(),
@@ -675,7 +791,9 @@ class CallRecordingTest {
     resume();
     stop();
     List<Event> events = new ArrayList<>();
-    kit.persistenceTestKit().persistedInStorage("CallRecording|" + current().callId()).forEach(e -> events.add((Event) e));
+    kit.persistenceTestKit()
+        .persistedInStorage("CallRecording|" + current().callId())
+        .forEach(e -> events.add((Event) e));
     assertEquals(6, events.size());
     assertEquals(Ledger.GENESIS, events.get(0).prevHash());
     Ledger.Verifier verifier = new Ledger.Verifier();
@@ -692,9 +810,17 @@ class CallRecordingTest {
     assertEquals(events.get(5).hash(), ok.lastHash());
 
     Event paused = events.get(3);
-    Event altered = new Event(paused.seq(), paused.time(), "someone-else", paused.change(), paused.prevHash(), paused.hash());
+    Event altered =
+        new Event(
+            paused.seq(),
+            paused.time(),
+            "someone-else",
+            paused.change(),
+            paused.prevHash(),
+            paused.hash());
     Ledger.Verifier tampered = new Ledger.Verifier();
-    for (int i = 0; i < events.size(); i++) tampered.accept(i + 1, i == 3 ? altered : events.get(i));
+    for (int i = 0; i < events.size(); i++)
+      tampered.accept(i + 1, i == 3 ? altered : events.get(i));
     Ledger.Verification broken = tampered.result();
     assertFalse(broken.valid());
     assertEquals(4L, broken.brokenAt());
@@ -716,7 +842,8 @@ class CallRecordingTest {
 
   @Test
   void aCallRecoveredWhilePausedStillResumesAutomatically() {
-    created(new Policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true, 60, PauseRendering.SILENCE, 90));
+    created(
+        new Policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true, 60, PauseRendering.SILENCE, 90));
     pause();
     kit.restart();
     assertGates(false, false);
@@ -729,18 +856,45 @@ class CallRecordingTest {
   void aLongCallIsSnapshottedEveryThousandEventsAndRecoversTheSameWithItsChunkIndex() {
     Call call = created(policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true));
     for (long n = 0; n < 1000; n++) {
-      ChunkInfo chunk = new ChunkInfo("agent-leg", 2, n, 0, 7, Codec.PCMU, n * 50, n * 50 + 49, n * 8000, (n + 1) * 8000, 50, 0, 1_800_000_000_000_000L, 0, 0);
-      kit.runCommand(media(new MediaReport.ChunkWritten(chunk, new StreamCounters(50 * (n + 1), 50 * (n + 1), 0, Map.of(), 0, 0, 0, n + 1, 0))));
+      ChunkInfo chunk =
+          new ChunkInfo(
+              "agent-leg",
+              2,
+              n,
+              0,
+              7,
+              Codec.PCMU,
+              n * 50,
+              n * 50 + 49,
+              n * 8000,
+              (n + 1) * 8000,
+              50,
+              0,
+              1_800_000_000_000_000L,
+              0,
+              0);
+      kit.runCommand(
+          media(
+              new MediaReport.ChunkWritten(
+                  chunk,
+                  new StreamCounters(50 * (n + 1), 50 * (n + 1), 0, Map.of(), 0, 0, 0, n + 1, 0))));
     }
     Call before = current();
     assertEquals(1001, before.seq());
     assertEquals(999, before.media("agent-leg").lastN());
     assertEquals(50_000, before.media("agent-leg").packetsStored());
     // Snapshot number 1000 is taken; a repeated report of a listed chunk is not listed again.
-    var again = kit.runCommand(media(new MediaReport.ChunkWritten(
-        new ChunkInfo("agent-leg", 2, 999, 0, 7, Codec.PCMU, 0, 0, 0, 0, 50, 0, 0, 0, 0), StreamCounters.ZERO)));
+    var again =
+        kit.runCommand(
+            media(
+                new MediaReport.ChunkWritten(
+                    new ChunkInfo(
+                        "agent-leg", 2, 999, 0, 7, Codec.PCMU, 0, 0, 0, 0, 50, 0, 0, 0, 0),
+                    StreamCounters.ZERO)));
     assertTrue(again.hasNoEvents(), "a chunk is listed once");
-    kit.snapshotTestKit().orElseThrow().expectNextPersistedClass("CallRecording|" + call.callId(), Call.class);
+    kit.snapshotTestKit()
+        .orElseThrow()
+        .expectNextPersistedClass("CallRecording|" + call.callId(), Call.class);
     kit.restart();
     assertEquals(before, current());
   }
@@ -750,41 +904,85 @@ class CallRecordingTest {
   }
 
   /** A second of 50 packets of SSRC 7 from sequence number {@code firstSeq}. */
-  private static ChunkInfo chunkOf(String label, long epoch, long n, long startWall, long firstSeq) {
+  private static ChunkInfo chunkOf(
+      String label, long epoch, long n, long startWall, long firstSeq) {
     return new ChunkInfo(
-        label, epoch, n, 0, 7, Codec.PCMU, firstSeq, firstSeq + 49, n * 8000, (n + 1) * 8000, 50, 0, startWall, startWall, startWall + 1_000_000);
+        label,
+        epoch,
+        n,
+        0,
+        7,
+        Codec.PCMU,
+        firstSeq,
+        firstSeq + 49,
+        n * 8000,
+        (n + 1) * 8000,
+        50,
+        0,
+        startWall,
+        startWall,
+        startWall + 1_000_000);
   }
 
   @Test
   void aCallRecoveredFromSocketsThatWereNeverReleasedRecordsTheGapAsANodeFailure() {
     String callId = "call-" + UUID.randomUUID();
     FakeBinder binder = new FakeBinder();
-    kit = EventSourcedBehaviorTestKit.create(testKit.system(), CallRecording.create(callId, null, gates, Clock.systemUTC(), binder, binder));
-    Call created = accepted(kit.<Reply>runCommand(r -> new CallRecording.Create(twoPartySpec(callId, policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true)), "crm", r)).reply());
+    kit =
+        EventSourcedBehaviorTestKit.create(
+            testKit.system(),
+            CallRecording.create(callId, null, gates, Clock.systemUTC(), binder, binder));
+    Call created =
+        accepted(
+            kit.<Reply>runCommand(
+                    r ->
+                        new CallRecording.Create(
+                            twoPartySpec(
+                                callId, policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true)),
+                            "crm",
+                            r))
+                .reply());
     assertEquals(2, created.mediaEpoch(), "the sockets are bound before the creation is answered");
     assertEquals(30000, created.endpoints().get("agent-leg").port());
-    kit.runCommand(media(new MediaReport.ChunkWritten(chunkOf("agent-leg", 2, 0, 1_800_000_000_000_000L), StreamCounters.ZERO)));
+    kit.runCommand(
+        media(
+            new MediaReport.ChunkWritten(
+                chunkOf("agent-leg", 2, 0, 1_800_000_000_000_000L), StreamCounters.ZERO)));
 
     kit.restart(); // the node died: its sockets were never released
     Call recovered = awaitCall(c -> c.mediaEpoch() > 2);
     assertEquals(4, recovered.mediaEpoch(), "the recovered call bound new sockets");
     assertEquals(30100, recovered.endpoints().get("agent-leg").port());
     assertEquals(GapCause.NODE_FAILURE, recovered.media().moveCause());
-    assertEquals(List.of("NODE_FAILURE null 30100 epoch 4"), binder.moves, "the move is signalled once, with the new endpoints and epoch");
+    assertEquals(
+        List.of("NODE_FAILURE null 30100 epoch 4"),
+        binder.moves,
+        "the move is signalled once, with the new endpoints and epoch");
     assertEquals(List.of(), binder.takeOvers, "a dead node relays nothing");
 
     // The last stored packet was 49, at the end of the first second; the next stored, 2.5 s
     // later, is 175: the 125 in between were lost.
-    var first = kit.runCommand(media(new MediaReport.ChunkWritten(chunkOf("agent-leg", 4, 0, 1_800_000_003_500_000L, 175), StreamCounters.ZERO)));
+    var first =
+        kit.runCommand(
+            media(
+                new MediaReport.ChunkWritten(
+                    chunkOf("agent-leg", 4, 0, 1_800_000_003_500_000L, 175), StreamCounters.ZERO)));
     List<Event> events = first.events();
     assertEquals(2, events.size());
     Change.MediaGap gap = (Change.MediaGap) events.get(0).change();
     assertEquals(GapCause.NODE_FAILURE, gap.cause());
-    assertEquals(1_800_000_001_000_000L, gap.startWallMicros(), "from the end of the last audio stored before");
+    assertEquals(
+        1_800_000_001_000_000L,
+        gap.startWallMicros(),
+        "from the end of the last audio stored before");
     assertEquals(1_800_000_003_500_000L, gap.endWallMicros(), "to the first audio stored after");
     assertEquals(125, gap.packets(), "the packets lost, from the sequence numbers on either side");
     assertInstanceOf(Change.ChunkStored.class, events.get(1).change());
-    var second = kit.runCommand(media(new MediaReport.ChunkWritten(chunkOf("agent-leg", 4, 1, 1_800_000_004_500_000L), StreamCounters.ZERO)));
+    var second =
+        kit.runCommand(
+            media(
+                new MediaReport.ChunkWritten(
+                    chunkOf("agent-leg", 4, 1, 1_800_000_004_500_000L), StreamCounters.ZERO)));
     assertEquals(1, second.events().size(), "the gap is recorded once");
   }
 
@@ -792,15 +990,27 @@ class CallRecordingTest {
   void aCallWhoseSocketsWereReleasedRecordsNoFailureWhenItsStreamsMove() {
     String callId = "call-" + UUID.randomUUID();
     FakeBinder binder = new FakeBinder();
-    kit = EventSourcedBehaviorTestKit.create(testKit.system(), CallRecording.create(callId, null, gates, Clock.systemUTC(), binder, binder));
-    kit.<Reply>runCommand(r -> new CallRecording.Create(twoPartySpec(callId, policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true)), "crm", r));
-    kit.runCommand(media(new MediaReport.ChunkWritten(chunkOf("agent-leg", 2, 0, 1_800_000_000_000_000L), StreamCounters.ZERO)));
+    kit =
+        EventSourcedBehaviorTestKit.create(
+            testKit.system(),
+            CallRecording.create(callId, null, gates, Clock.systemUTC(), binder, binder));
+    kit.<Reply>runCommand(
+        r ->
+            new CallRecording.Create(
+                twoPartySpec(callId, policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true)),
+                "crm",
+                r));
+    kit.runCommand(
+        media(
+            new MediaReport.ChunkWritten(
+                chunkOf("agent-leg", 2, 0, 1_800_000_000_000_000L), StreamCounters.ZERO)));
     kit.<Reply>runCommand(r -> new CallRecording.Stop("crm", r));
     kit.runCommand(media(new MediaReport.Closed(Map.of("agent-leg", StreamCounters.ZERO))));
     Call stopped = current();
     assertEquals(ReleaseReason.STOPPED, stopped.media().released());
     kit.restart();
-    assertEquals(2, current().mediaEpoch(), "a stopped call binds no sockets when it is read again");
+    assertEquals(
+        2, current().mediaEpoch(), "a stopped call binds no sockets when it is read again");
     assertNull(current().media().moveCause());
   }
 
@@ -808,17 +1018,34 @@ class CallRecordingTest {
   void anActiveCallHandedOffToAnotherNodeRecordsItsGapAsAHandoff() {
     String callId = "call-" + UUID.randomUUID();
     FakeBinder binder = new FakeBinder();
-    kit = EventSourcedBehaviorTestKit.create(testKit.system(), CallRecording.create(callId, null, gates, Clock.systemUTC(), binder, binder));
-    kit.<Reply>runCommand(r -> new CallRecording.Create(twoPartySpec(callId, policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true)), "crm", r));
-    kit.runCommand(media(new MediaReport.ChunkWritten(chunkOf("agent-leg", 2, 0, 1_800_000_000_000_000L), StreamCounters.ZERO)));
-    kit.runCommand(CallRecording.Passivate.INSTANCE); // the session stores what it holds, then reports Closed
-    assertEquals(1, binder.handOffs, "the sockets are handed off, not closed: they relay to the next node");
+    kit =
+        EventSourcedBehaviorTestKit.create(
+            testKit.system(),
+            CallRecording.create(callId, null, gates, Clock.systemUTC(), binder, binder));
+    kit.<Reply>runCommand(
+        r ->
+            new CallRecording.Create(
+                twoPartySpec(callId, policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true)),
+                "crm",
+                r));
+    kit.runCommand(
+        media(
+            new MediaReport.ChunkWritten(
+                chunkOf("agent-leg", 2, 0, 1_800_000_000_000_000L), StreamCounters.ZERO)));
+    kit.runCommand(
+        CallRecording.Passivate.INSTANCE); // the session stores what it holds, then reports Closed
+    assertEquals(
+        1, binder.handOffs, "the sockets are handed off, not closed: they relay to the next node");
     // The entity stops after recording the handoff, so the kit's read of its state after the
     // command goes unanswered; the ledger in storage says what happened.
     org.junit.jupiter.api.Assertions.assertThrows(
-        AssertionError.class, () -> kit.runCommand(media(new MediaReport.Closed(Map.of("agent-leg", StreamCounters.ZERO)))));
+        AssertionError.class,
+        () ->
+            kit.runCommand(
+                media(new MediaReport.Closed(Map.of("agent-leg", StreamCounters.ZERO)))));
     List<Object> stored = kit.persistenceTestKit().persistedInStorage("CallRecording|" + callId);
-    Change.MediaReleased released = (Change.MediaReleased) ((Event) stored.get(stored.size() - 1)).change();
+    Change.MediaReleased released =
+        (Change.MediaReleased) ((Event) stored.get(stored.size() - 1)).change();
     assertEquals(ReleaseReason.HANDOFF, released.reason());
 
     kit.restart(); // the call on the node that takes it over
@@ -831,7 +1058,12 @@ class CallRecordingTest {
         binder.lastStored,
         "the new sockets learn the last chunk stored of each stream, to keep its sender's clock");
     // Ten packets (1..10 after the last stored, 49) never reached either node.
-    var first = kit.runCommand(media(new MediaReport.ChunkWritten(chunkOf("agent-leg", moved.mediaEpoch(), 0, 1_800_000_001_200_000L, 60), StreamCounters.ZERO)));
+    var first =
+        kit.runCommand(
+            media(
+                new MediaReport.ChunkWritten(
+                    chunkOf("agent-leg", moved.mediaEpoch(), 0, 1_800_000_001_200_000L, 60),
+                    StreamCounters.ZERO)));
     Change.MediaGap gap = (Change.MediaGap) first.events().get(0).change();
     assertEquals(GapCause.HANDOFF, gap.cause());
     assertEquals(200_000, gap.endWallMicros() - gap.startWallMicros());
@@ -842,16 +1074,35 @@ class CallRecordingTest {
   void aHandoffWhoseEveryPacketWasRelayedRecordsNoGap() {
     String callId = "call-" + UUID.randomUUID();
     FakeBinder binder = new FakeBinder();
-    kit = EventSourcedBehaviorTestKit.create(testKit.system(), CallRecording.create(callId, null, gates, Clock.systemUTC(), binder, binder));
-    kit.<Reply>runCommand(r -> new CallRecording.Create(twoPartySpec(callId, policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true)), "crm", r));
-    kit.runCommand(media(new MediaReport.ChunkWritten(chunkOf("agent-leg", 2, 0, 1_800_000_000_000_000L), StreamCounters.ZERO)));
+    kit =
+        EventSourcedBehaviorTestKit.create(
+            testKit.system(),
+            CallRecording.create(callId, null, gates, Clock.systemUTC(), binder, binder));
+    kit.<Reply>runCommand(
+        r ->
+            new CallRecording.Create(
+                twoPartySpec(callId, policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true)),
+                "crm",
+                r));
+    kit.runCommand(
+        media(
+            new MediaReport.ChunkWritten(
+                chunkOf("agent-leg", 2, 0, 1_800_000_000_000_000L), StreamCounters.ZERO)));
     kit.runCommand(CallRecording.Passivate.INSTANCE);
     org.junit.jupiter.api.Assertions.assertThrows(
-        AssertionError.class, () -> kit.runCommand(media(new MediaReport.Closed(Map.of("agent-leg", StreamCounters.ZERO)))));
+        AssertionError.class,
+        () ->
+            kit.runCommand(
+                media(new MediaReport.Closed(Map.of("agent-leg", StreamCounters.ZERO)))));
     kit.restart();
     Call moved = awaitCall(c -> c.mediaEpoch() > 4);
     // The first packet stored on the new node is the one after the last stored on the old: 50.
-    var first = kit.runCommand(media(new MediaReport.ChunkWritten(chunkOf("agent-leg", moved.mediaEpoch(), 0, 1_800_000_001_000_000L, 50), StreamCounters.ZERO)));
+    var first =
+        kit.runCommand(
+            media(
+                new MediaReport.ChunkWritten(
+                    chunkOf("agent-leg", moved.mediaEpoch(), 0, 1_800_000_001_000_000L, 50),
+                    StreamCounters.ZERO)));
     assertEquals(1, first.events().size(), "only the chunk: nothing was lost");
     assertInstanceOf(Change.ChunkStored.class, first.events().get(0).change());
   }
@@ -860,19 +1111,35 @@ class CallRecordingTest {
   void aStreamWithNoAudioSinceItsMediaMovedHasItsGapRecordedAtTheStop() {
     String callId = "call-" + UUID.randomUUID();
     FakeBinder binder = new FakeBinder();
-    kit = EventSourcedBehaviorTestKit.create(testKit.system(), CallRecording.create(callId, null, gates, Clock.systemUTC(), binder, binder));
-    kit.<Reply>runCommand(r -> new CallRecording.Create(twoPartySpec(callId, policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true)), "crm", r));
-    kit.runCommand(media(new MediaReport.ChunkWritten(chunkOf("agent-leg", 2, 0, 1_800_000_000_000_000L), StreamCounters.ZERO)));
+    kit =
+        EventSourcedBehaviorTestKit.create(
+            testKit.system(),
+            CallRecording.create(callId, null, gates, Clock.systemUTC(), binder, binder));
+    kit.<Reply>runCommand(
+        r ->
+            new CallRecording.Create(
+                twoPartySpec(callId, policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true)),
+                "crm",
+                r));
+    kit.runCommand(
+        media(
+            new MediaReport.ChunkWritten(
+                chunkOf("agent-leg", 2, 0, 1_800_000_000_000_000L), StreamCounters.ZERO)));
     kit.restart(); // the node died
     awaitCall(c -> c.mediaEpoch() > 2);
     var stop = kit.<Reply>runCommand(r -> new CallRecording.Stop("crm", r));
     List<Event> events = stop.events();
-    assertEquals(2, events.size(), "the agent's open gap, then the stop; the customer never had audio");
+    assertEquals(
+        2, events.size(), "the agent's open gap, then the stop; the customer never had audio");
     Change.MediaGap gap = (Change.MediaGap) events.get(0).change();
     assertEquals("agent-leg", gap.label());
     assertEquals(GapCause.NODE_FAILURE, gap.cause());
     assertEquals(1_800_000_001_000_000L, gap.startWallMicros());
-    assertEquals(events.get(1).time().toEpochMilli() * 1000, gap.endWallMicros(), 100_000.0, "the gap ends at the stop");
+    assertEquals(
+        events.get(1).time().toEpochMilli() * 1000,
+        gap.endWallMicros(),
+        100_000.0,
+        "the gap ends at the stop");
     assertInstanceOf(Change.Stopped.class, events.get(1).change());
   }
 
@@ -880,36 +1147,83 @@ class CallRecordingTest {
   void aRunningCallGainsPartiesAndStreamsBoundUnderItsEpochAndAPartyIsRenamed() {
     String callId = "call-" + UUID.randomUUID();
     FakeBinder binder = new FakeBinder();
-    kit = EventSourcedBehaviorTestKit.create(testKit.system(), CallRecording.create(callId, null, gates, Clock.systemUTC(), binder, binder));
-    kit.<Reply>runCommand(r -> new CallRecording.Create(twoPartySpec(callId, policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true)), "crm", r));
+    kit =
+        EventSourcedBehaviorTestKit.create(
+            testKit.system(),
+            CallRecording.create(callId, null, gates, Clock.systemUTC(), binder, binder));
+    kit.<Reply>runCommand(
+        r ->
+            new CallRecording.Create(
+                twoPartySpec(callId, policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true)),
+                "crm",
+                r));
     var amended =
         kit.<Reply>runCommand(
-            r -> new CallRecording.Amend(
-                List.of(new CallSpec.PartySpec("carol", Party.Role.OTHER, Party.Consent.UNKNOWN, "Carol", "sip:carol@example.com")),
-                List.of(new StreamSpec("carol-leg", "carol", Codec.PCMA)),
-                "sip:192.0.2.7",
-                r));
+            r ->
+                new CallRecording.Amend(
+                    List.of(
+                        new CallSpec.PartySpec(
+                            "carol",
+                            Party.Role.OTHER,
+                            Party.Consent.UNKNOWN,
+                            "Carol",
+                            "sip:carol@example.com")),
+                    List.of(new StreamSpec("carol-leg", "carol", Codec.PCMA)),
+                    "sip:192.0.2.7",
+                    r));
     Call call = accepted(amended.reply());
-    assertEquals(List.of("PartyJoined", "StreamsAdded"), amended.events().stream().map(e -> e.change().type()).toList());
+    assertEquals(
+        List.of("PartyJoined", "StreamsAdded"),
+        amended.events().stream().map(e -> e.change().type()).toList());
     assertEquals("sip:carol@example.com", call.party("carol").orElseThrow().aor());
     assertEquals("carol-leg", call.streams().get(2).label());
-    assertEquals(30004, call.endpoints().get("carol-leg").port(), "bound next to the call's other streams, in the same session");
+    assertEquals(
+        30004,
+        call.endpoints().get("carol-leg").port(),
+        "bound next to the call's other streams, in the same session");
     assertEquals(2, call.mediaEpoch(), "the epoch does not change: the other streams go on");
-    assertTrue(gates.gate("carol-leg").isOpen(), "the new stream records under the call's policy (one-party consent)");
+    assertTrue(
+        gates.gate("carol-leg").isOpen(),
+        "the new stream records under the call's policy (one-party consent)");
 
     var renamed =
         kit.<Reply>runCommand(
-            r -> new CallRecording.Amend(List.of(new CallSpec.PartySpec("carol", Party.Role.OTHER, Party.Consent.UNKNOWN, "Carol S.", "sip:carol@example.com")), List.of(), "sip", r));
-    assertEquals(List.of("PartyRenamed"), renamed.events().stream().map(e -> e.change().type()).toList());
+            r ->
+                new CallRecording.Amend(
+                    List.of(
+                        new CallSpec.PartySpec(
+                            "carol",
+                            Party.Role.OTHER,
+                            Party.Consent.UNKNOWN,
+                            "Carol S.",
+                            "sip:carol@example.com")),
+                    List.of(),
+                    "sip",
+                    r));
+    assertEquals(
+        List.of("PartyRenamed"), renamed.events().stream().map(e -> e.change().type()).toList());
     assertEquals("Carol S.", accepted(renamed.reply()).party("carol").orElseThrow().name());
-    assertEquals(Party.Consent.UNKNOWN, accepted(renamed.reply()).party("carol").orElseThrow().consent());
+    assertEquals(
+        Party.Consent.UNKNOWN, accepted(renamed.reply()).party("carol").orElseThrow().consent());
 
-    var same = kit.<Reply>runCommand(r -> new CallRecording.Amend(List.of(), List.of(new StreamSpec("carol-leg", "carol", Codec.PCMA)), "sip", r));
+    var same =
+        kit.<Reply>runCommand(
+            r ->
+                new CallRecording.Amend(
+                    List.of(),
+                    List.of(new StreamSpec("carol-leg", "carol", Codec.PCMA)),
+                    "sip",
+                    r));
     assertTrue(same.events().isEmpty(), "a known stream is left as it is");
 
-    var refused = kit.<Reply>runCommand(r -> new CallRecording.Amend(List.of(), List.of(new StreamSpec("dave-leg", "dave", Codec.PCMU)), "sip", r));
+    var refused =
+        kit.<Reply>runCommand(
+            r ->
+                new CallRecording.Amend(
+                    List.of(), List.of(new StreamSpec("dave-leg", "dave", Codec.PCMU)), "sip", r));
     assertTrue(refused.events().isEmpty());
-    CallRecording.Rejected rejected = assertInstanceOf(CallRecording.Rejected.class, refused.reply());
+    CallRecording.Rejected rejected =
+        assertInstanceOf(CallRecording.Rejected.class, refused.reply());
     assertEquals(CallRecording.Rejection.INVALID, rejected.rejection());
     assertTrue(rejected.message().contains("'dave' is not one of the parties"), rejected.message());
   }

@@ -27,9 +27,19 @@ class ContinuityTest {
   private static final CallSpec SPEC =
       new CallSpec(
           "c-1",
-          new Policy(Policy.ConsentMode.ONE_PARTY, Policy.OnDecline.STOP, true, 300, Policy.PauseRendering.SILENCE, 90),
-          List.of(new CallSpec.PartySpec("agent", Party.Role.AGENT, Party.Consent.UNKNOWN), new CallSpec.PartySpec("customer", Party.Role.CUSTOMER, Party.Consent.UNKNOWN)),
-          List.of(new StreamSpec("a", "agent", Codec.PCMU), new StreamSpec("c", "customer", Codec.PCMU)));
+          new Policy(
+              Policy.ConsentMode.ONE_PARTY,
+              Policy.OnDecline.STOP,
+              true,
+              300,
+              Policy.PauseRendering.SILENCE,
+              90),
+          List.of(
+              new CallSpec.PartySpec("agent", Party.Role.AGENT, Party.Consent.UNKNOWN),
+              new CallSpec.PartySpec("customer", Party.Role.CUSTOMER, Party.Consent.UNKNOWN)),
+          List.of(
+              new StreamSpec("a", "agent", Codec.PCMU),
+              new StreamSpec("c", "customer", Codec.PCMU)));
 
   /** A ledger in progress: each change sealed after the last. */
   private static final class Ledgered {
@@ -43,14 +53,19 @@ class ContinuityTest {
     }
 
     Ledgered then(Change change) {
-      Event event = Ledger.seal(call.seq() + 1, T0.plusSeconds(call.seq()), "test", change, call.lastHash());
+      Event event =
+          Ledger.seal(call.seq() + 1, T0.plusSeconds(call.seq()), "test", change, call.lastHash());
       events.add(event);
       call = call.apply(event);
       return this;
     }
 
     Ledgered bound(String node) {
-      return then(new Change.MediaBound(node, Map.of("a", new Endpoint("127.0.0.1", 20000), "c", new Endpoint("127.0.0.1", 20002))));
+      return then(
+          new Change.MediaBound(
+              node,
+              Map.of(
+                  "a", new Endpoint("127.0.0.1", 20000), "c", new Endpoint("127.0.0.1", 20002))));
     }
 
     Ledgered stored(ChunkInfo chunk) {
@@ -58,9 +73,28 @@ class ContinuityTest {
     }
   }
 
-  /** A second of 50 packets of SSRC {@code ssrc} of stream {@code label}, sequence numbers from {@code firstSeq}, starting at {@code startWall}. */
-  private static ChunkInfo chunk(String label, long epoch, long n, long ssrc, long firstSeq, long startWall) {
-    return new ChunkInfo(label, epoch, n, 0, ssrc, Codec.PCMU, firstSeq, firstSeq + 49, n * 8000, (n + 1) * 8000, 50, 0, startWall, startWall, startWall + 1_000_000);
+  /**
+   * A second of 50 packets of SSRC {@code ssrc} of stream {@code label}, sequence numbers from
+   * {@code firstSeq}, starting at {@code startWall}.
+   */
+  private static ChunkInfo chunk(
+      String label, long epoch, long n, long ssrc, long firstSeq, long startWall) {
+    return new ChunkInfo(
+        label,
+        epoch,
+        n,
+        0,
+        ssrc,
+        Codec.PCMU,
+        firstSeq,
+        firstSeq + 49,
+        n * 8000,
+        (n + 1) * 8000,
+        50,
+        0,
+        startWall,
+        startWall,
+        startWall + 1_000_000);
   }
 
   @Test
@@ -74,52 +108,90 @@ class ContinuityTest {
 
   @Test
   void aMoveFromSocketsHandedOffIsAHandoffAndAfterSocketsReleasedByAStopNoMove() {
-    Ledgered handedOff = new Ledgered().bound("node-1").then(new Change.MediaReleased("node-1", Map.of(), ReleaseReason.HANDOFF)).bound("node-2");
+    Ledgered handedOff =
+        new Ledgered()
+            .bound("node-1")
+            .then(new Change.MediaReleased("node-1", Map.of(), ReleaseReason.HANDOFF))
+            .bound("node-2");
     assertEquals(GapCause.HANDOFF, handedOff.call.media().moveCause());
-    Ledgered stopped = new Ledgered().bound("node-1").then(new Change.MediaReleased("node-1", Map.of(), ReleaseReason.STOPPED)).bound("node-2");
+    Ledgered stopped =
+        new Ledgered()
+            .bound("node-1")
+            .then(new Change.MediaReleased("node-1", Map.of(), ReleaseReason.STOPPED))
+            .bound("node-2");
     assertNull(stopped.call.media().moveCause());
     // A MediaReleased written before it had a reason was written after a stop.
-    Ledgered old = new Ledgered().bound("node-1").then(new Change.MediaReleased("node-1", Map.of(), null)).bound("node-2");
+    Ledgered old =
+        new Ledgered()
+            .bound("node-1")
+            .then(new Change.MediaReleased("node-1", Map.of(), null))
+            .bound("node-2");
     assertNull(old.call.media().moveCause());
   }
 
   @Test
   void aChunkIsListedOnceAndAChunkOfAnEarlierEpochIsAlreadyListed() {
-    Ledgered ledger = new Ledgered().bound("node-1").stored(chunk("a", 2, 0, 7, 0, WALL0)).stored(chunk("a", 2, 1, 7, 50, WALL0 + 1_000_000));
+    Ledgered ledger =
+        new Ledgered()
+            .bound("node-1")
+            .stored(chunk("a", 2, 0, 7, 0, WALL0))
+            .stored(chunk("a", 2, 1, 7, 50, WALL0 + 1_000_000));
     assertTrue(Continuity.alreadyListed(ledger.call, chunk("a", 2, 1, 7, 50, WALL0 + 1_000_000)));
     assertTrue(Continuity.alreadyListed(ledger.call, chunk("a", 2, 0, 7, 0, WALL0)));
     assertFalse(Continuity.alreadyListed(ledger.call, chunk("a", 2, 2, 7, 100, WALL0 + 2_000_000)));
-    assertFalse(Continuity.alreadyListed(ledger.call, chunk("c", 2, 0, 7, 0, WALL0)), "each stream is listed apart");
+    assertFalse(
+        Continuity.alreadyListed(ledger.call, chunk("c", 2, 0, 7, 0, WALL0)),
+        "each stream is listed apart");
     ledger.bound("node-2");
     ledger.stored(chunk("a", 4, 0, 7, 300, WALL0 + 6_000_000));
-    assertTrue(Continuity.alreadyListed(ledger.call, chunk("a", 2, 9, 7, 450, WALL0 + 9_000_000)), "an earlier epoch is behind the listing");
+    assertTrue(
+        Continuity.alreadyListed(ledger.call, chunk("a", 2, 9, 7, 450, WALL0 + 9_000_000)),
+        "an earlier epoch is behind the listing");
   }
 
   @Test
   void theFirstChunkAfterAFailureRecordsTheGapWithThePacketsTheSequenceNumbersSayWereLost() {
-    Ledgered ledger = new Ledgered().bound("node-1").stored(chunk("a", 2, 0, 7, 0, WALL0)).bound("node-2");
+    Ledgered ledger =
+        new Ledgered().bound("node-1").stored(chunk("a", 2, 0, 7, 0, WALL0)).bound("node-2");
     assertEquals(4, ledger.call.mediaEpoch());
-    assertTrue(Continuity.gapBefore(ledger.call, chunk("a", 2, 1, 7, 175, WALL0 + 3_500_000)).isEmpty(), "a late chunk of the old epoch opens no gap");
+    assertTrue(
+        Continuity.gapBefore(ledger.call, chunk("a", 2, 1, 7, 175, WALL0 + 3_500_000)).isEmpty(),
+        "a late chunk of the old epoch opens no gap");
     ChunkInfo next = chunk("a", 4, 0, 7, 175, WALL0 + 3_500_000);
     Change.MediaGap gap = Continuity.gapBefore(ledger.call, next).orElseThrow();
     assertEquals("a", gap.label());
     assertEquals(GapCause.NODE_FAILURE, gap.cause());
     assertNull(gap.detail());
-    assertEquals(WALL0 + 1_000_000, gap.startWallMicros(), "from just after the last sample stored");
+    assertEquals(
+        WALL0 + 1_000_000, gap.startWallMicros(), "from just after the last sample stored");
     assertEquals(WALL0 + 3_500_000, gap.endWallMicros(), "to the first sample stored after");
     assertEquals(125, gap.packets(), "sequence numbers 50 to 174");
     ledger.stored(next);
-    assertTrue(Continuity.gapBefore(ledger.call, chunk("a", 4, 1, 7, 225, WALL0 + 4_500_000)).isEmpty(), "the gap is recorded once");
+    assertTrue(
+        Continuity.gapBefore(ledger.call, chunk("a", 4, 1, 7, 225, WALL0 + 4_500_000)).isEmpty(),
+        "the gap is recorded once");
   }
 
   @Test
   void aHandoffThatLostNothingHasNoGapAndOneWhoseSenderChangedItsSsrcCountsNoPackets() {
-    Ledgered ledger = new Ledgered().bound("node-1").stored(chunk("a", 2, 0, 7, 0, WALL0)).then(new Change.MediaReleased("node-1", Map.of(), ReleaseReason.HANDOFF)).bound("node-2");
+    Ledgered ledger =
+        new Ledgered()
+            .bound("node-1")
+            .stored(chunk("a", 2, 0, 7, 0, WALL0))
+            .then(new Change.MediaReleased("node-1", Map.of(), ReleaseReason.HANDOFF))
+            .bound("node-2");
     long epoch = ledger.call.mediaEpoch();
     assertEquals(5, epoch);
-    assertTrue(Continuity.gapBefore(ledger.call, chunk("a", epoch, 0, 7, 50, WALL0 + 1_000_000)).isEmpty(), "packet 50 follows 49: nothing lost");
-    assertTrue(Continuity.gapBefore(ledger.call, chunk("a", epoch, 0, 7, 60, WALL0 + 1_200_000)).isPresent(), "but 50 to 59 lost would be a gap");
-    Change.MediaGap gap = Continuity.gapBefore(ledger.call, chunk("a", epoch, 0, 8, 0, WALL0 + 1_500_000)).orElseThrow();
+    assertTrue(
+        Continuity.gapBefore(ledger.call, chunk("a", epoch, 0, 7, 50, WALL0 + 1_000_000)).isEmpty(),
+        "packet 50 follows 49: nothing lost");
+    assertTrue(
+        Continuity.gapBefore(ledger.call, chunk("a", epoch, 0, 7, 60, WALL0 + 1_200_000))
+            .isPresent(),
+        "but 50 to 59 lost would be a gap");
+    Change.MediaGap gap =
+        Continuity.gapBefore(ledger.call, chunk("a", epoch, 0, 8, 0, WALL0 + 1_500_000))
+            .orElseThrow();
     assertEquals(GapCause.HANDOFF, gap.cause());
     assertEquals(0, gap.packets(), "another SSRC: the sequence numbers cannot tell");
     assertEquals(500_000, gap.endWallMicros() - gap.startWallMicros());
@@ -127,46 +199,83 @@ class ContinuityTest {
 
   @Test
   void sequenceNumbersAreComparedAcrossTheirWrapButNotAcrossSoLongThatTheyMayHaveWrappedUnseen() {
-    MediaState.StreamMedia listed = new MediaState.StreamMedia(2, 0, 1, 50, WALL0 + 1_000_000, chunk("a", 2, 0, 7, 65_500, WALL0), StreamCounters.ZERO);
+    MediaState.StreamMedia listed =
+        new MediaState.StreamMedia(
+            2,
+            0,
+            1,
+            50,
+            WALL0 + 1_000_000,
+            chunk("a", 2, 0, 7, 65_500, WALL0),
+            StreamCounters.ZERO);
     // The last stored packet was 65,549, which is 13 on the wire; the next stored is 23.
-    assertEquals(9, Continuity.packetsMissedBefore(listed, chunk("a", 4, 0, 7, 23, WALL0 + 1_200_000)), "14 to 22");
-    assertEquals(-1, Continuity.packetsMissedBefore(listed, chunk("a", 4, 0, 7, 23, WALL0 + 11 * 60 * 1_000_000L)), "eleven minutes later: unknown");
+    assertEquals(
+        9,
+        Continuity.packetsMissedBefore(listed, chunk("a", 4, 0, 7, 23, WALL0 + 1_200_000)),
+        "14 to 22");
+    assertEquals(
+        -1,
+        Continuity.packetsMissedBefore(
+            listed, chunk("a", 4, 0, 7, 23, WALL0 + 11 * 60 * 1_000_000L)),
+        "eleven minutes later: unknown");
   }
 
   @Test
   void aStreamWithoutAudioSinceItsMediaMovedHasItsGapOpenUntilTheStop() {
-    Ledgered ledger = new Ledgered().bound("node-1").stored(chunk("a", 2, 0, 7, 0, WALL0)).bound("node-2");
+    Ledgered ledger =
+        new Ledgered().bound("node-1").stored(chunk("a", 2, 0, 7, 0, WALL0)).bound("node-2");
     List<Change.MediaGap> open = Continuity.gapsOpenAt(ledger.call, WALL0 + 9_000_000);
     assertEquals(1, open.size(), "only the stream that had audio before the move: " + open);
     assertEquals("a", open.get(0).label());
     assertEquals(WALL0 + 1_000_000, open.get(0).startWallMicros());
     assertEquals(WALL0 + 9_000_000, open.get(0).endWallMicros());
     ledger.stored(chunk("a", 4, 0, 7, 100, WALL0 + 3_000_000));
-    assertTrue(Continuity.gapsOpenAt(ledger.call, WALL0 + 9_000_000).isEmpty(), "closed by the first chunk after the move");
-    assertTrue(Continuity.gapsOpenAt(new Ledgered().bound("node-1").call, WALL0).isEmpty(), "nothing moved");
+    assertTrue(
+        Continuity.gapsOpenAt(ledger.call, WALL0 + 9_000_000).isEmpty(),
+        "closed by the first chunk after the move");
+    assertTrue(
+        Continuity.gapsOpenAt(new Ledgered().bound("node-1").call, WALL0).isEmpty(),
+        "nothing moved");
   }
 
   @Test
   void afterRecoveryEachStreamIsLookedUpAfterItsLastListedChunkOfTheLastEpoch() {
-    Ledgered ledger = new Ledgered().bound("node-1").stored(chunk("a", 2, 0, 7, 0, WALL0)).stored(chunk("a", 2, 1, 7, 50, WALL0 + 1_000_000));
-    assertEquals(List.of(new Continuity.Lookup("a", 2, 1), new Continuity.Lookup("c", 2, -1)), Continuity.unlistedLookups(ledger.call));
+    Ledgered ledger =
+        new Ledgered()
+            .bound("node-1")
+            .stored(chunk("a", 2, 0, 7, 0, WALL0))
+            .stored(chunk("a", 2, 1, 7, 50, WALL0 + 1_000_000));
+    assertEquals(
+        List.of(new Continuity.Lookup("a", 2, 1), new Continuity.Lookup("c", 2, -1)),
+        Continuity.unlistedLookups(ledger.call));
     ledger.bound("node-2");
     assertEquals(5, ledger.call.mediaEpoch());
-    assertEquals(List.of(new Continuity.Lookup("a", 5, -1), new Continuity.Lookup("c", 5, -1)), Continuity.unlistedLookups(ledger.call), "nothing listed under the new epoch yet");
+    assertEquals(
+        List.of(new Continuity.Lookup("a", 5, -1), new Continuity.Lookup("c", 5, -1)),
+        Continuity.unlistedLookups(ledger.call),
+        "nothing listed under the new epoch yet");
   }
 
   @Test
   void chunksFoundUnlistedAreAdoptedOnceEachInOrderWithTheirStreamsCounters() {
     StreamCounters counters = new StreamCounters(100, 100, 0, Map.of(), 0, 0, 0, 2, 1);
-    Ledgered ledger = new Ledgered().bound("node-1").then(new Change.ChunkStored(chunk("a", 2, 0, 7, 0, WALL0), counters, false));
+    Ledgered ledger =
+        new Ledgered()
+            .bound("node-1")
+            .then(new Change.ChunkStored(chunk("a", 2, 0, 7, 0, WALL0), counters, false));
     ChunkInfo listed = chunk("a", 2, 0, 7, 0, WALL0);
     ChunkInfo first = chunk("a", 2, 1, 7, 50, WALL0 + 1_000_000);
     ChunkInfo second = chunk("a", 2, 2, 7, 100, WALL0 + 2_000_000);
     ChunkInfo other = chunk("c", 2, 0, 9, 0, WALL0);
-    List<Change.ChunkStored> adopted = Continuity.adoptions(ledger.call, List.of(listed, first, first, second, other));
-    assertEquals(List.of(first, second, other), adopted.stream().map(Change.ChunkStored::chunk).toList());
+    List<Change.ChunkStored> adopted =
+        Continuity.adoptions(ledger.call, List.of(listed, first, first, second, other));
+    assertEquals(
+        List.of(first, second, other), adopted.stream().map(Change.ChunkStored::chunk).toList());
     assertTrue(adopted.stream().allMatch(Change.ChunkStored::adopted));
-    assertEquals(counters, adopted.get(0).counters(), "the stream's counters as the ledger last recorded them");
+    assertEquals(
+        counters,
+        adopted.get(0).counters(),
+        "the stream's counters as the ledger last recorded them");
     assertEquals(StreamCounters.ZERO, adopted.get(2).counters());
   }
 }

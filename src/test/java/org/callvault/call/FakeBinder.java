@@ -18,9 +18,8 @@ import org.callvault.core.StreamCounters;
 import org.callvault.core.StreamSpec;
 
 /**
- * A media plane and cluster for tests that bind nothing real: stream i of bind b is at
- * 127.0.0.1, port 30000 + 100·b + 2·i; nothing is stored unlisted. Records what the entity asked
- * of it.
+ * A media plane and cluster for tests that bind nothing real: stream i of bind b is at 127.0.0.1,
+ * port 30000 + 100·b + 2·i; nothing is stored unlisted. Records what the entity asked of it.
  */
 public final class FakeBinder implements MediaBinder, MediaMoves {
 
@@ -35,7 +34,10 @@ public final class FakeBinder implements MediaBinder, MediaMoves {
     this.reportsClosed = reportsClosed;
   }
 
-  /** Reports Closed as soon as a session is closed or handed off, as the real one does once it has stored what it holds. */
+  /**
+   * Reports Closed as soon as a session is closed or handed off, as the real one does once it has
+   * stored what it holds.
+   */
   public static FakeBinder reportingClosed() {
     return new FakeBinder(true);
   }
@@ -43,8 +45,10 @@ public final class FakeBinder implements MediaBinder, MediaMoves {
   int binds;
   int handOffs;
   final List<Map<String, ChunkInfo>> lastStored = new CopyOnWriteArrayList<>();
+
   /** Each move signalled: cause, the call's webhook, the first stream's new port, the epoch. */
   final List<String> moves = new CopyOnWriteArrayList<>();
+
   /** The nodes asked to relay what the call's old sockets still receive. */
   final List<String> takeOvers = new CopyOnWriteArrayList<>();
 
@@ -70,7 +74,8 @@ public final class FakeBinder implements MediaBinder, MediaMoves {
     this.lastStored.add(lastStored);
     int port = 30000 + 100 * binds++;
     Map<String, Endpoint> endpoints = new LinkedHashMap<>();
-    for (int i = 0; i < streams.size(); i++) endpoints.put(streams.get(i).label(), new Endpoint("127.0.0.1", port + 2 * i));
+    for (int i = 0; i < streams.size(); i++)
+      endpoints.put(streams.get(i).label(), new Endpoint("127.0.0.1", port + 2 * i));
     return new Session() {
       @Override
       public Map<String, Endpoint> endpoints() {
@@ -81,7 +86,8 @@ public final class FakeBinder implements MediaBinder, MediaMoves {
       public void activate(long epoch) {}
 
       @Override
-      public Map<String, Endpoint> add(List<StreamSpec> added, Function<String, ? extends Gate> gates) {
+      public Map<String, Endpoint> add(
+          List<StreamSpec> added, Function<String, ? extends Gate> gates) {
         Map<String, Endpoint> more = new LinkedHashMap<>();
         for (StreamSpec spec : added) {
           Endpoint endpoint = new Endpoint("127.0.0.1", port + 2 * endpoints.size());
@@ -115,7 +121,8 @@ public final class FakeBinder implements MediaBinder, MediaMoves {
   }
 
   @Override
-  public CompletionStage<List<ChunkInfo>> storedAfter(String callId, String label, long epoch, long afterN) {
+  public CompletionStage<List<ChunkInfo>> storedAfter(
+      String callId, String label, long epoch, long afterN) {
     return CompletableFuture.completedFuture(List.of());
   }
 }

@@ -9,34 +9,44 @@ import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
 /**
- * A call driven through consent, pause, resume and stop on a node backed by the real Cassandra;
- * the node is stopped, a new one starts on the same Cassandra, and every call reads back the same,
- * with a ledger that verifies. A call still active at the stop is recovered by remembered
- * entities and still obeys its rules.
+ * A call driven through consent, pause, resume and stop on a node backed by the real Cassandra; the
+ * node is stopped, a new one starts on the same Cassandra, and every call reads back the same, with
+ * a ledger that verifies. A call still active at the stop is recovered by remembered entities and
+ * still obeys its rules.
  */
 class CallRecordingIT {
 
-  /** The ledger once its last event is of {@code type}: a stopped call's sockets close just after the stop. */
+  /**
+   * The ledger once its last event is of {@code type}: a stopped call's sockets close just after
+   * the stop.
+   */
   private static JsonNode ledgerEndingWith(Http api, String callId, String type) throws Exception {
     java.time.Instant deadline = java.time.Instant.now().plusSeconds(10);
     while (true) {
       JsonNode ledger = api.get("/v1/calls/" + callId + "/ledger", 200);
       JsonNode events = ledger.path("events");
       if (events.get(events.size() - 1).path("type").asText().equals(type)) return ledger;
-      if (java.time.Instant.now().isAfter(deadline)) throw new AssertionError("the ledger of " + callId + " does not end with " + type + ": " + ledger);
+      if (java.time.Instant.now().isAfter(deadline))
+        throw new AssertionError(
+            "the ledger of " + callId + " does not end with " + type + ": " + ledger);
       Thread.sleep(100);
     }
   }
 
-  /** The call resource without what a restart rightly changes: its media node, endpoints, counters and ledger length. */
+  /**
+   * The call resource without what a restart rightly changes: its media node, endpoints, counters
+   * and ledger length.
+   */
   private static JsonNode withoutMedia(JsonNode call) {
     com.fasterxml.jackson.databind.node.ObjectNode copy = call.deepCopy();
     copy.remove("ledger");
     copy.remove("media");
-    copy.path("streams").forEach(s -> {
-      ((com.fasterxml.jackson.databind.node.ObjectNode) s).remove("rtp");
-      ((com.fasterxml.jackson.databind.node.ObjectNode) s).remove("stats");
-    });
+    copy.path("streams")
+        .forEach(
+            s -> {
+              ((com.fasterxml.jackson.databind.node.ObjectNode) s).remove("rtp");
+              ((com.fasterxml.jackson.databind.node.ObjectNode) s).remove("stats");
+            });
     return copy;
   }
 
@@ -45,24 +55,55 @@ class CallRecordingIT {
     String keyspace = "it_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
     String finished = "finished-" + UUID.randomUUID();
     String active = "active-" + UUID.randomUUID();
-    String parties = "\"parties\":[{\"id\":\"agent\",\"role\":\"AGENT\"},{\"id\":\"customer\",\"role\":\"CUSTOMER\"}],"
-        + "\"streams\":[{\"label\":\"a\",\"party\":\"agent\",\"codec\":\"PCMU\"},{\"label\":\"c\",\"party\":\"customer\",\"codec\":\"PCMU\"}]";
+    String parties =
+        "\"parties\":[{\"id\":\"agent\",\"role\":\"AGENT\"},{\"id\":\"customer\",\"role\":\"CUSTOMER\"}],"
+            + "\"streams\":[{\"label\":\"a\",\"party\":\"agent\",\"codec\":\"PCMU\"},{\"label\":\"c\",\"party\":\"customer\",\"codec\":\"PCMU\"}]";
 
     JsonNode finishedBefore, finishedLedgerBefore, activeBefore;
     try (NodeProcess first = NodeProcess.start("restart-first", keyspace, Map.of())) {
       Http api = new Http(first.base());
-      api.post("/v1/calls", "{\"callId\":\"" + finished + "\",\"policy\":{\"consentMode\":\"ALL_PARTY\"}," + parties + "}", 201);
-      api.post("/v1/calls/" + finished + "/consent", "{\"party\":\"agent\",\"decision\":\"GRANTED\",\"by\":\"ivr\"}", 200);
-      JsonNode granted = api.post("/v1/calls/" + finished + "/consent", "{\"party\":\"customer\",\"decision\":\"GRANTED\",\"by\":\"ivr\"}", 200);
+      api.post(
+          "/v1/calls",
+          "{\"callId\":\""
+              + finished
+              + "\",\"policy\":{\"consentMode\":\"ALL_PARTY\"},"
+              + parties
+              + "}",
+          201);
+      api.post(
+          "/v1/calls/" + finished + "/consent",
+          "{\"party\":\"agent\",\"decision\":\"GRANTED\",\"by\":\"ivr\"}",
+          200);
+      JsonNode granted =
+          api.post(
+              "/v1/calls/" + finished + "/consent",
+              "{\"party\":\"customer\",\"decision\":\"GRANTED\",\"by\":\"ivr\"}",
+              200);
       assertEquals("RECORDING", granted.path("state").asText());
-      api.post("/v1/calls/" + finished + "/pause", "{\"reason\":\"card payment\",\"by\":\"agent-7\"}", 200);
+      api.post(
+          "/v1/calls/" + finished + "/pause",
+          "{\"reason\":\"card payment\",\"by\":\"agent-7\"}",
+          200);
       api.post("/v1/calls/" + finished + "/resume", "{\"by\":\"agent-7\"}", 200);
       JsonNode stopped = api.post("/v1/calls/" + finished + "/stop", "{\"by\":\"crm\"}", 200);
       assertEquals("STOPPED", stopped.path("state").asText());
 
-      api.post("/v1/calls", "{\"callId\":\"" + active + "\",\"policy\":{\"onDecline\":\"RECORD_OTHERS\"}," + parties + "}", 201);
-      api.post("/v1/calls/" + active + "/consent", "{\"party\":\"customer\",\"decision\":\"DECLINED\"}", 200);
-      api.post("/v1/calls/" + active + "/pause", "{\"reason\":\"card payment\",\"by\":\"agent-7\"}", 200);
+      api.post(
+          "/v1/calls",
+          "{\"callId\":\""
+              + active
+              + "\",\"policy\":{\"onDecline\":\"RECORD_OTHERS\"},"
+              + parties
+              + "}",
+          201);
+      api.post(
+          "/v1/calls/" + active + "/consent",
+          "{\"party\":\"customer\",\"decision\":\"DECLINED\"}",
+          200);
+      api.post(
+          "/v1/calls/" + active + "/pause",
+          "{\"reason\":\"card payment\",\"by\":\"agent-7\"}",
+          200);
 
       finishedBefore = api.get("/v1/calls/" + finished, 200);
       finishedLedgerBefore = ledgerEndingWith(api, finished, "MediaReleased");
@@ -72,29 +113,44 @@ class CallRecordingIT {
 
     try (NodeProcess second = NodeProcess.start("restart-second", keyspace, Map.of())) {
       Http api = new Http(second.base());
-      assertEquals(withoutMedia(finishedBefore), withoutMedia(api.get("/v1/calls/" + finished, 200)));
+      assertEquals(
+          withoutMedia(finishedBefore), withoutMedia(api.get("/v1/calls/" + finished, 200)));
       assertEquals(finishedLedgerBefore, api.get("/v1/calls/" + finished + "/ledger", 200));
       JsonNode verified = api.get("/v1/calls/" + finished + "/ledger/verify", 200);
       assertTrue(verified.path("valid").asBoolean(), verified.toString());
-      assertEquals(8, verified.path("events").asInt(), "created, media bound, two consents, pause, resume, stop, media released");
-      assertEquals(finishedLedgerBefore.path("events").get(7).path("hash").asText(), verified.path("lastHash").asText());
+      assertEquals(
+          8,
+          verified.path("events").asInt(),
+          "created, media bound, two consents, pause, resume, stop, media released");
+      assertEquals(
+          finishedLedgerBefore.path("events").get(7).path("hash").asText(),
+          verified.path("lastHash").asText());
       assertEquals(
           "no change is accepted after stop",
-          api.post("/v1/calls/" + finished + "/pause", "{\"reason\":\"r\",\"by\":\"b\"}", 409).path("error").asText().replaceAll(".*: ", ""));
+          api.post("/v1/calls/" + finished + "/pause", "{\"reason\":\"r\",\"by\":\"b\"}", 409)
+              .path("error")
+              .asText()
+              .replaceAll(".*: ", ""));
 
       JsonNode activeAfter = api.get("/v1/calls/" + active, 200);
       assertEquals(withoutMedia(activeBefore), withoutMedia(activeAfter));
-      assertTrue(activeAfter.path("streams").get(0).path("rtp").path("port").asInt() > 0, "the recovered call bound its sockets again");
+      assertTrue(
+          activeAfter.path("streams").get(0).path("rtp").path("port").asInt() > 0,
+          "the recovered call bound its sockets again");
       assertEquals("PAUSED", activeAfter.path("state").asText());
       JsonNode resumed = api.post("/v1/calls/" + active + "/resume", "{\"by\":\"agent-7\"}", 200);
       assertEquals("OPEN", resumed.path("streams").get(0).path("gate").asText());
-      assertEquals("CLOSED", resumed.path("streams").get(1).path("gate").asText(), "the customer declined under RECORD_OTHERS");
+      assertEquals(
+          "CLOSED",
+          resumed.path("streams").get(1).path("gate").asText(),
+          "the customer declined under RECORD_OTHERS");
       assertTrue(api.get("/v1/calls/" + active + "/ledger/verify", 200).path("valid").asBoolean());
 
       second.kill();
     }
 
-    // After a crash (SIGKILL), a third node reads the same ledger: every acknowledged change is there.
+    // After a crash (SIGKILL), a third node reads the same ledger: every acknowledged change is
+    // there.
     try (NodeProcess third = NodeProcess.start("restart-third", keyspace, Map.of())) {
       JsonNode ledger = new Http(third.base()).get("/v1/calls/" + active + "/ledger", 200);
       java.util.List<String> changes = new java.util.ArrayList<>();
@@ -102,8 +158,11 @@ class CallRecordingIT {
         String type = event.path("type").asText();
         if (!type.equals("MediaBound") && !type.equals("MediaReleased")) changes.add(type);
       }
-      assertEquals(java.util.List.of("CallCreated", "ConsentChanged", "Paused", "Resumed"), changes);
-      assertEquals("RECORDING", new Http(third.base()).get("/v1/calls/" + active, 200).path("state").asText());
+      assertEquals(
+          java.util.List.of("CallCreated", "ConsentChanged", "Paused", "Resumed"), changes);
+      assertEquals(
+          "RECORDING",
+          new Http(third.base()).get("/v1/calls/" + active, 200).path("state").asText());
       third.stop();
     }
   }

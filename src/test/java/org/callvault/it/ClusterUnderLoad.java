@@ -31,22 +31,28 @@ import org.callvault.bench.Options;
 final class ClusterUnderLoad implements AutoCloseable {
 
   final List<NodeProcess> nodes = new ArrayList<>();
+
   /** The media.moved notices received, in order. */
   final List<JsonNode> notices = Collections.synchronizedList(new ArrayList<>());
+
   private final HttpServer webhook;
+
   /** Where the webhook receiver and the load generator are, as the nodes reach them. */
   private final String here;
+
   Http api;
   LoadGenerator.Running load;
 
   private ClusterUnderLoad(String here) throws Exception {
     this.here = here;
     webhook = HttpServer.create(new InetSocketAddress(here, 0), 0);
-    webhook.createContext("/moved", exchange -> {
-      notices.add(new ObjectMapper().readTree(exchange.getRequestBody()));
-      exchange.sendResponseHeaders(204, -1);
-      exchange.close();
-    });
+    webhook.createContext(
+        "/moved",
+        exchange -> {
+          notices.add(new ObjectMapper().readTree(exchange.getRequestBody()));
+          exchange.sendResponseHeaders(204, -1);
+          exchange.close();
+        });
     webhook.start();
   }
 
@@ -69,21 +75,34 @@ final class ClusterUnderLoad implements AutoCloseable {
         int index = i;
         String host = net == null ? "127.0.0.1" : net.address(i + 1);
         Map<String, String> env = new HashMap<>();
-        env.put("CALLVAULT_SEED_NODE", "pekko://callvault@" + (net == null ? "127.0.0.1" : net.address(1)) + ":" + seedPort);
-        env.put("CALLVAULT_WEBHOOK_URL", "http://" + cluster.here + ":" + cluster.webhook.getAddress().getPort() + "/moved");
+        env.put(
+            "CALLVAULT_SEED_NODE",
+            "pekko://callvault@" + (net == null ? "127.0.0.1" : net.address(1)) + ":" + seedPort);
+        env.put(
+            "CALLVAULT_WEBHOOK_URL",
+            "http://" + cluster.here + ":" + cluster.webhook.getAddress().getPort() + "/moved");
         env.put("CALLVAULT_RTP_PORT_MIN", String.valueOf(rtpBase + 1000 * i));
         env.put("CALLVAULT_RTP_PORT_MAX", String.valueOf(rtpBase + 999 + 1000 * i));
         if (i == 0) env.put("CALLVAULT_REMOTE_PORT", String.valueOf(seedPort));
-        if (net != null) env.put("CASSANDRA_CONTACT_POINTS", Netns.GATEWAY + ":" + NodeProcess.cassandraPort());
+        if (net != null)
+          env.put("CASSANDRA_CONTACT_POINTS", Netns.GATEWAY + ":" + NodeProcess.cassandraPort());
         starting.add(
-            CompletableFuture.supplyAsync(() -> {
-              try {
-                String config = "-Dconfig.file=" + Path.of("cluster-conf/multi-node.conf").toAbsolutePath();
-                return NodeProcess.start(name + "-" + (index + 1), keyspace, net == null ? null : net.name(index + 1), host, env, config);
-              } catch (Exception e) {
-                throw new IllegalStateException(e);
-              }
-            }));
+            CompletableFuture.supplyAsync(
+                () -> {
+                  try {
+                    String config =
+                        "-Dconfig.file=" + Path.of("cluster-conf/multi-node.conf").toAbsolutePath();
+                    return NodeProcess.start(
+                        name + "-" + (index + 1),
+                        keyspace,
+                        net == null ? null : net.name(index + 1),
+                        host,
+                        env,
+                        config);
+                  } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                  }
+                }));
         if (i == 0) starting.get(0).join(); // the seed first, so the others join it
       }
       for (CompletableFuture<NodeProcess> node : starting) cluster.nodes.add(node.join());
@@ -125,9 +144,10 @@ final class ClusterUnderLoad implements AutoCloseable {
   /** The calls whose media {@code node} receives, from {@link #calls()}. */
   static List<String> callsOn(NodeProcess node, Map<String, JsonNode> calls) {
     List<String> on = new ArrayList<>();
-    calls.forEach((callId, call) -> {
-      if (nodeOf(call).endsWith(":" + node.remotePort)) on.add(callId);
-    });
+    calls.forEach(
+        (callId, call) -> {
+          if (nodeOf(call).endsWith(":" + node.remotePort)) on.add(callId);
+        });
     Collections.sort(on);
     return on;
   }
@@ -135,7 +155,8 @@ final class ClusterUnderLoad implements AutoCloseable {
   /** Of nodes 2 and 3 (node 1 serves the load generator's API), the one receiving most calls. */
   NodeProcess busiest(Map<String, JsonNode> calls) {
     NodeProcess busiest = nodes.get(1);
-    if (callsOn(nodes.get(2), calls).size() > callsOn(busiest, calls).size()) busiest = nodes.get(2);
+    if (callsOn(nodes.get(2), calls).size() > callsOn(busiest, calls).size())
+      busiest = nodes.get(2);
     return busiest;
   }
 
@@ -151,10 +172,12 @@ final class ClusterUnderLoad implements AutoCloseable {
   }
 
   /**
-   * Waits until each of {@code moved} records on a node other than the one in {@code before},
-   * with a packet that arrived there after {@code since}; returns how long each took.
+   * Waits until each of {@code moved} records on a node other than the one in {@code before}, with
+   * a packet that arrived there after {@code since}; returns how long each took.
    */
-  Map<String, Duration> awaitRecordingElsewhere(List<String> moved, Map<String, JsonNode> before, Instant since, Duration timeout) throws Exception {
+  Map<String, Duration> awaitRecordingElsewhere(
+      List<String> moved, Map<String, JsonNode> before, Instant since, Duration timeout)
+      throws Exception {
     long sinceMicros = since.toEpochMilli() * 1000;
     Map<String, Duration> recovery = new HashMap<>();
     Instant deadline = since.plus(timeout);
@@ -162,17 +185,25 @@ final class ClusterUnderLoad implements AutoCloseable {
       for (String callId : moved) {
         if (recovery.containsKey(callId)) continue;
         JsonNode call = api.send("GET", "/v1/calls/" + callId, null, Http.ANY_OK);
-        if (call != null && call.path("state").asText().equals("RECORDING") && !nodeOf(call).equals(nodeOf(before.get(callId)))
-            && call.path("streams").get(0).path("stats").path("lastPacketAt").asLong() * 1000 > sinceMicros)
-          recovery.put(callId, Duration.between(since, Instant.now()));
+        if (call != null
+            && call.path("state").asText().equals("RECORDING")
+            && !nodeOf(call).equals(nodeOf(before.get(callId)))
+            && call.path("streams").get(0).path("stats").path("lastPacketAt").asLong() * 1000
+                > sinceMicros) recovery.put(callId, Duration.between(since, Instant.now()));
       }
       Thread.sleep(200);
     }
-    assertEquals(moved.size(), recovery.size(), "calls recording again: " + recovery.keySet() + " of " + moved);
+    assertEquals(
+        moved.size(),
+        recovery.size(),
+        "calls recording again: " + recovery.keySet() + " of " + moved);
     return recovery;
   }
 
-  /** Every moved call got a media.moved notice with {@code cause} naming its new node and ports; no other call got one. */
+  /**
+   * Every moved call got a media.moved notice with {@code cause} naming its new node and ports; no
+   * other call got one.
+   */
   void checkNotices(List<String> moved, String cause) throws Exception {
     for (String callId : moved) {
       JsonNode call = api.get("/v1/calls/" + callId, 200);
@@ -185,10 +216,16 @@ final class ClusterUnderLoad implements AutoCloseable {
       assertEquals(cause, notice.path("cause").asText());
       assertEquals(nodeOf(call), notice.path("node").asText());
       for (JsonNode s : notice.path("streams"))
-        assertEquals(Recordings.streamOf(call, s.path("label").asText()).path("rtp").path("port").asInt(), s.path("port").asInt(), "the notice names the new port");
+        assertEquals(
+            Recordings.streamOf(call, s.path("label").asText()).path("rtp").path("port").asInt(),
+            s.path("port").asInt(),
+            "the notice names the new port");
     }
     synchronized (notices) {
-      for (JsonNode n : notices) assertTrue(moved.contains(n.path("callId").asText()), "a notice for a call that did not move: " + n);
+      for (JsonNode n : notices)
+        assertTrue(
+            moved.contains(n.path("callId").asText()),
+            "a notice for a call that did not move: " + n);
     }
   }
 
@@ -198,23 +235,34 @@ final class ClusterUnderLoad implements AutoCloseable {
    */
   Map<String, List<JsonNode>> checkedGaps(String callId) throws Exception {
     JsonNode ledger = api.get("/v1/calls/" + callId + "/ledger", 200);
-    assertTrue(api.get("/v1/calls/" + callId + "/ledger/verify", 200).path("valid").asBoolean(), callId + ": the ledger verifies");
+    assertTrue(
+        api.get("/v1/calls/" + callId + "/ledger/verify", 200).path("valid").asBoolean(),
+        callId + ": the ledger verifies");
     Set<String> chunks = new HashSet<>();
     Map<String, List<JsonNode>> gaps = new HashMap<>();
     for (JsonNode event : ledger.path("events")) {
       JsonNode details = event.path("details");
       if (event.path("type").asText().equals("ChunkStored")) {
         JsonNode c = details.path("chunk");
-        assertTrue(chunks.add(c.path("label").asText() + "/" + c.path("epoch").asLong() + "/" + c.path("n").asLong()), callId + ": a chunk listed twice");
+        assertTrue(
+            chunks.add(
+                c.path("label").asText()
+                    + "/"
+                    + c.path("epoch").asLong()
+                    + "/"
+                    + c.path("n").asLong()),
+            callId + ": a chunk listed twice");
       }
-      if (event.path("type").asText().equals("MediaGap")) gaps.computeIfAbsent(details.path("label").asText(), l -> new ArrayList<>()).add(details);
+      if (event.path("type").asText().equals("MediaGap"))
+        gaps.computeIfAbsent(details.path("label").asText(), l -> new ArrayList<>()).add(details);
     }
     return gaps;
   }
 
   /** One stream's export, as 16-bit samples. */
   short[] exported(String callId, String label) throws Exception {
-    return Recordings.pcm(api.bytes("/v1/calls/" + callId + "/audio.wav?layout=stream&label=" + label), 1)[0];
+    return Recordings.pcm(
+        api.bytes("/v1/calls/" + callId + "/audio.wav?layout=stream&label=" + label), 1)[0];
   }
 
   void awaitMembers(int members) throws Exception {
@@ -222,7 +270,8 @@ final class ClusterUnderLoad implements AutoCloseable {
     while (true) {
       JsonNode health = api.get("/v1/health", 200);
       if (health.path("members").asInt() >= members) return;
-      if (Instant.now().isAfter(deadline)) throw new AssertionError("the cluster did not reach " + members + " members: " + health);
+      if (Instant.now().isAfter(deadline))
+        throw new AssertionError("the cluster did not reach " + members + " members: " + health);
       Thread.sleep(300);
     }
   }

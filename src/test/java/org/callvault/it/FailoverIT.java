@@ -20,10 +20,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Three node processes on the real Cassandra, 20 two-stream calls from the load generator, and
- * {@code kill -9} of the node holding the most calls: every call records again on a survivor,
- * the audio stored before the kill is sample-exact, each moved stream's gap is in its ledger with
- * its cause, from the last audio stored before it to the first after, counting exactly the packets
- * the load generator sent in between, no chunk is listed twice, and every ledger verifies.
+ * {@code kill -9} of the node holding the most calls: every call records again on a survivor, the
+ * audio stored before the kill is sample-exact, each moved stream's gap is in its ledger with its
+ * cause, from the last audio stored before it to the first after, counting exactly the packets the
+ * load generator sent in between, no chunk is listed twice, and every ledger verifies.
  */
 class FailoverIT {
 
@@ -38,7 +38,11 @@ class FailoverIT {
       Map<String, JsonNode> before = cluster.calls();
       NodeProcess victim = cluster.busiest(before);
       List<String> moved = ClusterUnderLoad.callsOn(victim, before);
-      System.out.println("calls per node before the kill: " + cluster.perNode(before) + "; killing " + victim.name);
+      System.out.println(
+          "calls per node before the kill: "
+              + cluster.perNode(before)
+              + "; killing "
+              + victim.name);
       assertFalse(moved.isEmpty(), "the killed node holds calls");
 
       Instant killed = Instant.now();
@@ -46,7 +50,8 @@ class FailoverIT {
       victim.kill(); // returns once the process has exited
       long goneAt = ChronoUnit.MICROS.between(Instant.EPOCH, Instant.now());
 
-      Map<String, Duration> recovery = cluster.awaitRecordingElsewhere(moved, before, killed, Duration.ofSeconds(40));
+      Map<String, Duration> recovery =
+          cluster.awaitRecordingElsewhere(moved, before, killed, Duration.ofSeconds(40));
       cluster.checkNotices(moved, "NODE_FAILURE");
 
       Summary summary = cluster.load.await();
@@ -66,35 +71,83 @@ class FailoverIT {
             assertEquals("NODE_FAILURE", gap.path("cause").asText());
             long from = gap.path("startWallMicros").asLong();
             long to = gap.path("endWallMicros").asLong();
-            // It runs from the end of the last audio stored before it to the start of the first after.
+            // It runs from the end of the last audio stored before it to the start of the first
+            // after.
             JsonNode[] around = Recordings.chunksAroundGap(ledger, stream.label());
             JsonNode last = around[0];
             JsonNode next = around[1];
-            String where = callId + "/" + stream.label() + ": gap " + gap + " between " + last + " and " + next;
-            assertEquals(last.path("endWallMicros").asLong(), from, "the gap starts where the last stored audio ends: " + where);
-            assertEquals(next.path("startWallMicros").asLong(), to, "the gap ends where the next stored audio starts: " + where);
-            assertTrue(next.path("epoch").asLong() > last.path("epoch").asLong(), "the audio after the gap came in on the new node: " + where);
+            String where =
+                callId
+                    + "/"
+                    + stream.label()
+                    + ": gap "
+                    + gap
+                    + " between "
+                    + last
+                    + " and "
+                    + next;
+            assertEquals(
+                last.path("endWallMicros").asLong(),
+                from,
+                "the gap starts where the last stored audio ends: " + where);
+            assertEquals(
+                next.path("startWallMicros").asLong(),
+                to,
+                "the gap ends where the next stored audio starts: " + where);
+            assertTrue(
+                next.path("epoch").asLong() > last.path("epoch").asLong(),
+                "the audio after the gap came in on the new node: " + where);
             // It spans the kill: the last packet stored before it left the sender before the node
             // was gone, the first stored after it once the kill had begun. (The gap's own start is
             // where the last stored packet's audio ends, which may be after the kill.)
-            SentPacket lastStored = Recordings.sentWith(stream, last.path("ssrc").asLong(), last.path("lastSeq").asLong());
-            SentPacket nextStored = Recordings.sentWith(stream, next.path("ssrc").asLong(), next.path("firstSeq").asLong());
-            assertTrue(lastStored.sendWallMicros() < goneAt, "sent " + (goneAt - lastStored.sendWallMicros()) + " µs before the node was gone: " + where);
-            assertTrue(nextStored.sendWallMicros() > killedAt && to > killedAt, "sent " + (nextStored.sendWallMicros() - killedAt) + " µs after the kill: " + where);
+            SentPacket lastStored =
+                Recordings.sentWith(
+                    stream, last.path("ssrc").asLong(), last.path("lastSeq").asLong());
+            SentPacket nextStored =
+                Recordings.sentWith(
+                    stream, next.path("ssrc").asLong(), next.path("firstSeq").asLong());
+            assertTrue(
+                lastStored.sendWallMicros() < goneAt,
+                "sent "
+                    + (goneAt - lastStored.sendWallMicros())
+                    + " µs before the node was gone: "
+                    + where);
+            assertTrue(
+                nextStored.sendWallMicros() > killedAt && to > killedAt,
+                "sent "
+                    + (nextStored.sendWallMicros() - killedAt)
+                    + " µs after the kill: "
+                    + where);
             // Its packets are those the load generator sent in between: what the dead node held
             // in memory (its last second) and what was sent to it after it died.
-            List<SentPacket> missing = Recordings.sentBetween(stream, lastStored.index(), nextStored.index());
+            List<SentPacket> missing =
+                Recordings.sentBetween(stream, lastStored.index(), nextStored.index());
             assertFalse(missing.isEmpty(), where);
-            assertEquals(missing.size(), gap.path("packets").asLong(), "the packets sent between the two (send errors " + stream.counts().sendErrors() + "): " + where);
+            assertEquals(
+                missing.size(),
+                gap.path("packets").asLong(),
+                "the packets sent between the two (send errors "
+                    + stream.counts().sendErrors()
+                    + "): "
+                    + where);
             gaps.add((to - from) / 1000.0);
             lost.add(gap.path("packets").asLong());
             // Those packets are not in the export; every other packet sent is, in place.
-            long[] sentMissing = {missing.get(0).sendWallMicros(), missing.get(missing.size() - 1).sendWallMicros() + 1};
-            int present = Recordings.checkStream(stream, exported, Recordings.chunksOf(timeline, stream.label()), List.of(), List.of(sentMissing));
+            long[] sentMissing = {
+              missing.get(0).sendWallMicros(), missing.get(missing.size() - 1).sendWallMicros() + 1
+            };
+            int present =
+                Recordings.checkStream(
+                    stream,
+                    exported,
+                    Recordings.chunksOf(timeline, stream.label()),
+                    List.of(),
+                    List.of(sentMissing));
             assertEquals(stream.sentIndices().cardinality() - missing.size(), present, where);
           } else {
             assertTrue(streamGaps.isEmpty(), callId + " did not move but has a gap");
-            Recordings.checkStream(stream, exported, Recordings.chunksOf(timeline, stream.label()), List.of());
+            Recordings.checkStream(
+                stream, exported, Recordings.chunksOf(timeline, stream.label()), List.of());
           }
         }
       }
@@ -102,10 +155,19 @@ class FailoverIT {
       Collections.sort(lost);
       List<Long> times = recovery.values().stream().map(Duration::toMillis).sorted().toList();
       System.out.printf(
-          "failover of %d calls: gaps min %.0f ms, median %.0f ms, max %.0f ms; packets lost per stream min %d, median %d, max %d;"
-              + " recording again after min %d ms, median %d ms, max %d ms%n",
-          moved.size(), gaps.get(0), gaps.get(gaps.size() / 2), gaps.get(gaps.size() - 1), lost.get(0), lost.get(lost.size() / 2), lost.get(lost.size() - 1),
-          times.get(0), times.get(times.size() / 2), times.get(times.size() - 1));
+          "failover of %d calls: gaps min %.0f ms, median %.0f ms, max %.0f ms; packets lost per"
+              + " stream min %d, median %d, max %d; recording again after min %d ms, median %d ms,"
+              + " max %d ms%n",
+          moved.size(),
+          gaps.get(0),
+          gaps.get(gaps.size() / 2),
+          gaps.get(gaps.size() - 1),
+          lost.get(0),
+          lost.get(lost.size() / 2),
+          lost.get(lost.size() - 1),
+          times.get(0),
+          times.get(times.size() / 2),
+          times.get(times.size() - 1));
     }
   }
 }

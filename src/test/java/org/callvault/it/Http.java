@@ -14,7 +14,8 @@ import java.time.Duration;
 final class Http {
 
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private static final HttpClient CLIENT =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   private final String base;
 
@@ -34,20 +35,39 @@ final class Http {
   static final int ANY_OK = -1;
 
   JsonNode send(String method, String path, String body, int expectedStatus) throws Exception {
-    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30));
-    request = body == null ? request.method(method, HttpRequest.BodyPublishers.noBody()) : request.method(method, HttpRequest.BodyPublishers.ofString(body)).header("Content-Type", "application/json");
-    HttpResponse<String> response = CLIENT.send(request.build(), HttpResponse.BodyHandlers.ofString());
-    if (expectedStatus == ANY_OK) return response.statusCode() / 100 == 2 ? JSON.readTree(response.body()) : null;
-    assertEquals(expectedStatus, response.statusCode(), method + " " + path + " answered " + response.body());
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30));
+    request =
+        body == null
+            ? request.method(method, HttpRequest.BodyPublishers.noBody())
+            : request
+                .method(method, HttpRequest.BodyPublishers.ofString(body))
+                .header("Content-Type", "application/json");
+    HttpResponse<String> response =
+        CLIENT.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    if (expectedStatus == ANY_OK)
+      return response.statusCode() / 100 == 2 ? JSON.readTree(response.body()) : null;
+    assertEquals(
+        expectedStatus,
+        response.statusCode(),
+        method + " " + path + " answered " + response.body());
     return JSON.readTree(response.body());
   }
 
   /** The body of a GET that must answer 200, as bytes, with its Content-Length checked. */
   byte[] bytes(String path) throws Exception {
     HttpResponse<byte[]> response =
-        CLIENT.send(HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofByteArray());
-    assertEquals(200, response.statusCode(), () -> "GET " + path + " answered " + new String(response.body()));
-    assertEquals(String.valueOf(response.body().length), response.headers().firstValue("Content-Length").orElse("?"), "Content-Length of " + path);
+        CLIENT.send(
+            HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(60)).build(),
+            HttpResponse.BodyHandlers.ofByteArray());
+    assertEquals(
+        200,
+        response.statusCode(),
+        () -> "GET " + path + " answered " + new String(response.body()));
+    assertEquals(
+        String.valueOf(response.body().length),
+        response.headers().firstValue("Content-Length").orElse("?"),
+        "Content-Length of " + path);
     return response.body();
   }
 }

@@ -5,24 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
 import org.callvault.bench.CallRecord;
 import org.callvault.bench.Codec;
 import org.callvault.bench.LoadGenerator;
 import org.callvault.bench.Options;
-import org.callvault.bench.Pattern;
-import org.callvault.bench.Segment;
-import org.callvault.bench.SentPacket;
 import org.callvault.bench.StreamRecord;
 import org.callvault.bench.Summary;
 import org.junit.jupiter.api.AfterAll;
@@ -31,9 +23,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Calls driven by the RTP load generator into a node on the real Cassandra, and the exported WAV
- * compared sample by sample with what was sent: every packet sent while the gate was open is at
- * its exact position, every lost or paused span is as the policy says, and nothing else is in
- * the file (no foreign or malformed packet, no duplicate).
+ * compared sample by sample with what was sent: every packet sent while the gate was open is at its
+ * exact position, every lost or paused span is as the policy says, and nothing else is in the file
+ * (no foreign or malformed packet, no duplicate).
  */
 class MediaIT {
 
@@ -42,7 +34,11 @@ class MediaIT {
 
   @BeforeAll
   static void start() throws Exception {
-    node = NodeProcess.start("media", "media_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12), Map.of());
+    node =
+        NodeProcess.start(
+            "media",
+            "media_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12),
+            Map.of());
     api = new Http(node.base());
   }
 
@@ -64,26 +60,33 @@ class MediaIT {
   }
 
   @Test
-  void impairedCallWithAPauseExportsEveryAllowedSampleInPlaceWhenPausesAreSilence() throws Exception {
+  void impairedCallWithAPauseExportsEveryAllowedSampleInPlaceWhenPausesAreSilence()
+      throws Exception {
     impairedCallWithAPause("SILENCE");
   }
 
   @Test
-  void impairedCallWithAPauseExportsEveryAllowedSampleInPlaceWhenPausesAreSkipped() throws Exception {
+  void impairedCallWithAPauseExportsEveryAllowedSampleInPlaceWhenPausesAreSkipped()
+      throws Exception {
     impairedCallWithAPause("SKIP");
   }
 
   private void impairedCallWithAPause(String rendering) throws Exception {
-    Options options = load("impaired-" + rendering.toLowerCase(), "{\"pauseRendering\":\"" + rendering + "\"}");
+    Options options =
+        load("impaired-" + rendering.toLowerCase(), "{\"pauseRendering\":\"" + rendering + "\"}");
     // During the call the export holds what is stored so far.
-    java.util.concurrent.atomic.AtomicReference<byte[]> duringCall = new java.util.concurrent.atomic.AtomicReference<>();
-    options.at(1.7, () -> {
-      try {
-        duringCall.set(api.bytes("/v1/calls/" + options.callId(1) + "/audio.wav?layout=stereo"));
-      } catch (Exception e) {
-        throw new IllegalStateException(e);
-      }
-    });
+    java.util.concurrent.atomic.AtomicReference<byte[]> duringCall =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    options.at(
+        1.7,
+        () -> {
+          try {
+            duringCall.set(
+                api.bytes("/v1/calls/" + options.callId(1) + "/audio.wav?layout=stereo"));
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+        });
     Summary summary =
         LoadGenerator.run(
             options
@@ -111,38 +114,69 @@ class MediaIT {
     assertEquals(rendering, timeline.path("pauseRendering").asText());
     Map<String, short[]> channels = new TreeMap<>();
     for (StreamRecord stream : sent.streams()) {
-      short[] exported = Recordings.pcm(api.bytes("/v1/calls/" + callId + "/audio.wav?layout=stream&label=" + stream.label()), 1)[0];
+      short[] exported =
+          Recordings.pcm(
+              api.bytes("/v1/calls/" + callId + "/audio.wav?layout=stream&label=" + stream.label()),
+              1)[0];
       assertEquals(timeline.path("samples").asLong(), exported.length);
       JsonNode stats = Recordings.streamOf(call, stream.label()).path("stats");
-      int present = Recordings.checkStream(stream, exported, Recordings.chunksOf(timeline, stream.label()), List.of(new long[] {pausedAt, resumedAt}));
-      assertEquals(present, stats.path("stored").asLong(), stream.label() + ": every stored packet is in the export once: " + stats);
-      assertEquals(stream.foreign(), stats.path("rejected").path("FOREIGN_SOURCE").asLong(), stats.toString());
+      int present =
+          Recordings.checkStream(
+              stream,
+              exported,
+              Recordings.chunksOf(timeline, stream.label()),
+              List.of(new long[] {pausedAt, resumedAt}));
+      assertEquals(
+          present,
+          stats.path("stored").asLong(),
+          stream.label() + ": every stored packet is in the export once: " + stats);
+      assertEquals(
+          stream.foreign(),
+          stats.path("rejected").path("FOREIGN_SOURCE").asLong(),
+          stats.toString());
       long malformedRejected = 0;
-      for (var reason : (Iterable<Map.Entry<String, JsonNode>>) () -> stats.path("rejected").fields())
-        if (!reason.getKey().equals("FOREIGN_SOURCE")) malformedRejected += reason.getValue().asLong();
-      assertEquals(stream.malformed(), malformedRejected, "every malformed packet is refused, by reason: " + stats);
-      assertTrue(stats.path("droppedByGate").asLong() >= 90, "two seconds of pause are dropped by the gate: " + stats);
+      for (var reason :
+          (Iterable<Map.Entry<String, JsonNode>>) () -> stats.path("rejected").fields())
+        if (!reason.getKey().equals("FOREIGN_SOURCE"))
+          malformedRejected += reason.getValue().asLong();
+      assertEquals(
+          stream.malformed(),
+          malformedRejected,
+          "every malformed packet is refused, by reason: " + stats);
+      assertTrue(
+          stats.path("droppedByGate").asLong() >= 90,
+          "two seconds of pause are dropped by the gate: " + stats);
       channels.put(stream.label(), exported);
     }
 
-    short[][] stereo = Recordings.pcm(api.bytes("/v1/calls/" + callId + "/audio.wav?layout=stereo"), 2);
+    short[][] stereo =
+        Recordings.pcm(api.bytes("/v1/calls/" + callId + "/audio.wav?layout=stereo"), 2);
     short[][] early = Recordings.pcm(duringCall.get(), 2);
-    assertTrue(early[0].length >= 8000 && early[0].length < stereo[0].length, "during the call: " + early[0].length + " frames");
+    assertTrue(
+        early[0].length >= 8000 && early[0].length < stereo[0].length,
+        "during the call: " + early[0].length + " frames");
     // Up to a packet before its end (where one stream's next chunk may begin before the other's
     // stored audio ends), what was stored during the call is the start of the recording.
     int common = early[0].length - 160;
     for (int c = 0; c < 2; c++)
-      assertArrayEquals(java.util.Arrays.copyOf(early[c], common), java.util.Arrays.copyOf(stereo[c], common), "channel " + c + " during the call");
+      assertArrayEquals(
+          java.util.Arrays.copyOf(early[c], common),
+          java.util.Arrays.copyOf(stereo[c], common),
+          "channel " + c + " during the call");
     assertArrayEquals(channels.get("agent"), stereo[0], "left is the agent's stream");
     assertArrayEquals(channels.get("customer"), stereo[1], "right is the customer's stream");
-    short[] mono = Recordings.pcm(api.bytes("/v1/calls/" + callId + "/audio.wav?layout=mono"), 1)[0];
+    short[] mono =
+        Recordings.pcm(api.bytes("/v1/calls/" + callId + "/audio.wav?layout=mono"), 1)[0];
     for (int i = 0; i < mono.length; i++) {
       int mixed = Math.max(Short.MIN_VALUE, Math.min(Short.MAX_VALUE, stereo[0][i] + stereo[1][i]));
-      if (mono[i] != mixed) throw new AssertionError("mono sample " + i + " is " + mono[i] + ", the mix of both streams is " + mixed);
+      if (mono[i] != mixed)
+        throw new AssertionError(
+            "mono sample " + i + " is " + mono[i] + ", the mix of both streams is " + mixed);
     }
 
     long removed = 0;
-    for (JsonNode span : timeline.path("removed")) removed += span.path("endMicros").asLong() - span.path("startMicros").asLong();
+    for (JsonNode span : timeline.path("removed"))
+      removed += span.path("endMicros").asLong() - span.path("startMicros").asLong();
     if (rendering.equals("SKIP")) {
       // The span cut is the pause, shrunk to the gap between stored audio on either side. The
       // load generator's blocking actions (the export fetched during the call, the pause and
@@ -150,7 +184,15 @@ class MediaIT {
       // after the pause sits earlier on the RTP timeline than its arrival by that much.
       long shift = summary.pacing().timelineShiftNanos() / 1000;
       long paused = resumedAt - pausedAt;
-      assertTrue(removed <= paused && removed > paused - shift - 100_000, "removed " + removed + " µs of a pause of " + paused + " (sender held back " + shift + " µs)");
+      assertTrue(
+          removed <= paused && removed > paused - shift - 100_000,
+          "removed "
+              + removed
+              + " µs of a pause of "
+              + paused
+              + " (sender held back "
+              + shift
+              + " µs)");
     } else {
       assertEquals(0, removed);
     }
@@ -166,7 +208,8 @@ class MediaIT {
                 .duration(Duration.ofSeconds(5))
                 .seed(11)
                 .postToEachCall(1.0, "/consent", "{\"party\":\"agent\",\"decision\":\"GRANTED\"}")
-                .postToEachCall(2.5, "/consent", "{\"party\":\"customer\",\"decision\":\"GRANTED\"}"));
+                .postToEachCall(
+                    2.5, "/consent", "{\"party\":\"customer\",\"decision\":\"GRANTED\"}"));
     summary.requireActionsOk();
     String callId = summary.calls().get(0).callId();
     long lastConsent = consentTime(callId, "customer");
@@ -174,9 +217,19 @@ class MediaIT {
     JsonNode call = api.get("/v1/calls/" + callId, 200);
     for (StreamRecord stream : summary.calls().get(0).streams()) {
       for (JsonNode chunk : Recordings.chunksOf(timeline, stream.label()))
-        assertTrue(chunk.path("startWallMicros").asLong() >= lastConsent - 20_000, stream.label() + ": audio stored before the last consent: " + chunk);
-      short[] exported = Recordings.pcm(api.bytes("/v1/calls/" + callId + "/audio.wav?layout=stream&label=" + stream.label()), 1)[0];
-      int present = Recordings.checkStream(stream, exported, Recordings.chunksOf(timeline, stream.label()), List.of(new long[] {0, lastConsent}));
+        assertTrue(
+            chunk.path("startWallMicros").asLong() >= lastConsent - 20_000,
+            stream.label() + ": audio stored before the last consent: " + chunk);
+      short[] exported =
+          Recordings.pcm(
+              api.bytes("/v1/calls/" + callId + "/audio.wav?layout=stream&label=" + stream.label()),
+              1)[0];
+      int present =
+          Recordings.checkStream(
+              stream,
+              exported,
+              Recordings.chunksOf(timeline, stream.label()),
+              List.of(new long[] {0, lastConsent}));
       JsonNode stats = Recordings.streamOf(call, stream.label()).path("stats");
       assertEquals(present, stats.path("stored").asLong());
       assertTrue(stats.path("droppedByGate").asLong() >= 110, "2.5 s held for consent: " + stats);
@@ -190,7 +243,8 @@ class MediaIT {
             load("record-others", "{\"onDecline\":\"RECORD_OTHERS\"}")
                 .duration(Duration.ofSeconds(5))
                 .seed(12)
-                .postToEachCall(2.0, "/consent", "{\"party\":\"customer\",\"decision\":\"DECLINED\"}"));
+                .postToEachCall(
+                    2.0, "/consent", "{\"party\":\"customer\",\"decision\":\"DECLINED\"}"));
     summary.requireActionsOk();
     CallRecord sent = summary.calls().get(0);
     long declined = consentTime(sent.callId(), "customer");
@@ -198,14 +252,25 @@ class MediaIT {
     JsonNode call = api.get("/v1/calls/" + sent.callId(), 200);
     for (StreamRecord stream : sent.streams()) {
       boolean customer = stream.label().equals("customer");
-      short[] exported = Recordings.pcm(api.bytes("/v1/calls/" + sent.callId() + "/audio.wav?layout=stream&label=" + stream.label()), 1)[0];
+      short[] exported =
+          Recordings.pcm(
+              api.bytes(
+                  "/v1/calls/"
+                      + sent.callId()
+                      + "/audio.wav?layout=stream&label="
+                      + stream.label()),
+              1)[0];
       List<long[]> closed = customer ? List.of(new long[] {declined, Long.MAX_VALUE}) : List.of();
-      int present = Recordings.checkStream(stream, exported, Recordings.chunksOf(timeline, stream.label()), closed);
+      int present =
+          Recordings.checkStream(
+              stream, exported, Recordings.chunksOf(timeline, stream.label()), closed);
       JsonNode stats = Recordings.streamOf(call, stream.label()).path("stats");
       assertEquals(present, stats.path("stored").asLong());
       if (customer) {
         for (JsonNode chunk : Recordings.chunksOf(timeline, stream.label()))
-          assertTrue(chunk.path("endWallMicros").asLong() <= declined + 20_000, "customer audio stored after the decline: " + chunk);
+          assertTrue(
+              chunk.path("endWallMicros").asLong() <= declined + 20_000,
+              "customer audio stored after the decline: " + chunk);
         assertTrue(stats.path("droppedByGate").asLong() >= 140, stats.toString());
       } else {
         assertEquals(250, present, "the agent's stream is recorded whole");
@@ -218,11 +283,11 @@ class MediaIT {
   private static long consentTime(String callId, String party) throws Exception {
     long at = -1;
     for (JsonNode event : api.get("/v1/calls/" + callId + "/ledger", 200).path("events")) {
-      if (event.path("type").asText().equals("ConsentChanged") && event.path("details").path("party").asText().equals(party))
+      if (event.path("type").asText().equals("ConsentChanged")
+          && event.path("details").path("party").asText().equals(party))
         at = Instant.parse(event.path("time").asText()).toEpochMilli() * 1000;
     }
     assertTrue(at > 0, "no consent of " + party + " in the ledger of " + callId);
     return at;
   }
-
 }

@@ -78,37 +78,45 @@ final class Netns implements AutoCloseable {
     ServerSocket server = new ServerSocket();
     server.bind(new InetSocketAddress(GATEWAY, port));
     forwards.add(server);
-    Thread acceptor = new Thread(() -> {
-      while (!server.isClosed()) {
-        try {
-          Socket in = server.accept();
-          Socket out = new Socket("127.0.0.1", port);
-          pipe(in, out);
-          pipe(out, in);
-        } catch (IOException e) {
-          if (!server.isClosed()) System.err.println("forward to 127.0.0.1:" + port + ": " + e);
-        }
-      }
-    }, "netns-forward-" + port);
+    Thread acceptor =
+        new Thread(
+            () -> {
+              while (!server.isClosed()) {
+                try {
+                  Socket in = server.accept();
+                  Socket out = new Socket("127.0.0.1", port);
+                  pipe(in, out);
+                  pipe(out, in);
+                } catch (IOException e) {
+                  if (!server.isClosed())
+                    System.err.println("forward to 127.0.0.1:" + port + ": " + e);
+                }
+              }
+            },
+            "netns-forward-" + port);
     acceptor.setDaemon(true);
     acceptor.start();
   }
 
   private static void pipe(Socket from, Socket to) {
-    Thread t = new Thread(() -> {
-      try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
-        in.transferTo(out);
-      } catch (IOException closed) {
-        // One side closed its connection: the other is closed below, as a proxy does.
-      } finally {
-        try {
-          from.close();
-          to.close();
-        } catch (IOException ignored) {
-          // Closing a socket that is already closed: nothing is left to release.
-        }
-      }
-    }, "netns-pipe");
+    Thread t =
+        new Thread(
+            () -> {
+              try (InputStream in = from.getInputStream();
+                  OutputStream out = to.getOutputStream()) {
+                in.transferTo(out);
+              } catch (IOException closed) {
+                // One side closed its connection: the other is closed below, as a proxy does.
+              } finally {
+                try {
+                  from.close();
+                  to.close();
+                } catch (IOException ignored) {
+                  // Closing a socket that is already closed: nothing is left to release.
+                }
+              }
+            },
+            "netns-pipe");
     t.setDaemon(true);
     t.start();
   }
@@ -132,11 +140,16 @@ final class Netns implements AutoCloseable {
     try {
       p = new ProcessBuilder(command).redirectErrorStream(true).start();
     } catch (IOException e) {
-      throw new IllegalStateException("network namespaces need iproute2 and root (run ops/install-test-deps as root): " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "network namespaces need iproute2 and root (run ops/install-test-deps as root): "
+              + e.getMessage(),
+          e);
     }
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     int status = p.waitFor();
-    if (check && status != 0) throw new IllegalStateException(String.join(" ", command) + " failed (" + status + "): " + out.trim());
+    if (check && status != 0)
+      throw new IllegalStateException(
+          String.join(" ", command) + " failed (" + status + "): " + out.trim());
   }
 
   @Override

@@ -21,20 +21,33 @@ import java.util.concurrent.TimeUnit;
  */
 final class NodeProcess implements AutoCloseable {
 
-  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  private static final HttpClient HTTP =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
   final String name;
+
   /** Where the node's API listens: loopback, or its own address in a network namespace. */
   final String host;
+
   final int httpPort;
+
   /** The node's cluster (remoting) port: its address is pekko://callvault@127.0.0.1:port. */
   final int remotePort;
+
   /** Where the node's SIPREC server listens, UDP and TCP. */
   final int sipPort;
+
   final Path log;
   private final Process process;
 
-  private NodeProcess(String name, String host, int httpPort, int remotePort, int sipPort, Path log, Process process) {
+  private NodeProcess(
+      String name,
+      String host,
+      int httpPort,
+      int remotePort,
+      int sipPort,
+      Path log,
+      Process process) {
     this.sipPort = sipPort;
     this.name = name;
     this.host = host;
@@ -57,7 +70,8 @@ final class NodeProcess implements AutoCloseable {
   static com.datastax.oss.driver.api.core.CqlSession cassandra() {
     return com.datastax.oss.driver.api.core.CqlSession.builder()
         .withConfigLoader(
-            com.datastax.oss.driver.api.core.config.DriverConfigLoader.fromMap(com.datastax.oss.driver.api.core.config.OptionsMap.driverDefaults()))
+            com.datastax.oss.driver.api.core.config.DriverConfigLoader.fromMap(
+                com.datastax.oss.driver.api.core.config.OptionsMap.driverDefaults()))
         .addContactPoint(new java.net.InetSocketAddress("127.0.0.1", cassandraPort()))
         .withLocalDatacenter("datacenter1")
         .build();
@@ -81,8 +95,12 @@ final class NodeProcess implements AutoCloseable {
     throw new IllegalStateException("no port that was not handed out already");
   }
 
-  /** Starts a node whose journal lives in {@code keyspace} and waits until its API answers healthy. */
-  static NodeProcess start(String name, String keyspace, Map<String, String> extraEnv, String... jvmOptions) throws Exception {
+  /**
+   * Starts a node whose journal lives in {@code keyspace} and waits until its API answers healthy.
+   */
+  static NodeProcess start(
+      String name, String keyspace, Map<String, String> extraEnv, String... jvmOptions)
+      throws Exception {
     return start(name, keyspace, null, "127.0.0.1", extraEnv, jvmOptions);
   }
 
@@ -90,16 +108,25 @@ final class NodeProcess implements AutoCloseable {
    * As above, in network namespace {@code netns} (null: this one) as a host of its own at {@code
    * host}: its API, cluster and media sockets bind there.
    */
-  static NodeProcess start(String name, String keyspace, String netns, String host, Map<String, String> extraEnv, String... jvmOptions)
+  static NodeProcess start(
+      String name,
+      String keyspace,
+      String netns,
+      String host,
+      Map<String, String> extraEnv,
+      String... jvmOptions)
       throws Exception {
     Path root = Path.of(System.getProperty("user.dir"));
     Path jar = root.resolve("target/callvault.jar");
-    if (!Files.exists(jar)) throw new IllegalStateException(jar + " is missing: integration tests run after `mvn package`");
+    if (!Files.exists(jar))
+      throw new IllegalStateException(
+          jar + " is missing: integration tests run after `mvn package`");
     Path logs = Files.createDirectories(root.resolve("target/it-logs"));
     Path log = logs.resolve(name + ".log");
     int httpPort = freePort();
     List<String> command = new ArrayList<>();
-    if (netns != null) command.addAll(List.of("ip", "netns", "exec", netns)); // execs java: the process is the node
+    if (netns != null)
+      command.addAll(List.of("ip", "netns", "exec", netns)); // execs java: the process is the node
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("-Xmx256m");
     if (List.of(jvmOptions).stream().noneMatch(o -> o.startsWith("-Dconfig.file=")))
@@ -108,7 +135,8 @@ final class NodeProcess implements AutoCloseable {
     command.add("-cp");
     command.add(jar + ":" + root.resolve("target/lib") + "/*");
     command.add("org.callvault.cluster.Main");
-    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+    ProcessBuilder builder =
+        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
     Map<String, String> env = builder.environment();
     env.put("CALLVAULT_REMOTE_PORT", String.valueOf(freePort()));
     env.put("CALLVAULT_HTTP_PORT", String.valueOf(httpPort));
@@ -125,7 +153,13 @@ final class NodeProcess implements AutoCloseable {
     env.putAll(extraEnv);
     NodeProcess node =
         new NodeProcess(
-            name, host, httpPort, Integer.parseInt(env.get("CALLVAULT_REMOTE_PORT")), Integer.parseInt(env.get("CALLVAULT_SIP_PORT")), log, builder.start());
+            name,
+            host,
+            httpPort,
+            Integer.parseInt(env.get("CALLVAULT_REMOTE_PORT")),
+            Integer.parseInt(env.get("CALLVAULT_SIP_PORT")),
+            log,
+            builder.start());
     node.awaitHealthy(Duration.ofSeconds(90));
     return node;
   }
@@ -137,17 +171,24 @@ final class NodeProcess implements AutoCloseable {
   private void awaitHealthy(Duration timeout) throws Exception {
     Instant deadline = Instant.now().plus(timeout);
     while (Instant.now().isBefore(deadline)) {
-      if (!process.isAlive()) throw new IllegalStateException("node " + name + " exited with " + process.exitValue() + ":\n" + tail());
+      if (!process.isAlive())
+        throw new IllegalStateException(
+            "node " + name + " exited with " + process.exitValue() + ":\n" + tail());
       try {
         HttpResponse<String> health =
-            HTTP.send(HttpRequest.newBuilder(URI.create(base() + "/v1/health")).timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
+            HTTP.send(
+                HttpRequest.newBuilder(URI.create(base() + "/v1/health"))
+                    .timeout(Duration.ofSeconds(2))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
         if (health.statusCode() == 200) return;
       } catch (IOException notListeningYet) {
         // The JVM is still starting; the deadline bounds the wait.
       }
       Thread.sleep(200);
     }
-    throw new IllegalStateException("node " + name + " not healthy within " + timeout + ":\n" + tail());
+    throw new IllegalStateException(
+        "node " + name + " not healthy within " + timeout + ":\n" + tail());
   }
 
   /**
@@ -156,15 +197,23 @@ final class NodeProcess implements AutoCloseable {
    */
   void stop() throws Exception {
     process.destroy();
-    if (!process.waitFor(60, TimeUnit.SECONDS)) throw new IllegalStateException("node " + name + " did not stop within 60 s:\n" + tail());
+    if (!process.waitFor(60, TimeUnit.SECONDS))
+      throw new IllegalStateException("node " + name + " did not stop within 60 s:\n" + tail());
     if (process.exitValue() != 143 || !Files.readString(log).contains("Successfully shut down"))
-      throw new IllegalStateException("node " + name + " did not shut down cleanly (exit " + process.exitValue() + "):\n" + tail());
+      throw new IllegalStateException(
+          "node "
+              + name
+              + " did not shut down cleanly (exit "
+              + process.exitValue()
+              + "):\n"
+              + tail());
   }
 
   /** Waits for the node to exit on its own; its exit status. */
   int awaitExit(Duration timeout) throws InterruptedException {
     if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS))
-      throw new IllegalStateException("node " + name + " still running after " + timeout + ":\n" + tail());
+      throw new IllegalStateException(
+          "node " + name + " still running after " + timeout + ":\n" + tail());
     return process.exitValue();
   }
 

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.datastax.oss.driver.api.core.CqlSession;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
@@ -17,13 +16,14 @@ import org.junit.jupiter.api.Test;
 /**
  * The production template as an operator uses it: {@code ops/schema} creates the keyspaces and
  * tables with replication from the environment, and a node on {@code cluster-conf/production.conf}
- * (auto-creation off, cluster bootstrap through discovery) forms its cluster and records a call
- * on them without creating a table.
+ * (auto-creation off, cluster bootstrap through discovery) forms its cluster and records a call on
+ * them without creating a table.
  */
 class ProductionSchemaIT {
 
   @Test
-  void aProductionNodeFormsItsClusterByBootstrapAndRecordsOnTheSchemaThatOpsSchemaCreated() throws Exception {
+  void aProductionNodeFormsItsClusterByBootstrapAndRecordsOnTheSchemaThatOpsSchemaCreated()
+      throws Exception {
     String keyspace = "schema_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
     Map<String, String> env = new HashMap<>();
     env.put("CASSANDRA_CONTACT_POINTS", "127.0.0.1:" + NodeProcess.cassandraPort());
@@ -42,8 +42,17 @@ class ProductionSchemaIT {
     try (CqlSession session = NodeProcess.cassandra()) {
       assertEquals(4, tables(session, keyspace));
       assertEquals(1, tables(session, keyspace + "_snapshot"));
-      String replication = session.execute("SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = ?", keyspace).one().getMap(0, String.class, String.class).toString();
-      assertTrue(replication.contains("NetworkTopologyStrategy") && replication.contains("datacenter1=1"), replication);
+      String replication =
+          session
+              .execute(
+                  "SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = ?",
+                  keyspace)
+              .one()
+              .getMap(0, String.class, String.class)
+              .toString();
+      assertTrue(
+          replication.contains("NetworkTopologyStrategy") && replication.contains("datacenter1=1"),
+          replication);
     }
 
     // The bootstrap finds this node alone through config discovery and forms the cluster.
@@ -65,7 +74,9 @@ class ProductionSchemaIT {
             "-Dpekko.discovery.config.services.callvault.endpoints.0.port=" + management)) {
       Http api = new Http(node.base());
       String body =
-          "{\"callId\":\"" + callId + "\",\"parties\":[{\"id\":\"agent\",\"role\":\"AGENT\"}],"
+          "{\"callId\":\""
+              + callId
+              + "\",\"parties\":[{\"id\":\"agent\",\"role\":\"AGENT\"}],"
               + "\"streams\":[{\"label\":\"agent\",\"party\":\"agent\",\"codec\":\"PCMU\"}]}";
       // Until the bootstrap has formed the cluster, sharding cannot place the call: 503.
       Instant deadline = Instant.now().plusSeconds(60);
@@ -77,21 +88,34 @@ class ProductionSchemaIT {
       assertTrue(created != null, "no call created within 60 s:\n" + node.tail());
       assertEquals("RECORDING", created.path("state").asText(), created.toString());
       assertTrue(api.get("/v1/calls/" + callId + "/ledger/verify", 200).path("valid").asBoolean());
-      assertTrue(java.nio.file.Files.readString(node.log).contains("Bootstrap"), "the cluster bootstrap ran:\n" + node.tail());
+      assertTrue(
+          java.nio.file.Files.readString(node.log).contains("Bootstrap"),
+          "the cluster bootstrap ran:\n" + node.tail());
       node.stop();
     }
     try (CqlSession session = NodeProcess.cassandra()) {
       assertEquals(4, tables(session, keyspace), "the node created no table");
       long rows =
           session
-              .execute("SELECT count(*) FROM " + keyspace + ".messages WHERE persistence_id = ? AND partition_nr = 0", "CallRecording|" + callId)
+              .execute(
+                  "SELECT count(*) FROM "
+                      + keyspace
+                      + ".messages WHERE persistence_id = ? AND partition_nr = 0",
+                  "CallRecording|" + callId)
               .one()
               .getLong(0);
-      assertEquals(3, rows, "the call's CallCreated, MediaBound and, at the node's graceful stop, its handoff (MediaReleased) are in the production messages table");
+      assertEquals(
+          3,
+          rows,
+          "the call's CallCreated, MediaBound and, at the node's graceful stop, its handoff"
+              + " (MediaReleased) are in the production messages table");
     }
   }
 
   private static long tables(CqlSession session, String keyspace) {
-    return session.execute("SELECT table_name FROM system_schema.tables WHERE keyspace_name = ?", keyspace).all().size();
+    return session
+        .execute("SELECT table_name FROM system_schema.tables WHERE keyspace_name = ?", keyspace)
+        .all()
+        .size();
   }
 }

@@ -21,14 +21,14 @@ final class Recordings {
   private Recordings() {}
 
   /**
-   * Checks one stream's export against what was sent; returns how many packets are in it. A
-   * packet sent while the gate was surely open must be there; one sent while it was surely
-   * closed (within one of {@code closed}, wall-clock microseconds {@code [from, to)} from the
-   * ledger) must not; around the edges (the request in flight, the opening event's persist)
-   * either is right. The export must hold those packets and nothing else: silence everywhere
-   * else.
+   * Checks one stream's export against what was sent; returns how many packets are in it. A packet
+   * sent while the gate was surely open must be there; one sent while it was surely closed (within
+   * one of {@code closed}, wall-clock microseconds {@code [from, to)} from the ledger) must not;
+   * around the edges (the request in flight, the opening event's persist) either is right. The
+   * export must hold those packets and nothing else: silence everywhere else.
    */
-  static int checkStream(StreamRecord stream, short[] exported, List<JsonNode> chunks, List<long[]> closed) {
+  static int checkStream(
+      StreamRecord stream, short[] exported, List<JsonNode> chunks, List<long[]> closed) {
     return checkStream(stream, exported, chunks, closed, List.of());
   }
 
@@ -36,7 +36,12 @@ final class Recordings {
    * As above; a packet sent within one of {@code optional} (wall-clock µs {@code [from, to)}, e.g.
    * the audio a dying node held in memory) may be there or not, but if it is, it is in place.
    */
-  static int checkStream(StreamRecord stream, short[] exported, List<JsonNode> chunks, List<long[]> closed, List<long[]> optional) {
+  static int checkStream(
+      StreamRecord stream,
+      short[] exported,
+      List<JsonNode> chunks,
+      List<long[]> closed,
+      List<long[]> optional) {
     short[] expected = new short[exported.length];
     Set<Long> placed = new HashSet<>();
     int present = 0;
@@ -56,24 +61,49 @@ final class Recordings {
       if (mustBeThere) {
         required++;
         if (!there)
-          throw new AssertionError(stream.label() + ": packet " + packet.index() + " (seq " + packet.seq() + ", sent " + (at - (closed.isEmpty() ? 0 : closed.get(0)[0])) / 1000
-              + " ms from the first closed span) is not at position " + position);
+          throw new AssertionError(
+              stream.label()
+                  + ": packet "
+                  + packet.index()
+                  + " (seq "
+                  + packet.seq()
+                  + ", sent "
+                  + (at - (closed.isEmpty() ? 0 : closed.get(0)[0])) / 1000
+                  + " ms from the first closed span) is not at position "
+                  + position);
       }
-      if (mustBeAbsent && there) throw new AssertionError(stream.label() + ": packet " + packet.index() + " was sent while its gate was closed but is stored");
+      if (mustBeAbsent && there)
+        throw new AssertionError(
+            stream.label()
+                + ": packet "
+                + packet.index()
+                + " was sent while its gate was closed but is stored");
       if (there) {
         present++;
-        for (int i = 0; i < 160; i++) expected[(int) (position + i)] = Pattern.sample(stream.codec(), stream.patternSeed(), packet.index(), i);
+        for (int i = 0; i < 160; i++)
+          expected[(int) (position + i)] =
+              Pattern.sample(stream.codec(), stream.patternSeed(), packet.index(), i);
       }
     }
     assertTrue(required > 50, "packets are checked: " + required);
     for (int i = 0; i < exported.length; i++) {
       if (exported[i] != expected[i])
-        throw new AssertionError(stream.label() + ": sample " + i + " is " + exported[i] + " where " + expected[i] + " belongs (silence where nothing was sent)");
+        throw new AssertionError(
+            stream.label()
+                + ": sample "
+                + i
+                + " is "
+                + exported[i]
+                + " where "
+                + expected[i]
+                + " belongs (silence where nothing was sent)");
     }
     return present;
   }
 
-  /** Where a packet's first sample lies, from the chunk of its segment that starts at or before it. */
+  /**
+   * Where a packet's first sample lies, from the chunk of its segment that starts at or before it.
+   */
   static Long position(StreamRecord stream, SentPacket packet, List<JsonNode> chunks) {
     Segment segment = stream.segmentOf(packet.index());
     JsonNode best = null;
@@ -81,7 +111,8 @@ final class Recordings {
     for (JsonNode c : chunks) {
       if (c.path("ssrc").asLong() != segment.ssrc()) continue;
       long firstTs = c.path("firstTs").asLong();
-      long ext = firstTs + (int) (packet.timestamp() - (firstTs & 0xFFFF_FFFFL)); // nearest extension
+      long ext =
+          firstTs + (int) (packet.timestamp() - (firstTs & 0xFFFF_FFFFL)); // nearest extension
       if (firstTs <= ext && (best == null || firstTs > best.path("firstTs").asLong())) {
         best = c;
         bestTs = ext;
@@ -93,7 +124,9 @@ final class Recordings {
 
   static boolean matches(StreamRecord stream, long k, short[] exported, long position) {
     if (position < 0 || position + 160 > exported.length) return false;
-    for (int i = 0; i < 160; i++) if (exported[(int) (position + i)] != Pattern.sample(stream.codec(), stream.patternSeed(), k, i)) return false;
+    for (int i = 0; i < 160; i++)
+      if (exported[(int) (position + i)]
+          != Pattern.sample(stream.codec(), stream.patternSeed(), k, i)) return false;
     return true;
   }
 
@@ -111,7 +144,8 @@ final class Recordings {
         assertTrue(before != null, label + ": a gap before any chunk");
         gapSeen = true;
       }
-      if (type.equals("ChunkStored") && details.path("chunk").path("label").asText().equals(label)) {
+      if (type.equals("ChunkStored")
+          && details.path("chunk").path("label").asText().equals(label)) {
         if (gapSeen) return new JsonNode[] {before, details.path("chunk")};
         before = details.path("chunk");
       }
@@ -119,24 +153,35 @@ final class Recordings {
     throw new AssertionError(label + ": no chunk listed after a gap in " + ledger);
   }
 
-  /** The genuine packet sent with {@code ssrc} and sequence number {@code seq} (a chunk's are extended: its low 16 bits are the packet's). */
+  /**
+   * The genuine packet sent with {@code ssrc} and sequence number {@code seq} (a chunk's are
+   * extended: its low 16 bits are the packet's).
+   */
   static SentPacket sentWith(StreamRecord stream, long ssrc, long seq) {
-    for (SentPacket p : stream.sent()) if (!p.duplicate() && p.ssrc() == ssrc && p.seq() == (seq & 0xFFFF)) return p;
-    throw new AssertionError(stream.label() + ": no packet was sent with SSRC " + ssrc + " and sequence number " + seq);
+    for (SentPacket p : stream.sent())
+      if (!p.duplicate() && p.ssrc() == ssrc && p.seq() == (seq & 0xFFFF)) return p;
+    throw new AssertionError(
+        stream.label() + ": no packet was sent with SSRC " + ssrc + " and sequence number " + seq);
   }
 
-  /** The genuine packets sent in slots after {@code from} and before {@code to} (both excluded), each once, in slot order. */
+  /**
+   * The genuine packets sent in slots after {@code from} and before {@code to} (both excluded),
+   * each once, in slot order.
+   */
   static List<SentPacket> sentBetween(StreamRecord stream, long from, long to) {
     Set<Long> placed = new HashSet<>();
     List<SentPacket> between = new ArrayList<>();
-    for (SentPacket p : stream.sent()) if (!p.duplicate() && p.index() > from && p.index() < to && placed.add(p.index())) between.add(p);
+    for (SentPacket p : stream.sent())
+      if (!p.duplicate() && p.index() > from && p.index() < to && placed.add(p.index()))
+        between.add(p);
     between.sort((a, b) -> Long.compare(a.index(), b.index()));
     return between;
   }
 
   static List<JsonNode> chunksOf(JsonNode timeline, String label) {
     List<JsonNode> chunks = new ArrayList<>();
-    for (JsonNode s : timeline.path("streams")) if (s.path("label").asText().equals(label)) s.path("chunks").forEach(chunks::add);
+    for (JsonNode s : timeline.path("streams"))
+      if (s.path("label").asText().equals(label)) s.path("chunks").forEach(chunks::add);
     return chunks;
   }
 
@@ -159,7 +204,8 @@ final class Recordings {
     assertEquals(wav.length - 44, dataBytes, "the header's data size is the length sent");
     int frames = dataBytes / (2 * channels);
     short[][] out = new short[channels][frames];
-    for (int f = 0; f < frames; f++) for (int c = 0; c < channels; c++) out[c][f] = b.getShort(44 + 2 * (f * channels + c));
+    for (int f = 0; f < frames; f++)
+      for (int c = 0; c < channels; c++) out[c][f] = b.getShort(44 + 2 * (f * channels + c));
     return out;
   }
 }

@@ -17,8 +17,8 @@ import org.junit.jupiter.api.Test;
 /**
  * A SIPREC call whose node dies: three nodes, sipp as the SRC calling node 1, {@code kill -9} of
  * the node whose sockets receive the call. The node that takes the call over re-INVITEs the SRC
- * from the dialog kept in the call's ledger, with its new ports; sipp answers, its RTP follows,
- * and the recording goes on there until the BYE, with the gap recorded as a NODE_FAILURE.
+ * from the dialog kept in the call's ledger, with its new ports; sipp answers, its RTP follows, and
+ * the recording goes on there until the BYE, with the gap recorded as a NODE_FAILURE.
  */
 class SipFailoverIT {
 
@@ -55,7 +55,8 @@ class SipFailoverIT {
         callId = id;
         oldNode = node;
       }
-      assertTrue(running != null, "no call landed on a node other than the one sipp called in 8 tries");
+      assertTrue(
+          running != null, "no call landed on a node other than the one sipp called in 8 tries");
       try (Sipp.Running sipp = running) {
         Thread.sleep(3000); // audio stored on the first node
         NodeProcess victim = null;
@@ -70,10 +71,12 @@ class SipFailoverIT {
         assertEquals(1, result.successfulCalls(), result.describe());
 
         JsonNode call = api.get("/v1/calls/" + callId, 200);
-        assertEquals("STOPPED", call.path("state").asText(), "the BYE to the new node stopped it: " + call);
+        assertEquals(
+            "STOPPED", call.path("state").asText(), "the BYE to the new node stopped it: " + call);
         assertTrue(!ClusterUnderLoad.nodeOf(call).equals(oldNode), "the call moved: " + call);
         JsonNode ledger = api.get("/v1/calls/" + callId + "/ledger", 200);
-        assertTrue(api.get("/v1/calls/" + callId + "/ledger/verify", 200).path("valid").asBoolean());
+        assertTrue(
+            api.get("/v1/calls/" + callId + "/ledger/verify", 200).path("valid").asBoolean());
         List<Long> epochs = new ArrayList<>();
         long storedAfter = 0;
         JsonNode gap = null;
@@ -82,19 +85,39 @@ class SipFailoverIT {
           if (type.equals("MediaBound")) {
             epochs.add(e.path("seq").asLong());
             int port1 = e.path("details").path("endpoints").path("1").path("port").asInt();
-            if (epochs.size() == 2) assertEquals(Integer.parseInt(moved.group(1)), port1, "the re-INVITE offered the new binding's port");
+            if (epochs.size() == 2)
+              assertEquals(
+                  Integer.parseInt(moved.group(1)),
+                  port1,
+                  "the re-INVITE offered the new binding's port");
           }
-          if (type.equals("ChunkStored") && epochs.size() >= 2 && e.path("details").path("chunk").path("epoch").asLong() == epochs.get(1))
+          if (type.equals("ChunkStored")
+              && epochs.size() >= 2
+              && e.path("details").path("chunk").path("epoch").asLong() == epochs.get(1))
             storedAfter += e.path("details").path("chunk").path("packets").asLong();
-          if (type.equals("MediaGap") && e.path("details").path("label").asText().equals("1")) gap = e.path("details");
+          if (type.equals("MediaGap") && e.path("details").path("label").asText().equals("1"))
+            gap = e.path("details");
         }
-        assertEquals(2, epochs.size(), "bound on the first node, then on the one that took it over: " + ledger);
-        assertTrue(gap != null && gap.path("cause").asText().equals("NODE_FAILURE"), "the gap is recorded: " + ledger);
-        assertTrue(storedAfter >= 100, "sipp's RTP followed the re-INVITE: " + storedAfter + " packets stored on the new node");
+        assertEquals(
+            2,
+            epochs.size(),
+            "bound on the first node, then on the one that took it over: " + ledger);
+        assertTrue(
+            gap != null && gap.path("cause").asText().equals("NODE_FAILURE"),
+            "the gap is recorded: " + ledger);
+        assertTrue(
+            storedAfter >= 100,
+            "sipp's RTP followed the re-INVITE: "
+                + storedAfter
+                + " packets stored on the new node");
         System.out.printf(
-            "SIPREC failover of %s: re-INVITE %d ms after the kill, gap %d ms (%d packets), %d packets stored on the new node%n",
-            callId, reInvited.toMillis(), (gap.path("endWallMicros").asLong() - gap.path("startWallMicros").asLong()) / 1000,
-            gap.path("packets").asLong(), storedAfter);
+            "SIPREC failover of %s: re-INVITE %d ms after the kill, gap %d ms (%d packets), %d"
+                + " packets stored on the new node%n",
+            callId,
+            reInvited.toMillis(),
+            (gap.path("endWallMicros").asLong() - gap.path("startWallMicros").asLong()) / 1000,
+            gap.path("packets").asLong(),
+            storedAfter);
       }
     }
   }

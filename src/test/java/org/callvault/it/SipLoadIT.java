@@ -52,7 +52,8 @@ class SipLoadIT {
         String callId = RecordingServer.callIdOf(run.callId(n));
         JsonNode call = api.get("/v1/calls/" + callId, 200);
         assertEquals("STOPPED", call.path("state").asText(), callId + ": " + call);
-        assertTrue(call.path("stoppedBy").asText().startsWith("sip:"), "stopped by its BYE: " + call);
+        assertTrue(
+            call.path("stoppedBy").asText().startsWith("sip:"), "stopped by its BYE: " + call);
         long stored = Recordings.streamOf(call, "1").path("stats").path("stored").asLong();
         assertTrue(stored > 0, callId + " has audio: " + call);
         packets += stored;
@@ -60,13 +61,24 @@ class SipLoadIT {
       }
       long ledgers = 0;
       try (CqlSession session = NodeProcess.cassandra()) {
-        for (var row : session.execute("SELECT persistence_id FROM " + keyspace + ".all_persistence_ids"))
+        for (var row :
+            session.execute("SELECT persistence_id FROM " + keyspace + ".all_persistence_ids"))
           if (row.getString(0).startsWith("CallRecording|sip-" + prefix)) ledgers++;
       }
       System.out.printf(
-          "SIPREC load: %d calls at %.1f/s (%d s each) in %d s: %d succeeded, %d failed in sipp; %d recorded, %d ledgers in Cassandra;"
-              + " %d packets stored on label 1 (min %d per call)%n",
-          CALLS, RATE, CALL_LENGTH.toSeconds(), took.toSeconds(), result.successfulCalls(), result.failedCalls(), CALLS, ledgers, packets, minPackets);
+          "SIPREC load: %d calls at %.1f/s (%d s each) in %d s: %d succeeded, %d failed in sipp; %d"
+              + " recorded, %d ledgers in Cassandra; %d packets stored on label 1 (min %d per"
+              + " call)%n",
+          CALLS,
+          RATE,
+          CALL_LENGTH.toSeconds(),
+          took.toSeconds(),
+          result.successfulCalls(),
+          result.failedCalls(),
+          CALLS,
+          ledgers,
+          packets,
+          minPackets);
       assertEquals(CALLS, ledgers, "one ledger per call: none missing, none twice");
     }
   }

@@ -23,9 +23,9 @@ import java.util.regex.Pattern;
  * retransmission), and the malformed or unacceptable requests that sipp cannot send, each with the
  * status the recording server must answer. Plus the raw exchange over a plain socket.
  *
- * <p>Texts are written with LF; {@link Message#bytes} turns every LF into CRLF and fills in:
- * {@code {{local}}} the sending socket's host:port, {@code {{server}}} the server's, {@code {{id}}}
- * a token unique to the send (in Call-ID, branch and tags, so no two sends are one transaction) and
+ * <p>Texts are written with LF; {@link Message#bytes} turns every LF into CRLF and fills in: {@code
+ * {{local}}} the sending socket's host:port, {@code {{server}}} the server's, {@code {{id}}} a
+ * token unique to the send (in Call-ID, branch and tags, so no two sends are one transaction) and
  * {@code {{length}}} the body's length in bytes. A message that lies about its Content-Length has
  * the number written out.
  */
@@ -36,8 +36,8 @@ final class SipMessages {
   /**
    * The expected "status" of a request the server must drop without answering: one without a Via
    * has nowhere to be answered along. A request missing From, To, Call-ID or CSeq is answered 400
-   * with the headers it has, so that whoever reads the trace learns why
-   * ({@code SipParseException#answer}).
+   * with the headers it has, so that whoever reads the trace learns why ({@code
+   * SipParseException#answer}).
    */
   static final int NO_ANSWER = 0;
 
@@ -69,7 +69,10 @@ final class SipMessages {
 
     @Override
     public String toString() {
-      return fault + " (expect " + (expectedStatus == NO_ANSWER ? "no answer" : expectedStatus) + ")";
+      return fault
+          + " (expect "
+          + (expectedStatus == NO_ANSWER ? "no answer" : expectedStatus)
+          + ")";
     }
   }
 
@@ -444,15 +447,18 @@ final class SipMessages {
    * final answer to an INVITE other than 2xx is acknowledged, as a client must (RFC 3261
    * §17.1.1.3), so the server stops retransmitting it.
    */
-  static Optional<byte[]> exchange(Message message, InetSocketAddress server, String id, Duration wait)
-      throws IOException {
-    return message.transport() == Transport.UDP ? exchangeUdp(message, server, id, wait) : exchangeTcp(message, server, id, wait);
+  static Optional<byte[]> exchange(
+      Message message, InetSocketAddress server, String id, Duration wait) throws IOException {
+    return message.transport() == Transport.UDP
+        ? exchangeUdp(message, server, id, wait)
+        : exchangeTcp(message, server, id, wait);
   }
 
-  private static Optional<byte[]> exchangeUdp(Message message, InetSocketAddress server, String id, Duration wait)
-      throws IOException {
+  private static Optional<byte[]> exchangeUdp(
+      Message message, InetSocketAddress server, String id, Duration wait) throws IOException {
     try (DatagramSocket socket = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
-      byte[] request = message.bytes((InetSocketAddress) socket.getLocalSocketAddress(), server, id);
+      byte[] request =
+          message.bytes((InetSocketAddress) socket.getLocalSocketAddress(), server, id);
       socket.send(new DatagramPacket(request, request.length, server));
       Optional<byte[]> answer = receiveFinal(socket, wait);
       if (answer.isPresent() && isInvite(request) && status(answer.get()) >= 300) {
@@ -463,7 +469,9 @@ final class SipMessages {
     }
   }
 
-  /** The next final response on {@code socket} within {@code wait}; provisional ones are skipped. */
+  /**
+   * The next final response on {@code socket} within {@code wait}; provisional ones are skipped.
+   */
   static Optional<byte[]> receiveFinal(DatagramSocket socket, Duration wait) throws IOException {
     Instant deadline = Instant.now().plus(wait);
     byte[] buffer = new byte[65_536];
@@ -482,11 +490,12 @@ final class SipMessages {
     }
   }
 
-  private static Optional<byte[]> exchangeTcp(Message message, InetSocketAddress server, String id, Duration wait)
-      throws IOException {
+  private static Optional<byte[]> exchangeTcp(
+      Message message, InetSocketAddress server, String id, Duration wait) throws IOException {
     try (Socket socket = new Socket()) {
       socket.connect(server, (int) wait.toMillis());
-      byte[] request = message.bytes((InetSocketAddress) socket.getLocalSocketAddress(), server, id);
+      byte[] request =
+          message.bytes((InetSocketAddress) socket.getLocalSocketAddress(), server, id);
       socket.setSoTimeout((int) wait.toMillis());
       try {
         socket.getOutputStream().write(request);
@@ -507,7 +516,9 @@ final class SipMessages {
     }
   }
 
-  /** One message from a stream: the header section and Content-Length bytes; null at end of stream. */
+  /**
+   * One message from a stream: the header section and Content-Length bytes; null at end of stream.
+   */
   private static byte[] readStreamMessage(InputStream in) throws IOException {
     ByteArrayOutputStream head = new ByteArrayOutputStream();
     int b;
@@ -515,23 +526,30 @@ final class SipMessages {
       head.write(b);
       byte[] h = head.toByteArray();
       int n = h.length;
-      if (n >= 4 && h[n - 4] == '\r' && h[n - 3] == '\n' && h[n - 2] == '\r' && h[n - 1] == '\n') break;
+      if (n >= 4 && h[n - 4] == '\r' && h[n - 3] == '\n' && h[n - 2] == '\r' && h[n - 1] == '\n')
+        break;
     }
     if (b < 0) return head.size() == 0 ? null : head.toByteArray();
-    int length = header(head.toByteArray(), "Content-Length").map(v -> Integer.parseInt(v.trim())).orElse(0);
+    int length =
+        header(head.toByteArray(), "Content-Length").map(v -> Integer.parseInt(v.trim())).orElse(0);
     head.write(in.readNBytes(length));
     return head.toByteArray();
   }
 
   /** The status code of a response, or -1 if the bytes are not a response. */
   static int status(byte[] response) {
-    Matcher m = Pattern.compile("^SIP/2\\.0 (\\d{3}) ").matcher(new String(response, 0, Math.min(response.length, 64), StandardCharsets.UTF_8));
+    Matcher m =
+        Pattern.compile("^SIP/2\\.0 (\\d{3}) ")
+            .matcher(
+                new String(response, 0, Math.min(response.length, 64), StandardCharsets.UTF_8));
     return m.find() ? Integer.parseInt(m.group(1)) : -1;
   }
 
   /** The first value of header {@code name} (long form, any case), if present. */
   static Optional<String> header(byte[] message, String name) {
-    Matcher m = Pattern.compile("(?im)^" + Pattern.quote(name) + "[ \\t]*:[ \\t]*(.*?)\\r?$").matcher(new String(message, StandardCharsets.UTF_8));
+    Matcher m =
+        Pattern.compile("(?im)^" + Pattern.quote(name) + "[ \\t]*:[ \\t]*(.*?)\\r?$")
+            .matcher(new String(message, StandardCharsets.UTF_8));
     return m.find() ? Optional.of(m.group(1)) : Optional.empty();
   }
 
@@ -544,38 +562,72 @@ final class SipMessages {
    * and CSeq number, the answer's To (with its tag), RFC 3261 §17.1.1.3.
    */
   static byte[] ack(byte[] invite, byte[] answer) {
-    String requestLine = new String(invite, StandardCharsets.UTF_8).lines().findFirst().orElseThrow();
+    String requestLine =
+        new String(invite, StandardCharsets.UTF_8).lines().findFirst().orElseThrow();
     String uri = requestLine.split(" ")[1];
     String cseq = header(invite, "CSeq").orElseThrow().split(" ")[0];
     String text =
-        "ACK " + uri + " SIP/2.0\r\n"
-            + "Via: " + header(invite, "Via").orElseThrow() + "\r\n"
+        "ACK "
+            + uri
+            + " SIP/2.0\r\n"
+            + "Via: "
+            + header(invite, "Via").orElseThrow()
+            + "\r\n"
             + "Max-Forwards: 70\r\n"
-            + "From: " + header(invite, "From").orElseThrow() + "\r\n"
-            + "To: " + header(answer, "To").orElseThrow() + "\r\n"
-            + "Call-ID: " + header(invite, "Call-ID").orElseThrow() + "\r\n"
-            + "CSeq: " + cseq + " ACK\r\n"
+            + "From: "
+            + header(invite, "From").orElseThrow()
+            + "\r\n"
+            + "To: "
+            + header(answer, "To").orElseThrow()
+            + "\r\n"
+            + "Call-ID: "
+            + header(invite, "Call-ID").orElseThrow()
+            + "\r\n"
+            + "CSeq: "
+            + cseq
+            + " ACK\r\n"
             + "Content-Length: 0\r\n\r\n";
     return text.getBytes(StandardCharsets.UTF_8);
   }
 
   /**
-   * A request inside the dialog that {@code ok} (a 2xx to {@code invite}) set up: the ACK of the 2xx
-   * (method ACK, CSeq number of the INVITE) or a BYE (next CSeq number), each a new transaction
+   * A request inside the dialog that {@code ok} (a 2xx to {@code invite}) set up: the ACK of the
+   * 2xx (method ACK, CSeq number of the INVITE) or a BYE (next CSeq number), each a new transaction
    * ({@code branchSuffix} makes its branch), sent to the answer's Contact.
    */
   static byte[] inDialog(String method, byte[] invite, byte[] ok, String branchSuffix) {
-    String target = header(ok, "Contact").map(c -> c.replaceAll("^[^<]*<([^>]*)>.*$", "$1")).orElseThrow();
-    String via = header(invite, "Via").orElseThrow().replaceAll("branch=[^;]*", "branch=z9hG4bK-" + branchSuffix);
-    int cseq = Integer.parseInt(header(invite, "CSeq").orElseThrow().split(" ")[0]) + (method.equals("ACK") ? 0 : 1);
+    String target =
+        header(ok, "Contact").map(c -> c.replaceAll("^[^<]*<([^>]*)>.*$", "$1")).orElseThrow();
+    String via =
+        header(invite, "Via")
+            .orElseThrow()
+            .replaceAll("branch=[^;]*", "branch=z9hG4bK-" + branchSuffix);
+    int cseq =
+        Integer.parseInt(header(invite, "CSeq").orElseThrow().split(" ")[0])
+            + (method.equals("ACK") ? 0 : 1);
     String text =
-        method + " " + target + " SIP/2.0\r\n"
-            + "Via: " + via + "\r\n"
+        method
+            + " "
+            + target
+            + " SIP/2.0\r\n"
+            + "Via: "
+            + via
+            + "\r\n"
             + "Max-Forwards: 70\r\n"
-            + "From: " + header(invite, "From").orElseThrow() + "\r\n"
-            + "To: " + header(ok, "To").orElseThrow() + "\r\n"
-            + "Call-ID: " + header(invite, "Call-ID").orElseThrow() + "\r\n"
-            + "CSeq: " + cseq + " " + method + "\r\n"
+            + "From: "
+            + header(invite, "From").orElseThrow()
+            + "\r\n"
+            + "To: "
+            + header(ok, "To").orElseThrow()
+            + "\r\n"
+            + "Call-ID: "
+            + header(invite, "Call-ID").orElseThrow()
+            + "\r\n"
+            + "CSeq: "
+            + cseq
+            + " "
+            + method
+            + "\r\n"
             + "Content-Length: 0\r\n\r\n";
     return text.getBytes(StandardCharsets.UTF_8);
   }

@@ -47,10 +47,10 @@ import java.util.regex.Pattern;
  * </pre>
  *
  * <p>Why the statistics file and not the exit status or the screen: the exit status only says
- * whether every call succeeded (0), some failed (1) or none was placed (99), and the screen is meant
- * for people. {@code -trace_stat} writes a ';'-separated header line and then a line per {@code -fd}
- * period and one at exit, whose cumulative {@code SuccessfulCall(C)} and {@code FailedCall(C)} are
- * the run's totals.
+ * whether every call succeeded (0), some failed (1) or none was placed (99), and the screen is
+ * meant for people. {@code -trace_stat} writes a ';'-separated header line and then a line per
+ * {@code -fd} period and one at exit, whose cumulative {@code SuccessfulCall(C)} and {@code
+ * FailedCall(C)} are the run's totals.
  */
 final class Sipp {
 
@@ -71,6 +71,7 @@ final class Sipp {
 
   private static final Path ROOT = Path.of(System.getProperty("user.dir"));
   static final Path SCENARIOS = ROOT.resolve("src/test/resources/sipp");
+
   /** Where runs write their files, and where tests put the audio files they give sipp. */
   static final Path LOGS = ROOT.resolve("target/it-logs");
 
@@ -100,7 +101,10 @@ final class Sipp {
     receiveTimeout = Duration.ofSeconds(10);
   }
 
-  /** A client (UAC) run of {@code scenario} ({@code siprec-call}, {@code load}, ...) against host:port. */
+  /**
+   * A client (UAC) run of {@code scenario} ({@code siprec-call}, {@code load}, ...) against
+   * host:port.
+   */
   static Sipp client(String scenario, String host, int port) {
     return new Sipp(scenario, host + ":" + port);
   }
@@ -128,7 +132,9 @@ final class Sipp {
     return this;
   }
 
-  /** How long a {@code <pause/>} without its own length lasts ({@code -d}): load.xml's call length. */
+  /**
+   * How long a {@code <pause/>} without its own length lasts ({@code -d}): load.xml's call length.
+   */
   Sipp callLength(Duration length) {
     this.callLength = length;
     return this;
@@ -160,7 +166,9 @@ final class Sipp {
     return this;
   }
 
-  /** The raw PCMU file the scenario's {@code rtp_stream} plays, {@code loops} times (-1: forever). */
+  /**
+   * The raw PCMU file the scenario's {@code rtp_stream} plays, {@code loops} times (-1: forever).
+   */
   Sipp rtpAudio(Path rawPcmu, int loops) {
     return key("rtp_audio", rawPcmu.toAbsolutePath() + "," + loops + ",0");
   }
@@ -177,7 +185,10 @@ final class Sipp {
     return this;
   }
 
-  /** A client's wait for any expected message ({@code -recv_timeout}); 10 s by default, none for a server. */
+  /**
+   * A client's wait for any expected message ({@code -recv_timeout}); 10 s by default, none for a
+   * server.
+   */
   Sipp receiveTimeout(Duration timeout) {
     this.receiveTimeout = timeout;
     return this;
@@ -227,7 +238,8 @@ final class Sipp {
     c.addAll(List.of("-inf", log("-calls.csv").toString()));
     keys.forEach((k, v) -> c.addAll(List.of("-key", k, v)));
     c.addAll(List.of("-timeout", timeout.toSeconds() + "s", "-timeout_error"));
-    if (receiveTimeout != null) c.addAll(List.of("-recv_timeout", String.valueOf(receiveTimeout.toMillis())));
+    if (receiveTimeout != null)
+      c.addAll(List.of("-recv_timeout", String.valueOf(receiveTimeout.toMillis())));
     c.add("-nostdin"); // no terminal: sipp must not read keys from stdin
     c.addAll(List.of("-trace_msg", "-message_file", log("-messages.log").toString()));
     c.addAll(List.of("-trace_err", "-error_file", log("-errors.log").toString()));
@@ -241,12 +253,19 @@ final class Sipp {
   Running start() throws IOException, InterruptedException {
     if (keys.containsKey("rtp_audio") && !version().contains("RTPSTREAM")) {
       throw new IllegalStateException(
-          executable() + " (" + version() + ") was built without RTP streaming, which " + scenario
+          executable()
+              + " ("
+              + version()
+              + ") was built without RTP streaming, which "
+              + scenario
               + ".xml needs: run ops/install-test-deps, which installs Debian's sip-tester");
     }
     Files.createDirectories(LOGS);
-    for (String suffix : List.of(".log", "-messages.log", "-errors.log", "-stats.csv", "-events.log", "-calls.csv")) {
-      Files.deleteIfExists(log(suffix)); // a file left by an earlier run must not be read as this one's
+    for (String suffix :
+        List.of(
+            ".log", "-messages.log", "-errors.log", "-stats.csv", "-events.log", "-calls.csv")) {
+      Files.deleteIfExists(
+          log(suffix)); // a file left by an earlier run must not be read as this one's
     }
     StringBuilder csv = new StringBuilder("SEQUENTIAL\n");
     for (CallMetadata m : metadata()) csv.append(m.csvLine()).append('\n');
@@ -293,7 +312,8 @@ final class Sipp {
       Path events = run.log("-events.log");
       Instant deadline = Instant.now().plus(timeout);
       while (true) {
-        boolean running = process.isAlive(); // before reading: a line logged just before exit is read
+        boolean running =
+            process.isAlive(); // before reading: a line logged just before exit is read
         if (Files.exists(events)) {
           for (String line : Files.readAllLines(events, StandardCharsets.ISO_8859_1)) {
             Matcher m = pattern.matcher(line);
@@ -301,7 +321,13 @@ final class Sipp {
           }
         }
         if (!running || Instant.now().isAfter(deadline)) {
-          throw new AssertionError("sipp " + run.name + " logged no event matching " + regex + ":\n" + tail(run.log(".log")));
+          throw new AssertionError(
+              "sipp "
+                  + run.name
+                  + " logged no event matching "
+                  + regex
+                  + ":\n"
+                  + tail(run.log(".log")));
         }
         Thread.sleep(20); // polling a file sipp flushes per line; the deadline bounds it
       }
@@ -312,7 +338,8 @@ final class Sipp {
       Duration grace = run.timeout.plusSeconds(10); // sipp's own -timeout ends it first
       if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
         close();
-        throw new AssertionError("sipp " + run.name + " still running after " + grace + ":\n" + tail(run.log(".log")));
+        throw new AssertionError(
+            "sipp " + run.name + " still running after " + grace + ":\n" + tail(run.log(".log")));
       }
       long[] counts = callCounts(run.log("-stats.csv"));
       return new Result(
@@ -362,13 +389,28 @@ final class Sipp {
 
     /** For assertion messages: the counts, the errors and the last screen. */
     String describe() {
-      return "sipp " + name + " exited with " + exitStatus + ", " + successfulCalls + " calls succeeded, " + failedCalls + " failed\n"
-          + "errors: " + tail(errors) + "\noutput: " + tail(output) + "\nmessages: " + messageTrace;
+      return "sipp "
+          + name
+          + " exited with "
+          + exitStatus
+          + ", "
+          + successfulCalls
+          + " calls succeeded, "
+          + failedCalls
+          + " failed\n"
+          + "errors: "
+          + tail(errors)
+          + "\noutput: "
+          + tail(output)
+          + "\nmessages: "
+          + messageTrace;
     }
 
     /** The scenario's {@code <log>} lines. */
     List<String> eventLines() throws IOException {
-      return Files.exists(events) ? Files.readAllLines(events, StandardCharsets.ISO_8859_1) : List.of();
+      return Files.exists(events)
+          ? Files.readAllLines(events, StandardCharsets.ISO_8859_1)
+          : List.of();
     }
 
     /** Every SIP message in the trace, in order, with its exact bytes. */
@@ -385,7 +427,10 @@ final class Sipp {
   record TracedMessage(boolean received, String transport, byte[] bytes) {
 
     /** sipp 3.6.1 writes "UDP message sent (N bytes):" and "UDP message received [N] bytes :". */
-    private static final Pattern HEAD = Pattern.compile("(?m)^(UDP|TCP) message (sent|received) (?:\\((\\d+) bytes\\)|\\[(\\d+)\\] bytes ?):\n\n");
+    private static final Pattern HEAD =
+        Pattern.compile(
+            "(?m)^(UDP|TCP) message (sent|received) (?:\\((\\d+) bytes\\)|\\[(\\d+)\\] bytes"
+                + " ?):\n\n");
 
     static List<TracedMessage> read(Path trace) throws IOException {
       // ISO-8859-1 maps each byte to one char, so offsets are byte offsets.
@@ -395,7 +440,11 @@ final class Sipp {
       while (m.find()) {
         int length = Integer.parseInt(m.group(3) != null ? m.group(3) : m.group(4));
         String message = text.substring(m.end(), Math.min(text.length(), m.end() + length));
-        out.add(new TracedMessage(m.group(2).equals("received"), m.group(1), message.getBytes(StandardCharsets.ISO_8859_1)));
+        out.add(
+            new TracedMessage(
+                m.group(2).equals("received"),
+                m.group(1),
+                message.getBytes(StandardCharsets.ISO_8859_1)));
       }
       return out;
     }
@@ -435,8 +484,20 @@ final class Sipp {
       Participant {
         for (String value : List.of(id, aor, name)) {
           // Values go into the injection file (';'-separated lines) and into XML unescaped.
-          if (value.isEmpty() || value.chars().anyMatch(ch -> ch == ';' || ch == '\n' || ch == '\r' || ch == '<' || ch == '>' || ch == '&' || ch == '"')) {
-            throw new IllegalArgumentException("not usable in a sipp injection file and XML: \"" + value + "\"");
+          if (value.isEmpty()
+              || value
+                  .chars()
+                  .anyMatch(
+                      ch ->
+                          ch == ';'
+                              || ch == '\n'
+                              || ch == '\r'
+                              || ch == '<'
+                              || ch == '>'
+                              || ch == '&'
+                              || ch == '"')) {
+            throw new IllegalArgumentException(
+                "not usable in a sipp injection file and XML: \"" + value + "\"");
           }
         }
       }
@@ -450,14 +511,33 @@ final class Sipp {
     /** New ids for these participants. */
     static CallMetadata of(String aliceAor, String aliceName, String bobAor, String bobName) {
       return new CallMetadata(
-          newId(), newId(), UUID.randomUUID().toString().replace("-", ""),
-          new Participant(newId(), aliceAor, aliceName), new Participant(newId(), bobAor, bobName),
-          newId(), newId());
+          newId(),
+          newId(),
+          UUID.randomUUID().toString().replace("-", ""),
+          new Participant(newId(), aliceAor, aliceName),
+          new Participant(newId(), bobAor, bobName),
+          newId(),
+          newId());
     }
 
-    /** The line of the injection file: fields 0 to 10 as the scenarios' first {@code <nop>} names them. */
+    /**
+     * The line of the injection file: fields 0 to 10 as the scenarios' first {@code <nop>} names
+     * them.
+     */
     String csvLine() {
-      return String.join(";", groupId, sessionId, sipSessionId, alice.id, alice.aor, alice.name, bob.id, bob.aor, bob.name, stream1Id, stream2Id);
+      return String.join(
+          ";",
+          groupId,
+          sessionId,
+          sipSessionId,
+          alice.id,
+          alice.aor,
+          alice.name,
+          bob.id,
+          bob.aor,
+          bob.name,
+          stream1Id,
+          stream2Id);
     }
 
     private static String newId() {
@@ -474,10 +554,17 @@ final class Sipp {
   /** The sipp to run: {@code -Dcallvault.it.sipp=/path/to/sipp}, else the first on the PATH. */
   static Path executable() {
     String configured = System.getProperty("callvault.it.sipp");
-    Optional<Path> found = configured != null ? Optional.of(Path.of(configured)).filter(Files::isExecutable) : onPath(System.getenv("PATH"));
-    return found.orElseThrow(() -> new IllegalStateException(
-        "sipp is not installed" + (configured != null ? " at " + configured : " (not on the PATH)")
-            + ": run ops/install-test-deps as root, which installs Debian's sip-tester (SIPp 3.6 with RTP streaming)"));
+    Optional<Path> found =
+        configured != null
+            ? Optional.of(Path.of(configured)).filter(Files::isExecutable)
+            : onPath(System.getenv("PATH"));
+    return found.orElseThrow(
+        () ->
+            new IllegalStateException(
+                "sipp is not installed"
+                    + (configured != null ? " at " + configured : " (not on the PATH)")
+                    + ": run ops/install-test-deps as root, which installs Debian's sip-tester"
+                    + " (SIPp 3.6 with RTP streaming)"));
   }
 
   /** The first executable {@code sipp} in the directories of {@code path} (a PATH value). */
@@ -492,7 +579,9 @@ final class Sipp {
 
   private static String version;
 
-  /** sipp's version, e.g. {@code SIPp v3.6.1-SCTP-PCAP-RTPSTREAM.}: the features it was built with. */
+  /**
+   * sipp's version, e.g. {@code SIPp v3.6.1-SCTP-PCAP-RTPSTREAM.}: the features it was built with.
+   */
   static synchronized String version() throws IOException, InterruptedException {
     if (version != null) return version;
     Process p = new ProcessBuilder(executable().toString(), "-v").redirectErrorStream(true).start();
@@ -503,16 +592,23 @@ final class Sipp {
     return version;
   }
 
-  /** SuccessfulCall(C) and FailedCall(C) of the last line of a -trace_stat file; 0 and 0 if it has none. */
+  /**
+   * SuccessfulCall(C) and FailedCall(C) of the last line of a -trace_stat file; 0 and 0 if it has
+   * none.
+   */
   static long[] callCounts(Path stats) throws IOException {
     if (!Files.exists(stats)) return new long[] {0, 0};
-    List<String> lines = Files.readAllLines(stats, StandardCharsets.ISO_8859_1).stream().filter(l -> !l.isBlank()).toList();
+    List<String> lines =
+        Files.readAllLines(stats, StandardCharsets.ISO_8859_1).stream()
+            .filter(l -> !l.isBlank())
+            .toList();
     if (lines.size() < 2) return new long[] {0, 0};
     List<String> header = List.of(lines.get(0).split(";", -1));
     String[] last = lines.get(lines.size() - 1).split(";", -1);
     int ok = header.indexOf("SuccessfulCall(C)");
     int failed = header.indexOf("FailedCall(C)");
-    if (ok < 0 || failed < 0) throw new IllegalStateException("no SuccessfulCall(C)/FailedCall(C) column in " + stats);
+    if (ok < 0 || failed < 0)
+      throw new IllegalStateException("no SuccessfulCall(C)/FailedCall(C) column in " + stats);
     return new long[] {Long.parseLong(last[ok].trim()), Long.parseLong(last[failed].trim())};
   }
 
@@ -533,7 +629,9 @@ final class Sipp {
   }
 
   private static String format(double value) {
-    return value == Math.rint(value) ? String.valueOf((long) value) : String.format(Locale.ROOT, "%.3f", value);
+    return value == Math.rint(value)
+        ? String.valueOf((long) value)
+        : String.format(Locale.ROOT, "%.3f", value);
   }
 
   static String tail(Path file) {

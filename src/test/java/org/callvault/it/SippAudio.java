@@ -20,11 +20,12 @@ import org.callvault.bench.Pattern;
  *
  * <p>How sipp 3.6.1's {@code <exec rtp_stream="file,loops,0"/>} plays the file written by {@link
  * #writeRaw}: it reads the file as raw payload bytes (it parses no WAV header; a WAV file's header
- * would go out as audio), sends 160 of them every 20 ms as payload type 0 with sequence numbers from
- * 0 and a timestamp that follows the wall clock, one SSRC per call counting up from 0xCA110000, from
- * its media socket ({@code [media_port]}). While paused ({@code rtp_stream="pause"}) it sends nothing
- * but its timestamp keeps following the clock; on resume it goes on with the next packet of the
- * file. After {@code loops} times through the file it stops; -1 loops forever (until the call ends).
+ * would go out as audio), sends 160 of them every 20 ms as payload type 0 with sequence numbers
+ * from 0 and a timestamp that follows the wall clock, one SSRC per call counting up from
+ * 0xCA110000, from its media socket ({@code [media_port]}). While paused ({@code
+ * rtp_stream="pause"}) it sends nothing but its timestamp keeps following the clock; on resume it
+ * goes on with the next packet of the file. After {@code loops} times through the file it stops; -1
+ * loops forever (until the call ends).
  *
  * @param seed the {@link Pattern} stream seed
  * @param packets how many 20 ms packets the file holds

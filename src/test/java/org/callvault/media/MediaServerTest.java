@@ -1,6 +1,5 @@
 package org.callvault.media;
 
-import org.callvault.core.Codec;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -14,20 +13,21 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.callvault.core.ChunkInfo;
+import org.callvault.core.Codec;
 import org.callvault.core.Endpoint;
-import org.callvault.media.relay.MediaRelay;
-import org.callvault.media.relay.Relay;
-import org.callvault.media.relay.RelayEnvelope;
 import org.callvault.core.GapCause;
 import org.callvault.core.MediaBinder;
 import org.callvault.core.MediaReport;
 import org.callvault.core.StreamCounters;
 import org.callvault.core.StreamSpec;
+import org.callvault.media.relay.MediaRelay;
+import org.callvault.media.relay.Relay;
+import org.callvault.media.relay.RelayEnvelope;
 import org.callvault.store.AudioChunk;
 import org.callvault.store.ChunkStore;
 import org.junit.jupiter.api.AfterEach;
@@ -46,7 +46,8 @@ class MediaServerTest {
     @Override
     public CompletionStage<Void> write(AudioChunk chunk) {
       attempts.incrementAndGet();
-      if (failing) return CompletableFuture.failedFuture(new IllegalStateException("Cassandra is down"));
+      if (failing)
+        return CompletableFuture.failedFuture(new IllegalStateException("Cassandra is down"));
       return gate.thenRun(() -> written.add(chunk));
     }
 
@@ -61,7 +62,8 @@ class MediaServerTest {
     }
 
     @Override
-    public CompletionStage<List<ChunkInfo>> storedAfter(String callId, String label, long epoch, long afterN) {
+    public CompletionStage<List<ChunkInfo>> storedAfter(
+        String callId, String label, long epoch, long afterN) {
       return CompletableFuture.completedFuture(List.of());
     }
   }
@@ -78,13 +80,21 @@ class MediaServerTest {
     return server;
   }
 
-  /** 200 ms chunks, relay-idle 2 s as in production; what the server asks of other nodes' relays is kept in {@link #asked}. */
+  /**
+   * 200 ms chunks, relay-idle 2 s as in production; what the server asks of other nodes' relays is
+   * kept in {@link #asked}.
+   */
   private MediaServer server(int portMin, int maxCalls, int queuePerStream, int retries) {
     return new MediaServer(
         new MediaServer.Settings(
             new MediaServer.Sockets("127.0.0.1", "127.0.0.1", portMin, portMin + 99, 65536, 1),
             maxCalls,
-            new StreamRecorder.Settings(200 * 8, 16, Duration.ofMillis(40).toNanos(), Duration.ofSeconds(30).toNanos(), 250),
+            new StreamRecorder.Settings(
+                200 * 8,
+                16,
+                Duration.ofMillis(40).toNanos(),
+                Duration.ofSeconds(30).toNanos(),
+                250),
             new ChunkWriter.Settings(queuePerStream, retries),
             new Relay.Settings(Duration.ofSeconds(2), Duration.ofSeconds(5), 1000)),
         store,
@@ -108,17 +118,23 @@ class MediaServerTest {
       channel.bind(new InetSocketAddress("127.0.0.1", 0));
       for (int k = 0; k < count; k++) {
         byte[] packet = StreamRecorderTest.rtp(0, k, 160L * k, 42, StreamRecorderTest.payload(k));
-        channel.send(ByteBuffer.wrap(packet), new InetSocketAddress(endpoint.host(), endpoint.port()));
+        channel.send(
+            ByteBuffer.wrap(packet), new InetSocketAddress(endpoint.host(), endpoint.port()));
         Thread.sleep(2); // a fast sender; the recorder's flood limit allows 250 a second
       }
     }
   }
 
-  /** Packets {@code from} .. {@code from + count - 1} of SSRC 42, 20 ms apart in RTP time, from {@code channel}. */
-  private static void sendPackets(DatagramChannel channel, Endpoint endpoint, int from, int count) throws Exception {
+  /**
+   * Packets {@code from} .. {@code from + count - 1} of SSRC 42, 20 ms apart in RTP time, from
+   * {@code channel}.
+   */
+  private static void sendPackets(DatagramChannel channel, Endpoint endpoint, int from, int count)
+      throws Exception {
     for (int k = from; k < from + count; k++) {
       byte[] packet = StreamRecorderTest.rtp(0, k, 160L * k, 42, StreamRecorderTest.payload(k));
-      channel.send(ByteBuffer.wrap(packet), new InetSocketAddress(endpoint.host(), endpoint.port()));
+      channel.send(
+          ByteBuffer.wrap(packet), new InetSocketAddress(endpoint.host(), endpoint.port()));
       Thread.sleep(2);
     }
   }
@@ -126,7 +142,8 @@ class MediaServerTest {
   private <T extends MediaReport> T next(Class<T> type) throws InterruptedException {
     while (true) {
       MediaReport report = reports.poll(10, TimeUnit.SECONDS);
-      if (report == null) throw new AssertionError("no " + type.getSimpleName() + " reported within 10 s");
+      if (report == null)
+        throw new AssertionError("no " + type.getSimpleName() + " reported within 10 s");
       if (type.isInstance(report)) return type.cast(report);
     }
   }
@@ -134,7 +151,14 @@ class MediaServerTest {
   @Test
   void packetsOnTheBoundPortBecomeStoredChunksAndCloseReportsTheFinalCounters() throws Exception {
     MediaBinder.Session session =
-        server(10, 8, 0).bind("call-1", List.of(new StreamSpec("a", "agent", Codec.PCMU)), openGates("a"), Map.of(), Map.of(), reports::add);
+        server(10, 8, 0)
+            .bind(
+                "call-1",
+                List.of(new StreamSpec("a", "agent", Codec.PCMU)),
+                openGates("a"),
+                Map.of(),
+                Map.of(),
+                reports::add);
     Endpoint endpoint = session.endpoints().get("a");
     assertEquals(0, endpoint.port() % 2, "RTP is on an even port");
     assertTrue(endpoint.port() >= 42000 && endpoint.port() <= 42098);
@@ -156,9 +180,17 @@ class MediaServerTest {
   void aSlowStoreIsNeverQueuedWithoutBoundAndTheRefusedAudioIsReportedAsAGap() throws Exception {
     store.gate = new CompletableFuture<>();
     MediaBinder.Session session =
-        server(10, 2, 0).bind("call-2", List.of(new StreamSpec("a", "agent", Codec.PCMU)), openGates("a"), Map.of(), Map.of(), reports::add);
+        server(10, 2, 0)
+            .bind(
+                "call-2",
+                List.of(new StreamSpec("a", "agent", Codec.PCMU)),
+                openGates("a"),
+                Map.of(),
+                Map.of(),
+                reports::add);
     session.activate(2);
-    sendPackets(session.endpoints().get("a"), 60); // six chunks: one writing, one waiting, four refused
+    sendPackets(
+        session.endpoints().get("a"), 60); // six chunks: one writing, one waiting, four refused
     MediaReport.ChunkLost lost = next(MediaReport.ChunkLost.class);
     assertEquals(GapCause.STORE_OVERLOAD, lost.cause());
     assertEquals(null, lost.detail());
@@ -176,7 +208,14 @@ class MediaServerTest {
   void aFailingStoreIsRetriedThenTheChunkIsReportedLostWithTheCause() throws Exception {
     store.failing = true;
     MediaBinder.Session session =
-        server(10, 8, 2).bind("call-3", List.of(new StreamSpec("a", "agent", Codec.PCMU)), openGates("a"), Map.of(), Map.of(), reports::add);
+        server(10, 8, 2)
+            .bind(
+                "call-3",
+                List.of(new StreamSpec("a", "agent", Codec.PCMU)),
+                openGates("a"),
+                Map.of(),
+                Map.of(),
+                reports::add);
     session.activate(2);
     sendPackets(session.endpoints().get("a"), 10);
     MediaReport.ChunkLost lost = next(MediaReport.ChunkLost.class);
@@ -190,11 +229,25 @@ class MediaServerTest {
   @Test
   void aNodeAtItsCallLimitRefusesMediaAndFreesItsPortsWhenACallCloses() throws Exception {
     MediaServer server = server(1, 8, 0);
-    MediaBinder.Session one = server.bind("call-4", List.of(new StreamSpec("a", "agent", Codec.PCMU)), openGates("a"), Map.of(), Map.of(), reports::add);
+    MediaBinder.Session one =
+        server.bind(
+            "call-4",
+            List.of(new StreamSpec("a", "agent", Codec.PCMU)),
+            openGates("a"),
+            Map.of(),
+            Map.of(),
+            reports::add);
     MediaBinder.MediaUnavailableException refused =
         assertThrows(
             MediaBinder.MediaUnavailableException.class,
-            () -> server.bind("call-5", List.of(new StreamSpec("a", "agent", Codec.PCMU)), openGates("a"), Map.of(), Map.of(), reports::add));
+            () ->
+                server.bind(
+                    "call-5",
+                    List.of(new StreamSpec("a", "agent", Codec.PCMU)),
+                    openGates("a"),
+                    Map.of(),
+                    Map.of(),
+                    reports::add));
     assertTrue(refused.getMessage().contains("limit of 1 calls"), refused.getMessage());
     one.close();
     next(MediaReport.Closed.class);
@@ -225,28 +278,43 @@ class MediaServerTest {
     LinkedBlockingQueue<MediaReport> newReports = new LinkedBlockingQueue<>();
     try (DatagramChannel sender = DatagramChannel.open()) {
       sender.bind(new InetSocketAddress("127.0.0.1", 0));
-      MediaBinder.Session before = oldNode.bind(callId, List.of(spec), openGates("a"), Map.of(), Map.of(), reports::add);
+      MediaBinder.Session before =
+          oldNode.bind(callId, List.of(spec), openGates("a"), Map.of(), Map.of(), reports::add);
       before.activate(2);
       sendPackets(sender, before.endpoints().get("a"), 0, 50);
       before.handOff();
       MediaReport.Closed closed = next(MediaReport.Closed.class);
-      assertEquals(50, closed.counters().get("a").stored(), "what arrived before the handoff is stored there");
+      assertEquals(
+          50,
+          closed.counters().get("a").stored(),
+          "what arrived before the handoff is stored there");
       assertEquals(1, oldNode.relayingCalls());
 
       // The sender goes on sending to the old endpoint while the new node starts: held there.
       sendPackets(sender, before.endpoints().get("a"), 50, 30);
       AudioChunk lastBefore = null;
-      for (AudioChunk c : store.written) if (lastBefore == null || c.info().n() > lastBefore.info().n()) lastBefore = c;
+      for (AudioChunk c : store.written)
+        if (lastBefore == null || c.info().n() > lastBefore.info().n()) lastBefore = c;
       MediaBinder.Session after =
-          newNode.bind(callId, List.of(spec), openGates("a"), closed.counters(), Map.of("a", lastBefore.info()), newReports::add);
+          newNode.bind(
+              callId,
+              List.of(spec),
+              openGates("a"),
+              closed.counters(),
+              Map.of("a", lastBefore.info()),
+              newReports::add);
       after.activate(5);
       after.takeOverFrom("pekko://callvault@127.0.0.1:1"); // the old node, asked to relay
       assertEquals(1, asked.size());
       MediaRelay.RelayTo request = asked.get(0);
       assertEquals(callId, request.callId());
-      assertEquals(after.endpoints(), request.endpoints(), "the old node is told where the call is received now");
+      assertEquals(
+          after.endpoints(),
+          request.endpoints(),
+          "the old node is told where the call is received now");
       if (senderFirst) {
-        sendPackets(sender, after.endpoints().get("a"), 80, 20); // kept back until the held ones come
+        sendPackets(
+            sender, after.endpoints().get("a"), 80, 20); // kept back until the held ones come
         assertTrue(oldNode.relayTo(callId, request.endpoints(), request.token()));
         // The relay goes quiet (the sender has moved): the next direct datagram releases those
         // kept back, and is handled itself after them.
@@ -257,7 +325,10 @@ class MediaServerTest {
       }
       sendPackets(sender, after.endpoints().get("a"), 100, 40); // the sender has moved
       oldNode.relaysEnded().toCompletableFuture().get(10, TimeUnit.SECONDS);
-      assertEquals(0, oldNode.relayingCalls(), "the old sockets closed once nothing arrived for relay-idle (2 s)");
+      assertEquals(
+          0,
+          oldNode.relayingCalls(),
+          "the old sockets closed once nothing arrived for relay-idle (2 s)");
       assertEquals(0, oldNode.portsInUse());
       after.close();
       MediaReport.Closed end = null;
@@ -266,8 +337,15 @@ class MediaServerTest {
         if (r == null) throw new AssertionError("the new node's session never reported Closed");
         if (r instanceof MediaReport.Closed c) end = c;
       }
-      assertEquals(140, end.counters().get("a").stored(), "50 before the handoff, then 90 on the new node: none lost: " + end.counters().get("a")
-          + " " + store.written.stream().map(c -> c.info().epoch() + ":" + c.info().firstSeq() + "-" + c.info().lastSeq()).toList());
+      assertEquals(
+          140,
+          end.counters().get("a").stored(),
+          "50 before the handoff, then 90 on the new node: none lost: "
+              + end.counters().get("a")
+              + " "
+              + store.written.stream()
+                  .map(c -> c.info().epoch() + ":" + c.info().firstSeq() + "-" + c.info().lastSeq())
+                  .toList());
       assertEquals(0, end.counters().get("a").lost());
     }
     ChunkInfo lastOld = null;
@@ -281,17 +359,31 @@ class MediaServerTest {
     }
     assertEquals(140, packets, "every packet stored once");
     assertEquals(49, lastOld.lastSeq());
-    assertEquals(50, firstNew.firstSeq(), "the new node's first stored packet is the one after the old node's last");
-    assertEquals(lastOld.endWallMicros(), firstNew.startWallMicros(), "the sender's clock goes on: the new audio starts where the old ended");
+    assertEquals(
+        50,
+        firstNew.firstSeq(),
+        "the new node's first stored packet is the one after the old node's last");
+    assertEquals(
+        lastOld.endWallMicros(),
+        firstNew.startWallMicros(),
+        "the sender's clock goes on: the new audio starts where the old ended");
     long late = 0;
-    for (AudioChunk chunk : store.written) if (chunk.info().epoch() == 5 && chunk.info().firstSeq() < 80) late++;
+    for (AudioChunk chunk : store.written)
+      if (chunk.info().epoch() == 5 && chunk.info().firstSeq() < 80) late++;
     assertTrue(late > 0, "the held packets are stored on the new node");
   }
 
   @Test
   void aRelayedDatagramWithoutTheCallsTokenIsRefusedAndNotStored() throws Exception {
     MediaBinder.Session session =
-        server(10, 8, 0).bind("call-7", List.of(new StreamSpec("a", "agent", Codec.PCMU)), openGates("a"), Map.of(), Map.of(), reports::add);
+        server(10, 8, 0)
+            .bind(
+                "call-7",
+                List.of(new StreamSpec("a", "agent", Codec.PCMU)),
+                openGates("a"),
+                Map.of(),
+                Map.of(),
+                reports::add);
     session.activate(2);
     session.takeOverFrom("pekko://callvault@127.0.0.1:1");
     long token = asked.get(0).token();
@@ -301,11 +393,16 @@ class MediaServerTest {
       InetSocketAddress forged = new InetSocketAddress("127.0.0.1", 4000);
       for (int k = 0; k < 10; k++) {
         byte[] packet = StreamRecorderTest.rtp(0, k, 160L * k, 42, StreamRecorderTest.payload(k));
-        byte[] envelope = RelayEnvelope.wrap(token + 1, System.currentTimeMillis() * 1000, forged, packet, 0, packet.length);
-        channel.send(ByteBuffer.wrap(envelope), new InetSocketAddress(endpoint.host(), endpoint.port()));
+        byte[] envelope =
+            RelayEnvelope.wrap(
+                token + 1, System.currentTimeMillis() * 1000, forged, packet, 0, packet.length);
+        channel.send(
+            ByteBuffer.wrap(envelope), new InetSocketAddress(endpoint.host(), endpoint.port()));
       }
-      byte[] truncated = java.util.Arrays.copyOf(RelayEnvelope.wrap(token, 0, forged, new byte[0], 0, 0), 12);
-      channel.send(ByteBuffer.wrap(truncated), new InetSocketAddress(endpoint.host(), endpoint.port()));
+      byte[] truncated =
+          java.util.Arrays.copyOf(RelayEnvelope.wrap(token, 0, forged, new byte[0], 0, 0), 12);
+      channel.send(
+          ByteBuffer.wrap(truncated), new InetSocketAddress(endpoint.host(), endpoint.port()));
     }
     Thread.sleep(200);
     session.close();
@@ -316,17 +413,28 @@ class MediaServerTest {
   }
 
   @Test
-  void aDatagramKeptBackWhileTheGateWasClosedIsNotStoredWhenTheGateOpensBeforeItIsHandedOn() throws Exception {
+  void aDatagramKeptBackWhileTheGateWasClosedIsNotStoredWhenTheGateOpensBeforeItIsHandedOn()
+      throws Exception {
     TestGates gates = openGates("a");
     MediaBinder.Session session =
-        server(10, 8, 0).bind("call-9", List.of(new StreamSpec("a", "agent", Codec.PCMU)), gates, Map.of(), Map.of(), reports::add);
+        server(10, 8, 0)
+            .bind(
+                "call-9",
+                List.of(new StreamSpec("a", "agent", Codec.PCMU)),
+                gates,
+                Map.of(),
+                Map.of(),
+                reports::add);
     session.activate(2);
-    session.takeOverFrom("pekko://callvault@127.0.0.1:1"); // direct datagrams are kept back: no relay comes in this test
+    session.takeOverFrom(
+        "pekko://callvault@127.0.0.1:1"); // direct datagrams are kept back: no relay comes in this
+    // test
     try (DatagramChannel sender = DatagramChannel.open()) {
       sender.bind(new InetSocketAddress("127.0.0.1", 0));
       gates.set("a", false); // paused
       sendPackets(sender, session.endpoints().get("a"), 0, 10);
-      for (int i = 0; i < 200 && session.counters().get("a").droppedByGate() < 10; i++) Thread.sleep(10); // until the loop has read them
+      for (int i = 0; i < 200 && session.counters().get("a").droppedByGate() < 10; i++)
+        Thread.sleep(10); // until the loop has read them
       gates.set("a", true); // resumed, while the hold goes on
       sendPackets(sender, session.endpoints().get("a"), 10, 10);
     }
@@ -335,6 +443,8 @@ class MediaServerTest {
     assertEquals(20, counters.received());
     assertEquals(10, counters.droppedByGate(), "the ten sent while paused are gated as they came");
     assertEquals(10, counters.stored());
-    for (AudioChunk chunk : store.written) assertTrue(chunk.info().firstSeq() >= 10, "nothing sent while paused is stored: " + chunk.info());
+    for (AudioChunk chunk : store.written)
+      assertTrue(
+          chunk.info().firstSeq() >= 10, "nothing sent while paused is stored: " + chunk.info());
   }
 }

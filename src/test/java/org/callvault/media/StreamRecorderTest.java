@@ -1,9 +1,7 @@
 package org.callvault.media;
 
-import org.callvault.core.Codec;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.InetSocketAddress;
@@ -12,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.callvault.core.ChunkInfo;
+import org.callvault.core.Codec;
 import org.callvault.core.StreamCounters;
 import org.callvault.core.StreamSpec;
 import org.callvault.store.AudioChunk;
@@ -53,7 +52,15 @@ public class StreamRecorderTest {
       };
 
   private StreamRecorder recorder(StreamSpec spec, boolean open) {
-    StreamRecorder recorder = new StreamRecorder("call-1", spec, gates.apply(spec.label()), StreamCounters.ZERO, SETTINGS, output, T0_NANOS);
+    StreamRecorder recorder =
+        new StreamRecorder(
+            "call-1",
+            spec,
+            gates.apply(spec.label()),
+            StreamCounters.ZERO,
+            SETTINGS,
+            output,
+            T0_NANOS);
     recorder.activate(2);
     setGate(spec.label(), open);
     return recorder;
@@ -65,7 +72,12 @@ public class StreamRecorderTest {
 
   public static byte[] rtp(int pt, int seq, long ts, long ssrc, byte[] payload) {
     ByteBuffer b = ByteBuffer.allocate(12 + payload.length);
-    b.put((byte) 0x80).put((byte) pt).putShort((short) seq).putInt((int) ts).putInt((int) ssrc).put(payload);
+    b.put((byte) 0x80)
+        .put((byte) pt)
+        .putShort((short) seq)
+        .putInt((int) ts)
+        .putInt((int) ssrc)
+        .put(payload);
     return b.array();
   }
 
@@ -76,14 +88,17 @@ public class StreamRecorderTest {
   }
 
   /** Sends packet k of a stream starting at seq0/ts0, arriving at its 20 ms slot. */
-  private static void send(StreamRecorder r, int k, int seq0, long ts0, long ssrc, InetSocketAddress from) {
+  private static void send(
+      StreamRecorder r, int k, int seq0, long ts0, long ssrc, InetSocketAddress from) {
     byte[] packet = rtp(0, (seq0 + k) & 0xFFFF, (ts0 + 160L * k) & 0xFFFF_FFFFL, ssrc, payload(k));
     r.onRtp(packet, packet.length, from, T0_NANOS + k * 20_000_000L, T0_WALL + k * 20_000L);
   }
 
   private static List<long[]> packetsOf(AudioChunk chunk) {
     List<long[]> out = new ArrayList<>();
-    ChunkPackets.read(chunk.packets(), (seq, ts, data, off, len) -> out.add(new long[] {seq, ts, len, data[off]}));
+    ChunkPackets.read(
+        chunk.packets(),
+        (seq, ts, data, off, len) -> out.add(new long[] {seq, ts, len, data[off]}));
     return out;
   }
 
@@ -117,9 +132,11 @@ public class StreamRecorderTest {
       assertEquals(payload(k)[0], (byte) stored.get(k)[3]);
     }
     byte[] bytes = new byte[160];
-    ChunkPackets.read(chunks.get(1).packets(), (seq, ts, data, off, len) -> {
-      if (seq == 65500 + 60) System.arraycopy(data, off, bytes, 0, len);
-    });
+    ChunkPackets.read(
+        chunks.get(1).packets(),
+        (seq, ts, data, off, len) -> {
+          if (seq == 65500 + 60) System.arraycopy(data, off, bytes, 0, len);
+        });
     assertArrayEquals(payload(60), bytes);
     StreamCounters c = r.counters();
     assertEquals(120, c.received());
@@ -131,7 +148,9 @@ public class StreamRecorderTest {
   @Test
   void reorderedAndDuplicatedPacketsAreStoredOnceInOrderAndLossIsCountedExactly() {
     StreamRecorder r = recorder(new StreamSpec("a", "agent", Codec.PCMU), true);
-    int[] order = {0, 1, 3, 2, 4, 4, 5, 7, 8, 9, 2, 10}; // 6 lost, 3/2 swapped, 4 twice, 2 again late
+    int[] order = {
+      0, 1, 3, 2, 4, 4, 5, 7, 8, 9, 2, 10
+    }; // 6 lost, 3/2 swapped, 4 twice, 2 again late
     for (int k : order) send(r, k, 100, 0, 7, SENDER);
     r.close();
     List<Long> seqs = new ArrayList<>();
@@ -162,12 +181,23 @@ public class StreamRecorderTest {
     assertEquals(9, chunks.get(0).info().lastSeq());
     assertEquals(30, chunks.get(1).info().firstSeq());
     assertEquals(30 * 160, chunks.get(1).info().firstTs());
-    assertEquals(T0_WALL + 30 * 20_000, chunks.get(1).info().startWallMicros(), "the anchor keeps the timeline across the gap");
+    assertEquals(
+        T0_WALL + 30 * 20_000,
+        chunks.get(1).info().startWallMicros(),
+        "the anchor keeps the timeline across the gap");
   }
 
   @Test
   void nothingIsStoredBeforeTheStreamIsActivated() {
-    StreamRecorder r = new StreamRecorder("call-1", new StreamSpec("a", "agent", Codec.PCMU), gates.apply("a"), StreamCounters.ZERO, SETTINGS, output, T0_NANOS);
+    StreamRecorder r =
+        new StreamRecorder(
+            "call-1",
+            new StreamSpec("a", "agent", Codec.PCMU),
+            gates.apply("a"),
+            StreamCounters.ZERO,
+            SETTINGS,
+            output,
+            T0_NANOS);
     setGate("a", true);
     for (int k = 0; k < 5; k++) send(r, k, 0, 0, 7, SENDER);
     r.close();
@@ -191,7 +221,8 @@ public class StreamRecorderTest {
 
   @Test
   void aDeclaredSourceIsTheOnlyOneAccepted() {
-    StreamRecorder r = recorder(new StreamSpec("a", "agent", Codec.PCMU, "127.0.0.1:40002", null), true);
+    StreamRecorder r =
+        recorder(new StreamSpec("a", "agent", Codec.PCMU, "127.0.0.1:40002", null), true);
     send(r, 0, 0, 0, 7, SENDER);
     send(r, 1, 0, 0, 7, OTHER);
     r.close();
@@ -214,7 +245,10 @@ public class StreamRecorderTest {
     padded[0] = (byte) 0xA0; // padding bit, last byte says 9 octets of padding in a 3-byte payload
     r.onRtp(padded, padded.length, SENDER, T0_NANOS + 80_000_000L, T0_WALL + 80_000);
     r.close();
-    assertEquals(Map.of("UNKNOWN_PAYLOAD_TYPE", 1L, "BAD_VERSION", 1L, "EMPTY_PAYLOAD", 1L, "BAD_PADDING", 1L), r.counters().rejected());
+    assertEquals(
+        Map.of(
+            "UNKNOWN_PAYLOAD_TYPE", 1L, "BAD_VERSION", 1L, "EMPTY_PAYLOAD", 1L, "BAD_PADDING", 1L),
+        r.counters().rejected());
     assertEquals(1, r.counters().stored());
     assertEquals(1, chunks.get(0).info().packets());
   }
@@ -230,7 +264,10 @@ public class StreamRecorderTest {
     assertEquals(1, chunks.get(1).info().segment());
     assertEquals(8, chunks.get(1).info().ssrc());
     assertEquals(40, chunks.get(1).info().firstSeq());
-    assertEquals(T0_WALL + 10 * 20_000, chunks.get(1).info().anchorWallMicros(), "the new segment is anchored at its first packet");
+    assertEquals(
+        T0_WALL + 10 * 20_000,
+        chunks.get(1).info().anchorWallMicros(),
+        "the new segment is anchored at its first packet");
     assertEquals(0, r.counters().lost());
   }
 
@@ -263,9 +300,13 @@ public class StreamRecorderTest {
   void theExcessOfAFloodIsRefusedBeforeParsing() {
     StreamRecorder r = recorder(new StreamSpec("a", "agent", Codec.PCMU), true);
     byte[] packet = rtp(0, 1, 0, 7, payload(0));
-    for (int i = 0; i < 1000; i++) r.onRtp(packet, packet.length, OTHER, T0_NANOS + i * 1000L, T0_WALL);
+    for (int i = 0; i < 1000; i++)
+      r.onRtp(packet, packet.length, OTHER, T0_NANOS + i * 1000L, T0_WALL);
     long flood = r.counters().rejected().getOrDefault("FLOOD", 0L);
-    assertEquals(1000 - 250, flood, "a full bucket of 250 passes, the rest within the same millisecond is refused");
+    assertEquals(
+        1000 - 250,
+        flood,
+        "a full bucket of 250 passes, the rest within the same millisecond is refused");
   }
 
   @Test
@@ -290,7 +331,15 @@ public class StreamRecorderTest {
     // SR: RTP timestamp 10_000 + 800 at NTP time of Unix 1_800_000_000.5 s.
     ByteBuffer sr = ByteBuffer.allocate(28);
     long ntpSeconds = 1_800_000_000L + 2_208_988_800L;
-    sr.put((byte) 0x80).put((byte) 200).putShort((short) 6).putInt(7).putInt((int) ntpSeconds).putInt(0x8000_0000).putInt(10_800).putInt(5).putInt(800);
+    sr.put((byte) 0x80)
+        .put((byte) 200)
+        .putShort((short) 6)
+        .putInt(7)
+        .putInt((int) ntpSeconds)
+        .putInt(0x8000_0000)
+        .putInt(10_800)
+        .putInt(5)
+        .putInt(800);
     r.onRtcp(sr.array(), 28, new InetSocketAddress("127.0.0.1", 40001));
     for (int k = 5; k < 10; k++) send(r, k, 0, 10_000, 7, SENDER);
     r.close();
@@ -305,7 +354,8 @@ public class StreamRecorderTest {
   void aCorruptSequenceNumberIsRefusedAndTheStreamGoesOnUndisturbed() {
     StreamRecorder r = recorder(new StreamSpec("a", "agent", Codec.PCMU), true);
     for (int k = 0; k < 10; k++) send(r, k, 0, 0, 7, SENDER);
-    byte[] corrupt = rtp(0, 10 ^ 0x4000, 1600, 7, payload(10)); // one bit flipped in the sequence number
+    byte[] corrupt =
+        rtp(0, 10 ^ 0x4000, 1600, 7, payload(10)); // one bit flipped in the sequence number
     r.onRtp(corrupt, corrupt.length, SENDER, T0_NANOS + 200_000_000L, T0_WALL + 200_000);
     byte[] future = rtp(0, 11, 1760 + 8000 * 60, 7, payload(11)); // a timestamp a minute ahead
     r.onRtp(future, future.length, SENDER, T0_NANOS + 220_000_000L, T0_WALL + 220_000);
@@ -314,7 +364,8 @@ public class StreamRecorderTest {
     StreamCounters c = r.counters();
     assertEquals(Map.of("SEQUENCE_JUMP", 2L), c.rejected());
     assertEquals(28, c.stored());
-    assertEquals(2, c.lost(), "the two refused packets are missing from the sequence, nothing more");
+    assertEquals(
+        2, c.lost(), "the two refused packets are missing from the sequence, nothing more");
     assertEquals(1, chunks.size());
     assertEquals(29 * 160 + 160, chunks.get(0).info().endTs());
   }

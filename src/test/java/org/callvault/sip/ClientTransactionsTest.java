@@ -23,6 +23,7 @@ class ClientTransactionsTest {
 
   /** The transaction user: what it was told, and when. */
   private final List<String> told = new ArrayList<>();
+
   private final List<SipResponse> answers = new ArrayList<>();
   private final ClientTransactions.Outcome user =
       new ClientTransactions.Outcome() {
@@ -66,7 +67,8 @@ class ClientTransactionsTest {
     clock.advanceTo(60_000);
     // §17.1.1.2: Timer A starts at T1 and doubles; Timer B fires at 64·T1.
     assertEquals(List.of(0L, 500L, 1_500L, 3_500L, 7_500L, 15_500L, 31_500L), sendTimes());
-    for (Sent s : sent) assertSame(invite, s.request(), "each time the same INVITE, the same branch");
+    for (Sent s : sent)
+      assertSame(invite, s.request(), "each time the same INVITE, the same branch");
     assertEquals(List.of("32000 timed out"), told);
     assertEquals(0, table.size());
     assertEquals(0, clock.pending(), "no timer is left behind");
@@ -83,7 +85,8 @@ class ClientTransactionsTest {
     assertTrue(table.receive(response(180)));
     assertTrue(table.receive(response(200)));
     assertEquals(List.of("20000 answered 200"), told);
-    assertEquals(List.of(0L, 500L), sendTimes(), "the ACK of a 2xx is the user's, not the transaction's");
+    assertEquals(
+        List.of(0L, 500L), sendTimes(), "the ACK of a 2xx is the user's, not the transaction's");
     assertEquals(0, table.size());
     assertEquals(0, clock.pending());
   }
@@ -107,7 +110,9 @@ class ClientTransactionsTest {
     clock.advanceTo(60_000);
     assertEquals(List.of(0L, 500L, 1_500L), sendTimes());
     assertEquals(List.of("1600 answered 200"), told);
-    assertFalse(table.receive(response(200)), "a retransmitted 2xx is not the transaction's (the user ACKs it)");
+    assertFalse(
+        table.receive(response(200)),
+        "a retransmitted 2xx is not the transaction's (the user ACKs it)");
     assertEquals(List.of("1600 answered 200"), told, "the user is told once");
   }
 
@@ -123,12 +128,16 @@ class ClientTransactionsTest {
     SipRequest ack = sent.get(2).request();
     assertEquals("ACK", ack.method());
     assertEquals(invite.requestUri(), ack.requestUri());
-    assertEquals(List.of(invite.topVia()), ack.vias(), "one Via, the INVITE's top one: the same branch");
+    assertEquals(
+        List.of(invite.topVia()), ack.vias(), "one Via, the INVITE's top one: the same branch");
     assertEquals(invite.from(), ack.from());
     assertEquals(busy.to(), ack.to(), "the To of the response");
     assertEquals(invite.callId(), ack.callId());
     assertEquals(new CSeq(42, "ACK"), ack.cseq());
-    assertEquals(invite.headers().all("Route"), ack.headers().all("Route"), "the INVITE's Route header fields");
+    assertEquals(
+        invite.headers().all("Route"),
+        ack.headers().all("Route"),
+        "the INVITE's Route header fields");
     assertEquals(70, ack.maxForwards().getAsInt());
     assertEquals(0, ack.bodyLength());
     assertTrue(ack.contacts().isEmpty());
@@ -166,7 +175,13 @@ class ClientTransactionsTest {
             .build();
     assertFalse(table.receive(SipResponse.to(other, 200).build()), "another branch");
     SipRequest bye =
-        SipRequest.builder("BYE", invite.requestUri()).via(invite.topVia()).from(invite.from()).to(invite.to()).callId(invite.callId()).cseq(43).build();
+        SipRequest.builder("BYE", invite.requestUri())
+            .via(invite.topVia())
+            .from(invite.from())
+            .to(invite.to())
+            .callId(invite.callId())
+            .cseq(43)
+            .build();
     assertFalse(table.receive(SipResponse.to(bye, 200).build()), "the same branch, another method");
     assertEquals(List.of(), told);
     assertEquals(1, table.size());
@@ -175,7 +190,10 @@ class ClientTransactionsTest {
   @Test
   void onlyInvitesWithAFreshBranchStartATransaction() {
     table.invite(invite, wire, user);
-    assertThrows(IllegalArgumentException.class, () -> table.invite(invite, wire, user), "the same branch twice");
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> table.invite(invite, wire, user),
+        "the same branch twice");
     SipRequest legacy =
         SipRequest.builder("INVITE", invite.requestUri())
             .via(new Via("SIP/2.0", "UDP", "10.0.0.9", 5060, java.util.Map.of("branch", "1234")))

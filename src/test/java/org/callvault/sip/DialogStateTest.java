@@ -194,26 +194,54 @@ class DialogStateTest {
   void aRequestGoesToTheFirstRouteOrWithoutRoutesToTheRemoteTarget() throws Exception {
     assertEquals(new SipUri("sip", "", "p1.example.com", 5060), dialog().nextHop());
     DialogState strict =
-        DialogState.fromInvite(parse(INVITE.replace("<sip:p1.example.com;lr>", "<sip:p1.example.com:5070;transport=tcp>")), "local-1");
-    assertEquals(new SipUri("sip", "", "p1.example.com", 5070), strict.nextHop(), "a strict router is the Request-URI, and the next hop");
-    DialogState direct = DialogState.fromInvite(parse(INVITE.replaceFirst("Record-Route: [^\n]*\n", "")), "local-1");
+        DialogState.fromInvite(
+            parse(
+                INVITE.replace(
+                    "<sip:p1.example.com;lr>", "<sip:p1.example.com:5070;transport=tcp>")),
+            "local-1");
+    assertEquals(
+        new SipUri("sip", "", "p1.example.com", 5070),
+        strict.nextHop(),
+        "a strict router is the Request-URI, and the next hop");
+    DialogState direct =
+        DialogState.fromInvite(parse(INVITE.replaceFirst("Record-Route: [^\n]*\n", "")), "local-1");
     assertEquals(new SipUri("sip", "sbc", "192.0.2.10", 5060), direct.nextHop());
-    DialogState tel = DialogState.fromInvite(parse(INVITE.replaceFirst("Record-Route: [^\n]*\n", "").replace("<sip:sbc@192.0.2.10:5060;transport=udp>", "<tel:+15550100>")), "local-1");
-    assertEquals(400, assertThrows(SipParseException.class, tel::nextHop).statusCode(), "a tel: target has no address");
+    DialogState tel =
+        DialogState.fromInvite(
+            parse(
+                INVITE
+                    .replaceFirst("Record-Route: [^\n]*\n", "")
+                    .replace("<sip:sbc@192.0.2.10:5060;transport=udp>", "<tel:+15550100>")),
+            "local-1");
+    assertEquals(
+        400,
+        assertThrows(SipParseException.class, tel::nextHop).statusCode(),
+        "a tel: target has no address");
   }
 
   @Test
   void aRequestMayTakeACSeqChosenByTheCallerAboveTheLocalOne() throws Exception {
     DialogState d = dialog();
     Via via = Via.of("UDP", "10.0.0.9", 5060);
-    DialogState.Outgoing out = d.newRequest("INVITE", 17, via, NameAddr.of("sip:srs@10.0.0.9"), null, null);
+    DialogState.Outgoing out =
+        d.newRequest("INVITE", 17, via, NameAddr.of("sip:srs@10.0.0.9"), null, null);
     assertEquals(new CSeq(17, "INVITE"), out.request().cseq());
     assertEquals(17, out.state().localCSeq());
-    assertEquals(18, out.state().newRequest("BYE", via, null).request().cseq().number(), "the next one follows it");
-    assertThrows(IllegalArgumentException.class, () -> out.state().newRequest("INVITE", 17, via, null, null, null), "not above the last");
-    assertThrows(IllegalArgumentException.class, () -> d.newRequest("INVITE", 0, via, null, null, null));
-    assertThrows(IllegalArgumentException.class, () -> d.newRequest("INVITE", CSeq.MAX_NUMBER + 1, via, null, null, null));
-    assertThrows(IllegalArgumentException.class, () -> d.newRequest("ACK", 5, via, null, null, null));
+    assertEquals(
+        18,
+        out.state().newRequest("BYE", via, null).request().cseq().number(),
+        "the next one follows it");
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> out.state().newRequest("INVITE", 17, via, null, null, null),
+        "not above the last");
+    assertThrows(
+        IllegalArgumentException.class, () -> d.newRequest("INVITE", 0, via, null, null, null));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> d.newRequest("INVITE", CSeq.MAX_NUMBER + 1, via, null, null, null));
+    assertThrows(
+        IllegalArgumentException.class, () -> d.newRequest("ACK", 5, via, null, null, null));
   }
 
   @Test

@@ -22,7 +22,8 @@ import org.junit.jupiter.api.Test;
 class ParserRobustnessTest {
 
   private static final int ROUNDS = 3_000;
-  private static final byte[] INTERESTING = "\r\n:;,<>\"\\ =/-@0123456789\t\u0000\u00FF".getBytes(StandardCharsets.ISO_8859_1);
+  private static final byte[] INTERESTING =
+      "\r\n:;,<>\"\\ =/-@0123456789\t\u0000\u00FF".getBytes(StandardCharsets.ISO_8859_1);
 
   private interface Parse {
     void run(byte[] input) throws SipParseException;
@@ -66,10 +67,17 @@ class ParserRobustnessTest {
         parse.run(input);
       } catch (SipParseException expected) {
         refused++;
-        assertTrue(expected.statusCode() >= 400 && expected.statusCode() <= 599, expected.getMessage());
+        assertTrue(
+            expected.statusCode() >= 400 && expected.statusCode() <= 599, expected.getMessage());
         assertTrue(!expected.reason().isBlank());
       } catch (RuntimeException bug) {
-        fail(what + " threw " + bug + " for input:\n" + new String(input, StandardCharsets.ISO_8859_1), bug);
+        fail(
+            what
+                + " threw "
+                + bug
+                + " for input:\n"
+                + new String(input, StandardCharsets.ISO_8859_1),
+            bug);
       }
     }
     return refused;
@@ -114,7 +122,9 @@ class ParserRobustnessTest {
       try {
         parser.parseDatagram(input, 0, input.length);
       } catch (SipParseException e) {
-        e.answer("t").ifPresent(bytes -> assertEquals("SIP/2.0 ", new String(bytes, 0, 8, StandardCharsets.UTF_8)));
+        e.answer("t")
+            .ifPresent(
+                bytes -> assertEquals("SIP/2.0 ", new String(bytes, 0, 8, StandardCharsets.UTF_8)));
       }
     }
   }

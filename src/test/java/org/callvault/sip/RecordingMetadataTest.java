@@ -31,7 +31,7 @@ class RecordingMetadataTest {
 
   private static String recording(String inner) {
     return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-               + "<recording xmlns='urn:ietf:params:xml:ns:recording:1'>\n"
+        + "<recording xmlns='urn:ietf:params:xml:ns:recording:1'>\n"
         + inner
         + "\n</recording>";
   }

@@ -105,8 +105,7 @@ class SipMessageBuildTest {
         SipResponse.to(stamped, 200).toTag("t").build().headers().all("Via"));
     assertEquals(received.topVia().branch(), stamped.topVia().branch());
     assertEquals(received.topVia().sentBy(), stamped.topVia().sentBy());
-    SipRequest direct =
-        (SipRequest) parser.parseDatagram(data, 0, data.length);
+    SipRequest direct = (SipRequest) parser.parseDatagram(data, 0, data.length);
     SipRequest sameHost = direct.withSource("203.0.113.9", 61000).withSource("203.0.113.9", 61000);
     assertEquals(stamped.headers(), sameHost.headers(), "stamping twice changes nothing more");
   }

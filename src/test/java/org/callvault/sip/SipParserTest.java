@@ -421,9 +421,11 @@ class SipParserTest {
       if (name.equals("Via")) {
         assertEquals(Optional.empty(), e.answer("t1"), "no Via: nowhere to answer along");
       } else {
-        String answer = new String(e.answer("t1").orElseThrow(), java.nio.charset.StandardCharsets.UTF_8);
+        String answer =
+            new String(e.answer("t1").orElseThrow(), java.nio.charset.StandardCharsets.UTF_8);
         assertTrue(answer.startsWith("SIP/2.0 400 missing " + name + " header\r\n"), answer);
-        assertFalse(answer.contains("\r\n" + name + ":"), "answered with the headers it has: " + answer);
+        assertFalse(
+            answer.contains("\r\n" + name + ":"), "answered with the headers it has: " + answer);
       }
     }
   }

@@ -1,14 +1,6 @@
 package org.callvault.siprec;
 
-import org.callvault.sip.SipTestMessages;
-import org.callvault.core.Codec;
-import org.callvault.sip.Via;
-import org.callvault.sip.CSeq;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import org.callvault.call.Phase;
-import org.callvault.call.Event;
-import org.callvault.call.Change;
-import org.callvault.call.Call;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -33,20 +25,26 @@ import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.persistence.testkit.PersistenceTestKitPlugin;
 import org.apache.pekko.persistence.testkit.PersistenceTestKitSnapshotPlugin;
 import org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit;
+import org.callvault.call.Call;
 import org.callvault.call.CallRecording;
 import org.callvault.call.Calls;
+import org.callvault.call.Change;
+import org.callvault.call.Event;
 import org.callvault.call.FakeBinder;
 import org.callvault.call.Party;
+import org.callvault.call.Phase;
 import org.callvault.call.Policy;
+import org.callvault.core.Codec;
 import org.callvault.core.StreamSpec;
+import org.callvault.sip.SipTestMessages;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
  * The SIPREC server on real UDP sockets in front of real call entities (a one-node cluster, the
- * in-memory journal; media bound by a stand-in at ports 30000 + 100·b + 2·i): what each request
- * of a recording client does to its call, and what every refusal answers.
+ * in-memory journal; media bound by a stand-in at ports 30000 + 100·b + 2·i): what each request of
+ * a recording client does to its call, and what every refusal answers.
  */
 class RecordingServerTest {
 
@@ -58,7 +56,14 @@ class RecordingServerTest {
   private static InetSocketAddress openAt;
   private static InetSocketAddress closedAt;
   private static InetSocketAddress fullAt;
-  private static final Policy POLICY = new Policy(Policy.ConsentMode.ONE_PARTY, Policy.OnDecline.STOP, true, 300, Policy.PauseRendering.SILENCE, 90);
+  private static final Policy POLICY =
+      new Policy(
+          Policy.ConsentMode.ONE_PARTY,
+          Policy.OnDecline.STOP,
+          true,
+          300,
+          Policy.PauseRendering.SILENCE,
+          90);
 
   @BeforeAll
   static void start() throws Exception {
@@ -87,13 +92,22 @@ class RecordingServerTest {
     closedAt = closed.bind("127.0.0.1", 0);
     fullAt = full.bind("127.0.0.1", 0);
     Instant deadline = Instant.now().plusSeconds(20);
-    while (cluster.selfMember().status() != MemberStatus.up() && Instant.now().isBefore(deadline)) Thread.sleep(50);
+    while (cluster.selfMember().status() != MemberStatus.up() && Instant.now().isBefore(deadline))
+      Thread.sleep(50);
   }
 
   private static RecordingServer openServer;
 
   private static SipTransport server(Set<String> sources, int maxCalls) {
-    RecordingServer.Settings settings = new RecordingServer.Settings("sip:srs@127.0.0.1:5060", sources, POLICY, Map.of(), maxCalls, 7, "pekko://RecordingServerTest@127.0.0.1:1");
+    RecordingServer.Settings settings =
+        new RecordingServer.Settings(
+            "sip:srs@127.0.0.1:5060",
+            sources,
+            POLICY,
+            Map.of(),
+            maxCalls,
+            7,
+            "pekko://RecordingServerTest@127.0.0.1:1");
     return new SipTransport(
         65_535,
         (loop, client) -> {
@@ -156,35 +170,70 @@ class RecordingServerTest {
     }
 
     /** An INVITE (or re-INVITE when {@code toTag} is set) with the given SDP direction and body. */
-    byte[] invite(String branch, String toTag, String extraHeaders, String contentType, byte[] body) throws Exception {
+    byte[] invite(String branch, String toTag, String extraHeaders, String contentType, byte[] body)
+        throws Exception {
       String head =
           "INVITE sip:srs@127.0.0.1 SIP/2.0\n"
-              + "Via: SIP/2.0/UDP 127.0.0.1:" + port() + ";branch=" + branch + ";rport\n"
+              + "Via: SIP/2.0/UDP 127.0.0.1:"
+              + port()
+              + ";branch="
+              + branch
+              + ";rport\n"
               + "Max-Forwards: 70\n"
-              + "From: \"SRC\" <sip:src@src.example.com>;tag=" + fromTag + "\n"
-              + "To: <sip:srs@127.0.0.1>" + (toTag == null ? "" : ";tag=" + toTag) + "\n"
-              + "Call-ID: " + callId + "\n"
-              + "CSeq: " + (++cseq) + " INVITE\n"
-              + "Contact: <sip:src@127.0.0.1:" + port() + ">;+sip.src\n"
+              + "From: \"SRC\" <sip:src@src.example.com>;tag="
+              + fromTag
+              + "\n"
+              + "To: <sip:srs@127.0.0.1>"
+              + (toTag == null ? "" : ";tag=" + toTag)
+              + "\n"
+              + "Call-ID: "
+              + callId
+              + "\n"
+              + "CSeq: "
+              + (++cseq)
+              + " INVITE\n"
+              + "Contact: <sip:src@127.0.0.1:"
+              + port()
+              + ">;+sip.src\n"
               + extraHeaders
-              + "Content-Type: " + contentType + "\n"
-              + "Content-Length: " + body.length + "\n\n";
+              + "Content-Type: "
+              + contentType
+              + "\n"
+              + "Content-Length: "
+              + body.length
+              + "\n\n";
       return SipTestMessages.concat(SipTestMessages.crlf(head), body);
     }
 
     byte[] siprecInvite(String branch, String toTag, String direction) throws Exception {
-      return invite(branch, toTag, "Require: siprec\n", "multipart/mixed;boundary=foobar", body(direction));
+      return invite(
+          branch, toTag, "Require: siprec\n", "multipart/mixed;boundary=foobar", body(direction));
     }
 
     byte[] request(String method, String branch, String toTag) throws Exception {
       String head =
-          method + " sip:srs@127.0.0.1 SIP/2.0\n"
-              + "Via: SIP/2.0/UDP 127.0.0.1:" + port() + ";branch=" + branch + ";rport\n"
+          method
+              + " sip:srs@127.0.0.1 SIP/2.0\n"
+              + "Via: SIP/2.0/UDP 127.0.0.1:"
+              + port()
+              + ";branch="
+              + branch
+              + ";rport\n"
               + "Max-Forwards: 70\n"
-              + "From: <sip:src@src.example.com>;tag=" + fromTag + "\n"
-              + "To: <sip:srs@127.0.0.1>" + (toTag == null ? "" : ";tag=" + toTag) + "\n"
-              + "Call-ID: " + callId + "\n"
-              + "CSeq: " + (method.equals("ACK") ? cseq : ++cseq) + " " + method + "\n"
+              + "From: <sip:src@src.example.com>;tag="
+              + fromTag
+              + "\n"
+              + "To: <sip:srs@127.0.0.1>"
+              + (toTag == null ? "" : ";tag=" + toTag)
+              + "\n"
+              + "Call-ID: "
+              + callId
+              + "\n"
+              + "CSeq: "
+              + (method.equals("ACK") ? cseq : ++cseq)
+              + " "
+              + method
+              + "\n"
               + "Content-Length: 0\n\n";
       return SipTestMessages.crlf(head);
     }
@@ -196,10 +245,17 @@ class RecordingServerTest {
   }
 
   private static byte[] body(String direction) {
-    String sdp = SipTestMessages.SDP_BODY.replace("a=sendonly", "a=" + direction).replace("198.51.100.1", "127.0.0.1");
+    String sdp =
+        SipTestMessages.SDP_BODY
+            .replace("a=sendonly", "a=" + direction)
+            .replace("198.51.100.1", "127.0.0.1");
     return SipTestMessages.crlf(
-        "--foobar\nContent-Type: application/sdp\n\n" + sdp
-            + "--foobar\nContent-Type: application/rs-metadata+xml\nContent-Disposition: recording-session\n\n" + SipTestMessages.METADATA_BODY
+        "--foobar\nContent-Type: application/sdp\n\n"
+            + sdp
+            + "--foobar\n"
+            + "Content-Type: application/rs-metadata+xml\n"
+            + "Content-Disposition: recording-session\n\n"
+            + SipTestMessages.METADATA_BODY
             + "--foobar--\n");
   }
 
@@ -208,7 +264,9 @@ class RecordingServerTest {
   }
 
   private static String header(String response, String name) {
-    for (String line : response.split("\r\n")) if (line.regionMatches(true, 0, name + ":", 0, name.length() + 1)) return line.substring(name.length() + 1).trim();
+    for (String line : response.split("\r\n"))
+      if (line.regionMatches(true, 0, name + ":", 0, name.length() + 1))
+        return line.substring(name.length() + 1).trim();
     return null;
   }
 
@@ -218,7 +276,11 @@ class RecordingServerTest {
   }
 
   private static Call call(String sipCallId) throws Exception {
-    CallRecording.Reply reply = calls.get(RecordingServer.callIdOf(sipCallId)).toCompletableFuture().get(5, TimeUnit.SECONDS);
+    CallRecording.Reply reply =
+        calls
+            .get(RecordingServer.callIdOf(sipCallId))
+            .toCompletableFuture()
+            .get(5, TimeUnit.SECONDS);
     return assertInstanceOf(CallRecording.Accepted.class, reply, reply.toString()).call();
   }
 
@@ -257,7 +319,10 @@ class RecordingServerTest {
       assertEquals(List.of("1", "2"), call.streams().stream().map(StreamSpec::label).toList());
       assertEquals("alice", call.streams().get(0).party());
       assertEquals("bob", call.streams().get(1).party());
-      assertEquals("127.0.0.1", call.streams().get(0).source(), "RTP only from the offer's connection address");
+      assertEquals(
+          "127.0.0.1",
+          call.streams().get(0).source(),
+          "RTP only from the offer's connection address");
       assertEquals(101, call.streams().get(0).dtmfPayloadType());
 
       src.send(src.siprecInvite(branch(), tag, "inactive"), openAt);
@@ -290,7 +355,10 @@ class RecordingServerTest {
       src.send(src.request("ACK", branch(), tag), openAt);
       String sdp =
           SipTestMessages.SDP_BODY.replace("198.51.100.1", "127.0.0.1")
-              + "m=audio 12244 RTP/AVP 8 101\na=rtpmap:101 telephone-event/8000\na=label:3\na=sendonly\n";
+              + "m=audio 12244 RTP/AVP 8 101\n"
+              + "a=rtpmap:101 telephone-event/8000\n"
+              + "a=label:3\n"
+              + "a=sendonly\n";
       String update =
           """
           <?xml version="1.0" encoding="UTF-8"?>
@@ -305,9 +373,16 @@ class RecordingServerTest {
           """;
       byte[] body =
           SipTestMessages.crlf(
-              "--foobar\nContent-Type: application/sdp\n\n" + sdp
-                  + "--foobar\nContent-Type: application/rs-metadata+xml\nContent-Disposition: recording-session\n\n" + update + "--foobar--\n");
-      src.send(src.invite(branch(), tag, "Require: siprec\n", "multipart/mixed;boundary=foobar", body), openAt);
+              "--foobar\nContent-Type: application/sdp\n\n"
+                  + sdp
+                  + "--foobar\n"
+                  + "Content-Type: application/rs-metadata+xml\n"
+                  + "Content-Disposition: recording-session\n\n"
+                  + update
+                  + "--foobar--\n");
+      src.send(
+          src.invite(branch(), tag, "Require: siprec\n", "multipart/mixed;boundary=foobar", body),
+          openAt);
       String answer = src.finalResponse();
       assertTrue(answer.startsWith("SIP/2.0 200 OK"), answer);
       Call call = call(src.callId);
@@ -317,14 +392,17 @@ class RecordingServerTest {
       assertEquals(Codec.PCMA, added.codec());
       assertEquals("Carol", call.party("carol").orElseThrow().name());
       int port = call.endpoints().get("3").port();
-      assertTrue(answer.contains("m=audio " + port + " RTP/AVP 8 101\r\n"), "the new m-line is answered on its port: " + answer);
+      assertTrue(
+          answer.contains("m=audio " + port + " RTP/AVP 8 101\r\n"),
+          "the new m-line is answered on its port: " + answer);
       assertEquals(3, answer.split("a=recvonly", -1).length - 1, answer);
       assertEquals(Phase.RECORDING, call.phase());
     }
   }
 
   @Test
-  void whenTheMediaMovesTheServerReInvitesTheSrcFromTheDialogInTheLedgerAndAcksItsAnswer() throws Exception {
+  void whenTheMediaMovesTheServerReInvitesTheSrcFromTheDialogInTheLedgerAndAcksItsAnswer()
+      throws Exception {
     try (Src src = new Src()) {
       src.send(src.siprecInvite(branch(), null, "sendonly"), openAt);
       String tag = toTag(src.finalResponse());
@@ -332,29 +410,55 @@ class RecordingServerTest {
       Call call = call(src.callId);
 
       // As the node that took the call over does, from the call's ledger alone.
-      Map<String, org.callvault.core.Endpoint> moved = Map.of("1", new org.callvault.core.Endpoint("127.0.0.1", 41000), "2", new org.callvault.core.Endpoint("127.0.0.1", 41002));
+      Map<String, org.callvault.core.Endpoint> moved =
+          Map.of(
+              "1",
+              new org.callvault.core.Endpoint("127.0.0.1", 41000),
+              "2",
+              new org.callvault.core.Endpoint("127.0.0.1", 41002));
       long epoch = call.mediaEpoch();
       assertTrue(epoch > 0, "the call's media is bound: " + epoch);
       openServer.mediaMoved(call.spec().sip(), call.streams(), moved, epoch);
       String reInvite = src.next();
-      assertTrue(reInvite.startsWith("INVITE sip:src@127.0.0.1:" + src.port() + " SIP/2.0\r\n"), "to the SRC's Contact: " + reInvite);
+      assertTrue(
+          reInvite.startsWith("INVITE sip:src@127.0.0.1:" + src.port() + " SIP/2.0\r\n"),
+          "to the SRC's Contact: " + reInvite);
       assertEquals(src.callId, header(reInvite, "Call-ID"));
-      assertTrue(header(reInvite, "From").endsWith(";tag=" + tag), "our tag is the From tag now: " + reInvite);
+      assertTrue(
+          header(reInvite, "From").endsWith(";tag=" + tag),
+          "our tag is the From tag now: " + reInvite);
       assertTrue(header(reInvite, "To").endsWith(";tag=" + src.fromTag), reInvite);
       assertTrue(header(reInvite, "Contact").contains("+sip.srs"), reInvite);
-      assertTrue(reInvite.contains("m=audio 41000 RTP/AVP 0 101\r\n") && reInvite.contains("m=audio 41002 RTP/AVP 0 101\r\n"), reInvite);
+      assertTrue(
+          reInvite.contains("m=audio 41000 RTP/AVP 0 101\r\n")
+              && reInvite.contains("m=audio 41002 RTP/AVP 0 101\r\n"),
+          reInvite);
       assertEquals(2, reInvite.split("a=recvonly", -1).length - 1, reInvite);
-      assertTrue(reInvite.contains("a=label:1\r\n") && reInvite.contains("a=label:2\r\n"), reInvite);
+      assertTrue(
+          reInvite.contains("a=label:1\r\n") && reInvite.contains("a=label:2\r\n"), reInvite);
 
       String again = src.next(); // unanswered, it is sent again after T1 (UDP)
       assertEquals(reInvite, again);
       String via = header(reInvite, "Via");
       String cseq = header(reInvite, "CSeq");
       assertEquals(epoch + " INVITE", cseq, "the CSeq is the media epoch, the same on every node");
-      assertTrue(via.startsWith("SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK"), "from the server's Contact: " + via);
+      assertTrue(
+          via.startsWith("SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK"),
+          "from the server's Contact: " + via);
       String ok =
-          "SIP/2.0 200 OK\r\nVia: " + via + "\r\nFrom: " + header(reInvite, "From") + "\r\nTo: " + header(reInvite, "To") + "\r\nCall-ID: " + src.callId
-              + "\r\nCSeq: " + cseq + "\r\nContact: <sip:src@127.0.0.1:" + src.port() + ">\r\nContent-Length: 0\r\n\r\n";
+          "SIP/2.0 200 OK\r\nVia: "
+              + via
+              + "\r\nFrom: "
+              + header(reInvite, "From")
+              + "\r\nTo: "
+              + header(reInvite, "To")
+              + "\r\nCall-ID: "
+              + src.callId
+              + "\r\nCSeq: "
+              + cseq
+              + "\r\nContact: <sip:src@127.0.0.1:"
+              + src.port()
+              + ">\r\nContent-Length: 0\r\n\r\n";
       src.send(ok.getBytes(StandardCharsets.UTF_8), openAt);
       String ack = src.next();
       while (ack.startsWith("INVITE")) ack = src.next(); // a retransmission that crossed the 200
@@ -376,7 +480,10 @@ class RecordingServerTest {
           m=audio 12240 RTP/AVP 8
           a=sendonly
           """;
-      src.send(src.invite(branch(), null, "Require: siprec\n", "application/sdp", SipTestMessages.crlf(sdp)), openAt);
+      src.send(
+          src.invite(
+              branch(), null, "Require: siprec\n", "application/sdp", SipTestMessages.crlf(sdp)),
+          openAt);
       String ok = src.finalResponse();
       assertTrue(ok.startsWith("SIP/2.0 200 OK"), ok);
       Call call = call(src.callId);
@@ -384,8 +491,10 @@ class RecordingServerTest {
       StreamSpec mixed = call.streams().get(0);
       assertEquals("stream-0", mixed.label(), "no a=label: named by its m-line");
       assertEquals(Codec.PCMA, mixed.codec());
-      assertEquals("participant-stream-0", mixed.party(), "no metadata: one party for the mixed stream");
-      assertTrue(ok.contains("m=audio " + call.endpoints().get("stream-0").port() + " RTP/AVP 8\r\n"), ok);
+      assertEquals(
+          "participant-stream-0", mixed.party(), "no metadata: one party for the mixed stream");
+      assertTrue(
+          ok.contains("m=audio " + call.endpoints().get("stream-0").port() + " RTP/AVP 8\r\n"), ok);
     }
   }
 
@@ -400,8 +509,11 @@ class RecordingServerTest {
       assertTrue(first.startsWith("SIP/2.0 200 OK"), first);
       assertEquals(first, again, "the transaction answers a retransmission with its last response");
       String persistenceId = "CallRecording|" + RecordingServer.callIdOf(src.callId);
-      List<Object> events = PersistenceTestKit.create(testKit.system()).persistedInStorage(persistenceId);
-      assertEquals(1, events.stream().filter(e -> ((Event) e).change() instanceof Change.CallCreated).count());
+      List<Object> events =
+          PersistenceTestKit.create(testKit.system()).persistedInStorage(persistenceId);
+      assertEquals(
+          1,
+          events.stream().filter(e -> ((Event) e).change() instanceof Change.CallCreated).count());
     }
   }
 
@@ -421,7 +533,10 @@ class RecordingServerTest {
     try (Src src = new Src()) {
       src.send(src.siprecInvite(branch(), null, "sendonly"), closedAt);
       String answer = src.finalResponse();
-      assertTrue(answer.startsWith("SIP/2.0 403 Forbidden: 127.0.0.1 is not a configured recording client"), answer);
+      assertTrue(
+          answer.startsWith(
+              "SIP/2.0 403 Forbidden: 127.0.0.1 is not a configured recording client"),
+          answer);
       assertNoCall(src.callId);
     }
   }
@@ -441,28 +556,64 @@ class RecordingServerTest {
   void whatCannotBeHonouredIsRefusedWithItsStatusAndReason() throws Exception {
     record Case(String name, String status, String headers, String contentType, byte[] body) {}
     byte[] g729 = body("sendonly");
-    String g729Text = new String(g729, StandardCharsets.UTF_8).replace("RTP/AVP 0 8 101", "RTP/AVP 18 101");
+    String g729Text =
+        new String(g729, StandardCharsets.UTF_8).replace("RTP/AVP 0 8 101", "RTP/AVP 18 101");
     List<Case> cases =
         List.of(
-            new Case("an unknown Require", "420 Bad Extension: foo", "Require: siprec, foo\n", "multipart/mixed;boundary=foobar", body("sendonly")),
-            new Case("not a recording session", "488 Not Acceptable Here: not a recording session", "X-Plain-Call: yes\n", "application/sdp",
+            new Case(
+                "an unknown Require",
+                "420 Bad Extension: foo",
+                "Require: siprec, foo\n",
+                "multipart/mixed;boundary=foobar",
+                body("sendonly")),
+            new Case(
+                "not a recording session",
+                "488 Not Acceptable Here: not a recording session",
+                "X-Plain-Call: yes\n",
+                "application/sdp",
                 SipTestMessages.crlf(SipTestMessages.SDP_BODY)),
-            new Case("no codec it records", "488 Not Acceptable Here: no stream can be recorded", "Require: siprec\n", "multipart/mixed;boundary=foobar",
+            new Case(
+                "no codec it records",
+                "488 Not Acceptable Here: no stream can be recorded",
+                "Require: siprec\n",
+                "multipart/mixed;boundary=foobar",
                 g729Text.getBytes(StandardCharsets.UTF_8)),
-            new Case("a broken multipart body", "400 ", "Require: siprec\n", "multipart/mixed;boundary=nothere", body("sendonly")),
-            new Case("invalid metadata", "400 ", "Require: siprec\n", "multipart/mixed;boundary=foobar",
-                new String(body("sendonly"), StandardCharsets.UTF_8).replace("</recording>", "</recordin>").getBytes(StandardCharsets.UTF_8)),
-            new Case("invalid SDP", "400 ", "Require: siprec\n", "multipart/mixed;boundary=foobar",
-                new String(body("sendonly"), StandardCharsets.UTF_8).replace("m=audio 12240 RTP/AVP", "m=audio 99999999 RTP/AVP").getBytes(StandardCharsets.UTF_8)));
+            new Case(
+                "a broken multipart body",
+                "400 ",
+                "Require: siprec\n",
+                "multipart/mixed;boundary=nothere",
+                body("sendonly")),
+            new Case(
+                "invalid metadata",
+                "400 ",
+                "Require: siprec\n",
+                "multipart/mixed;boundary=foobar",
+                new String(body("sendonly"), StandardCharsets.UTF_8)
+                    .replace("</recording>", "</recordin>")
+                    .getBytes(StandardCharsets.UTF_8)),
+            new Case(
+                "invalid SDP",
+                "400 ",
+                "Require: siprec\n",
+                "multipart/mixed;boundary=foobar",
+                new String(body("sendonly"), StandardCharsets.UTF_8)
+                    .replace("m=audio 12240 RTP/AVP", "m=audio 99999999 RTP/AVP")
+                    .getBytes(StandardCharsets.UTF_8)));
     for (Case c : cases) {
       try (Src src = new Src()) {
         byte[] invite = src.invite(branch(), null, c.headers(), c.contentType(), c.body());
-        if (c.headers().startsWith("X-Plain-Call")) invite = new String(invite, StandardCharsets.UTF_8).replace(";+sip.src", "").getBytes(StandardCharsets.UTF_8);
+        if (c.headers().startsWith("X-Plain-Call"))
+          invite =
+              new String(invite, StandardCharsets.UTF_8)
+                  .replace(";+sip.src", "")
+                  .getBytes(StandardCharsets.UTF_8);
         src.send(invite, openAt);
         String answer = src.finalResponse();
         assertTrue(answer.startsWith("SIP/2.0 " + c.status()), c.name() + ": " + answer);
         if (c.status().startsWith("420")) assertEquals("foo", header(answer, "Unsupported"));
-        if (c.status().startsWith("488")) assertNotNull(header(answer, "Warning"), c.name() + ": a Warning says why: " + answer);
+        if (c.status().startsWith("488"))
+          assertNotNull(header(answer, "Warning"), c.name() + ": a Warning says why: " + answer);
         assertNoCall(src.callId);
       }
     }
@@ -471,14 +622,21 @@ class RecordingServerTest {
   @Test
   void malformedMessagesAreAnsweredWithTheirReasonAndLeaveNothingBehind() throws Exception {
     try (Src src = new Src()) {
-      String good = new String(src.siprecInvite(branch(), null, "sendonly"), StandardCharsets.UTF_8);
+      String good =
+          new String(src.siprecInvite(branch(), null, "sendonly"), StandardCharsets.UTF_8);
       List<List<String>> cases =
           List.of(
               List.of("no Call-ID", good.replaceFirst("Call-ID: [^\r]*\r\n", ""), "SIP/2.0 400 "),
               List.of("no CSeq", good.replaceFirst("CSeq: [^\r]*\r\n", ""), "SIP/2.0 400 "),
               List.of("SIP/3.0", good.replaceFirst("SIP/2.0\r\n", "SIP/3.0\r\n"), "SIP/2.0 505 "),
-              List.of("Content-Length beyond the datagram", good.replaceFirst("Content-Length: (\\d+)", "Content-Length: 99999"), "SIP/2.0 400 "),
-              List.of("CSeq method not the request's", good.replaceFirst("CSeq: (\\d+) INVITE", "CSeq: $1 BYE"), "SIP/2.0 400 "));
+              List.of(
+                  "Content-Length beyond the datagram",
+                  good.replaceFirst("Content-Length: (\\d+)", "Content-Length: 99999"),
+                  "SIP/2.0 400 "),
+              List.of(
+                  "CSeq method not the request's",
+                  good.replaceFirst("CSeq: (\\d+) INVITE", "CSeq: $1 BYE"),
+                  "SIP/2.0 400 "));
       for (List<String> c : cases) {
         src.send(c.get(1).getBytes(StandardCharsets.UTF_8), openAt);
         String answer;
@@ -487,12 +645,17 @@ class RecordingServerTest {
         } catch (AssertionError none) {
           throw new AssertionError(c.get(0) + ": no answer within 5 s");
         }
-        assertTrue(answer.startsWith(c.get(2)), c.get(0) + ": expected " + c.get(2) + ", got:\n" + answer);
-        assertTrue(answer.split("\r\n")[0].length() > c.get(2).length() + 5, c.get(0) + ": a reason is given: " + answer.split("\r\n")[0]);
+        assertTrue(
+            answer.startsWith(c.get(2)), c.get(0) + ": expected " + c.get(2) + ", got:\n" + answer);
+        assertTrue(
+            answer.split("\r\n")[0].length() > c.get(2).length() + 5,
+            c.get(0) + ": a reason is given: " + answer.split("\r\n")[0]);
       }
       src.send("INVITE nonsense\r\n\r\n".getBytes(StandardCharsets.UTF_8), openAt);
       src.send(src.request("OPTIONS", branch(), null), openAt);
-      assertTrue(src.finalResponse().startsWith("SIP/2.0 200 OK"), "the server goes on after garbage it cannot answer");
+      assertTrue(
+          src.finalResponse().startsWith("SIP/2.0 200 OK"),
+          "the server goes on after garbage it cannot answer");
       assertNoCall(src.callId);
       assertTrue(open.refused() >= 6, "refused messages are counted: " + open.refused());
     }
@@ -500,6 +663,8 @@ class RecordingServerTest {
 
   private static void assertNoCall(String sipCallId) {
     String persistenceId = "CallRecording|" + RecordingServer.callIdOf(sipCallId);
-    assertTrue(PersistenceTestKit.create(testKit.system()).persistedInStorage(persistenceId).isEmpty(), "no call was created for " + sipCallId);
+    assertTrue(
+        PersistenceTestKit.create(testKit.system()).persistedInStorage(persistenceId).isEmpty(),
+        "no call was created for " + sipCallId);
   }
 }

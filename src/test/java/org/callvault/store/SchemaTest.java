@@ -21,30 +21,52 @@ class SchemaTest {
   void theProductionSchemaIsTwoKeyspacesAndFiveTablesWithTheKeyspacesRenamed() throws Exception {
     List<String> statements = Schema.statements(schema(), "cv_journal", "cv_snap", null);
     assertEquals(7, statements.size());
-    assertTrue(statements.get(0).startsWith("CREATE KEYSPACE IF NOT EXISTS cv_journal"), statements.get(0));
-    assertEquals(5, statements.stream().filter(s -> s.startsWith("CREATE TABLE IF NOT EXISTS ")).count());
-    assertEquals(1, statements.stream().filter(s -> s.startsWith("CREATE KEYSPACE IF NOT EXISTS cv_snap")).count());
-    assertTrue(statements.stream().anyMatch(s -> s.startsWith("CREATE TABLE IF NOT EXISTS cv_journal.audio_chunks")));
-    assertTrue(statements.stream().anyMatch(s -> s.startsWith("CREATE TABLE IF NOT EXISTS cv_snap.snapshots")));
+    assertTrue(
+        statements.get(0).startsWith("CREATE KEYSPACE IF NOT EXISTS cv_journal"),
+        statements.get(0));
+    assertEquals(
+        5, statements.stream().filter(s -> s.startsWith("CREATE TABLE IF NOT EXISTS ")).count());
+    assertEquals(
+        1,
+        statements.stream()
+            .filter(s -> s.startsWith("CREATE KEYSPACE IF NOT EXISTS cv_snap"))
+            .count());
+    assertTrue(
+        statements.stream()
+            .anyMatch(s -> s.startsWith("CREATE TABLE IF NOT EXISTS cv_journal.audio_chunks")));
+    assertTrue(
+        statements.stream()
+            .anyMatch(s -> s.startsWith("CREATE TABLE IF NOT EXISTS cv_snap.snapshots")));
     for (String s : statements) {
-      assertFalse(s.matches("(?s).*\\bcallvault(_snapshot)?\\b.*"), "no default keyspace left: " + s);
+      assertFalse(
+          s.matches("(?s).*\\bcallvault(_snapshot)?\\b.*"), "no default keyspace left: " + s);
       assertFalse(s.contains("--"), "comments removed: " + s);
     }
   }
 
   @Test
   void replicationFromTheEnvironmentReplacesTheFilesOnEveryKeyspace() throws Exception {
-    List<String> statements = Schema.statements(schema(), "callvault", "callvault_snapshot", "'dc1': 3, 'dc2': 5");
-    List<String> keyspaces = statements.stream().filter(s -> s.startsWith("CREATE KEYSPACE")).toList();
+    List<String> statements =
+        Schema.statements(schema(), "callvault", "callvault_snapshot", "'dc1': 3, 'dc2': 5");
+    List<String> keyspaces =
+        statements.stream().filter(s -> s.startsWith("CREATE KEYSPACE")).toList();
     assertEquals(2, keyspaces.size());
     for (String k : keyspaces)
-      assertTrue(k.endsWith("WITH REPLICATION = { 'class' : 'NetworkTopologyStrategy', 'dc1': 3, 'dc2': 5 }"), k);
+      assertTrue(
+          k.endsWith(
+              "WITH REPLICATION = { 'class' : 'NetworkTopologyStrategy', 'dc1': 3, 'dc2': 5 }"),
+          k);
   }
 
   @Test
   void aReplicationThatIsNotDataCentersAndFactorsIsRefusedWithAnExample() {
-    for (String bad : List.of("3", "'dc1': 0", "dc1: 3", "'dc1': 3; DROP KEYSPACE callvault", "'dc1': 3,")) {
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Schema.statements(schema(), "a", "b", bad), bad);
+    for (String bad :
+        List.of("3", "'dc1': 0", "dc1: 3", "'dc1': 3; DROP KEYSPACE callvault", "'dc1': 3,")) {
+      IllegalArgumentException e =
+          assertThrows(
+              IllegalArgumentException.class,
+              () -> Schema.statements(schema(), "a", "b", bad),
+              bad);
       assertTrue(e.getMessage().contains("'dc1': 3, 'dc2': 3"), e.getMessage());
     }
   }

@@ -26,7 +26,11 @@ public final class Api {
     String b = base.toString();
     this.base = URI.create(b.endsWith("/") ? b.substring(0, b.length() - 1) : b);
     this.timeout = timeout;
-    this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(timeout).build();
+    this.http =
+        HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(timeout)
+            .build();
   }
 
   public Api(URI base) {
@@ -48,13 +52,26 @@ public final class Api {
       try {
         return MAPPER.readTree(body);
       } catch (IOException e) {
-        throw new UncheckedIOException(method + " " + path + " answered " + status + " with a body that is not JSON: " + abbreviate(body), e);
+        throw new UncheckedIOException(
+            method
+                + " "
+                + path
+                + " answered "
+                + status
+                + " with a body that is not JSON: "
+                + abbreviate(body),
+            e);
       }
     }
 
-    /** This response, or an {@link ApiException} naming the request, status and body when it is not 2xx. */
+    /**
+     * This response, or an {@link ApiException} naming the request, status and body when it is not
+     * 2xx.
+     */
     public Response requireOk() throws ApiException {
-      if (!ok()) throw new ApiException(method + " " + path + " answered " + status + ": " + abbreviate(body), status, body);
+      if (!ok())
+        throw new ApiException(
+            method + " " + path + " answered " + status + ": " + abbreviate(body), status, body);
       return this;
     }
   }
@@ -81,19 +98,23 @@ public final class Api {
   }
 
   public Response get(String path) throws IOException, InterruptedException {
-    return toResponse("GET", path, http.send(request(path).GET().build(), HttpResponse.BodyHandlers.ofString()));
+    return toResponse(
+        "GET", path, http.send(request(path).GET().build(), HttpResponse.BodyHandlers.ofString()));
   }
 
   public Response post(String path, String json) throws IOException, InterruptedException {
-    return toResponse("POST", path, http.send(postRequest(path, json), HttpResponse.BodyHandlers.ofString()));
+    return toResponse(
+        "POST", path, http.send(postRequest(path, json), HttpResponse.BodyHandlers.ofString()));
   }
 
   public CompletableFuture<Response> getAsync(String path) {
-    return http.sendAsync(request(path).GET().build(), HttpResponse.BodyHandlers.ofString()).thenApply(r -> toResponse("GET", path, r));
+    return http.sendAsync(request(path).GET().build(), HttpResponse.BodyHandlers.ofString())
+        .thenApply(r -> toResponse("GET", path, r));
   }
 
   public CompletableFuture<Response> postAsync(String path, String json) {
-    return http.sendAsync(postRequest(path, json), HttpResponse.BodyHandlers.ofString()).thenApply(r -> toResponse("POST", path, r));
+    return http.sendAsync(postRequest(path, json), HttpResponse.BodyHandlers.ofString())
+        .thenApply(r -> toResponse("POST", path, r));
   }
 
   /** {@code GET /v1/calls/{id}}: the call resource; throws unless 200. */
@@ -102,7 +123,8 @@ public final class Api {
   }
 
   /** {@code POST /v1/calls/{id}/pause}. */
-  public Response pause(String callId, String reason, String by) throws IOException, InterruptedException {
+  public Response pause(String callId, String reason, String by)
+      throws IOException, InterruptedException {
     ObjectNode body = MAPPER.createObjectNode().put("reason", reason).put("by", by);
     return post(callPath(callId) + "/pause", body.toString());
   }
@@ -129,9 +151,13 @@ public final class Api {
     for (JsonNode s : call.path("streams")) {
       if (!label.equals(s.path("label").asText())) continue;
       JsonNode rtp = s.get("rtp");
-      if (rtp == null || !rtp.isObject() || !rtp.hasNonNull("host") || !rtp.path("port").canConvertToInt()) return null;
+      if (rtp == null
+          || !rtp.isObject()
+          || !rtp.hasNonNull("host")
+          || !rtp.path("port").canConvertToInt()) return null;
       String host = rtp.get("host").asText();
-      if (host.isEmpty() || host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]")) host = base.getHost();
+      if (host.isEmpty() || host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]"))
+        host = base.getHost();
       int port = rtp.get("port").asInt();
       if (port < 1 || port > 65535) return null;
       return new InetSocketAddress(host, port);
@@ -140,11 +166,16 @@ public final class Api {
   }
 
   private HttpRequest.Builder request(String path) {
-    return HttpRequest.newBuilder(URI.create(base + path)).timeout(timeout).header("Accept", "application/json");
+    return HttpRequest.newBuilder(URI.create(base + path))
+        .timeout(timeout)
+        .header("Accept", "application/json");
   }
 
   private HttpRequest postRequest(String path, String json) {
-    return request(path).header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json)).build();
+    return request(path)
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(json))
+        .build();
   }
 
   private static Response toResponse(String method, String path, HttpResponse<String> r) {

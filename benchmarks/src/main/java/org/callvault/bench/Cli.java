@@ -30,25 +30,37 @@ final class Cli {
           "  --api URL               API base (default http://127.0.0.1:8080)",
           "  --calls N               concurrent calls, 2 streams each (default 10)",
           "  --duration S            seconds each call sends (default 30)",
-          "  --ramp S                spread the calls' starts over S seconds (default 0); the run lasts ramp + duration",
+          "  --ramp S                spread the calls' starts over S seconds (default 0); the run"
+              + " lasts ramp + duration",
           "  --codec PCMU|PCMA       (default PCMU)",
-          "  --loss P                probability a packet is not sent (P is 0..1, or a percentage like 1%)",
+          "  --loss P                probability a packet is not sent (P is 0..1, or a percentage"
+              + " like 1%)",
           "  --reorder P             probability a packet is swapped with the next",
           "  --duplicate P           probability a packet is sent twice",
-          "  --malformed P           probability per packet of an extra malformed packet from the real source",
-          "  --malformed-kinds K,…   which: " + String.join(",", names(Malformation.values())) + " (default all)",
-          "  --foreign P             probability per packet of an extra packet with the stream's SSRC from another socket",
-          "  --ssrc-change-at S[,S…] every stream changes SSRC, sequence and timestamp base S seconds into its call",
-          "  --sender-pause AT:LEN   the sender sends nothing from AT for LEN seconds into each call (silence); repeatable",
-          "  --pause-calls AT:LEN    POST pause at AT and resume at AT+LEN seconds into the run, for every call; repeatable",
+          "  --malformed P           probability per packet of an extra malformed packet from the"
+              + " real source",
+          "  --malformed-kinds K,…   which: "
+              + String.join(",", names(Malformation.values()))
+              + " (default all)",
+          "  --foreign P             probability per packet of an extra packet with the stream's"
+              + " SSRC from another socket",
+          "  --ssrc-change-at S[,S…] every stream changes SSRC, sequence and timestamp base S"
+              + " seconds into its call",
+          "  --sender-pause AT:LEN   the sender sends nothing from AT for LEN seconds into each"
+              + " call (silence); repeatable",
+          "  --pause-calls AT:LEN    POST pause at AT and resume at AT+LEN seconds into the run,"
+              + " for every call; repeatable",
           "  --policy JSON           the policy object of every call (default: the server's)",
-          "  --seed N                seeds SSRCs, bases, impairments and the audio pattern (default 1)",
+          "  --seed N                seeds SSRCs, bases, impairments and the audio pattern (default"
+              + " 1)",
           "  --prefix NAME           call ids are NAME-1 … NAME-N (default load-<yyMMdd-HHmmss>)",
           "  --stop-at-end           POST stop for each call after its last packet",
           "  --stop-delay S          … this long after it (default 0.3)",
-          "  --follow-moves          poll each call and send to a stream's new rtp endpoint when it moves",
+          "  --follow-moves          poll each call and send to a stream's new rtp endpoint when it"
+              + " moves",
           "  --follow-interval S     how often each call is polled (default 3)",
-          "  --settle S              wait up to S seconds for the server's counters to stop changing (default 10)",
+          "  --settle S              wait up to S seconds for the server's counters to stop"
+              + " changing (default 10)",
           "  --max-loss PERCENT      exit 1 when the loss the server's counters show exceeds this",
           "  --list-streams          print every stream's counts (done anyway for up to 10 calls)",
           "  --progress S            progress line every S seconds, 0 for none (default 5)",
@@ -57,14 +69,36 @@ final class Cli {
           "  --http-concurrency N    API requests in flight at once (default 16)",
           "  --help                  this text",
           "",
-          "Exit status: 0; 1 when the API is unreachable or refuses the calls, an action failed, or --max-loss",
+          "Exit status: 0; 1 when the API is unreachable or refuses the calls, an action failed, or"
+              + " --max-loss",
           "is exceeded or cannot be checked; 2 for bad options.");
 
   private static final java.util.Set<String> VALUED =
       java.util.Set.of(
-          "--api", "--calls", "--duration", "--ramp", "--codec", "--loss", "--reorder", "--duplicate", "--malformed",
-          "--malformed-kinds", "--foreign", "--ssrc-change-at", "--sender-pause", "--pause-calls", "--policy", "--seed",
-          "--prefix", "--stop-delay", "--follow-interval", "--settle", "--max-loss", "--progress", "--bind", "--http-concurrency");
+          "--api",
+          "--calls",
+          "--duration",
+          "--ramp",
+          "--codec",
+          "--loss",
+          "--reorder",
+          "--duplicate",
+          "--malformed",
+          "--malformed-kinds",
+          "--foreign",
+          "--ssrc-change-at",
+          "--sender-pause",
+          "--pause-calls",
+          "--policy",
+          "--seed",
+          "--prefix",
+          "--stop-delay",
+          "--follow-interval",
+          "--settle",
+          "--max-loss",
+          "--progress",
+          "--bind",
+          "--http-concurrency");
 
   private Cli() {}
 
@@ -77,7 +111,8 @@ final class Cli {
   }
 
   /** Parsed command line: the options plus what only the command does. */
-  record Command(Options options, Double maxLossPercent, Duration settle, boolean listStreams, boolean help) {}
+  record Command(
+      Options options, Double maxLossPercent, Duration settle, boolean listStreams, boolean help) {}
 
   static int run(String[] args, PrintStream out, PrintStream err) {
     Command command;
@@ -96,7 +131,14 @@ final class Cli {
     out.printf(
         Locale.ROOT,
         "loadgen: %s calls x 2 streams, %s, %s s each, ramp %s s, seed %d, ids %s-1..%d -> %s%n",
-        n(o.calls()), o.codec(), seconds(o.duration()), seconds(o.ramp()), o.seed(), o.prefix(), o.calls(), o.api());
+        n(o.calls()),
+        o.codec(),
+        seconds(o.duration()),
+        seconds(o.ramp()),
+        o.seed(),
+        o.prefix(),
+        o.calls(),
+        o.api());
     CountDownLatch printed = new CountDownLatch(1);
     LoadGenerator.Running[] running = new LoadGenerator.Running[1];
     Thread hook =
@@ -120,7 +162,8 @@ final class Cli {
     try {
       long t = System.nanoTime();
       running[0] = LoadGenerator.start(o);
-      out.printf(Locale.ROOT, "created %s calls in %.1f s%n", n(o.calls()), (System.nanoTime() - t) / 1e9);
+      out.printf(
+          Locale.ROOT, "created %s calls in %.1f s%n", n(o.calls()), (System.nanoTime() - t) / 1e9);
       Summary summary;
       int status = 0;
       try {
@@ -182,7 +225,11 @@ final class Cli {
         case "--follow-moves" -> o.followMoves(true);
         case "--no-source" -> o.declareSource(false);
         default -> {
-          if (!VALUED.contains(a)) throw new UsageException(a.startsWith("-") ? "unknown option '" + a + "'" : "unexpected argument '" + a + "'");
+          if (!VALUED.contains(a))
+            throw new UsageException(
+                a.startsWith("-")
+                    ? "unknown option '" + a + "'"
+                    : "unexpected argument '" + a + "'");
           if (value == null) {
             if (i + 1 >= args.length) throw new UsageException(a + " needs a value");
             value = args[++i];
@@ -213,7 +260,8 @@ final class Cli {
             }
             case "--policy" -> {
               try {
-                if (!Api.MAPPER.readTree(value).isObject()) throw new UsageException("--policy must be a JSON object, was " + value);
+                if (!Api.MAPPER.readTree(value).isObject())
+                  throw new UsageException("--policy must be a JSON object, was " + value);
               } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
                 throw new UsageException("--policy is not JSON: " + e.getOriginalMessage());
               }
@@ -224,7 +272,9 @@ final class Cli {
             case "--stop-delay" -> o.stopDelay(duration(a, value));
             case "--follow-interval" -> o.followInterval(duration(a, value));
             case "--settle" -> settle = duration(a, value);
-            case "--max-loss" -> maxLoss = number(a, value.endsWith("%") ? value.substring(0, value.length() - 1) : value);
+            case "--max-loss" ->
+                maxLoss =
+                    number(a, value.endsWith("%") ? value.substring(0, value.length() - 1) : value);
             case "--progress" -> progress = duration(a, value);
             case "--bind" -> o.bindAddress(value);
             case "--http-concurrency" -> o.httpConcurrency(integer(a, value));
@@ -233,7 +283,9 @@ final class Cli {
         }
       }
     }
-    if (!o.prefix().matches("[A-Za-z0-9._\\-:@]{1,100}")) throw new UsageException("--prefix must be letters, digits or . _ - : @, was '" + o.prefix() + "'");
+    if (!o.prefix().matches("[A-Za-z0-9._\\-:@]{1,100}"))
+      throw new UsageException(
+          "--prefix must be letters, digits or . _ - : @, was '" + o.prefix() + "'");
     if (!progress.isZero()) o.progress(progress, p -> printProgress(p, out));
     return new Command(o, maxLoss, settle, listStreams, false);
   }
@@ -241,8 +293,15 @@ final class Cli {
   private static void printProgress(Progress p, PrintStream out) {
     out.printf(
         Locale.ROOT,
-        "[%6.1f s] calls active %s, done %s, packets sent %s, lateness max %s ms (last interval), slots late >1 ms %s, >20 ms %s%n",
-        p.elapsedSeconds(), n(p.callsActive()), n(p.callsDone()), n(p.datagrams()), ms(p.maxLatenessNanos()), n(p.lateOver1ms()), n(p.lateOver20ms()));
+        "[%6.1f s] calls active %s, done %s, packets sent %s, lateness max %s ms (last interval),"
+            + " slots late >1 ms %s, >20 ms %s%n",
+        p.elapsedSeconds(),
+        n(p.callsActive()),
+        n(p.callsDone()),
+        n(p.datagrams()),
+        ms(p.maxLatenessNanos()),
+        n(p.lateOver1ms()),
+        n(p.lateOver20ms()));
   }
 
   static void printSummary(Summary s, List<String> problems, boolean listStreams, PrintStream out) {
@@ -256,47 +315,96 @@ final class Cli {
         max = Math.max(max, r.counts().unique());
       }
     out.println();
-    out.println("== sent" + (s.cancelled() ? " (cancelled)" : "") + String.format(Locale.ROOT, " in %.1f s ==", s.elapsedSeconds()));
-    out.printf(Locale.ROOT, "calls %s, streams %s, slots %s%n", n(s.calls().size()), n(streams), n(t.slots()));
+    out.println(
+        "== sent"
+            + (s.cancelled() ? " (cancelled)" : "")
+            + String.format(Locale.ROOT, " in %.1f s ==", s.elapsedSeconds()));
     out.printf(
         Locale.ROOT,
-        "genuine packets: %s distinct + %s duplicates = %s datagrams; distinct per stream min %s, max %s%n",
-        n(t.unique()), n(t.duplicates()), n(t.datagrams()), n(streams == 0 ? 0 : min), n(max));
+        "calls %s, streams %s, slots %s%n",
+        n(s.calls().size()),
+        n(streams),
+        n(t.slots()));
+    out.printf(
+        Locale.ROOT,
+        "genuine packets: %s distinct + %s duplicates = %s datagrams; distinct per stream min %s,"
+            + " max %s%n",
+        n(t.unique()),
+        n(t.duplicates()),
+        n(t.datagrams()),
+        n(streams == 0 ? 0 : min),
+        n(max));
     if (listStreams || s.calls().size() <= 10)
       for (CallRecord c : s.calls())
         for (StreamRecord r : c.streams())
-          out.printf(Locale.ROOT, "  %s %-8s %s distinct, %s lost, %s duplicates, %s reordered%n", c.callId(), r.label(), n(r.counts().unique()), n(r.counts().lost()), n(r.counts().duplicates()), n(r.counts().reordered()));
+          out.printf(
+              Locale.ROOT,
+              "  %s %-8s %s distinct, %s lost, %s duplicates, %s reordered%n",
+              c.callId(),
+              r.label(),
+              n(r.counts().unique()),
+              n(r.counts().lost()),
+              n(r.counts().duplicates()),
+              n(r.counts().reordered()));
     out.printf(
         Locale.ROOT,
-        "injected: lost %s (%s), reordered %s, duplicated %s, malformed %s, foreign %s, ssrc changes %s, sender-paused slots %s%n",
-        n(t.lost()), percent(t.lost(), t.unique() + t.lost()), n(t.reordered()), n(t.duplicates()), n(t.malformed()), n(t.foreign()), n(t.ssrcChanges()), n(t.silenced()));
+        "injected: lost %s (%s), reordered %s, duplicated %s, malformed %s, foreign %s, ssrc"
+            + " changes %s, sender-paused slots %s%n",
+        n(t.lost()),
+        percent(t.lost(), t.unique() + t.lost()),
+        n(t.reordered()),
+        n(t.duplicates()),
+        n(t.malformed()),
+        n(t.foreign()),
+        n(t.ssrcChanges()),
+        n(t.silenced()));
     Pacing p = s.pacing();
     out.printf(
         Locale.ROOT,
-        "pacing: %s slots/s; lateness p50 %s ms, p99 %s ms, p99.9 %s ms, max %s ms; slots late >1 ms %s, >20 ms %s; timeline shifted %s ms by blocking actions%n",
-        n(Math.round(p.slotsPerSecond())), ms(p.p50Nanos()), ms(p.p99Nanos()), ms(p.p999Nanos()), ms(p.maxNanos()), n(p.lateOver1ms()), n(p.lateOver20ms()), ms(p.timelineShiftNanos()));
+        "pacing: %s slots/s; lateness p50 %s ms, p99 %s ms, p99.9 %s ms, max %s ms; slots late >1"
+            + " ms %s, >20 ms %s; timeline shifted %s ms by blocking actions%n",
+        n(Math.round(p.slotsPerSecond())),
+        ms(p.p50Nanos()),
+        ms(p.p99Nanos()),
+        ms(p.p999Nanos()),
+        ms(p.maxNanos()),
+        n(p.lateOver1ms()),
+        n(p.lateOver20ms()),
+        ms(p.timelineShiftNanos()));
     if (p.senderCpuNanos() >= 0)
       out.printf(
           Locale.ROOT,
-          "sender thread: %.1f s CPU for %s datagrams, %.1f µs each (one core sends at most ~%s/s at that cost)%n",
-          p.senderCpuNanos() / 1e9, n(p.datagrams()), p.cpuNanosPerDatagram() / 1e3, n(Math.round(1e9 / Math.max(1, p.cpuNanosPerDatagram()))));
+          "sender thread: %.1f s CPU for %s datagrams, %.1f µs each (one core sends at most ~%s/s"
+              + " at that cost)%n",
+          p.senderCpuNanos() / 1e9,
+          n(p.datagrams()),
+          p.cpuNanosPerDatagram() / 1e3,
+          n(Math.round(1e9 / Math.max(1, p.cpuNanosPerDatagram()))));
     if (t.sendErrors() > 0) out.printf(Locale.ROOT, "send errors: %s%n", n(t.sendErrors()));
     for (ActionResult a : s.actions())
       out.printf(
           Locale.ROOT,
           "action at %.3f s: %s: %s%n",
-          a.atSeconds(), a.description(), a.ok() ? String.format(Locale.ROOT, "ok in %s ms", ms(a.endNanos() - a.startNanos())) : "FAILED " + a.error());
-    for (Move m : s.moves()) out.printf(Locale.ROOT, "moved: %s %s %s -> %s%n", m.callId(), m.label(), m.from(), m.to());
+          a.atSeconds(),
+          a.description(),
+          a.ok()
+              ? String.format(Locale.ROOT, "ok in %s ms", ms(a.endNanos() - a.startNanos()))
+              : "FAILED " + a.error());
+    for (Move m : s.moves())
+      out.printf(Locale.ROOT, "moved: %s %s %s -> %s%n", m.callId(), m.label(), m.from(), m.to());
     for (String problem : problems) out.println("problem: " + problem);
   }
 
-  private static int server(Options o, Command command, Summary summary, PrintStream out, PrintStream err) throws InterruptedException, IOException {
+  private static int server(
+      Options o, Command command, Summary summary, PrintStream out, PrintStream err)
+      throws InterruptedException, IOException {
     Api api = new Api(o.api(), o.httpTimeout());
     long deadline = System.nanoTime() + command.settle().toNanos();
     ServerReport report = ServerReport.collect(api, summary, o.httpConcurrency());
     if (report.errors().size() == summary.calls().size() && !summary.calls().isEmpty()) {
       String first = report.errors().get(0);
-      if (first.contains("ConnectException") || first.contains("HttpConnectTimeoutException")) throw new ConnectException(first);
+      if (first.contains("ConnectException") || first.contains("HttpConnectTimeoutException"))
+        throw new ConnectException(first);
     }
     while (report.statsPresent() && System.nanoTime() < deadline) {
       TimeUnit.SECONDS.sleep(1);
@@ -307,8 +415,10 @@ final class Cli {
     }
     out.println();
     out.println("== server ==");
-    for (String e : report.errors().subList(0, Math.min(5, report.errors().size()))) out.println("error: " + e);
-    if (report.errors().size() > 5) out.println("… and " + (report.errors().size() - 5) + " more calls could not be read");
+    for (String e : report.errors().subList(0, Math.min(5, report.errors().size())))
+      out.println("error: " + e);
+    if (report.errors().size() > 5)
+      out.println("… and " + (report.errors().size() - 5) + " more calls could not be read");
     if (!report.statsPresent()) {
       out.println("the call resources carry no streams[].stats: loss not computed");
       if (command.maxLossPercent() != null) {
@@ -335,23 +445,49 @@ final class Cli {
       else worst.add(st);
     }
     if (!perStream) {
-      worst.sort((a, b) -> Long.compare(b.expected() - orZero(b.stored()), a.expected() - orZero(a.stored())));
+      worst.sort(
+          (a, b) ->
+              Long.compare(b.expected() - orZero(b.stored()), a.expected() - orZero(a.stored())));
       worst.removeIf(st -> st.expected() - orZero(st.stored()) <= 0);
       if (worst.isEmpty()) out.println("no stream is missing packets");
-      else out.println("streams missing the most packets (" + n(worst.size()) + " streams miss some):");
-      for (ServerReport.StreamStats st : worst.subList(0, Math.min(5, worst.size()))) out.println(streamLine(st));
+      else
+        out.println(
+            "streams missing the most packets (" + n(worst.size()) + " streams miss some):");
+      for (ServerReport.StreamStats st : worst.subList(0, Math.min(5, worst.size())))
+        out.println(streamLine(st));
     }
     out.printf(
         Locale.ROOT,
-        "totals: received %s, stored %s, droppedByGate %s, rejected %s, lost %s, duplicated %s, late %s, chunksStored %s%n",
-        n(received), n(stored), n(gate), rejected, n(lost), n(dup), n(late), n(chunks));
+        "totals: received %s, stored %s, droppedByGate %s, rejected %s, lost %s, duplicated %s,"
+            + " late %s, chunksStored %s%n",
+        n(received),
+        n(stored),
+        n(gate),
+        rejected,
+        n(lost),
+        n(dup),
+        n(late),
+        n(chunks));
     long missing = report.missing();
     if (missing >= 0)
-      out.printf(Locale.ROOT, "loss: %s (%s of %s packets)%n", percent4(report.lossRatio()), n(missing), n(report.expected()));
+      out.printf(
+          Locale.ROOT,
+          "loss: %s (%s of %s packets)%n",
+          percent4(report.lossRatio()),
+          n(missing),
+          n(report.expected()));
     else
-      out.printf(Locale.ROOT, "loss: 0%% (the server stored %s more packets than the %s expected)%n", n(-missing), n(report.expected()));
+      out.printf(
+          Locale.ROOT,
+          "loss: 0%% (the server stored %s more packets than the %s expected)%n",
+          n(-missing),
+          n(report.expected()));
     if (command.maxLossPercent() != null && report.lossRatio() * 100 > command.maxLossPercent()) {
-      err.printf(Locale.ROOT, "loadgen: loss %s exceeds --max-loss %s%%%n", percent4(report.lossRatio()), command.maxLossPercent());
+      err.printf(
+          Locale.ROOT,
+          "loadgen: loss %s exceeds --max-loss %s%%%n",
+          percent4(report.lossRatio()),
+          command.maxLossPercent());
       return 1;
     }
     return 0;
@@ -360,8 +496,21 @@ final class Cli {
   private static String streamLine(ServerReport.StreamStats st) {
     return String.format(
         Locale.ROOT,
-        "  %s %-8s sent %s (expected stored %s) | received %s, stored %s, droppedByGate %s, rejected %s, lost %s, duplicated %s, late %s, chunksStored %s, lastPacketAt %s",
-        st.callId(), st.label(), n(st.sent().unique()), n(st.expected()), n(st.received()), n(st.stored()), n(st.droppedByGate()), st.rejected(), n(st.lost()), n(st.duplicated()), n(st.late()), n(st.chunksStored()), st.lastPacketAt());
+        "  %s %-8s sent %s (expected stored %s) | received %s, stored %s, droppedByGate %s,"
+            + " rejected %s, lost %s, duplicated %s, late %s, chunksStored %s, lastPacketAt %s",
+        st.callId(),
+        st.label(),
+        n(st.sent().unique()),
+        n(st.expected()),
+        n(st.received()),
+        n(st.stored()),
+        n(st.droppedByGate()),
+        st.rejected(),
+        n(st.lost()),
+        n(st.duplicated()),
+        n(st.late()),
+        n(st.chunksStored()),
+        st.lastPacketAt());
   }
 
   private static long orZero(Long v) {
@@ -432,14 +581,19 @@ final class Cli {
   }
 
   private static double probability(String option, String value) throws UsageException {
-    double p = value.endsWith("%") ? number(option, value.substring(0, value.length() - 1)) / 100 : number(option, value);
-    if (p < 0 || p > 1) throw new UsageException(option + " must be a probability 0..1 (or 0%..100%), was " + value);
+    double p =
+        value.endsWith("%")
+            ? number(option, value.substring(0, value.length() - 1)) / 100
+            : number(option, value);
+    if (p < 0 || p > 1)
+      throw new UsageException(option + " must be a probability 0..1 (or 0%..100%), was " + value);
     return p;
   }
 
   private static double[] span(String option, String value) throws UsageException {
     String[] parts = value.split(":");
-    if (parts.length != 2) throw new UsageException(option + " needs AT:SECONDS, was '" + value + "'");
+    if (parts.length != 2)
+      throw new UsageException(option + " needs AT:SECONDS, was '" + value + "'");
     return new double[] {number(option, parts[0]), number(option, parts[1])};
   }
 

@@ -1,6 +1,9 @@
 package org.callvault.bench;
 
-/** Lateness in 10 µs buckets up to 1 s, then 10 ms buckets up to 100 s, with an exact maximum. Single writer. */
+/**
+ * Lateness in 10 µs buckets up to 1 s, then 10 ms buckets up to 100 s, with an exact maximum.
+ * Single writer.
+ */
 final class LatenessHistogram {
 
   private static final long FINE = 10_000;
@@ -12,7 +15,11 @@ final class LatenessHistogram {
   private long max;
 
   void record(long nanos) {
-    int i = nanos < FINE * FINE_BUCKETS ? (int) (nanos / FINE) : FINE_BUCKETS + (int) Math.min((nanos - FINE * FINE_BUCKETS) / COARSE, COARSE_BUCKETS - 1);
+    int i =
+        nanos < FINE * FINE_BUCKETS
+            ? (int) (nanos / FINE)
+            : FINE_BUCKETS
+                + (int) Math.min((nanos - FINE * FINE_BUCKETS) / COARSE, COARSE_BUCKETS - 1);
     buckets[i]++;
     count++;
     if (nanos > max) max = nanos;
@@ -39,6 +46,8 @@ final class LatenessHistogram {
   }
 
   private static long upperEdge(int i) {
-    return i < FINE_BUCKETS ? (i + 1) * FINE : FINE * FINE_BUCKETS + (i - FINE_BUCKETS + 1) * COARSE;
+    return i < FINE_BUCKETS
+        ? (i + 1) * FINE
+        : FINE * FINE_BUCKETS + (i - FINE_BUCKETS + 1) * COARSE;
   }
 }

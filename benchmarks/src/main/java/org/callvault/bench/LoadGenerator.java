@@ -25,7 +25,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The RTP load generator: creates calls through the REST API, then sends G.711 on each call's two
- * streams from one sender thread at 20 ms pacing, with seeded impairments, and records what it sent.
+ * streams from one sender thread at 20 ms pacing, with seeded impairments, and records what it
+ * sent.
  *
  * <pre>{@code
  * Summary s = LoadGenerator.run(new Options().api("http://127.0.0.1:8080").prefix("it").calls(2)
@@ -55,7 +56,10 @@ public final class LoadGenerator {
     }
   }
 
-  /** Creates the calls, sends, and returns what was sent once every call has finished and every action has run. */
+  /**
+   * Creates the calls, sends, and returns what was sent once every call has finished and every
+   * action has run.
+   */
   public static Summary run(Options options) throws IOException, InterruptedException {
     try (Running running = start(options)) {
       return running.await();
@@ -77,7 +81,10 @@ public final class LoadGenerator {
     System.exit(cli(args, System.out, System.err));
   }
 
-  /** The command line: returns the exit code (0 fine, 1 API unreachable or refusing or --max-loss exceeded, 2 bad usage). */
+  /**
+   * The command line: returns the exit code (0 fine, 1 API unreachable or refusing or --max-loss
+   * exceeded, 2 bad usage).
+   */
   public static int cli(String[] args, PrintStream out, PrintStream err) {
     return Cli.run(args, out, err);
   }
@@ -93,7 +100,8 @@ public final class LoadGenerator {
     private final List<DatagramChannel> channels = new ArrayList<>();
     private final List<Move> moves = Collections.synchronizedList(new ArrayList<>());
     private final List<String> problems = Collections.synchronizedList(new ArrayList<>());
-    private final List<CompletableFuture<Void>> stops = Collections.synchronizedList(new ArrayList<>());
+    private final List<CompletableFuture<Void>> stops =
+        Collections.synchronizedList(new ArrayList<>());
     private final Semaphore httpSlots;
     private final ScheduledExecutorService scheduler;
     private final ExecutorService asyncActions;
@@ -135,10 +143,17 @@ public final class LoadGenerator {
 
       long slots = o.duration().toNanos() / Sender.PERIOD;
       long spread = Math.max(o.ramp().toNanos(), Sender.PERIOD);
-      long[] changes = o.ssrcChangesAt().stream().mapToLong(t -> Math.round(t * 50)).filter(k -> k > 0 && k < slots).distinct().sorted().toArray();
+      long[] changes =
+          o.ssrcChangesAt().stream()
+              .mapToLong(t -> Math.round(t * 50))
+              .filter(k -> k > 0 && k < slots)
+              .distinct()
+              .sorted()
+              .toArray();
       List<long[]> silenceList = new ArrayList<>();
       for (Options.SenderPause p : o.senderPauses()) {
-        long from = Math.round(p.atSeconds() * 50), to = Math.min(slots, Math.round((p.atSeconds() + p.seconds()) * 50));
+        long from = Math.round(p.atSeconds() * 50),
+            to = Math.min(slots, Math.round((p.atSeconds() + p.seconds()) * 50));
         if (from < to) silenceList.add(new long[] {from, to});
       }
       long[][] silences = silenceList.toArray(new long[0][]);
@@ -150,7 +165,19 @@ public final class LoadGenerator {
           InetSocketAddress target = api.rtpEndpoint(created.get(c), labels[i]);
           streams.add(
               new Sender.StreamState(
-                  c, i, labels[i], labels[i], ch, (InetSocketAddress) ch.getLocalAddress(), target, o.seed(), offset, slots, changes, silences, o.recordPackets()));
+                  c,
+                  i,
+                  labels[i],
+                  labels[i],
+                  ch,
+                  (InetSocketAddress) ch.getLocalAddress(),
+                  target,
+                  o.seed(),
+                  offset,
+                  slots,
+                  changes,
+                  silences,
+                  o.recordPackets()));
         }
       }
 
@@ -186,14 +213,17 @@ public final class LoadGenerator {
                   },
               this::callDone);
       long wall = sender.wallMicros(t0);
-      startedAt = Instant.ofEpochSecond(Math.floorDiv(wall, 1_000_000L), Math.floorMod(wall, 1_000_000L) * 1000);
+      startedAt =
+          Instant.ofEpochSecond(
+              Math.floorDiv(wall, 1_000_000L), Math.floorMod(wall, 1_000_000L) * 1000);
       senderThread = new Thread(sender, "loadgen-sender");
       senderThread.setPriority(Thread.MAX_PRIORITY);
       senderThread.setDaemon(true);
       senderThread.start();
       if (o.progress() != null) {
         long every = o.progressInterval().toNanos();
-        scheduler.scheduleAtFixedRate(() -> o.progress().accept(sender.progress(every)), every, every, TimeUnit.NANOSECONDS);
+        scheduler.scheduleAtFixedRate(
+            () -> o.progress().accept(sender.progress(every)), every, every, TimeUnit.NANOSECONDS);
       }
       if (o.followMoves()) {
         follower = new Thread(this::follow, "loadgen-follow");
@@ -209,12 +239,14 @@ public final class LoadGenerator {
       return ch;
     }
 
-    private void createCalls(List<DatagramChannel[]> callChannels) throws IOException, InterruptedException {
+    private void createCalls(List<DatagramChannel[]> callChannels)
+        throws IOException, InterruptedException {
       Options o = options;
       JsonNode policy = null;
       if (o.policy() != null) {
         policy = Api.MAPPER.readTree(o.policy());
-        if (!policy.isObject()) throw new IllegalArgumentException("the policy must be a JSON object, was " + o.policy());
+        if (!policy.isObject())
+          throw new IllegalArgumentException("the policy must be a JSON object, was " + o.policy());
       }
       List<CompletableFuture<Api.Response>> answers = new ArrayList<>();
       for (int c = 0; c < o.calls(); c++) {
@@ -227,7 +259,12 @@ public final class LoadGenerator {
         ArrayNode streamsJson = body.putArray("streams");
         String[] labels = {"agent", "customer"};
         for (int i = 0; i < 2; i++) {
-          ObjectNode s = streamsJson.addObject().put("label", labels[i]).put("party", labels[i]).put("codec", o.codec().name());
+          ObjectNode s =
+              streamsJson
+                  .addObject()
+                  .put("label", labels[i])
+                  .put("party", labels[i])
+                  .put("codec", o.codec().name());
           if (o.declareSource()) {
             InetSocketAddress local = (InetSocketAddress) callChannels.get(c)[i].getLocalAddress();
             s.put("source", local.getAddress().getHostAddress() + ":" + local.getPort());
@@ -241,20 +278,37 @@ public final class LoadGenerator {
           r = answers.get(c).join();
         } catch (CompletionException e) {
           Throwable cause = e.getCause();
-          if (cause instanceof IOException io) throw rethrown(io, "POST " + api.base() + "/v1/calls");
+          if (cause instanceof IOException io)
+            throw rethrown(io, "POST " + api.base() + "/v1/calls");
           throw e;
         }
         if (!r.ok()) {
-          String hint = r.status() == 409 ? " (a call with this id exists from an earlier run: use another --prefix)" : "";
+          String hint =
+              r.status() == 409
+                  ? " (a call with this id exists from an earlier run: use another --prefix)"
+                  : "";
           throw new Api.ApiException(
-              "POST /v1/calls for '" + callIds.get(c) + "' answered " + r.status() + hint + ": " + Api.abbreviate(r.body()), r.status(), r.body());
+              "POST /v1/calls for '"
+                  + callIds.get(c)
+                  + "' answered "
+                  + r.status()
+                  + hint
+                  + ": "
+                  + Api.abbreviate(r.body()),
+              r.status(),
+              r.body());
         }
         JsonNode call = r.json();
         for (String label : new String[] {"agent", "customer"}) {
           if (api.rtpEndpoint(call, label) == null)
             throw new Api.ApiException(
-                "the call resource of '" + callIds.get(c) + "' names no RTP endpoint for stream '" + label
-                    + "': expected streams[].rtp = {\"host\":…,\"port\":…} (does this server receive media yet?); it answered: " + Api.abbreviate(r.body()),
+                "the call resource of '"
+                    + callIds.get(c)
+                    + "' names no RTP endpoint for stream '"
+                    + label
+                    + "': expected streams[].rtp = {\"host\":…,\"port\":…} (does this server"
+                    + " receive media yet?); it answered: "
+                    + Api.abbreviate(r.body()),
                 r.status(),
                 r.body());
         }
@@ -262,12 +316,17 @@ public final class LoadGenerator {
       }
     }
 
-    /** The same kind of exception with the request named (ConnectException stays a ConnectException). */
+    /**
+     * The same kind of exception with the request named (ConnectException stays a
+     * ConnectException).
+     */
     private static IOException rethrown(IOException e, String what) {
-      String message = what + ": " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
+      String message =
+          what + ": " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
       IOException again;
       if (e instanceof java.net.ConnectException) again = new java.net.ConnectException(message);
-      else if (e instanceof java.net.http.HttpConnectTimeoutException) again = new java.net.http.HttpConnectTimeoutException(message);
+      else if (e instanceof java.net.http.HttpConnectTimeoutException)
+        again = new java.net.http.HttpConnectTimeoutException(message);
       else again = new IOException(message);
       again.initCause(e);
       return again;
@@ -281,13 +340,18 @@ public final class LoadGenerator {
       return api.postAsync("/v1/calls", body)
           .thenCompose(
               r -> {
-                if (r.status() != 503 || attemptsLeft <= 1) return CompletableFuture.completedFuture(r);
-                return CompletableFuture.supplyAsync(() -> null, CompletableFuture.delayedExecutor(500, java.util.concurrent.TimeUnit.MILLISECONDS))
+                if (r.status() != 503 || attemptsLeft <= 1)
+                  return CompletableFuture.completedFuture(r);
+                return CompletableFuture.supplyAsync(
+                        () -> null,
+                        CompletableFuture.delayedExecutor(
+                            500, java.util.concurrent.TimeUnit.MILLISECONDS))
                     .thenCompose(ignored -> createRetrying(body, attemptsLeft - 1));
               });
     }
 
-    private <T> CompletableFuture<T> throttled(java.util.function.Supplier<CompletableFuture<T>> request) throws InterruptedException {
+    private <T> CompletableFuture<T> throttled(
+        java.util.function.Supplier<CompletableFuture<T>> request) throws InterruptedException {
       httpSlots.acquire();
       CompletableFuture<T> f;
       try {
@@ -311,8 +375,16 @@ public final class LoadGenerator {
               throttled(() -> api.postAsync(Api.callPath(id) + "/stop", "{\"by\":\"loadgen\"}"))
                   .whenComplete(
                       (r, e) -> {
-                        if (e != null) problems.add("POST /v1/calls/" + id + "/stop failed: " + e.getCause());
-                        else if (!r.ok()) problems.add("POST /v1/calls/" + id + "/stop answered " + r.status() + ": " + Api.abbreviate(r.body()));
+                        if (e != null)
+                          problems.add("POST /v1/calls/" + id + "/stop failed: " + e.getCause());
+                        else if (!r.ok())
+                          problems.add(
+                              "POST /v1/calls/"
+                                  + id
+                                  + "/stop answered "
+                                  + r.status()
+                                  + ": "
+                                  + Api.abbreviate(r.body()));
                         done.complete(null);
                       });
             } catch (InterruptedException e) {
@@ -326,7 +398,8 @@ public final class LoadGenerator {
     private void follow() {
       long pollErrors = 0;
       while (following) {
-        long spacing = Math.max(1_000_000L, options.followInterval().toNanos() / Math.max(1, callIds.size()));
+        long spacing =
+            Math.max(1_000_000L, options.followInterval().toNanos() / Math.max(1, callIds.size()));
         for (int c = 0; c < callIds.size() && following; c++) {
           try {
             TimeUnit.NANOSECONDS.sleep(spacing);
@@ -342,7 +415,8 @@ public final class LoadGenerator {
           } catch (InterruptedException e) {
             return;
           } catch (Exception e) {
-            if (pollErrors++ == 0) problems.add("following moves: GET /v1/calls/" + callIds.get(c) + " failed: " + e);
+            if (pollErrors++ == 0)
+              problems.add("following moves: GET /v1/calls/" + callIds.get(c) + " failed: " + e);
           }
         }
       }
@@ -366,7 +440,10 @@ public final class LoadGenerator {
       return created.get(callIds.indexOf(callId));
     }
 
-    /** {@link System#nanoTime()} of the run's start: slot 0 of the first call and time 0 of the actions. */
+    /**
+     * {@link System#nanoTime()} of the run's start: slot 0 of the first call and time 0 of the
+     * actions.
+     */
     public long startNanos() {
       return sender.t0;
     }
@@ -401,7 +478,10 @@ public final class LoadGenerator {
       release();
       if (options.failOnActionError())
         for (ActionResult a : actions)
-          if (!a.ok()) throw new ActionFailedException("action '" + a.description() + "' at " + a.atSeconds() + " s failed: " + a.error(), summary);
+          if (!a.ok())
+            throw new ActionFailedException(
+                "action '" + a.description() + "' at " + a.atSeconds() + " s failed: " + a.error(),
+                summary);
       return summary;
     }
 
@@ -441,7 +521,15 @@ public final class LoadGenerator {
         calls.add(new CallRecord(callIds.get(c), c, offset, List.copyOf(records), created.get(c)));
       }
       return new Summary(
-          startedAt, sender.t0, sender.endNanos, List.copyOf(calls), totals, sender.pacing(), actions, List.copyOf(moves), sender.cancelled);
+          startedAt,
+          sender.t0,
+          sender.endNanos,
+          List.copyOf(calls),
+          totals,
+          sender.pacing(),
+          actions,
+          List.copyOf(moves),
+          sender.cancelled);
     }
 
     private void release() {

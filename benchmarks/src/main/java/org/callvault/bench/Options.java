@@ -25,7 +25,9 @@ public final class Options {
   /** A span of a call's timeline in which the sender sends nothing for the call (silence). */
   public record SenderPause(double atSeconds, double seconds) {
     public SenderPause {
-      if (atSeconds < 0 || seconds <= 0) throw new IllegalArgumentException("a sender pause needs at >= 0 and a length > 0, was " + atSeconds + "+" + seconds);
+      if (atSeconds < 0 || seconds <= 0)
+        throw new IllegalArgumentException(
+            "a sender pause needs at >= 0 and a length > 0, was " + atSeconds + "+" + seconds);
     }
   }
 
@@ -43,7 +45,8 @@ public final class Options {
   private final List<Double> ssrcChangesAt = new ArrayList<>();
   private final List<SenderPause> senderPauses = new ArrayList<>();
   private long seed = 1;
-  private String prefix = "load-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyMMdd-HHmmss"));
+  private String prefix =
+      "load-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyMMdd-HHmmss"));
   private String policyJson;
   private boolean stopCallsAtEnd;
   private Duration stopDelay = Duration.ofMillis(300);
@@ -80,15 +83,16 @@ public final class Options {
 
   /** How long each call sends (its number of 20 ms slots is this / 20 ms); default 10 s. */
   public Options duration(Duration duration) {
-    if (duration.isNegative() || duration.isZero()) throw new IllegalArgumentException("duration must be > 0");
+    if (duration.isNegative() || duration.isZero())
+      throw new IllegalArgumentException("duration must be > 0");
     this.duration = duration;
     return this;
   }
 
   /**
    * Spreads the calls' starts evenly over this span (call n starts at (n-1)·ramp/calls); the run
-   * then lasts ramp + duration. With a ramp shorter than 20 ms the calls' starts are spread over one
-   * packet period instead, so that their packets do not all fall due at once. Default 0.
+   * then lasts ramp + duration. With a ramp shorter than 20 ms the calls' starts are spread over
+   * one packet period instead, so that their packets do not all fall due at once. Default 0.
    */
   public Options ramp(Duration ramp) {
     if (ramp.isNegative()) throw new IllegalArgumentException("ramp must be >= 0");
@@ -127,26 +131,37 @@ public final class Options {
 
   /** Which kinds of malformed packet to pick from (uniformly); default all. */
   public Options malformations(Set<Malformation> kinds) {
-    if (kinds.isEmpty()) throw new IllegalArgumentException("at least one kind of malformed packet");
+    if (kinds.isEmpty())
+      throw new IllegalArgumentException("at least one kind of malformed packet");
     this.malformations = EnumSet.copyOf(kinds);
     return this;
   }
 
-  /** Probability, per slot, of an extra valid-looking packet with the stream's SSRC from a foreign socket. */
+  /**
+   * Probability, per slot, of an extra valid-looking packet with the stream's SSRC from a foreign
+   * socket.
+   */
   public Options foreign(double p) {
     this.foreign = probability("foreign", p);
     return this;
   }
 
-  /** Every stream changes SSRC (and sequence and timestamp base) this many seconds after its call's start. */
+  /**
+   * Every stream changes SSRC (and sequence and timestamp base) this many seconds after its call's
+   * start.
+   */
   public Options ssrcChangeAt(double seconds) {
-    if (seconds <= 0) throw new IllegalArgumentException("an SSRC change must be after the start, was " + seconds);
+    if (seconds <= 0)
+      throw new IllegalArgumentException("an SSRC change must be after the start, was " + seconds);
     ssrcChangesAt.add(seconds);
     Collections.sort(ssrcChangesAt);
     return this;
   }
 
-  /** The sender sends nothing for every call from {@code atSeconds} after its start, for {@code seconds}. */
+  /**
+   * The sender sends nothing for every call from {@code atSeconds} after its start, for {@code
+   * seconds}.
+   */
   public Options senderPause(double atSeconds, double seconds) {
     senderPauses.add(new SenderPause(atSeconds, seconds));
     return this;
@@ -164,25 +179,37 @@ public final class Options {
     return this;
   }
 
-  /** The {@code policy} object of every create request, as JSON; default none (the server's default policy). */
+  /**
+   * The {@code policy} object of every create request, as JSON; default none (the server's default
+   * policy).
+   */
   public Options policy(String policyJson) {
     this.policyJson = policyJson;
     return this;
   }
 
-  /** {@code POST /v1/calls/{id}/stop} each call {@link #stopDelay(Duration)} after its last packet; default off. */
+  /**
+   * {@code POST /v1/calls/{id}/stop} each call {@link #stopDelay(Duration)} after its last packet;
+   * default off.
+   */
   public Options stopCallsAtEnd(boolean stop) {
     this.stopCallsAtEnd = stop;
     return this;
   }
 
-  /** How long after its last packet a call is stopped, so that packets in flight arrive first; default 300 ms. */
+  /**
+   * How long after its last packet a call is stopped, so that packets in flight arrive first;
+   * default 300 ms.
+   */
   public Options stopDelay(Duration delay) {
     this.stopDelay = delay;
     return this;
   }
 
-  /** Polls every call each {@link #followInterval(Duration)} and sends to a stream's new {@code rtp} endpoint when it changes; default off. */
+  /**
+   * Polls every call each {@link #followInterval(Duration)} and sends to a stream's new {@code rtp}
+   * endpoint when it changes; default off.
+   */
   public Options followMoves(boolean follow) {
     this.followMoves = follow;
     return this;
@@ -193,7 +220,10 @@ public final class Options {
     return this;
   }
 
-  /** Keep every sent packet and lost index in the {@link Summary} (default on); off keeps only counters. */
+  /**
+   * Keep every sent packet and lost index in the {@link Summary} (default on); off keeps only
+   * counters.
+   */
   public Options recordPackets(boolean record) {
     this.recordPackets = record;
     return this;
@@ -224,12 +254,18 @@ public final class Options {
     return this;
   }
 
-  /** Runs {@code r} on the sender thread at {@code seconds}, between packets (a blocking {@link Action}). */
+  /**
+   * Runs {@code r} on the sender thread at {@code seconds}, between packets (a blocking {@link
+   * Action}).
+   */
   public Options at(double seconds, Runnable r) {
     return action(new Action(seconds, "hook at " + seconds + " s", true, c -> r.run()));
   }
 
-  /** Runs {@code hook} at {@code seconds}: blocking on the sender thread, or on another thread while packets flow. */
+  /**
+   * Runs {@code hook} at {@code seconds}: blocking on the sender thread, or on another thread while
+   * packets flow.
+   */
   public Options at(double seconds, String description, boolean blocking, Action.Hook hook) {
     return action(new Action(seconds, description, blocking, hook));
   }
@@ -240,9 +276,9 @@ public final class Options {
   }
 
   /**
-   * At {@code seconds}, {@code POST /v1/calls/{id}<suffix>} with {@code json} for every call (all at
-   * once), blocking; the action fails unless every answer is 2xx. E.g. {@code postToEachCall(3.0,
-   * "/pause", "{\"reason\":\"card number\",\"by\":\"agent-7\"}")}.
+   * At {@code seconds}, {@code POST /v1/calls/{id}<suffix>} with {@code json} for every call (all
+   * at once), blocking; the action fails unless every answer is 2xx. E.g. {@code
+   * postToEachCall(3.0, "/pause", "{\"reason\":\"card number\",\"by\":\"agent-7\"}")}.
    */
   public Options postToEachCall(double seconds, String suffix, String json) {
     return action(
@@ -252,12 +288,16 @@ public final class Options {
             true,
             c -> {
               List<CompletableFuture<Api.Response>> answers = new ArrayList<>();
-              for (String id : c.callIds()) answers.add(c.api().postAsync(Api.callPath(id) + suffix, json));
+              for (String id : c.callIds())
+                answers.add(c.api().postAsync(Api.callPath(id) + suffix, json));
               for (CompletableFuture<Api.Response> a : answers) a.join().requireOk();
             }));
   }
 
-  /** At {@code seconds}, {@code POST /v1/calls/{callId}<suffix>} with {@code json}, blocking; fails unless 2xx. */
+  /**
+   * At {@code seconds}, {@code POST /v1/calls/{callId}<suffix>} with {@code json}, blocking; fails
+   * unless 2xx.
+   */
   public Options postToCall(double seconds, String callId, String suffix, String json) {
     return action(
         new Action(
@@ -267,7 +307,10 @@ public final class Options {
             c -> c.api().post(Api.callPath(callId) + suffix, json).requireOk()));
   }
 
-  /** Whether {@link LoadGenerator#run(Options)} throws {@link LoadGenerator.ActionFailedException} when an action failed; default on. */
+  /**
+   * Whether {@link LoadGenerator#run(Options)} throws {@link LoadGenerator.ActionFailedException}
+   * when an action failed; default on.
+   */
   public Options failOnActionError(boolean fail) {
     this.failOnActionError = fail;
     return this;
@@ -303,39 +346,132 @@ public final class Options {
   }
 
   private static double probability(String name, double p) {
-    if (!(p >= 0 && p <= 1)) throw new IllegalArgumentException(name + " must be a probability between 0 and 1, was " + p);
+    if (!(p >= 0 && p <= 1))
+      throw new IllegalArgumentException(name + " must be a probability between 0 and 1, was " + p);
     return p;
   }
 
-  public URI api() { return api; }
-  public int calls() { return calls; }
-  public Duration duration() { return duration; }
-  public Duration ramp() { return ramp; }
-  public Codec codec() { return codec; }
-  public double loss() { return loss; }
-  public double reorder() { return reorder; }
-  public double duplicate() { return duplicate; }
-  public double malformed() { return malformed; }
-  public double foreign() { return foreign; }
-  public Set<Malformation> malformations() { return Collections.unmodifiableSet(malformations); }
-  public List<Double> ssrcChangesAt() { return List.copyOf(ssrcChangesAt); }
-  public List<SenderPause> senderPauses() { return List.copyOf(senderPauses); }
-  public long seed() { return seed; }
-  public String prefix() { return prefix; }
-  public String policy() { return policyJson; }
-  public boolean stopCallsAtEnd() { return stopCallsAtEnd; }
-  public Duration stopDelay() { return stopDelay; }
-  public boolean followMoves() { return followMoves; }
-  public Duration followInterval() { return followInterval; }
-  public boolean recordPackets() { return recordPackets; }
-  public boolean declareSource() { return declareSource; }
-  public String bindAddress() { return bindAddress; }
-  public Duration progressInterval() { return progressInterval; }
-  public Consumer<Progress> progress() { return progress; }
-  public List<Action> actions() { return List.copyOf(actions); }
-  public boolean failOnActionError() { return failOnActionError; }
-  public int httpConcurrency() { return httpConcurrency; }
-  public Duration httpTimeout() { return httpTimeout; }
-  public Duration leadIn() { return leadIn; }
-  public Duration earlyTolerance() { return earlyTolerance; }
+  public URI api() {
+    return api;
+  }
+
+  public int calls() {
+    return calls;
+  }
+
+  public Duration duration() {
+    return duration;
+  }
+
+  public Duration ramp() {
+    return ramp;
+  }
+
+  public Codec codec() {
+    return codec;
+  }
+
+  public double loss() {
+    return loss;
+  }
+
+  public double reorder() {
+    return reorder;
+  }
+
+  public double duplicate() {
+    return duplicate;
+  }
+
+  public double malformed() {
+    return malformed;
+  }
+
+  public double foreign() {
+    return foreign;
+  }
+
+  public Set<Malformation> malformations() {
+    return Collections.unmodifiableSet(malformations);
+  }
+
+  public List<Double> ssrcChangesAt() {
+    return List.copyOf(ssrcChangesAt);
+  }
+
+  public List<SenderPause> senderPauses() {
+    return List.copyOf(senderPauses);
+  }
+
+  public long seed() {
+    return seed;
+  }
+
+  public String prefix() {
+    return prefix;
+  }
+
+  public String policy() {
+    return policyJson;
+  }
+
+  public boolean stopCallsAtEnd() {
+    return stopCallsAtEnd;
+  }
+
+  public Duration stopDelay() {
+    return stopDelay;
+  }
+
+  public boolean followMoves() {
+    return followMoves;
+  }
+
+  public Duration followInterval() {
+    return followInterval;
+  }
+
+  public boolean recordPackets() {
+    return recordPackets;
+  }
+
+  public boolean declareSource() {
+    return declareSource;
+  }
+
+  public String bindAddress() {
+    return bindAddress;
+  }
+
+  public Duration progressInterval() {
+    return progressInterval;
+  }
+
+  public Consumer<Progress> progress() {
+    return progress;
+  }
+
+  public List<Action> actions() {
+    return List.copyOf(actions);
+  }
+
+  public boolean failOnActionError() {
+    return failOnActionError;
+  }
+
+  public int httpConcurrency() {
+    return httpConcurrency;
+  }
+
+  public Duration httpTimeout() {
+    return httpTimeout;
+  }
+
+  public Duration leadIn() {
+    return leadIn;
+  }
+
+  public Duration earlyTolerance() {
+    return earlyTolerance;
+  }
 }

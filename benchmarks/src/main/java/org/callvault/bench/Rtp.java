@@ -13,7 +13,8 @@ final class Rtp {
   private Rtp() {}
 
   /** A 12-byte version-2 header, no padding, extension or CSRCs. */
-  static void header(byte[] b, boolean marker, int payloadType, int seq, long timestamp, long ssrc) {
+  static void header(
+      byte[] b, boolean marker, int payloadType, int seq, long timestamp, long ssrc) {
     b[0] = (byte) 0x80;
     b[1] = (byte) ((marker ? 0x80 : 0) | (payloadType & 0x7F));
     b[2] = (byte) (seq >>> 8);
@@ -35,18 +36,29 @@ final class Rtp {
     return PACKET;
   }
 
-  /** A malformed packet of {@code kind} in {@code b} (at least {@link #MAX_PACKET} long); returns its length. */
-  static int malformed(Malformation kind, Random junk, byte[] b, int payloadType, int seq, long timestamp, long ssrc) {
+  /**
+   * A malformed packet of {@code kind} in {@code b} (at least {@link #MAX_PACKET} long); returns
+   * its length.
+   */
+  static int malformed(
+      Malformation kind,
+      Random junk,
+      byte[] b,
+      int payloadType,
+      int seq,
+      long timestamp,
+      long ssrc) {
     Arrays.fill(b, 0, MAX_PACKET, Pattern.POISON);
     header(b, false, payloadType, seq, timestamp, ssrc);
     switch (kind) {
       case TRUNCATED_HEADER:
         return 1 + junk.nextInt(HEADER - 1);
-      case WRONG_VERSION: {
-        int[] versions = {0, 1, 3};
-        b[0] = (byte) (versions[junk.nextInt(3)] << 6);
-        return PACKET;
-      }
+      case WRONG_VERSION:
+        {
+          int[] versions = {0, 1, 3};
+          b[0] = (byte) (versions[junk.nextInt(3)] << 6);
+          return PACKET;
+        }
       case CSRC_BEYOND_PACKET:
         b[0] = (byte) (0x80 | 0x0F);
         return HEADER + junk.nextInt(60);
@@ -59,18 +71,20 @@ final class Rtp {
         return HEADER + 4 + 20;
       case PADDING_BEYOND_PAYLOAD:
         b[0] = (byte) (0x80 | 0x20);
-        b[PACKET - 1] = (byte) (Pattern.PAYLOAD_BYTES + 1 + junk.nextInt(255 - Pattern.PAYLOAD_BYTES));
+        b[PACKET - 1] =
+            (byte) (Pattern.PAYLOAD_BYTES + 1 + junk.nextInt(255 - Pattern.PAYLOAD_BYTES));
         return PACKET;
       case EMPTY_PAYLOAD:
         return HEADER;
-      case RANDOM_BYTES: {
-        int len = 1 + junk.nextInt(200);
-        byte[] random = new byte[len];
-        junk.nextBytes(random);
-        System.arraycopy(random, 0, b, 0, len);
-        if ((b[0] & 0xC0) == 0x80) b[0] ^= 0x40;
-        return len;
-      }
+      case RANDOM_BYTES:
+        {
+          int len = 1 + junk.nextInt(200);
+          byte[] random = new byte[len];
+          junk.nextBytes(random);
+          System.arraycopy(random, 0, b, 0, len);
+          if ((b[0] & 0xC0) == 0x80) b[0] ^= 0x40;
+          return len;
+        }
       default:
         throw new IllegalArgumentException(kind.toString());
     }

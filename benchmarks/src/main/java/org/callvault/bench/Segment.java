@@ -6,7 +6,8 @@ package org.callvault.bench;
  * sequence numbers start at {@code firstSeq} and go up by one per genuine packet sent or
  * deliberately lost (not per sender-paused slot, as with silence suppression).
  */
-public record Segment(long ssrc, long firstIndex, long endIndex, int firstSeq, long firstTimestamp) {
+public record Segment(
+    long ssrc, long firstIndex, long endIndex, int firstSeq, long firstTimestamp) {
 
   public boolean contains(long k) {
     return k >= firstIndex && k < endIndex;

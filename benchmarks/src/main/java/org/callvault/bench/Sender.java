@@ -70,7 +70,16 @@ final class Sender implements Runnable {
     final List<Long> lost;
     final List<Segment> segments = new ArrayList<>();
 
-    long slotsDone, unique, duplicates, reordered, lostCount, silenced, malformed, foreign, ssrcChanges, sendErrors;
+    long slotsDone,
+        unique,
+        duplicates,
+        reordered,
+        lostCount,
+        silenced,
+        malformed,
+        foreign,
+        ssrcChanges,
+        sendErrors;
 
     StreamState(
         int callIndex,
@@ -123,7 +132,9 @@ final class Sender implements Runnable {
 
     boolean finished;
 
-    /** Ends the last segment at {@code end} (the stream's slots, or where a cancelled run stopped). */
+    /**
+     * Ends the last segment at {@code end} (the stream's slots, or where a cancelled run stopped).
+     */
     void closeSegments(long end) {
       if (finished) return;
       finished = true;
@@ -141,7 +152,17 @@ final class Sender implements Runnable {
 
     Counts counts() {
       return new Counts(
-          slotsDone, unique + duplicates, unique, duplicates, reordered, lostCount, silenced, malformed, foreign, ssrcChanges, sendErrors);
+          slotsDone,
+          unique + duplicates,
+          unique,
+          duplicates,
+          reordered,
+          lostCount,
+          silenced,
+          malformed,
+          foreign,
+          ssrcChanges,
+          sendErrors);
     }
   }
 
@@ -226,9 +247,11 @@ final class Sender implements Runnable {
     this.nanoBase = System.nanoTime();
     this.wallBaseMicros = now.getEpochSecond() * 1_000_000L + now.getNano() / 1000;
     long lastSlotDue = 0;
-    for (StreamState s : streams) lastSlotDue = Math.max(lastSlotDue, s.startOffset + s.slots * PERIOD);
+    for (StreamState s : streams)
+      lastSlotDue = Math.max(lastSlotDue, s.startOffset + s.slots * PERIOD);
     double lastAction = actions.length == 0 ? 0 : actions[actions.length - 1].atSeconds();
-    this.maxLatePerSecond = new AtomicLongArray((int) Math.max(lastSlotDue / 1_000_000_000L, (long) lastAction) + 3600);
+    this.maxLatePerSecond =
+        new AtomicLongArray((int) Math.max(lastSlotDue / 1_000_000_000L, (long) lastAction) + 3600);
   }
 
   @Override
@@ -253,7 +276,10 @@ final class Sender implements Runnable {
   private void loop() {
     while (!cancelled) {
       long topDue = heapSize > 0 ? t0 + shift + streams[heap[0]].due : Long.MAX_VALUE;
-      long actionDue = nextAction < actions.length ? t0 + shift + Math.round(actions[nextAction].atSeconds() * 1e9) : Long.MAX_VALUE;
+      long actionDue =
+          nextAction < actions.length
+              ? t0 + shift + Math.round(actions[nextAction].atSeconds() * 1e9)
+              : Long.MAX_VALUE;
       if (topDue == Long.MAX_VALUE && actionDue == Long.MAX_VALUE) return;
       boolean actionFirst = actionDue <= topDue;
       long now = System.nanoTime();
@@ -274,7 +300,8 @@ final class Sender implements Runnable {
         late1++;
         if (late > PERIOD) late20++;
       }
-      int second = (int) Math.min(Math.max(0, (now - t0) / 1_000_000_000L), maxLatePerSecond.length() - 1);
+      int second =
+          (int) Math.min(Math.max(0, (now - t0) / 1_000_000_000L), maxLatePerSecond.length() - 1);
       if (late > maxLatePerSecond.get(second)) maxLatePerSecond.lazySet(second, late);
       if (s.k == 0 && s.streamIndex == 0) callsStarted++;
       slot(s);
@@ -299,7 +326,9 @@ final class Sender implements Runnable {
               () -> {
                 long start = System.nanoTime();
                 String error = attempt(a, contexts[i]);
-                actionResults[i] = new ActionResult(a.description(), a.atSeconds(), false, start, System.nanoTime(), error);
+                actionResults[i] =
+                    new ActionResult(
+                        a.description(), a.atSeconds(), false, start, System.nanoTime(), error);
               }));
       return;
     }
@@ -385,21 +414,27 @@ final class Sender implements Runnable {
     long sendNanos = record ? System.nanoTime() : 0;
     if (send(s.channel, s.packetBuf, Rtp.PACKET, s)) {
       s.unique++;
-      if (record) s.sent.add(new SentPacket(k, s.ssrc, seq, ts, marker, sendNanos, wallMicros(sendNanos), false, false));
+      if (record)
+        s.sent.add(
+            new SentPacket(
+                k, s.ssrc, seq, ts, marker, sendNanos, wallMicros(sendNanos), false, false));
     }
     if (rDuplicate < duplicate) {
       sendNanos = record ? System.nanoTime() : 0;
       if (send(s.channel, s.packetBuf, Rtp.PACKET, s)) {
         s.duplicates++;
-        if (record) s.sent.add(new SentPacket(k, s.ssrc, seq, ts, marker, sendNanos, wallMicros(sendNanos), true, false));
+        if (record)
+          s.sent.add(
+              new SentPacket(
+                  k, s.ssrc, seq, ts, marker, sendNanos, wallMicros(sendNanos), true, false));
       }
     }
     flushHeld(s, true);
   }
 
   /**
-   * Sends the held-back packet: after the next genuine packet sent ({@code overtaken}), or, when
-   * a sender pause, SSRC change or the stream's end comes first, late but in order.
+   * Sends the held-back packet: after the next genuine packet sent ({@code overtaken}), or, when a
+   * sender pause, SSRC change or the stream's end comes first, late but in order.
    */
   private void flushHeld(StreamState s, boolean overtaken) {
     if (!s.holding) return;
@@ -408,7 +443,18 @@ final class Sender implements Runnable {
     if (send(s.channel, s.heldBuf, Rtp.PACKET, s)) {
       s.unique++;
       if (overtaken) s.reordered++;
-      if (record) s.sent.add(new SentPacket(s.heldK, s.heldSsrc, s.heldSeq, s.heldTs, s.heldMarker, sendNanos, wallMicros(sendNanos), false, overtaken));
+      if (record)
+        s.sent.add(
+            new SentPacket(
+                s.heldK,
+                s.heldSsrc,
+                s.heldSeq,
+                s.heldTs,
+                s.heldMarker,
+                sendNanos,
+                wallMicros(sendNanos),
+                false,
+                overtaken));
     }
   }
 
@@ -454,12 +500,14 @@ final class Sender implements Runnable {
 
   Progress progress(long intervalNanos) {
     long now = System.nanoTime();
-    int to = (int) Math.min(Math.max(0, (now - t0) / 1_000_000_000L), maxLatePerSecond.length() - 1);
+    int to =
+        (int) Math.min(Math.max(0, (now - t0) / 1_000_000_000L), maxLatePerSecond.length() - 1);
     int from = (int) Math.max(0, to - Math.max(1, intervalNanos / 1_000_000_000L));
     long max = 0;
     for (int i = from; i <= to; i++) max = Math.max(max, maxLatePerSecond.get(i));
     int done = pubCallsDone;
-    return new Progress((now - t0) / 1e9, pubCallsStarted - done, done, pubDatagrams, max, pubLate1, pubLate20);
+    return new Progress(
+        (now - t0) / 1e9, pubCallsStarted - done, done, pubDatagrams, max, pubLate1, pubLate20);
   }
 
   // After the thread ended:
@@ -491,7 +539,15 @@ final class Sender implements Runnable {
     List<ActionResult> results = new ArrayList<>();
     for (int i = 0; i < actions.length; i++) {
       if (actionResults[i] != null) results.add(actionResults[i]);
-      else results.add(new ActionResult(actions[i].description(), actions[i].atSeconds(), actions[i].blocking(), 0, 0, "not run: the run was cancelled"));
+      else
+        results.add(
+            new ActionResult(
+                actions[i].description(),
+                actions[i].atSeconds(),
+                actions[i].blocking(),
+                0,
+                0,
+                "not run: the run was cancelled"));
     }
     return results;
   }

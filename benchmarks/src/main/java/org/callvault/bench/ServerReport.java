@@ -13,14 +13,19 @@ import java.util.concurrent.Semaphore;
  * The server's per-stream counters ({@code streams[].stats} of {@code GET /v1/calls/{id}}) next to
  * what was sent, and the loss they add up to.
  *
- * @param streams      one per stream of the run, in order
- * @param errors       calls whose resource could not be read, with why
+ * @param streams one per stream of the run, in order
+ * @param errors calls whose resource could not be read, with why
  * @param statsPresent whether any stream had a {@code stats} object
- * @param expected     genuine packets that should have been stored: distinct packets sent minus those
- *                     the server dropped by gate, summed over the streams with stats
- * @param stored       packets the server says it stored, summed over the same streams
+ * @param expected genuine packets that should have been stored: distinct packets sent minus those
+ *     the server dropped by gate, summed over the streams with stats
+ * @param stored packets the server says it stored, summed over the same streams
  */
-public record ServerReport(List<ServerReport.StreamStats> streams, List<String> errors, boolean statsPresent, long expected, long stored) {
+public record ServerReport(
+    List<ServerReport.StreamStats> streams,
+    List<String> errors,
+    boolean statsPresent,
+    long expected,
+    long stored) {
 
   /**
    * One stream's counters; a field the server did not report is null.
@@ -52,7 +57,10 @@ public record ServerReport(List<ServerReport.StreamStats> streams, List<String> 
     }
   }
 
-  /** 1 − stored / expected; 0 when nothing was expected. Negative when the server stored more than was sent. */
+  /**
+   * 1 − stored / expected; 0 when nothing was expected. Negative when the server stored more than
+   * was sent.
+   */
   public double lossRatio() {
     return expected == 0 ? 0 : 1.0 - (double) stored / expected;
   }
@@ -63,7 +71,8 @@ public record ServerReport(List<ServerReport.StreamStats> streams, List<String> 
   }
 
   /** Reads every call of {@code summary} from the API ({@code concurrency} requests at a time). */
-  public static ServerReport collect(Api api, Summary summary, int concurrency) throws InterruptedException {
+  public static ServerReport collect(Api api, Summary summary, int concurrency)
+      throws InterruptedException {
     Semaphore slots = new Semaphore(concurrency);
     List<CompletableFuture<Api.Response>> answers = new ArrayList<>();
     for (CallRecord c : summary.calls()) {
@@ -80,7 +89,8 @@ public record ServerReport(List<ServerReport.StreamStats> streams, List<String> 
       try {
         Api.Response r = answers.get(i).join();
         if (r.ok()) call = r.json();
-        else errors.add(c.callId() + ": GET answered " + r.status() + ": " + Api.abbreviate(r.body()));
+        else
+          errors.add(c.callId() + ": GET answered " + r.status() + ": " + Api.abbreviate(r.body()));
       } catch (RuntimeException e) {
         errors.add(c.callId() + ": GET failed: " + (e.getCause() != null ? e.getCause() : e));
       }
@@ -101,12 +111,28 @@ public record ServerReport(List<ServerReport.StreamStats> streams, List<String> 
     JsonNode stats = null;
     if (call != null)
       for (JsonNode n : call.path("streams"))
-        if (s.label().equals(n.path("label").asText()) && n.path("stats").isObject()) stats = n.get("stats");
-    if (stats == null) return new StreamStats(callId, s.label(), s.counts(), false, null, null, null, Map.of(), null, null, null, null, null);
+        if (s.label().equals(n.path("label").asText()) && n.path("stats").isObject())
+          stats = n.get("stats");
+    if (stats == null)
+      return new StreamStats(
+          callId,
+          s.label(),
+          s.counts(),
+          false,
+          null,
+          null,
+          null,
+          Map.of(),
+          null,
+          null,
+          null,
+          null,
+          null);
     Map<String, Long> rejected = new TreeMap<>();
     JsonNode r = stats.path("rejected");
     if (r.isObject()) {
-      for (Map.Entry<String, JsonNode> e : r.properties()) rejected.put(e.getKey(), e.getValue().asLong());
+      for (Map.Entry<String, JsonNode> e : r.properties())
+        rejected.put(e.getKey(), e.getValue().asLong());
     } else if (r.isNumber()) {
       rejected.put("total", r.asLong());
     }

@@ -1,6 +1,9 @@
 package org.callvault.bench;
 
-/** Slots {@code [firstIndex, endIndex)} of a stream during which the sender was paused: no packet, no sequence number used. */
+/**
+ * Slots {@code [firstIndex, endIndex)} of a stream during which the sender was paused: no packet,
+ * no sequence number used.
+ */
 public record Silence(long firstIndex, long endIndex) {
 
   public long slots() {

@@ -7,18 +7,19 @@ import java.util.List;
 /**
  * What was sent on one stream.
  *
- * @param label       the stream's label ({@code agent}, {@code customer})
- * @param party       its party's id
- * @param codec       its codec
- * @param patternSeed the seed of its {@link Pattern}: packet {@code k}'s payload is {@code Pattern.payload(patternSeed, k)}
- * @param source      the local address its genuine packets came from (declared as its {@code source})
- * @param rtp         the server's RTP endpoint it was first sent to
- * @param sent        every genuine packet in the order sent (duplicates and late reordered ones included);
- *                    empty when {@link Options#recordPackets(boolean)} is off
+ * @param label the stream's label ({@code agent}, {@code customer})
+ * @param party its party's id
+ * @param codec its codec
+ * @param patternSeed the seed of its {@link Pattern}: packet {@code k}'s payload is {@code
+ *     Pattern.payload(patternSeed, k)}
+ * @param source the local address its genuine packets came from (declared as its {@code source})
+ * @param rtp the server's RTP endpoint it was first sent to
+ * @param sent every genuine packet in the order sent (duplicates and late reordered ones included);
+ *     empty when {@link Options#recordPackets(boolean)} is off
  * @param lostIndices slot indices of the packets deliberately not sent; empty when recording is off
- * @param silences    the sender pauses of this stream
- * @param segments    its SSRC epochs, in order
- * @param counts      its counters (always kept, recording on or off)
+ * @param silences the sender pauses of this stream
+ * @param segments its SSRC epochs, in order
+ * @param counts its counters (always kept, recording on or off)
  */
 public record StreamRecord(
     String label,
@@ -53,7 +54,10 @@ public record StreamRecord(
     return Pattern.samples(codec, patternSeed, k);
   }
 
-  /** The slot indices of the genuine packets sent (each once, duplicates or not); needs the packet record. */
+  /**
+   * The slot indices of the genuine packets sent (each once, duplicates or not); needs the packet
+   * record.
+   */
   public BitSet sentIndices() {
     BitSet sentSet = new BitSet();
     for (SentPacket p : sent) sentSet.set(Math.toIntExact(p.index()));

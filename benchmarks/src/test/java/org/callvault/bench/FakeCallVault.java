@@ -49,11 +49,17 @@ final class FakeCallVault implements AutoCloseable {
     }
 
     long timestamp() {
-      return ((data[4] & 0xFFL) << 24) | ((data[5] & 0xFFL) << 16) | ((data[6] & 0xFFL) << 8) | (data[7] & 0xFFL);
+      return ((data[4] & 0xFFL) << 24)
+          | ((data[5] & 0xFFL) << 16)
+          | ((data[6] & 0xFFL) << 8)
+          | (data[7] & 0xFFL);
     }
 
     long ssrc() {
-      return ((data[8] & 0xFFL) << 24) | ((data[9] & 0xFFL) << 16) | ((data[10] & 0xFFL) << 8) | (data[11] & 0xFFL);
+      return ((data[8] & 0xFFL) << 24)
+          | ((data[9] & 0xFFL) << 16)
+          | ((data[10] & 0xFFL) << 8)
+          | (data[11] & 0xFFL);
     }
 
     boolean marker() {
@@ -97,7 +103,10 @@ final class FakeCallVault implements AutoCloseable {
     final ConcurrentLinkedQueue<Datagram> datagrams = new ConcurrentLinkedQueue<>();
     final AtomicLong count = new AtomicLong();
     final Set<Long> seen = Collections.synchronizedSet(new HashSet<>());
-    final AtomicLong received = new AtomicLong(), duplicated = new AtomicLong(), malformed = new AtomicLong(), foreign = new AtomicLong();
+    final AtomicLong received = new AtomicLong(),
+        duplicated = new AtomicLong(),
+        malformed = new AtomicLong(),
+        foreign = new AtomicLong();
 
     Stream(String callId, String label, InetSocketAddress declaredSource) throws IOException {
       this.callId = callId;
@@ -130,8 +139,13 @@ final class FakeCallVault implements AutoCloseable {
   final Thread reader;
   final boolean keepDatagrams;
   volatile boolean announceRtp = true;
-  /** When set, every stream's rtp endpoint is this port, a socket nobody reads (to measure the sender alone). */
+
+  /**
+   * When set, every stream's rtp endpoint is this port, a socket nobody reads (to measure the
+   * sender alone).
+   */
   volatile int blackholePort;
+
   final Map<String, ObjectNode> calls = new ConcurrentHashMap<>();
   final Map<String, Stream> streams = new ConcurrentHashMap<>();
   final Map<DatagramChannel, Stream> byChannel = new ConcurrentHashMap<>();
@@ -274,7 +288,9 @@ final class FakeCallVault implements AutoCloseable {
       InetSocketAddress declared = null;
       if (source != null) {
         int colon = source.lastIndexOf(':');
-        declared = new InetSocketAddress(source.substring(0, colon), Integer.parseInt(source.substring(colon + 1)));
+        declared =
+            new InetSocketAddress(
+                source.substring(0, colon), Integer.parseInt(source.substring(colon + 1)));
       }
       streams.put(id + "/" + label, new Stream(id, label, declared));
       ObjectNode json = ((ObjectNode) s.deepCopy()).put("gate", "OPEN");
@@ -289,7 +305,10 @@ final class FakeCallVault implements AutoCloseable {
     for (JsonNode n : call.path("streams")) {
       ObjectNode s = (ObjectNode) n;
       Stream st = stream(id, s.path("label").asText());
-      if (announceRtp) s.putObject("rtp").put("host", "127.0.0.1").put("port", blackholePort != 0 ? blackholePort : st.port());
+      if (announceRtp)
+        s.putObject("rtp")
+            .put("host", "127.0.0.1")
+            .put("port", blackholePort != 0 ? blackholePort : st.port());
       ObjectNode stats = s.putObject("stats");
       stats.put("received", st.received.get());
       stats.put("stored", st.received.get());
@@ -334,14 +353,17 @@ final class FakeCallVault implements AutoCloseable {
         fake.blackholePort = ((InetSocketAddress) blackhole.getLocalAddress()).getPort();
       }
       System.out.println("fake api " + fake.api());
-      if (args.length > 0) java.nio.file.Files.writeString(java.nio.file.Path.of(args[0]), fake.api());
+      if (args.length > 0)
+        java.nio.file.Files.writeString(java.nio.file.Path.of(args[0]), fake.api());
       long last = 0;
       long lastAt = System.nanoTime();
       while (true) {
         Thread.sleep(5000);
         long n = fake.totalDatagrams();
         long now = System.nanoTime();
-        System.out.printf("fake: %d calls, %d datagrams, %.0f/s%n", fake.calls.size(), n, (n - last) / ((now - lastAt) / 1e9));
+        System.out.printf(
+            "fake: %d calls, %d datagrams, %.0f/s%n",
+            fake.calls.size(), n, (n - last) / ((now - lastAt) / 1e9));
         last = n;
         lastAt = now;
       }

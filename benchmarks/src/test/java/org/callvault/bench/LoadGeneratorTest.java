@@ -23,7 +23,9 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** The load generator against {@link FakeCallVault}: what arrives is what the record says was sent. */
+/**
+ * The load generator against {@link FakeCallVault}: what arrives is what the record says was sent.
+ */
 class LoadGeneratorTest {
 
   @Test
@@ -55,12 +57,21 @@ class LoadGeneratorTest {
     try (FakeCallVault fake = new FakeCallVault(true)) {
       Summary s =
           LoadGenerator.run(
-              new Options().api(fake.api()).prefix("plain").calls(20).duration(Duration.ofSeconds(5)).seed(7).stopCallsAtEnd(true));
+              new Options()
+                  .api(fake.api())
+                  .prefix("plain")
+                  .calls(20)
+                  .duration(Duration.ofSeconds(5))
+                  .seed(7)
+                  .stopCallsAtEnd(true));
       TimeUnit.MILLISECONDS.sleep(200);
       assertEquals(20 * 2 * 250, s.totals().unique());
       assertEquals(20 * 2 * 250, fake.totalDatagrams());
       for (CallRecord call : s.calls()) {
-        assertTrue(fake.requests.contains("POST /v1/calls/" + call.callId() + "/stop {\"by\":\"loadgen\"}"), call.callId());
+        assertTrue(
+            fake.requests.contains(
+                "POST /v1/calls/" + call.callId() + "/stop {\"by\":\"loadgen\"}"),
+            call.callId());
         for (StreamRecord stream : call.streams()) {
           List<FakeCallVault.Datagram> got = fake.stream(call.callId(), stream.label()).list();
           assertEquals(250, got.size());
@@ -93,7 +104,8 @@ class LoadGeneratorTest {
       assertEquals(10_000L, s.pacing().slots(), "every slot's lateness is measured: " + s.pacing());
       // All call ids distinct streams; SSRCs distinct across the run.
       Set<Long> ssrcs = new HashSet<>();
-      for (CallRecord c : s.calls()) for (StreamRecord r : c.streams()) ssrcs.add(r.segments().get(0).ssrc());
+      for (CallRecord c : s.calls())
+        for (StreamRecord r : c.streams()) ssrcs.add(r.segments().get(0).ssrc());
       assertEquals(40, ssrcs.size());
     }
   }
@@ -120,7 +132,13 @@ class LoadGeneratorTest {
       Summary s = LoadGenerator.run(o);
       TimeUnit.MILLISECONDS.sleep(200);
       Counts t = s.totals();
-      assertTrue(t.lost() > 0 && t.reordered() > 0 && t.duplicates() > 0 && t.malformed() > 0 && t.foreign() > 0, t.toString());
+      assertTrue(
+          t.lost() > 0
+              && t.reordered() > 0
+              && t.duplicates() > 0
+              && t.malformed() > 0
+              && t.foreign() > 0,
+          t.toString());
       for (CallRecord call : s.calls()) {
         for (StreamRecord stream : call.streams()) {
           Counts c = stream.counts();
@@ -151,7 +169,8 @@ class LoadGeneratorTest {
           }
           assertEquals(c.foreign(), foreign);
           assertEquals(c.malformed(), malformed);
-          // Genuine packets arrive exactly in the recorded order with the recorded headers and the pattern.
+          // Genuine packets arrive exactly in the recorded order with the recorded headers and the
+          // pattern.
           assertEquals(stream.sent().size(), genuine.size());
           Set<Long> lost = new HashSet<>(stream.lostIndices());
           for (int i = 0; i < genuine.size(); i++) {
@@ -180,22 +199,27 @@ class LoadGeneratorTest {
           for (SentPacket p : stream.sent()) seqOf.put(p.index(), p.seq());
           Segment second = stream.segments().get(1);
           assertEquals(second.firstSeq(), seqOf.getOrDefault(30L, second.firstSeq()));
-          if (seqOf.containsKey(59L) && seqOf.containsKey(80L)) assertEquals((seqOf.get(59L) + 1) & 0xFFFF, seqOf.get(80L));
-          if (seqOf.containsKey(80L)) assertTrue(stream.sent().stream().anyMatch(p -> p.index() == 80 && p.marker()));
+          if (seqOf.containsKey(59L) && seqOf.containsKey(80L))
+            assertEquals((seqOf.get(59L) + 1) & 0xFFFF, seqOf.get(80L));
+          if (seqOf.containsKey(80L))
+            assertTrue(stream.sent().stream().anyMatch(p -> p.index() == 80 && p.marker()));
         }
       }
       // The same seed gives the same run, whatever the timing.
       Summary again = LoadGenerator.run(o.prefix("impaired-again"));
       for (int c = 0; c < 4; c++)
         for (int i = 0; i < 2; i++) {
-          StreamRecord a = s.calls().get(c).streams().get(i), b = again.calls().get(c).streams().get(i);
+          StreamRecord a = s.calls().get(c).streams().get(i),
+              b = again.calls().get(c).streams().get(i);
           assertEquals(a.lostIndices(), b.lostIndices());
           assertEquals(a.segments(), b.segments());
           assertEquals(a.patternSeed(), b.patternSeed());
           assertEquals(a.counts(), b.counts());
           for (int j = 0; j < a.sent().size(); j++) {
             SentPacket x = a.sent().get(j), y = b.sent().get(j);
-            assertEquals(List.of(x.index(), x.seq(), x.timestamp(), x.duplicate(), x.reordered()), List.of(y.index(), y.seq(), y.timestamp(), y.duplicate(), y.reordered()));
+            assertEquals(
+                List.of(x.index(), x.seq(), x.timestamp(), x.duplicate(), x.reordered()),
+                List.of(y.index(), y.seq(), y.timestamp(), y.duplicate(), y.reordered()));
           }
         }
     }
@@ -214,7 +238,11 @@ class LoadGeneratorTest {
               .duration(Duration.ofSeconds(3))
               .postToEachCall(1.0, "/pause", "{\"reason\":\"card\",\"by\":\"agent\"}")
               .postToEachCall(2.0, "/resume", "{\"by\":\"agent\"}")
-              .at(1.5, "move timeline-2 customer", true, c -> newPort[0] = fake.move("timeline-2", "customer"))
+              .at(
+                  1.5,
+                  "move timeline-2 customer",
+                  true,
+                  c -> newPort[0] = fake.move("timeline-2", "customer"))
               .followMoves(true)
               .followInterval(Duration.ofMillis(200));
       Summary s = LoadGenerator.run(o);
@@ -228,7 +256,8 @@ class LoadGeneratorTest {
         assertTrue(pause.startNanos() <= pausedAt && pausedAt <= pause.endNanos());
         for (StreamRecord stream : call.streams()) {
           for (SentPacket p : stream.sent()) {
-            if (p.index() < 50) assertTrue(p.sendNanos() < pausedAt, "slot " + p.index() + " before the pause");
+            if (p.index() < 50)
+              assertTrue(p.sendNanos() < pausedAt, "slot " + p.index() + " before the pause");
             else assertTrue(p.sendNanos() > pausedAt, "slot " + p.index() + " after the pause");
             if (p.index() < 100) assertTrue(p.sendNanos() < resumedAt);
             else assertTrue(p.sendNanos() > resumedAt);
@@ -260,16 +289,35 @@ class LoadGeneratorTest {
       LoadGenerator.ActionFailedException e =
           assertThrows(
               LoadGenerator.ActionFailedException.class,
-              () -> LoadGenerator.run(new Options().api(fake.api()).prefix("failing").duration(Duration.ofMillis(400)).postToCall(0.2, "nope", "/pause", "{}")));
+              () ->
+                  LoadGenerator.run(
+                      new Options()
+                          .api(fake.api())
+                          .prefix("failing")
+                          .duration(Duration.ofMillis(400))
+                          .postToCall(0.2, "nope", "/pause", "{}")));
       assertTrue(e.getMessage().contains("404"), e.getMessage());
       assertEquals(40, e.summary().totals().unique());
 
       fake.announceRtp = false;
       Api.ApiException missing =
-          assertThrows(Api.ApiException.class, () -> LoadGenerator.run(new Options().api(fake.api()).prefix("nortp").duration(Duration.ofMillis(200))));
-      assertTrue(missing.getMessage().contains("names no RTP endpoint for stream 'agent'"), missing.getMessage());
+          assertThrows(
+              Api.ApiException.class,
+              () ->
+                  LoadGenerator.run(
+                      new Options()
+                          .api(fake.api())
+                          .prefix("nortp")
+                          .duration(Duration.ofMillis(200))));
+      assertTrue(
+          missing.getMessage().contains("names no RTP endpoint for stream 'agent'"),
+          missing.getMessage());
     }
-    assertThrows(java.net.ConnectException.class, () -> LoadGenerator.run(new Options().api("http://127.0.0.1:1").duration(Duration.ofMillis(200))));
+    assertThrows(
+        java.net.ConnectException.class,
+        () ->
+            LoadGenerator.run(
+                new Options().api("http://127.0.0.1:1").duration(Duration.ofMillis(200))));
   }
 
   @Test
@@ -279,7 +327,27 @@ class LoadGeneratorTest {
       ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
       int status =
           LoadGenerator.cli(
-              new String[] {"--api", fake.api(), "--calls", "3", "--duration", "0.6", "--loss", "2%", "--malformed", "0.05", "--foreign", "0.05", "--prefix", "cli", "--stop-at-end", "--settle", "1", "--max-loss", "1"},
+              new String[] {
+                "--api",
+                fake.api(),
+                "--calls",
+                "3",
+                "--duration",
+                "0.6",
+                "--loss",
+                "2%",
+                "--malformed",
+                "0.05",
+                "--foreign",
+                "0.05",
+                "--prefix",
+                "cli",
+                "--stop-at-end",
+                "--settle",
+                "1",
+                "--max-loss",
+                "1"
+              },
               new PrintStream(out, true, StandardCharsets.UTF_8),
               new PrintStream(err, true, StandardCharsets.UTF_8));
       String printed = out.toString(StandardCharsets.UTF_8);
@@ -288,8 +356,18 @@ class LoadGeneratorTest {
       assertTrue(printed.contains("loss: 0.0000% (0 of "), printed);
       assertTrue(printed.contains("rejected {"), printed);
 
-      assertEquals(2, LoadGenerator.cli(new String[] {"--calls", "x"}, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8)));
-      assertEquals(1, LoadGenerator.cli(new String[] {"--api", "http://127.0.0.1:1", "--duration", "1"}, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8)));
+      assertEquals(
+          2,
+          LoadGenerator.cli(
+              new String[] {"--calls", "x"},
+              new PrintStream(out, true, StandardCharsets.UTF_8),
+              new PrintStream(err, true, StandardCharsets.UTF_8)));
+      assertEquals(
+          1,
+          LoadGenerator.cli(
+              new String[] {"--api", "http://127.0.0.1:1", "--duration", "1"},
+              new PrintStream(out, true, StandardCharsets.UTF_8),
+              new PrintStream(err, true, StandardCharsets.UTF_8)));
       assertNotNull(Cli.USAGE);
     }
   }

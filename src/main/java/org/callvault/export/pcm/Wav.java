@@ -20,11 +20,21 @@ public final class Wav {
   /** The header of a 16-bit PCM file of {@code frames} frames; refuses lengths WAV cannot hold. */
   public static byte[] header(int channels, int sampleRate, long frames) {
     long dataBytes = frames * channels * 2;
-    if (dataBytes > 0xFFFF_FFFFL - 36) throw new IllegalArgumentException("a WAV file holds at most 4 GiB of audio; this export needs " + dataBytes + " bytes");
+    if (dataBytes > 0xFFFF_FFFFL - 36)
+      throw new IllegalArgumentException(
+          "a WAV file holds at most 4 GiB of audio; this export needs " + dataBytes + " bytes");
     ByteBuffer b = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-    b.put(new byte[] {'R', 'I', 'F', 'F'}).putInt((int) (36 + dataBytes)).put(new byte[] {'W', 'A', 'V', 'E'});
-    b.put(new byte[] {'f', 'm', 't', ' '}).putInt(16).putShort((short) 1).putShort((short) channels);
-    b.putInt(sampleRate).putInt(sampleRate * channels * 2).putShort((short) (channels * 2)).putShort((short) 16);
+    b.put(new byte[] {'R', 'I', 'F', 'F'})
+        .putInt((int) (36 + dataBytes))
+        .put(new byte[] {'W', 'A', 'V', 'E'});
+    b.put(new byte[] {'f', 'm', 't', ' '})
+        .putInt(16)
+        .putShort((short) 1)
+        .putShort((short) channels);
+    b.putInt(sampleRate)
+        .putInt(sampleRate * channels * 2)
+        .putShort((short) (channels * 2))
+        .putShort((short) 16);
     b.put(new byte[] {'d', 'a', 't', 'a'}).putInt((int) dataBytes);
     return b.array();
   }

@@ -19,10 +19,10 @@ import org.callvault.core.CborSerializable;
 import org.callvault.core.Endpoint;
 
 /**
- * Where a node that took a call over asks the node that handed it off to relay what the call's
- * old sockets still receive: one message per moved call, never per packet (the packets go from
- * socket to socket). Every node with media runs one, registered with the cluster's Receptionist,
- * and finds the others' there by their node's address.
+ * Where a node that took a call over asks the node that handed it off to relay what the call's old
+ * sockets still receive: one message per moved call, never per packet (the packets go from socket
+ * to socket). Every node with media runs one, registered with the cluster's Receptionist, and finds
+ * the others' there by their node's address.
  */
 public final class MediaRelay {
 
@@ -37,7 +37,9 @@ public final class MediaRelay {
     boolean relayTo(String callId, Map<String, Endpoint> endpoints, long token);
   }
 
-  /** How the new node asks: fire and forget; an ask that finds no relay on {@code node} is logged. */
+  /**
+   * How the new node asks: fire and forget; an ask that finds no relay on {@code node} is logged.
+   */
   public interface Requests {
     void ask(String node, RelayTo request);
   }
@@ -45,7 +47,8 @@ public final class MediaRelay {
   sealed interface Command permits RelayTo, Ask, Listed, GiveUp {}
 
   /** The call is received at {@code endpoints} now; relayed datagrams carry {@code token}. */
-  public record RelayTo(String callId, Map<String, Endpoint> endpoints, long token) implements Command, CborSerializable {}
+  public record RelayTo(String callId, Map<String, Endpoint> endpoints, long token)
+      implements Command, CborSerializable {}
 
   /** From this node: ask the relay on {@code node}. */
   private record Ask(String node, RelayTo request) implements Command {}
@@ -58,20 +61,28 @@ public final class MediaRelay {
 
   /**
    * Starts this node's relay under the system guardian and returns how to ask the others. An ask
-   * for a node the Receptionist has not listed yet (it gossips) waits for it up to {@code patience}.
+   * for a node the Receptionist has not listed yet (it gossips) waits for it up to {@code
+   * patience}.
    */
   public static Requests start(ActorSystem<?> system, Source source, Duration patience) {
-    ActorRef<Command> relay = system.systemActorOf(create(source, patience), "media-relay", Props.empty());
+    ActorRef<Command> relay =
+        system.systemActorOf(create(source, patience), "media-relay", Props.empty());
     return (node, request) -> relay.tell(new Ask(node, request));
   }
 
   static Behavior<Command> create(Source source, Duration patience) {
     return Behaviors.setup(
         context -> {
-          context.getSystem().receptionist().tell(Receptionist.register(KEY, context.getSelf().narrow()));
-          ActorRef<Receptionist.Listing> listings = context.messageAdapter(Receptionist.Listing.class, l -> new Listed(l.getServiceInstances(KEY)));
+          context
+              .getSystem()
+              .receptionist()
+              .tell(Receptionist.register(KEY, context.getSelf().narrow()));
+          ActorRef<Receptionist.Listing> listings =
+              context.messageAdapter(
+                  Receptionist.Listing.class, l -> new Listed(l.getServiceInstances(KEY)));
           context.getSystem().receptionist().tell(Receptionist.subscribe(KEY, listings));
-          return Behaviors.withTimers(timers -> running(context, timers, source, patience, Set.of(), List.of()));
+          return Behaviors.withTimers(
+              timers -> running(context, timers, source, patience, Set.of(), List.of()));
         });
   }
 
@@ -87,7 +98,11 @@ public final class MediaRelay {
             RelayTo.class,
             ask -> {
               if (!source.relayTo(ask.callId(), ask.endpoints(), ask.token()))
-                context.getLog().info("call {}: asked to relay, but its old sockets here have already closed", ask.callId());
+                context
+                    .getLog()
+                    .info(
+                        "call {}: asked to relay, but its old sockets here have already closed",
+                        ask.callId());
               return Behaviors.same();
             })
         .onMessage(
@@ -122,7 +137,13 @@ public final class MediaRelay {
             GiveUp.class,
             giveUp -> {
               if (!waiting.contains(giveUp.ask())) return Behaviors.same();
-              context.getLog().warn("call {}: no media relay of node {} is known; what its old sockets hold is lost", giveUp.ask().request().callId(), giveUp.ask().node());
+              context
+                  .getLog()
+                  .warn(
+                      "call {}: no media relay of node {} is known; what its old sockets hold is"
+                          + " lost",
+                      giveUp.ask().request().callId(),
+                      giveUp.ask().node());
               List<Ask> still = new ArrayList<>(waiting);
               still.remove(giveUp.ask());
               return running(context, timers, source, patience, relays, still);

@@ -1,10 +1,10 @@
 package org.callvault.media.relay;
 
-import org.callvault.media.rtp.RtpPacket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
+import org.callvault.media.rtp.RtpPacket;
 
 /**
  * A datagram that a node which handed a call off relays to the node that now holds it, with what
@@ -51,10 +51,15 @@ public final class RelayEnvelope {
   }
 
   /** The envelope of one datagram, ready to send. */
-  public static byte[] wrap(long token, long wallMicros, InetSocketAddress sender, byte[] data, int offset, int length) {
+  public static byte[] wrap(
+      long token, long wallMicros, InetSocketAddress sender, byte[] data, int offset, int length) {
     byte[] address = sender.getAddress().getAddress();
     ByteBuffer out = ByteBuffer.allocate(FIXED + address.length + 2 + length);
-    out.putInt((int) MAGIC).putLong(token).putLong(wallMicros).put((byte) address.length).put(address);
+    out.putInt((int) MAGIC)
+        .putLong(token)
+        .putLong(wallMicros)
+        .put((byte) address.length)
+        .put(address);
     out.putShort((short) sender.getPort()).put(data, offset, length);
     return out.array();
   }
@@ -66,7 +71,8 @@ public final class RelayEnvelope {
     long token = in.getLong();
     long wallMicros = in.getLong();
     int addressLength = in.get() & 0xFF;
-    if ((addressLength != 4 && addressLength != 16) || in.remaining() < addressLength + 2) return false;
+    if ((addressLength != 4 && addressLength != 16) || in.remaining() < addressLength + 2)
+      return false;
     byte[] address = new byte[addressLength];
     in.get(address);
     int port = Short.toUnsignedInt(in.getShort());

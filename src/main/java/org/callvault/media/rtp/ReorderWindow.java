@@ -23,15 +23,15 @@ import java.util.Objects;
  * next one expected (one past the last emitted or skipped). Each span position has a preallocated
  * slot ({@code extSeq mod capacity}) that a packet's payload is copied into, so nothing is
  * allocated after construction. A packet is emitted as soon as it is contiguous with the last one
- * emitted. A missing packet (a gap) is given up on, and reported lost once as one run, in two
- * cases only:
+ * emitted. A missing packet (a gap) is given up on, and reported lost once as one run, in two cases
+ * only:
  *
  * <ul>
  *   <li>the window is full: a packet arrives too far ahead to fit in the span. The gap before the
  *       oldest held packet is skipped and what follows is emitted, repeatedly, until it fits; when
  *       nothing is held, the whole gap up to the new packet is skipped at once;
- *   <li>a held packet has waited {@code maxDelayNanos} (checked by {@link #drain}): gaps are skipped
- *       until it has been emitted, which bounds the delay the window adds to any packet.
+ *   <li>a held packet has waited {@code maxDelayNanos} (checked by {@link #drain}): gaps are
+ *       skipped until it has been emitted, which bounds the delay the window adds to any packet.
  * </ul>
  *
  * <p>Packets older than the next expected one are reported {@link Offer#DUPLICATE} if a bitmap of
@@ -40,12 +40,14 @@ import java.util.Objects;
  * excessive jitter are counted apart.
  *
  * <p>Not thread-safe: one instance per stream, driven by the thread that receives its packets and
- * by a timer on that same thread (or under the same lock). The {@link Sink} must not call back
- * into the window.
+ * by a timer on that same thread (or under the same lock). The {@link Sink} must not call back into
+ * the window.
  */
 public final class ReorderWindow {
 
-  /** Receives the packets in order and the runs of lost sequence numbers, on the caller's thread. */
+  /**
+   * Receives the packets in order and the runs of lost sequence numbers, on the caller's thread.
+   */
   public interface Sink {
     /**
      * One packet, in sequence order. {@code buf} is the window's own storage: the bytes are valid
@@ -53,7 +55,9 @@ public final class ReorderWindow {
      */
     void packet(long extSeq, long extTimestamp, long arrivalNanos, byte[] buf, int off, int len);
 
-    /** {@code count} consecutive sequence numbers from {@code firstExtSeq} will never be emitted. */
+    /**
+     * {@code count} consecutive sequence numbers from {@code firstExtSeq} will never be emitted.
+     */
     void lost(long firstExtSeq, long count);
   }
 
@@ -79,12 +83,15 @@ public final class ReorderWindow {
   private final long[] arrivals;
   private final int[] lengths;
   private final byte[] payloads;
+
   /** Bit {@code seq & (HISTORY - 1)} is set if {@code seq} was emitted, for seqs below next. */
   private final long[] emitted = new long[HISTORY / 64];
 
   private boolean started;
+
   /** The next sequence number to emit; every sequence number below it is emitted or lost. */
   private long next;
+
   private int held;
 
   /**
@@ -94,7 +101,8 @@ public final class ReorderWindow {
    * @param maxDelayNanos how long a packet may wait for a missing predecessor, e.g. 60 ms
    */
   public ReorderWindow(int capacity, int maxPayload, long maxDelayNanos) {
-    if (capacity < 1) throw new IllegalArgumentException("capacity must be at least 1: " + capacity);
+    if (capacity < 1)
+      throw new IllegalArgumentException("capacity must be at least 1: " + capacity);
     if (maxPayload < 0) throw new IllegalArgumentException("maxPayload is negative: " + maxPayload);
     if (maxDelayNanos < 0) {
       throw new IllegalArgumentException("maxDelayNanos is negative: " + maxDelayNanos);
@@ -121,13 +129,7 @@ public final class ReorderWindow {
    * @throws IndexOutOfBoundsException if {@code off}/{@code len} do not lie within {@code src}
    */
   public Offer offer(
-      long extSeq,
-      long extTimestamp,
-      long arrivalNanos,
-      byte[] src,
-      int off,
-      int len,
-      Sink sink) {
+      long extSeq, long extTimestamp, long arrivalNanos, byte[] src, int off, int len, Sink sink) {
     Objects.checkFromIndexSize(off, len, src.length);
     if (len > maxPayload) {
       throw new IllegalArgumentException("payload of " + len + " bytes exceeds " + maxPayload);
@@ -208,7 +210,8 @@ public final class ReorderWindow {
       held--;
       markEmitted(seq, true);
       next = seq + 1;
-      sink.packet(seq, timestamps[slot], arrivals[slot], payloads, slot * maxPayload, lengths[slot]);
+      sink.packet(
+          seq, timestamps[slot], arrivals[slot], payloads, slot * maxPayload, lengths[slot]);
     }
   }
 

@@ -22,8 +22,8 @@ package org.callvault.media.rtp;
  * Appendix A.1</a> (a cycle count above the 16 bits): each value gets the extension nearest to the
  * highest one seen so far, so a late packet from just before a wrap gets the smaller value and a
  * packet just after it gets one more cycle. A value exactly half the range away counts as older.
- * The first value after construction or {@link #reset()} is taken as is (cycle 0), so a packet
- * that was sent before the first one received, across a wrap, gets a negative value; that is still
+ * The first value after construction or {@link #reset()} is taken as is (cycle 0), so a packet that
+ * was sent before the first one received, across a wrap, gets a negative value; that is still
  * ordered correctly.
  *
  * <p>A jump of more than half the range, for instance a sender that restarts its sequence without

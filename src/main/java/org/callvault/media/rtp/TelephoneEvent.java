@@ -17,10 +17,10 @@ import java.util.Objects;
  * </pre>
  *
  * <p>A recorder needs these because digits typed during a call (card numbers, PINs) are what
- * pause-and-resume policies react to, and because the events never appear in the decoded audio.
- * A key press is sent as several packets with the same RTP timestamp and a growing duration; the
- * one with E set ends it (and is itself usually sent three times). De-duplicating them by
- * timestamp is the caller's job. Parsing allocates nothing; not thread-safe.
+ * pause-and-resume policies react to, and because the events never appear in the decoded audio. A
+ * key press is sent as several packets with the same RTP timestamp and a growing duration; the one
+ * with E set ends it (and is itself usually sent three times). De-duplicating them by timestamp is
+ * the caller's job. Parsing allocates nothing; not thread-safe.
  */
 public final class TelephoneEvent {
 
@@ -36,8 +36,8 @@ public final class TelephoneEvent {
    * Parses the first event block of the payload in {@code data[offset, offset + length)}.
    *
    * <p>Returns {@code false}, leaving {@code out} as it was, when fewer than 4 bytes are given.
-   * Longer payloads are accepted: RFC 4733 §2.5.1.5 lets one packet carry several event blocks
-   * (and RFC 2198 redundancy wraps earlier ones), and the first block is the one this parses.
+   * Longer payloads are accepted: RFC 4733 §2.5.1.5 lets one packet carry several event blocks (and
+   * RFC 2198 redundancy wraps earlier ones), and the first block is the one this parses.
    *
    * @throws IndexOutOfBoundsException only if {@code offset}/{@code length} do not lie within
    *     {@code data}, which is a bug in the caller, not bad input from the network
@@ -55,9 +55,9 @@ public final class TelephoneEvent {
   }
 
   /**
-   * The key for a DTMF event code (RFC 4733 §3.2): 0–9 → '0'..'9', 10 → '*', 11 → '#',
-   * 12–15 → 'A'..'D', and '?' for every other event (tones, line events) so a caller can log it
-   * without a branch of its own.
+   * The key for a DTMF event code (RFC 4733 §3.2): 0–9 → '0'..'9', 10 → '*', 11 → '#', 12–15 →
+   * 'A'..'D', and '?' for every other event (tones, line events) so a caller can log it without a
+   * branch of its own.
    */
   public static char digit(int event) {
     if (event >= 0 && event <= 9) return (char) ('0' + event);

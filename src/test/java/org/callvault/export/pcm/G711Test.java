@@ -113,8 +113,10 @@ class G711Test {
   @Test
   void bulkDecodeRefusesRangesOutsideTheArrays() {
     assertThrows(
-        IndexOutOfBoundsException.class, () -> G711.decode(G711.Law.ULAW, new byte[4], 0, 4, new short[3], 0));
+        IndexOutOfBoundsException.class,
+        () -> G711.decode(G711.Law.ULAW, new byte[4], 0, 4, new short[3], 0));
     assertThrows(
-        IndexOutOfBoundsException.class, () -> G711.decode(G711.Law.ALAW, new byte[4], 2, 4, new short[8], 0));
+        IndexOutOfBoundsException.class,
+        () -> G711.decode(G711.Law.ALAW, new byte[4], 2, 4, new short[8], 0));
   }
 }

@@ -27,7 +27,8 @@ class ReorderWindowTest {
     final Map<Long, long[]> timing = new HashMap<>();
 
     @Override
-    public void packet(long extSeq, long extTimestamp, long arrivalNanos, byte[] buf, int off, int len) {
+    public void packet(
+        long extSeq, long extTimestamp, long arrivalNanos, byte[] buf, int off, int len) {
       events.add("p" + extSeq);
       seqs.add(extSeq);
       payloads.put(extSeq, Arrays.copyOfRange(buf, off, off + len));
@@ -261,7 +262,8 @@ class ReorderWindowTest {
         int i = block + k;
         byte[] framed = RtpPacketTest.concat(new byte[3], sent[i], new byte[5]);
         Arrays.fill(framed, 0, 3, (byte) 0x5A);
-        assertEquals(Offer.ACCEPTED, w.offer(i, 1000L + 160L * i, 7L * i, framed, 3, sent[i].length, sink));
+        assertEquals(
+            Offer.ACCEPTED, w.offer(i, 1000L + 160L * i, 7L * i, framed, 3, sent[i].length, sink));
       }
     }
     assertEquals(0, w.held());
@@ -276,7 +278,8 @@ class ReorderWindowTest {
   @Test
   void aPayloadLargerThanTheSlotsIsAConfigurationError() {
     ReorderWindow w = new ReorderWindow(4, 160, 60 * MS);
-    assertThrows(IllegalArgumentException.class, () -> w.offer(0, 0, 0, new byte[161], 0, 161, sink));
+    assertThrows(
+        IllegalArgumentException.class, () -> w.offer(0, 0, 0, new byte[161], 0, 161, sink));
     assertThrows(IndexOutOfBoundsException.class, () -> w.offer(0, 0, 0, new byte[10], 5, 6, sink));
     assertEquals(Offer.ACCEPTED, w.offer(0, 0, 0, new byte[160], 0, 160, sink));
   }
@@ -312,7 +315,9 @@ class ReorderWindowTest {
       long start = arrivals.get(0)[0];
       long lastSeq = start;
       for (long[] a : arrivals) {
-        byte[] payload = {(byte) a[0], (byte) (a[0] >> 8), (byte) (a[0] >> 16), (byte) (a[0] >> 24)};
+        byte[] payload = {
+          (byte) a[0], (byte) (a[0] >> 8), (byte) (a[0] >> 16), (byte) (a[0] >> 24)
+        };
         w.offer(a[0], a[0], a[1], payload, 0, 4, out);
         w.drain(a[1], out);
         lastSeq = Math.max(lastSeq, a[0]);

@@ -16,7 +16,12 @@ class RtcpSenderReportTest {
 
   /** An empty receiver report: header + reporter SSRC. */
   static byte[] emptyRr(int ssrc) {
-    return ByteBuffer.allocate(8).put((byte) 0x80).put((byte) 201).putShort((short) 1).putInt(ssrc).array();
+    return ByteBuffer.allocate(8)
+        .put((byte) 0x80)
+        .put((byte) 201)
+        .putShort((short) 1)
+        .putInt(ssrc)
+        .array();
   }
 
   /** A sender report with {@code reportBlocks} zeroed report blocks. */
@@ -86,10 +91,14 @@ class RtcpSenderReportTest {
   void ntpTimeIsConvertedToUnixMicrosecondsFromThe1900Epoch() {
     long micros = RtcpSenderReport.ntpToUnixMicros(NTP_SECONDS << 32);
     assertEquals((3_976_000_000L - 2_208_988_800L) * 1_000_000L, micros);
-    assertEquals(Instant.parse("2026-01-01T00:00:00Z"), Instant.ofEpochSecond(RtcpSenderReport.ntpToUnixMicros(3_976_214_400L << 32) / 1_000_000L));
+    assertEquals(
+        Instant.parse("2026-01-01T00:00:00Z"),
+        Instant.ofEpochSecond(RtcpSenderReport.ntpToUnixMicros(3_976_214_400L << 32) / 1_000_000L));
     // 2^32 / 4 of a second is 250 ms exactly; the fraction is truncated to whole microseconds.
-    assertEquals(250_000L, RtcpSenderReport.ntpToUnixMicros((NTP_SECONDS << 32) | 0x4000_0000L) - micros);
-    assertEquals(999_999L, RtcpSenderReport.ntpToUnixMicros((NTP_SECONDS << 32) | 0xFFFF_FFFFL) - micros);
+    assertEquals(
+        250_000L, RtcpSenderReport.ntpToUnixMicros((NTP_SECONDS << 32) | 0x4000_0000L) - micros);
+    assertEquals(
+        999_999L, RtcpSenderReport.ntpToUnixMicros((NTP_SECONDS << 32) | 0xFFFF_FFFFL) - micros);
   }
 
   @Test

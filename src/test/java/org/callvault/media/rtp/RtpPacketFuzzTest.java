@@ -79,7 +79,8 @@ class RtpPacketFuzzTest {
           kind = "valid packet, truncated";
           int full = writeValidPacket(random, buf, offset);
           length = random.nextInt(full + 1);
-          if (random.nextBoolean()) buf[offset + Math.max(0, length - 1)] ^= (byte) random.nextInt(256);
+          if (random.nextBoolean())
+            buf[offset + Math.max(0, length - 1)] ^= (byte) random.nextInt(256);
         }
       }
 

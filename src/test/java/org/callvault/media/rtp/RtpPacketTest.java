@@ -134,7 +134,9 @@ class RtpPacketTest {
   @Test
   void anEmptyHeaderExtensionIsAllowed() {
     RtpPacket p = new RtpPacket();
-    assertEquals(RtpProblem.NONE, parse(concat(hex("90 00 0001 00000001 00000001 1000 0000"), hex("77")), p));
+    assertEquals(
+        RtpProblem.NONE,
+        parse(concat(hex("90 00 0001 00000001 00000001 1000 0000"), hex("77")), p));
     assertEquals(0x1000, p.extensionProfile());
     assertEquals(0, p.extensionLength());
     assertEquals(16, p.payloadOffset());
@@ -176,7 +178,10 @@ class RtpPacketTest {
   void everyLengthBelowTheFixedHeaderIsTooShort() {
     byte[] valid = concat(hex("80 00 0001 00000001 00000001"), hex("00"));
     for (int length = 0; length < 12; length++) {
-      assertEquals(RtpProblem.TOO_SHORT, RtpPacket.parse(valid, 0, length, new RtpPacket()), "length " + length);
+      assertEquals(
+          RtpProblem.TOO_SHORT,
+          RtpPacket.parse(valid, 0, length, new RtpPacket()),
+          "length " + length);
     }
   }
 
@@ -269,7 +274,8 @@ class RtpPacketTest {
   void aRefusedPacketLeavesTheHolderAsItWas() {
     RtpPacket p = new RtpPacket();
     assertEquals(RtpProblem.NONE, parse(concat(hex("80 00 0007 00000001 00000001"), hex("00")), p));
-    assertEquals(RtpProblem.BAD_PADDING, parse(concat(hex("A0 08 0009 00000002 00000002"), hex("0100")), p));
+    assertEquals(
+        RtpProblem.BAD_PADDING, parse(concat(hex("A0 08 0009 00000002 00000002"), hex("0100")), p));
     assertEquals(7, p.sequenceNumber());
     assertEquals(0, p.payloadType());
     assertEquals(1, p.payloadLength());
@@ -278,8 +284,10 @@ class RtpPacketTest {
   @Test
   void aRangeOutsideTheArrayIsACallerBugAndThrows() {
     byte[] data = new byte[20];
-    assertThrows(IndexOutOfBoundsException.class, () -> RtpPacket.parse(data, 10, 11, new RtpPacket()));
-    assertThrows(IndexOutOfBoundsException.class, () -> RtpPacket.parse(data, -1, 5, new RtpPacket()));
+    assertThrows(
+        IndexOutOfBoundsException.class, () -> RtpPacket.parse(data, 10, 11, new RtpPacket()));
+    assertThrows(
+        IndexOutOfBoundsException.class, () -> RtpPacket.parse(data, -1, 5, new RtpPacket()));
   }
 
   @Test
