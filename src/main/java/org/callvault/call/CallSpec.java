@@ -23,8 +23,15 @@ public record CallSpec(
     SipSession sip)
     implements CborSerializable {
 
+  private static final String CALL_ID_CHARS = "A-Za-z0-9._:@-";
+
   /** Call ids appear in URLs and SIP Call-IDs: letters, digits and {@code . _ - : @}. */
-  public static final Pattern CALL_ID = Pattern.compile("[A-Za-z0-9._:@-]{1,128}");
+  public static final Pattern CALL_ID = Pattern.compile("[" + CALL_ID_CHARS + "]{1,128}");
+
+  /** {@code text} with every character a call id may not hold replaced by {@code _}. */
+  public static String callIdChars(String text) {
+    return text.replaceAll("[^" + CALL_ID_CHARS + "]", "_");
+  }
 
   /**
    * What is wrong with {@code callId} as a call id, naming it as {@code field}; null when nothing

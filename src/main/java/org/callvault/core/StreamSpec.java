@@ -18,11 +18,23 @@ public record StreamSpec(
     String label, String party, Codec codec, String source, Integer dtmfPayloadType)
     implements CborSerializable {
 
+  private static final String LABEL_CHARS = "A-Za-z0-9._-";
+
   /** A stream's label, and a party's id: they appear in URLs, file names and SDP. */
-  public static final Pattern LABEL = Pattern.compile("[A-Za-z0-9._-]{1,64}");
+  public static final Pattern LABEL = Pattern.compile("[" + LABEL_CHARS + "]{1,64}");
 
   /** How {@link #LABEL} reads in an error message. */
   public static final String LABEL_RULE = "1 to 64 letters, digits or . _ -";
+
+  /**
+   * {@code text} made a {@link #LABEL}: every character it may not hold replaced by {@code _}, cut
+   * to 64; {@code otherwise} when nothing is left.
+   */
+  public static String labelFrom(String text, String otherwise) {
+    String label = text.replaceAll("[^" + LABEL_CHARS + "]", "_");
+    if (label.isEmpty()) return otherwise;
+    return label.length() > 64 ? label.substring(0, 64) : label;
+  }
 
   public StreamSpec(String label, String party, Codec codec) {
     this(label, party, codec, null, null);

@@ -149,9 +149,7 @@ final class CallMapping {
       int at = user.indexOf('@');
       candidate = at > 0 ? user.substring(0, at) : user;
     }
-    String safe = candidate.replaceAll("[^A-Za-z0-9._-]", "_");
-    if (safe.isEmpty()) safe = "participant";
-    return safe.length() > 64 ? safe.substring(0, 64) : safe;
+    return StreamSpec.labelFrom(candidate, "participant");
   }
 
   /**

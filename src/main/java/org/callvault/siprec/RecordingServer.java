@@ -192,7 +192,7 @@ public final class RecordingServer implements ServerTransactions.TransactionUser
 
   /** The call id of a SIPREC call: the SIP Call-ID, made fit for a call id. */
   public static String callIdOf(String sipCallId) {
-    String safe = sipCallId.replaceAll("[^A-Za-z0-9._:@-]", "_");
+    String safe = CallSpec.callIdChars(sipCallId);
     if (safe.length() <= 120) return "sip-" + safe;
     try {
       byte[] digest =
