@@ -26,14 +26,23 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
-    Config config = config();
+    Config config;
+    NodeSettings settings;
+    try {
+      config = config();
+      settings = NodeSettings.from(config);
+    } catch (RuntimeException e) { // an invalid setting: say which, start nothing
+      log.error("the configuration is invalid: {}", e.getMessage());
+      System.exit(EXIT_FAILED);
+      return;
+    }
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "callvault", config);
     try {
-      Node.start(system, NodeSettings.from(config.getConfig("callvault")));
+      Node.start(system, settings);
     } catch (Node.PortInUse e) {
       log.error(e.getMessage());
       System.exit(EXIT_PORT_IN_USE);
-    } catch (RuntimeException e) {
+    } catch (Throwable e) { // whatever it is, the node must not linger half started
       log.error("the node could not start: {}", e.getMessage(), e);
       System.exit(EXIT_FAILED);
     }

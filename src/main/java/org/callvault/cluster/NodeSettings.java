@@ -73,7 +73,23 @@ record NodeSettings(
     }
   }
 
-  static NodeSettings from(Config callvault) {
+  /**
+   * Reads {@code callvault}, after checking that the libraries' settings CallVault relies on are
+   * there: an overlay that does not include {@code node.conf} (and so application.conf) would
+   * otherwise run without them.
+   */
+  static NodeSettings from(Config config) {
+    if (!config.hasPath(
+            "pekko.actor.serialization-bindings.\"org.callvault.core.CborSerializable\"")
+        || !config.getBoolean("pekko.cluster.sharding.remember-entities"))
+      throw new IllegalArgumentException(
+          "the configuration lacks the service's application.conf (the Pekko settings it runs on):"
+              + " an overlay given with -Dconfig.file must start with include \"node.conf\" (see"
+              + " cluster-conf/)");
+    Config callvault = config.getConfig("callvault");
+    if (callvault.hasPath("media.fault.halt-after-chunks"))
+      throw new IllegalArgumentException(
+          "callvault.media.fault.halt-after-chunks is now callvault.audio.fault.halt-after-chunks");
     Config defaultPolicy = callvault.getConfig("default-policy");
     Config media = callvault.getConfig("media");
     return new NodeSettings(

@@ -67,15 +67,16 @@ final class CallMedia implements MediaBinder.Session, StreamRecorder.Output {
             callId, spec, gate, baseline, lastStored, settings.streams(), this, System.nanoTime());
     RelayIntake intake = new RelayIntake(recorder, token, settings.relay().idle().toNanos());
     StreamHandler rtpHandler = StreamHandler.rtp(recorder, intake);
-    MediaServer.SocketPair sockets =
-        server.bindPair(loop, rtpHandler, StreamHandler.rtcp(recorder));
+    StreamHandler rtcpHandler = StreamHandler.rtcp(recorder);
+    MediaServer.SocketPair sockets = server.bindPair(loop, rtpHandler, rtcpHandler);
     ChunkWriter writer =
         new ChunkWriter(
             settings.writes(),
             server.store(),
             ChunkWriter.Scheduler.of(loop),
             new Outcome(recorder));
-    MediaStream stream = new MediaStream(recorder, intake, rtpHandler, sockets, writer);
+    MediaStream stream =
+        new MediaStream(recorder, intake, rtpHandler, rtcpHandler, sockets, writer);
     streams.put(spec.label(), stream);
     openStreams.incrementAndGet();
     stream.tick =
@@ -93,6 +94,10 @@ final class CallMedia implements MediaBinder.Session, StreamRecorder.Output {
   @Override
   public Map<String, Endpoint> add(List<StreamSpec> added, Function<String, ? extends Gate> gates)
       throws MediaBinder.MediaUnavailableException {
+    // A stream bound now would never be closed with the others: the entity binds it where the
+    // call goes next (it binds all the call's streams there), or not at all after a stop.
+    if (closing)
+      throw new MediaBinder.MediaUnavailableException("the call's sockets here are closing");
     Map<String, Endpoint> endpoints = new LinkedHashMap<>();
     for (StreamSpec spec : added) {
       add(spec, gates.apply(spec.label()), StreamCounters.ZERO, null);
@@ -181,6 +186,7 @@ final class CallMedia implements MediaBinder.Session, StreamRecorder.Output {
                 s.rtp().writeAndFlush(new DatagramPacket(Unpooled.wrappedBuffer(datagram), to)),
             System.nanoTime());
     s.rtpHandler.relayTo(s.relay);
+    s.rtcpHandler.relayTo(s.relay); // RTCP is dropped from now on: the next node anchors its own
     s.tick =
         s.rtp()
             .eventLoop()

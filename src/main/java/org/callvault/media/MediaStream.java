@@ -15,6 +15,7 @@ final class MediaStream {
   final StreamRecorder recorder;
   final RelayIntake intake;
   final StreamHandler rtpHandler;
+  final StreamHandler rtcpHandler;
   final MediaServer.SocketPair sockets;
   final ChunkWriter writer;
 
@@ -28,11 +29,13 @@ final class MediaStream {
       StreamRecorder recorder,
       RelayIntake intake,
       StreamHandler rtpHandler,
+      StreamHandler rtcpHandler,
       MediaServer.SocketPair sockets,
       ChunkWriter writer) {
     this.recorder = recorder;
     this.intake = intake;
     this.rtpHandler = rtpHandler;
+    this.rtcpHandler = rtcpHandler;
     this.sockets = sockets;
     this.writer = writer;
   }

@@ -124,16 +124,24 @@ public final class RecordingServer implements ServerTransactions.TransactionUser
   }
 
   /**
+   * Where the re-INVITEs' CSeq numbers start. Earlier versions took the number from the clock
+   * (seconds since 1,700,000,000: about 10^8 in 2026, 10^9 in 2055), and a dialog's numbers must
+   * only grow, so a dialog re-INVITEd by them goes on above what they sent; 10^9 plus an epoch
+   * stays below RFC 3261's 2^31.
+   */
+  static final long CSEQ_BASE = 1_000_000_000L;
+
+  /**
    * A SIPREC call's media moved to this node (its old node died or handed it off): sends the SRC a
    * re-INVITE in the call's dialog, from the dialog state in its ledger, offering the new
    * endpoints, so that it sends the media here. The SRC's 200 is ACKed. Over UDP; any thread.
    *
-   * <p>The re-INVITE's CSeq number is {@code mediaEpoch}. The SRC accepts any CSeq in the dialog
-   * above the last one it received from this side (RFC 3261 §12.2.2), and the recorder sends
-   * nothing in the dialog before the call's first move; the epoch grows with every move and is the
-   * same on whichever node sends, so each re-INVITE is above the one before without a counter that
-   * the nodes would have to share (the clock the number once came from is not the same on two
-   * nodes, nor steady on one).
+   * <p>The re-INVITE's CSeq number is {@link #CSEQ_BASE} plus {@code mediaEpoch}. The SRC accepts
+   * any CSeq in the dialog above the last one it received from this side (RFC 3261 §12.2.2), and
+   * the recorder sends nothing in the dialog but these re-INVITEs; the epoch grows with every move
+   * and is the same on whichever node sends, so each re-INVITE is above the one before without a
+   * counter that the nodes would have to share (the clock the number once came from is not the same
+   * on two nodes, nor steady on one).
    *
    * @param mediaEpoch the call's media epoch: the seq of the ledger event that recorded {@code
    *     endpoints}
@@ -151,7 +159,7 @@ public final class RecordingServer implements ServerTransactions.TransactionUser
             reInvite =
                 MediaReInvite.build(
                     CallMapping.dialogOf(sip),
-                    mediaEpoch,
+                    CSEQ_BASE + mediaEpoch,
                     settings.contact(),
                     SdpOrigin.create("callvault"),
                     host,

@@ -256,6 +256,31 @@ class MediaServerTest {
   }
 
   @Test
+  void noStreamIsAddedToSocketsThatAreClosingAndTheyStillReportClosedAndFreeTheirPorts()
+      throws Exception {
+    MediaServer server = server(10, 8, 0);
+    MediaBinder.Session session =
+        server.bind(
+            "call-10",
+            List.of(new StreamSpec("a", "agent", Codec.PCMU)),
+            openGates("a"),
+            Map.of(),
+            Map.of(),
+            reports::add);
+    session.close();
+    MediaBinder.MediaUnavailableException refused =
+        assertThrows(
+            MediaBinder.MediaUnavailableException.class,
+            () -> session.add(List.of(new StreamSpec("b", "agent", Codec.PCMU)), openGates("b")));
+    assertTrue(refused.getMessage().contains("closing"), refused.getMessage());
+    assertEquals(
+        Map.of("a", StreamCounters.ZERO).keySet(),
+        next(MediaReport.Closed.class).counters().keySet());
+    assertEquals(0, server.portsInUse());
+    assertEquals(0, server.activeCalls());
+  }
+
+  @Test
   void aHandedOffCallKeepsReceivingAndRelaysEveryPacketToTheNodeThatTookItOver() throws Exception {
     handOff("call-6", false);
   }

@@ -441,7 +441,10 @@ class RecordingServerTest {
       assertEquals(reInvite, again);
       String via = header(reInvite, "Via");
       String cseq = header(reInvite, "CSeq");
-      assertEquals(epoch + " INVITE", cseq, "the CSeq is the media epoch, the same on every node");
+      assertEquals(
+          (1_000_000_000L + epoch) + " INVITE",
+          cseq,
+          "the CSeq is 10^9 plus the media epoch, the same on every node");
       assertTrue(
           via.startsWith("SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK"),
           "from the server's Contact: " + via);
