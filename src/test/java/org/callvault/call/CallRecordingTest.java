@@ -899,6 +899,29 @@ class CallRecordingTest {
     assertEquals(before, current());
   }
 
+  /**
+   * A one-party call whose media {@code binder} binds, with the first second of {@code agent-leg}
+   * stored under its first epoch (2); its id.
+   */
+  private String callWithAudio(FakeBinder binder) {
+    String callId = "call-" + UUID.randomUUID();
+    kit =
+        EventSourcedBehaviorTestKit.create(
+            testKit.system(),
+            CallRecording.create(callId, null, gates, Clock.systemUTC(), binder, binder));
+    kit.<Reply>runCommand(
+        r ->
+            new CallRecording.Create(
+                twoPartySpec(callId, policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true)),
+                "crm",
+                r));
+    kit.runCommand(
+        media(
+            new MediaReport.ChunkWritten(
+                chunkOf("agent-leg", 2, 0, 1_800_000_000_000_000L), StreamCounters.ZERO)));
+    return callId;
+  }
+
   private static ChunkInfo chunkOf(String label, long epoch, long n, long startWall) {
     return chunkOf(label, epoch, n, startWall, n * 50);
   }
@@ -988,22 +1011,8 @@ class CallRecordingTest {
 
   @Test
   void aCallWhoseSocketsWereReleasedRecordsNoFailureWhenItsStreamsMove() {
-    String callId = "call-" + UUID.randomUUID();
     FakeBinder binder = new FakeBinder();
-    kit =
-        EventSourcedBehaviorTestKit.create(
-            testKit.system(),
-            CallRecording.create(callId, null, gates, Clock.systemUTC(), binder, binder));
-    kit.<Reply>runCommand(
-        r ->
-            new CallRecording.Create(
-                twoPartySpec(callId, policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true)),
-                "crm",
-                r));
-    kit.runCommand(
-        media(
-            new MediaReport.ChunkWritten(
-                chunkOf("agent-leg", 2, 0, 1_800_000_000_000_000L), StreamCounters.ZERO)));
+    String callId = callWithAudio(binder);
     kit.<Reply>runCommand(r -> new CallRecording.Stop("crm", r));
     kit.runCommand(media(new MediaReport.Closed(Map.of("agent-leg", StreamCounters.ZERO))));
     Call stopped = current();
@@ -1016,22 +1025,8 @@ class CallRecordingTest {
 
   @Test
   void anActiveCallHandedOffToAnotherNodeRecordsItsGapAsAHandoff() {
-    String callId = "call-" + UUID.randomUUID();
     FakeBinder binder = new FakeBinder();
-    kit =
-        EventSourcedBehaviorTestKit.create(
-            testKit.system(),
-            CallRecording.create(callId, null, gates, Clock.systemUTC(), binder, binder));
-    kit.<Reply>runCommand(
-        r ->
-            new CallRecording.Create(
-                twoPartySpec(callId, policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true)),
-                "crm",
-                r));
-    kit.runCommand(
-        media(
-            new MediaReport.ChunkWritten(
-                chunkOf("agent-leg", 2, 0, 1_800_000_000_000_000L), StreamCounters.ZERO)));
+    String callId = callWithAudio(binder);
     kit.runCommand(
         CallRecording.Passivate.INSTANCE); // the session stores what it holds, then reports Closed
     assertEquals(
@@ -1072,22 +1067,8 @@ class CallRecordingTest {
 
   @Test
   void aHandoffWhoseEveryPacketWasRelayedRecordsNoGap() {
-    String callId = "call-" + UUID.randomUUID();
     FakeBinder binder = new FakeBinder();
-    kit =
-        EventSourcedBehaviorTestKit.create(
-            testKit.system(),
-            CallRecording.create(callId, null, gates, Clock.systemUTC(), binder, binder));
-    kit.<Reply>runCommand(
-        r ->
-            new CallRecording.Create(
-                twoPartySpec(callId, policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true)),
-                "crm",
-                r));
-    kit.runCommand(
-        media(
-            new MediaReport.ChunkWritten(
-                chunkOf("agent-leg", 2, 0, 1_800_000_000_000_000L), StreamCounters.ZERO)));
+    String callId = callWithAudio(binder);
     kit.runCommand(CallRecording.Passivate.INSTANCE);
     org.junit.jupiter.api.Assertions.assertThrows(
         AssertionError.class,
@@ -1109,22 +1090,8 @@ class CallRecordingTest {
 
   @Test
   void aStreamWithNoAudioSinceItsMediaMovedHasItsGapRecordedAtTheStop() {
-    String callId = "call-" + UUID.randomUUID();
     FakeBinder binder = new FakeBinder();
-    kit =
-        EventSourcedBehaviorTestKit.create(
-            testKit.system(),
-            CallRecording.create(callId, null, gates, Clock.systemUTC(), binder, binder));
-    kit.<Reply>runCommand(
-        r ->
-            new CallRecording.Create(
-                twoPartySpec(callId, policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true)),
-                "crm",
-                r));
-    kit.runCommand(
-        media(
-            new MediaReport.ChunkWritten(
-                chunkOf("agent-leg", 2, 0, 1_800_000_000_000_000L), StreamCounters.ZERO)));
+    String callId = callWithAudio(binder);
     kit.restart(); // the node died
     awaitCall(c -> c.mediaEpoch() > 2);
     var stop = kit.<Reply>runCommand(r -> new CallRecording.Stop("crm", r));
