@@ -38,6 +38,9 @@ public final class ApiServer extends AllDirectives {
    * @param chunksUnstored chunks storage refused or failed since the node started, each a recorded
    *     gap
    * @param sipRefused SIP messages refused as malformed since the node started
+   * @param spooledChunks chunks waiting in this node's spool for storage to take them
+   * @param spoolBytes the bytes the spool takes on disk
+   * @param spoolOldestMillis when the oldest of them was spooled (epoch millis), 0 for none
    */
   public record NodeStatus(
       String node,
@@ -48,7 +51,10 @@ public final class ApiServer extends AllDirectives {
       int relayingCalls,
       int rtpPortsInUse,
       long chunksUnstored,
-      long sipRefused) {}
+      long sipRefused,
+      int spooledChunks,
+      long spoolBytes,
+      long spoolOldestMillis) {}
 
   /** How long the health check waits for storage to answer. */
   private static final Duration STORAGE_CHECK = Duration.ofSeconds(3);
@@ -79,9 +85,12 @@ public final class ApiServer extends AllDirectives {
   }
 
   /**
-   * 200 once this node can host calls: an Up member of the cluster whose journal and audio store
-   * answer (on a new Cassandra, the first start creates their tables, which takes seconds); 503
-   * with the reason before. Either way with the node's numbers.
+   * 200 while this node can host calls: an Up member of the cluster whose journal and audio store
+   * answer (on a new Cassandra, the first start creates their tables, which takes seconds). Status
+   * UP, or DEGRADED while chunks wait in its spool (storage answers again and the spool drains; new
+   * calls are taken, their audio waits behind). 503 with the reason otherwise: STARTING before the
+   * node is Up, UNAVAILABLE while storage does not answer (the calls' sockets go on receiving,
+   * their audio spooled). Always with the node's numbers.
    */
   private Route health() {
     NodeStatus now = status.get();
@@ -94,6 +103,14 @@ public final class ApiServer extends AllDirectives {
     json.put("rtpPortsInUse", now.rtpPortsInUse());
     json.put("chunksUnstored", now.chunksUnstored());
     json.put("sipRefused", now.sipRefused());
+    ObjectNode spool = json.putObject("spool");
+    spool.put("chunks", now.spooledChunks());
+    spool.put("bytes", now.spoolBytes());
+    spool.put(
+        "oldestAgeSeconds",
+        now.spoolOldestMillis() == 0
+            ? 0
+            : Math.max(0, (System.currentTimeMillis() - now.spoolOldestMillis()) / 1000));
     if (!now.up()) {
       json.put("status", "STARTING").put("reason", "not yet an Up member of the cluster");
       return complete(CallRoutes.json(StatusCodes.SERVICE_UNAVAILABLE, json));
@@ -114,8 +131,16 @@ public final class ApiServer extends AllDirectives {
     return onSuccess(
         problem,
         reason -> {
-          json.put("status", reason == null ? "UP" : "STARTING");
-          if (reason != null) json.put("reason", "storage not ready: " + reason);
+          if (reason != null) {
+            json.put("status", "UNAVAILABLE").put("reason", "storage does not answer: " + reason);
+          } else if (now.spooledChunks() > 0) {
+            json.put("status", "DEGRADED")
+                .put(
+                    "reason",
+                    now.spooledChunks() + " chunks wait in the spool for storage to take them");
+          } else {
+            json.put("status", "UP");
+          }
           return complete(
               CallRoutes.json(
                   reason == null ? StatusCodes.OK : StatusCodes.SERVICE_UNAVAILABLE, json));

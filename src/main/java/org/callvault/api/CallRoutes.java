@@ -355,6 +355,7 @@ public final class CallRoutes extends AllDirectives {
           case INVALID -> StatusCodes.BAD_REQUEST;
           case NOT_FOUND -> StatusCodes.NOT_FOUND;
           case CONFLICT -> StatusCodes.CONFLICT;
+          case UNAVAILABLE -> StatusCodes.SERVICE_UNAVAILABLE;
         };
     return json(status, CallJson.error(status.intValue(), rejected.message()));
   }

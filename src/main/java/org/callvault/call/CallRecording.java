@@ -10,7 +10,6 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
-import org.apache.pekko.actor.typed.PreRestart;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -31,7 +30,6 @@ import org.callvault.core.CborSerializable;
 import org.callvault.core.ChunkInfo;
 import org.callvault.core.MediaBinder;
 import org.callvault.core.MediaReport;
-import org.callvault.core.ReleaseReason;
 import org.callvault.core.StreamCounters;
 import org.callvault.core.StreamSpec;
 
@@ -42,7 +40,10 @@ import org.callvault.core.StreamSpec;
  *
  * <p>Fail-closed (DESIGN.md, invariant 1): for every event, the gates that the event closes are
  * closed before it is persisted, and the gates it opens are opened only after it is persisted.
- * Until recovery completes, and after a failed persist, every gate is closed.
+ * Every gate is closed until the ledger is first read. A failed write restarts the entity, not its
+ * media (invariant 7): the sockets go on, the gates stay as the last confirmed write left them with
+ * the failed write's closings, and a request that only closed gates is asked again once the ledger
+ * answers ({@link LedgerWriter#unconfirmed}).
  */
 public final class CallRecording
     extends EventSourcedBehaviorWithEnforcedReplies<CallRecording.Command, Event, State> {
@@ -157,7 +158,9 @@ public final class CallRecording
     /** There is no such call. */
     NOT_FOUND,
     /** The call's rules or state forbid the change. */
-    CONFLICT
+    CONFLICT,
+    /** This node cannot carry out the request now (no media can be bound here); retry. */
+    UNAVAILABLE
   }
 
   // ------------------------------------------------------------------------------------ entity
@@ -215,6 +218,7 @@ public final class CallRecording
   private final Clock clock;
   private final CallSockets sockets;
   private final LedgerWriter ledger;
+  private final CallMediaCommands media;
 
   private CallRecording(
       String callId,
@@ -226,7 +230,9 @@ public final class CallRecording
       CallSockets sockets) {
     super(
         PersistenceId.of(ENTITY_TYPE_KEY.name(), callId),
-        SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.2));
+        // After a failed write the entity reads its ledger again at most 2 s apart: it journals
+        // again within 2 s of the journal's return (its media runs on meanwhile).
+        SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(2), 0.2));
     this.callId = callId;
     this.context = context;
     this.timers = timers;
@@ -235,6 +241,8 @@ public final class CallRecording
     this.clock = clock;
     this.sockets = sockets;
     this.ledger = new LedgerWriter(gates, clock, this::afterPersisted);
+    this.media =
+        new CallMediaCommands(callId, context, sockets, gates, ledger, Effect(), this::passivate);
     gates.closeAll();
   }
 
@@ -272,8 +280,8 @@ public final class CallRecording
         .onCommand(Create.class, (c, cmd) -> decided(c, Requests.recreate(c, cmd), cmd))
         .onCommand(Stop.class, (c, cmd) -> decided(c, Requests.stopAgain(c), cmd))
         .onCommand(GetCall.class, (c, cmd) -> Effect().reply(cmd.replyTo(), current(c)))
-        .onCommand(FromMedia.class, (c, cmd) -> fromMedia(c, cmd.report()))
-        .onCommand(Adopted.class, this::adopted)
+        .onCommand(FromMedia.class, (c, cmd) -> media.fromMedia(c, cmd.report()))
+        .onCommand(Adopted.class, media::adopted)
         .onCommand(Passivate.class, (c, cmd) -> Effect().stop().thenNoReply())
         .onCommand(Request.class, (c, cmd) -> Effect().reply(cmd.replyTo(), Requests.afterStop(c)))
         // AutoResume, StartMedia: nothing resumes or binds after the stop.
@@ -281,7 +289,7 @@ public final class CallRecording
 
     builder
         .forStateType(Call.class)
-        .onCommand(Create.class, (c, cmd) -> decided(c, Requests.recreate(c, cmd), cmd))
+        .onCommand(Create.class, this::recreate)
         .onCommand(GetCall.class, (c, cmd) -> Effect().reply(cmd.replyTo(), current(c)))
         .onCommand(ChangeConsent.class, (c, cmd) -> decided(c, Requests.consent(c, cmd), cmd))
         .onCommand(Pause.class, (c, cmd) -> decided(c, Requests.pause(c, cmd), cmd))
@@ -289,10 +297,10 @@ public final class CallRecording
         .onCommand(Stop.class, (c, cmd) -> decided(c, Requests.stop(c, clock.millis() * 1000), cmd))
         .onCommand(Amend.class, (c, cmd) -> decided(c, Requests.amend(c, cmd), cmd))
         .onCommand(AutoResume.class, this::autoResume)
-        .onCommand(StartMedia.class, (c, cmd) -> startMedia(c))
-        .onCommand(FromMedia.class, (c, cmd) -> fromMedia(c, cmd.report()))
-        .onCommand(Adopted.class, this::adopted)
-        .onCommand(Passivate.class, this::handOff);
+        .onCommand(StartMedia.class, (c, cmd) -> media.start(c))
+        .onCommand(FromMedia.class, (c, cmd) -> media.fromMedia(c, cmd.report()))
+        .onCommand(Adopted.class, media::adopted)
+        .onCommand(Passivate.class, (c, cmd) -> media.handOff());
 
     return builder.build();
   }
@@ -306,10 +314,19 @@ public final class CallRecording
     Event created = ledger.created(spec, cmd.by());
     Call next = Call.created(callId, spec, created);
     gates.closeWhereClosedIn(next);
-    // Bound before the creation is answered: its creator learns where to send media.
-    Change media = sockets.bind(next, gates, this::reported);
+    // Bound before the creation is answered: its creator learns where to send media. A call that
+    // could record nothing here is not created: the creator is told to retry.
+    Change bound = media.bind(next);
+    if (bound instanceof Change.MediaUnavailable unavailable)
+      return refused(
+          cmd,
+          new Rejected(
+              Rejection.UNAVAILABLE,
+              "no media can be received on this node now ("
+                  + unavailable.reason()
+                  + "); the call was not created; retry"));
     List<Event> events = new ArrayList<>(List.of(created));
-    if (media != null) events.addAll(ledger.seal(next, List.of(media), SYSTEM));
+    if (bound != null) events.addAll(ledger.seal(next, List.of(bound), SYSTEM));
     return Effect()
         .persist(events)
         .thenRun(gates::matchState)
@@ -332,12 +349,13 @@ public final class CallRecording
   /** Answers a request as {@link Requests} decided it, persisting its changes if it has any. */
   private ReplyEffect<Event, State> decided(
       Call call, Requests.Decision decision, ChangeRequest cmd) {
+    if (ledger.deciding(cmd) && !(decision instanceof Requests.Changes)) gates.matchState(call);
     if (decision instanceof Requests.Refused refused)
       return Effect().reply(cmd.replyTo(), refused.rejected());
     if (decision instanceof Requests.Unchanged unchanged)
       return Effect().reply(cmd.replyTo(), new Accepted(call, unchanged.note()));
     List<Change> changes = sockets.withStreamsBound(((Requests.Changes) decision).changes(), gates);
-    return write(call, changes, cmd.by(), cmd.replyTo());
+    return ledger.persist(Effect(), call, changes, cmd.by(), cmd.replyTo(), cmd);
   }
 
   private ReplyEffect<Event, State> autoResume(Call call, AutoResume cmd) {
@@ -348,59 +366,18 @@ public final class CallRecording
 
   // ------------------------------------------------------------------------------------- media
 
-  /** Called on media threads: only enqueues. */
-  private void reported(MediaReport report) {
-    context.getSelf().tell(new FromMedia(report));
-  }
-
   /**
-   * Sharding stops an active call when its node leaves or its shard moves. Make before break: the
-   * session stores and reports what it holds, then reports Closed, on which the handoff is recorded
-   * with the streams' counters, so the node that takes the call over records any gap as a HANDOFF
-   * rather than a failure.
+   * The same creation again (its creator retrying after a timeout): answered with the call, its
+   * sockets bound first if this incarnation has none yet, so the answer says where media goes.
    */
-  private ReplyEffect<Event, State> handOff(Call call, Passivate passivate) {
-    return sockets.handOff() ? Effect().noReply() : Effect().stop().thenNoReply();
-  }
-
-  private ReplyEffect<Event, State> startMedia(Call call) {
-    if (!sockets.enabled() || sockets.bound()) return Effect().noReply();
-    return write(call, List.of(sockets.bind(call, gates, this::reported)), SYSTEM, null);
-  }
-
-  private ReplyEffect<Event, State> fromMedia(Call call, MediaReport report) {
-    if (!(report instanceof MediaReport.Closed closed)) {
-      List<Change> changes = Requests.reported(call, report);
-      return changes.isEmpty() ? Effect().noReply() : write(call, changes, MEDIA, null);
-    }
-    // Closed: everything the session received is listed; its final counters go into the ledger.
-    Change.MediaReleased released = sockets.closed(closed.counters());
-    if (released.reason() == ReleaseReason.HANDOFF)
-      return Effect()
-          .persist(ledger.seal(call, List.of(released), SYSTEM))
-          .thenStop()
-          .thenNoReply();
-    if (!released.counters().isEmpty()) return write(call, List.of(released), MEDIA, null);
-    if (call.stopped()) passivate();
-    return Effect().noReply();
-  }
-
-  /**
-   * Lists the chunks found in storage after a crash, then receives media again if the call is
-   * active.
-   */
-  private ReplyEffect<Event, State> adopted(Call call, Adopted adopted) {
-    if (adopted.failure() != null) {
-      // Without knowing what reached storage the call must not receive under a new epoch that a
-      // later lookup could not tell apart; the restart retries the lookup.
-      throw new IllegalStateException(
-          "call " + callId + ": looking up unlisted chunks failed: " + adopted.failure());
-    }
-    List<Change> changes = new ArrayList<>(Continuity.adoptions(call, adopted.chunks()));
-    if (!changes.isEmpty())
-      context.getLog().warn("adopted {} chunk(s) stored but not listed", changes.size());
-    if (!call.stopped()) context.getSelf().tell(StartMedia.INSTANCE);
-    return changes.isEmpty() ? Effect().noReply() : write(call, changes, SYSTEM, null);
+  private ReplyEffect<Event, State> recreate(Call call, Create cmd) {
+    Requests.Decision decision = Requests.recreate(call, cmd);
+    if (decision instanceof Requests.Unchanged
+        && sockets.enabled()
+        && !sockets.storing()
+        && call.mediaEpoch() == 0)
+      return write(call, List.of(media.bind(call)), SYSTEM, cmd.replyTo());
+    return decided(call, decision, cmd);
   }
 
   // ---------------------------------------------------------------------------------- persist
@@ -411,7 +388,7 @@ public final class CallRecording
    */
   private ReplyEffect<Event, State> write(
       Call call, List<Change> changes, String by, ActorRef<Reply> replyTo) {
-    return ledger.persist(Effect(), call, changes, by, replyTo);
+    return ledger.persist(Effect(), call, changes, by, replyTo, null);
   }
 
   private void afterPersisted(Call call, Change change) {
@@ -427,6 +404,8 @@ public final class CallRecording
       sockets.activate(call.mediaEpoch()); // the added streams store under the current epoch
     } else if (change instanceof Change.MediaBound) {
       sockets.recorded(call);
+    } else if (change instanceof Change.ChunkStored stored) {
+      sockets.listed(stored.chunk());
     } else if (change instanceof Change.MediaReleased && call.stopped()) {
       passivate();
     }
@@ -463,34 +442,20 @@ public final class CallRecording
             RecoveryCompleted.instance(),
             state -> {
               gates.matchState(state);
+              Optional<ChangeRequest> again = ledger.unconfirmed(state);
               if (state instanceof Call call) {
                 context
                     .getLog()
                     .info("call {} recovered: {} at seq {}", callId, call.phase(), call.seq());
                 if (call.phase() == Phase.PAUSED) scheduleAutoResume(call);
-                if (sockets.enabled()) {
-                  if (call.mediaEpoch() > 0) adoptUnlisted(call);
-                  else if (!call.stopped()) context.getSelf().tell(StartMedia.INSTANCE);
-                }
+                media.recovered(call);
               }
+              again.ifPresent(request -> context.getSelf().tell(request));
             })
         .onSignal(PostStop.class, (state, signal) -> sockets.release())
-        .onSignal(
-            PreRestart.class,
-            (state, signal) -> {
-              gates.closeAll();
-              sockets.release();
-            })
+        // A failed write restarts the entity, not its media: the sockets go on receiving and
+        // storing, the gates stay as the last confirmed write and the failed one's closings left
+        // them (DESIGN.md, invariant 7).
         .build();
-  }
-
-  /** After recovery: asks storage for chunks of the last epoch that the ledger does not list. */
-  private void adoptUnlisted(Call call) {
-    context.pipeToSelf(
-        sockets.unlisted(call),
-        (chunks, failure) ->
-            failure != null
-                ? new Adopted(List.of(), String.valueOf(failure.getMessage()))
-                : new Adopted(chunks, null));
   }
 }

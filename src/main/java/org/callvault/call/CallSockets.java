@@ -56,6 +56,11 @@ final class CallSockets {
     return session != null;
   }
 
+  /** Whether sockets are bound here and store under an epoch the ledger recorded. */
+  boolean storing() {
+    return session != null && session.epoch() != 0;
+  }
+
   /**
    * Binds the call's sockets on this node: the change that records where media must go now, or that
    * none could be bound. Null on a node without media.
@@ -69,6 +74,10 @@ final class CallSockets {
       baseline.put(stream.label(), media.counters());
       if (media.last() != null) lastStored.put(stream.label(), media.last());
     }
+    // Sockets bound before the entity restarted, whose binding the ledger never recorded: still
+    // receiving, never storing; recorded now, they store.
+    if (session != null && session.epoch() == 0)
+      return new Change.MediaBound(node, session.endpoints());
     try {
       session = binder.bind(callId, call.streams(), gates::gate, baseline, lastStored, reports);
       return new Change.MediaBound(node, session.endpoints());
@@ -149,7 +158,48 @@ final class CallSockets {
         node, counters, handingOff ? ReleaseReason.HANDOFF : ReleaseReason.STOPPED);
   }
 
-  /** Closes the sockets at once (the entity restarts or stops). */
+  /** What the entity finds of its media when it has recovered its ledger. */
+  enum Found {
+    /** No sockets here: they are bound anew (after what storage holds is adopted). */
+    NONE,
+    /** This node's sockets outlived the entity's restart and store under the ledger's epoch. */
+    RUNNING,
+    /** This node's sockets outlived a restart before the ledger recorded them: record them. */
+    UNRECORDED
+  }
+
+  /**
+   * After recovery: sockets that outlived the entity's restart go on as they are when the ledger
+   * knows their epoch (or none yet); otherwise they are closed and bound anew.
+   */
+  Found found(Call call) {
+    if (session == null) return Found.NONE;
+    if (!call.stopped() && session.epoch() == call.mediaEpoch()) return Found.RUNNING;
+    if (!call.stopped() && session.epoch() == 0 && call.mediaEpoch() == 0) return Found.UNRECORDED;
+    log.warn(
+        "call {}: sockets that outlived the restart store under epoch {}, the ledger's is {}:"
+            + " closing them",
+        callId,
+        session.epoch(),
+        call.mediaEpoch());
+    release();
+    return Found.NONE;
+  }
+
+  /** The chunks the running sockets stored and reported that the ledger may not list. */
+  List<ChunkInfo> unlisted(Call call) {
+    if (session == null) return List.of();
+    return session.unlisted().stream()
+        .filter(c -> call.streams().stream().anyMatch(s -> s.label().equals(c.label())))
+        .toList();
+  }
+
+  /** The ledger lists {@code chunk}: the sockets need not remember it. */
+  void listed(ChunkInfo chunk) {
+    if (session != null) session.listed(chunk);
+  }
+
+  /** Closes the sockets at once (the entity stops). */
   void release() {
     if (session != null) {
       session.close();
@@ -161,7 +211,7 @@ final class CallSockets {
    * After recovery: the chunks of the last epoch that reached storage but that the ledger does not
    * list.
    */
-  CompletionStage<List<ChunkInfo>> unlisted(Call call) {
+  CompletionStage<List<ChunkInfo>> storedUnlisted(Call call) {
     List<CompletableFuture<List<ChunkInfo>>> lookups = new ArrayList<>();
     for (Continuity.Lookup l : Continuity.unlistedLookups(call))
       lookups.add(

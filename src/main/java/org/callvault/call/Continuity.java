@@ -47,6 +47,23 @@ final class Continuity {
   }
 
   /**
+   * The chunks of {@code reported}'s stream and epoch in {@code unlisted} that come before it and
+   * that the ledger does not list, in order: stored by sockets that outlived a restart of the
+   * entity after the write that listed them failed.
+   */
+  static List<ChunkInfo> missedBefore(Call call, ChunkInfo reported, List<ChunkInfo> unlisted) {
+    return unlisted.stream()
+        .filter(
+            c ->
+                c.label().equals(reported.label())
+                    && c.epoch() == reported.epoch()
+                    && c.n() < reported.n()
+                    && !alreadyListed(call, c))
+        .sorted(java.util.Comparator.comparingLong(ChunkInfo::n))
+        .toList();
+  }
+
+  /**
    * The gap to record before listing {@code chunk}: present when it is its stream's first audio
    * since the media moved, and something was lost. A handoff whose old node relayed every packet
    * here lost nothing: no gap.

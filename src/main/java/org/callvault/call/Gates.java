@@ -1,6 +1,7 @@
 package org.callvault.call;
 
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.callvault.core.Gate;
 import org.callvault.core.StreamSpec;
@@ -27,6 +28,12 @@ public final class Gates {
 
   private final Map<String, StreamGate> byLabel = new ConcurrentHashMap<>();
 
+  /**
+   * Streams kept closed whatever the ledger says: a request closed them and its write was not
+   * confirmed; they stay closed until the request has been decided again.
+   */
+  private final Set<String> held = ConcurrentHashMap.newKeySet();
+
   /** The gate of the stream with this label; closed until the entity opens it. */
   public StreamGate gate(String label) {
     return byLabel.computeIfAbsent(label, l -> new StreamGate());
@@ -43,14 +50,27 @@ public final class Gates {
     }
   }
 
-  /** Makes every gate what {@code state} says it is. */
+  /** Makes every gate what {@code state} says it is, but opens none that is held closed. */
   void matchState(State state) {
     if (state instanceof Call call) {
       for (StreamSpec stream : call.streams())
-        gate(stream.label()).open = call.gateOpen(stream.label());
+        gate(stream.label()).open = call.gateOpen(stream.label()) && !held.contains(stream.label());
     } else {
       closeAll();
     }
+  }
+
+  /** Keeps the gates that {@code intended} closes and {@code call} opens closed until released. */
+  void holdWhereClosedIn(Call call, Call intended) {
+    for (StreamSpec stream : call.streams())
+      if (call.gateOpen(stream.label()) && !intended.gateOpen(stream.label()))
+        held.add(stream.label());
+    closeWhereClosedIn(intended);
+  }
+
+  /** No gate is held closed any more; none opens until the ledger's state is matched again. */
+  void releaseHolds() {
+    held.clear();
   }
 
   void closeAll() {

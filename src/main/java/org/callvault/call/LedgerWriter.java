@@ -3,6 +3,7 @@ package org.callvault.call;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.BiConsumer;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.persistence.typed.javadsl.EffectBuilder;
@@ -20,6 +21,18 @@ final class LedgerWriter {
   private final Gates gates;
   private final Clock clock;
   private final BiConsumer<Call, Change> afterPersisted;
+
+  /** A write not yet confirmed: the call before it and after it, and the request that asked. */
+  private record Unconfirmed(Call before, Call intended, CallRecording.ChangeRequest request) {}
+
+  /**
+   * The write in progress. The entity writes one at a time, and it outlives a restart of the entity
+   * after the write failed: the entity instance is kept.
+   */
+  private Unconfirmed inFlight;
+
+  /** A request asked again after its write failed, until it is decided again. */
+  private CallRecording.ChangeRequest retrying;
 
   LedgerWriter(Gates gates, Clock clock, BiConsumer<Call, Change> afterPersisted) {
     this.gates = gates;
@@ -44,6 +57,41 @@ final class LedgerWriter {
     return events;
   }
 
+  /**
+   * After the ledger was read again: the request whose write failed without reaching the ledger, to
+   * be asked again, if it only closed gates (a pause, a stop, a decline); its gates stay closed
+   * until it has been decided again. A request that would open a gate is not asked again: its
+   * caller had no answer and must ask again, and the gates stay as the ledger says.
+   */
+  Optional<CallRecording.ChangeRequest> unconfirmed(State recovered) {
+    Unconfirmed failed = inFlight;
+    inFlight = null;
+    if (failed == null
+        || failed.request() == null
+        || !(recovered instanceof Call call)
+        || call.seq() >= failed.intended().seq()
+        || opensAGate(failed.before(), failed.intended())) return Optional.empty();
+    gates.holdWhereClosedIn(call, failed.intended());
+    retrying = failed.request();
+    return Optional.of(failed.request());
+  }
+
+  /**
+   * Whether {@code request} is the one asked again: if so the gates it held closed are released
+   * (they open again only when the ledger's state is matched).
+   */
+  boolean deciding(CallRecording.ChangeRequest request) {
+    if (retrying == null || !retrying.equals(request)) return false;
+    retrying = null;
+    gates.releaseHolds();
+    return true;
+  }
+
+  private static boolean opensAGate(Call before, Call after) {
+    return after.streams().stream()
+        .anyMatch(s -> after.gateOpen(s.label()) && !before.gateOpen(s.label()));
+  }
+
   /** The first event of a call: its creation. */
   Event created(CallSpec spec, String by) {
     return Ledger.seal(1, clock.instant(), by, new Change.CallCreated(spec), Ledger.GENESIS);
@@ -58,14 +106,17 @@ final class LedgerWriter {
       Call call,
       List<Change> changes,
       String by,
-      ActorRef<CallRecording.Reply> replyTo) {
+      ActorRef<CallRecording.Reply> replyTo,
+      CallRecording.ChangeRequest request) {
     List<Event> events = seal(call, changes, by);
     Call next = call;
     for (Event event : events) next = next.apply(event);
     gates.closeWhereClosedIn(next);
+    inFlight = new Unconfirmed(call, next, request);
     EffectBuilder<Event, State> effect =
         effects
             .persist(events)
+            .thenRun(state -> inFlight = null)
             .thenRun(gates::matchState)
             .thenRun(
                 state -> changes.forEach(change -> afterPersisted.accept((Call) state, change)));

@@ -1,11 +1,14 @@
 package org.callvault.cluster;
 
 import com.datastax.oss.driver.api.core.CqlSession;
+import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -29,6 +32,7 @@ import org.callvault.siprec.SipTransport;
 import org.callvault.store.CassandraChunkStore;
 import org.callvault.store.ChunkStore;
 import org.callvault.store.HaltAfterWrites;
+import org.callvault.store.Spool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,7 +68,9 @@ final class Node {
           new MediaServer(
               settings.media(),
               chunks,
+              openSpool(settings.spool()),
               source -> MediaRelay.start(system, source, settings.media().relay().hold()));
+      awaitReplay(media, settings.spoolReplayWait());
       MediaServer started = media;
       // After sharding has handed this node's calls off and before the node leaves: their old
       // sockets relay to the nodes that took them over until the senders have moved.
@@ -142,7 +148,10 @@ final class Node {
                     counted == null ? 0 : counted.relayingCalls(),
                     counted == null ? 0 : counted.portsInUse(),
                     counted == null ? 0 : counted.chunksUnstored(),
-                    refusing == null ? 0 : refusing.refused()));
+                    refusing == null ? 0 : refusing.refused(),
+                    counted == null ? 0 : counted.spooledChunks(),
+                    counted == null ? 0 : counted.spoolBytes(),
+                    counted == null ? 0 : counted.spoolOldestMillis()));
     ServerBinding binding =
         bind(
             "The API",
@@ -162,6 +171,41 @@ final class Node {
       ClusterBootstrap.get(system.classicSystem()).start();
     } else if (system.settings().config().getList("pekko.cluster.seed-nodes").isEmpty()) {
       cluster.manager().tell(Join.create(cluster.selfMember().address()));
+    }
+  }
+
+  private static Spool openSpool(Spool.Settings settings) {
+    if (settings == null) return null;
+    try {
+      Spool spool = Spool.open(settings);
+      log.info(
+          "spool: {} (at most {} bytes, {} kept free on its disk)",
+          settings.dir().toAbsolutePath(),
+          settings.maxBytes(),
+          settings.minFreeBytes());
+      return spool;
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot open the spool: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Before this node hosts calls: what its spool held from a previous run is stored, so an entity
+   * that recovers here finds it in storage. Bounded: after {@code wait} the node starts anyway, and
+   * what is stored later stays unlisted (logged).
+   */
+  private static void awaitReplay(MediaServer media, Duration wait) {
+    try {
+      media.replayed().toCompletableFuture().get(wait.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      log.error(
+          "the spool is not stored after {} s (is Cassandra reachable?); starting anyway: chunks"
+              + " stored from it later are not listed in their calls' ledgers",
+          wait.toSeconds());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (java.util.concurrent.ExecutionException e) {
+      log.error("storing the spool failed: {}", e.getCause().getMessage());
     }
   }
 

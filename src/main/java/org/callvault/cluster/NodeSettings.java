@@ -2,6 +2,7 @@ package org.callvault.cluster;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigValueType;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -12,6 +13,7 @@ import org.callvault.api.ApiServer;
 import org.callvault.call.Policy;
 import org.callvault.media.MediaServer;
 import org.callvault.store.CassandraChunkStore;
+import org.callvault.store.Spool;
 
 /**
  * Everything a node is configured with, read once from {@code callvault} (reference.conf under the
@@ -21,6 +23,9 @@ import org.callvault.store.CassandraChunkStore;
  * @param media null when the node receives no media ({@code callvault.media.enabled = off})
  * @param sip null when the node runs no SIPREC server
  * @param haltAfterChunks fault injection for tests: halt after this many stored chunks; 0 never
+ * @param spool null when chunks storage cannot take are lost rather than spooled
+ * @param spoolReplayWait how long a starting node waits for its spool to be stored before it hosts
+ *     calls
  */
 record NodeSettings(
     boolean bootstrap,
@@ -31,6 +36,8 @@ record NodeSettings(
     CassandraChunkStore.Settings audio,
     long haltAfterChunks,
     MediaServer.Settings media,
+    Spool.Settings spool,
+    Duration spoolReplayWait,
     String webhookUrl,
     Sip sip) {
 
@@ -92,15 +99,21 @@ record NodeSettings(
           "callvault.media.fault.halt-after-chunks is now callvault.audio.fault.halt-after-chunks");
     Config defaultPolicy = callvault.getConfig("default-policy");
     Config media = callvault.getConfig("media");
+    Config spool = callvault.getConfig("spool");
+    ApiServer.Settings http = ApiServer.Settings.from(callvault.getConfig("http"));
     return new NodeSettings(
         callvault.getBoolean("cluster.bootstrap"),
         callvault.getDuration("ask-timeout"),
         Policy.fromConfig(defaultPolicy, "callvault.default-policy"),
-        ApiServer.Settings.from(callvault.getConfig("http")),
+        http,
         callvault.getString("ledger.read-journal"),
         CassandraChunkStore.Settings.from(callvault.getConfig("audio")),
         callvault.getLong("audio.fault.halt-after-chunks"),
         media.getBoolean("enabled") ? MediaServer.Settings.from(media) : null,
+        spool.getBoolean("enabled")
+            ? Spool.Settings.from(spool, Path.of("data", "spool-" + http.port()))
+            : null,
+        spool.getDuration("replay-wait"),
         callvault.getString("webhook.url"),
         callvault.getBoolean("sip.enabled")
             ? Sip.from(callvault.getConfig("sip"), defaultPolicy)

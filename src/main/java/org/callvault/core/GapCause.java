@@ -19,6 +19,16 @@ public enum GapCause {
    * Storage fell behind by more than the stream's write queue: the chunk was refused, not queued.
    */
   STORE_OVERLOAD,
-  /** A chunk's write failed after its retries; the gap's detail names the error. */
-  STORE_FAILURE
+  /**
+   * A chunk's write failed after its retries on a node without a spool; the gap's detail names the
+   * error.
+   */
+  STORE_FAILURE,
+  /**
+   * Storage could not take the chunk and the node's spool was full (its size bound, or its disk's
+   * free space); the detail says which.
+   */
+  SPOOL_FULL,
+  /** Storage could not take the chunk and the spool could not write it or read it back. */
+  SPOOL_FAILURE
 }

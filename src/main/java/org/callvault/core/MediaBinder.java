@@ -68,6 +68,19 @@ public interface MediaBinder {
     /** The streams' counters now, by label. */
     Map<String, StreamCounters> counters();
 
+    /** The epoch the session stores under; 0 before {@link #activate}. */
+    long epoch();
+
+    /**
+     * The chunks stored and reported that the entity has not yet confirmed as listed ({@link
+     * #listed}), per stream in order. A session outlives a restart of its entity, whose ledger may
+     * have missed some of them.
+     */
+    List<ChunkInfo> unlisted();
+
+    /** The ledger lists {@code chunk} and every chunk of its stream before it. */
+    void listed(ChunkInfo chunk);
+
     /**
      * Stops receiving, stores and reports what was received, then reports {@link
      * MediaReport.Closed}.

@@ -4,6 +4,8 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.DatagramPacket;
 import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -47,8 +49,13 @@ final class CallMedia implements MediaBinder.Session, StreamRecorder.Output {
       Collections.synchronizedMap(new LinkedHashMap<>());
   private final AtomicInteger openStreams = new AtomicInteger();
   private final AtomicInteger relayingStreams = new AtomicInteger();
+  private volatile long epoch;
   private volatile boolean closing;
   private volatile boolean handedOff;
+
+  /** Per stream, the chunks written and reported that the ledger is not known to list. */
+  private final Map<String, ArrayDeque<ChunkInfo>> unlisted = new LinkedHashMap<>();
+
   private boolean released;
 
   CallMedia(MediaServer server, String callId, Consumer<MediaReport> reports, long token) {
@@ -73,6 +80,7 @@ final class CallMedia implements MediaBinder.Session, StreamRecorder.Output {
         new ChunkWriter(
             settings.writes(),
             server.store(),
+            server.spool(),
             ChunkWriter.Scheduler.of(loop),
             new Outcome(recorder));
     MediaStream stream =
@@ -115,7 +123,34 @@ final class CallMedia implements MediaBinder.Session, StreamRecorder.Output {
 
   @Override
   public void activate(long epoch) {
+    this.epoch = epoch;
     streams.values().forEach(s -> s.recorder.activate(epoch));
+  }
+
+  @Override
+  public long epoch() {
+    return epoch;
+  }
+
+  @Override
+  public synchronized List<ChunkInfo> unlisted() {
+    List<ChunkInfo> all = new ArrayList<>();
+    unlisted.values().forEach(all::addAll);
+    return all;
+  }
+
+  @Override
+  public synchronized void listed(ChunkInfo chunk) {
+    ArrayDeque<ChunkInfo> of = unlisted.get(chunk.label());
+    while (of != null
+        && !of.isEmpty()
+        && (of.peekFirst().epoch() < chunk.epoch()
+            || (of.peekFirst().epoch() == chunk.epoch() && of.peekFirst().n() <= chunk.n())))
+      of.pollFirst();
+  }
+
+  private synchronized void written(ChunkInfo chunk) {
+    unlisted.computeIfAbsent(chunk.label(), l -> new ArrayDeque<>()).addLast(chunk);
   }
 
   @Override
@@ -288,14 +323,14 @@ final class CallMedia implements MediaBinder.Session, StreamRecorder.Output {
     @Override
     public void written(AudioChunk chunk) {
       recorder.stored(chunk.info());
+      CallMedia.this.written(chunk.info());
       reports.accept(new MediaReport.ChunkWritten(chunk.info(), recorder.counters()));
     }
 
     @Override
-    public void lost(AudioChunk chunk, GapCause cause, String detail, int attempts) {
+    public void lost(ChunkInfo i, GapCause cause, String detail, int attempts) {
       server.unstored();
-      ChunkInfo i = chunk.info();
-      if (cause == GapCause.STORE_FAILURE)
+      if (cause != GapCause.STORE_OVERLOAD)
         log.error(
             "call {}: chunk {} of '{}' could not be stored after {} attempts: {}",
             callId,

@@ -28,6 +28,7 @@ import java.util.function.Consumer;
 import java.util.function.Function;
 import org.callvault.core.ChunkInfo;
 import org.callvault.core.Endpoint;
+import org.callvault.core.GapCause;
 import org.callvault.core.Gate;
 import org.callvault.core.MediaBinder;
 import org.callvault.core.MediaReport;
@@ -35,7 +36,9 @@ import org.callvault.core.StreamCounters;
 import org.callvault.core.StreamSpec;
 import org.callvault.media.relay.MediaRelay;
 import org.callvault.media.relay.Relay;
+import org.callvault.store.AudioChunk;
 import org.callvault.store.ChunkStore;
+import org.callvault.store.Spool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -125,6 +128,8 @@ public final class MediaServer implements MediaBinder, MediaRelay.Source, AutoCl
 
   private final Settings settings;
   private final ChunkStore store;
+  private final Spool spool;
+  private final CompletableFuture<Void> replayed = new CompletableFuture<>();
   private final MediaRelay.Requests relays;
   private final PortPool ports;
   private final EventLoopGroup group;
@@ -144,15 +149,19 @@ public final class MediaServer implements MediaBinder, MediaRelay.Source, AutoCl
   private final SecureRandom random = new SecureRandom();
 
   /**
+   * @param spool where chunks wait while storage cannot take them; null for none. What a previous
+   *     run left in it is written to storage at once ({@link #replayed}).
    * @param relays how this node asks the node that handed a call off to relay what its old sockets
    *     still receive; given this server, which relays when asked in turn
    */
   public MediaServer(
       Settings settings,
       ChunkStore store,
+      Spool spool,
       Function<MediaRelay.Source, MediaRelay.Requests> relays) {
     this.settings = settings;
     this.store = store;
+    this.spool = spool;
     this.ports = new PortPool(settings.sockets().portMin(), settings.sockets().portMax());
     this.epoll = Epoll.isAvailable();
     int threads =
@@ -161,6 +170,7 @@ public final class MediaServer implements MediaBinder, MediaRelay.Source, AutoCl
             : Runtime.getRuntime().availableProcessors();
     this.group = epoll ? new EpollEventLoopGroup(threads) : new NioEventLoopGroup(threads);
     this.relays = relays.apply(this);
+    replay();
     log.info(
         "media: {} transport, ports {}-{} on {}, at most {} calls",
         epoll ? "epoll" : "NIO",
@@ -253,6 +263,64 @@ public final class MediaServer implements MediaBinder, MediaRelay.Source, AutoCl
     return settings;
   }
 
+  Spool spool() {
+    return spool;
+  }
+
+  /**
+   * Completes once the chunks a previous run left in the spool are stored: until then a call's
+   * entity that recovers here would not find them in storage.
+   */
+  public CompletionStage<Void> replayed() {
+    return replayed;
+  }
+
+  /** The bytes the spool holds on disk, 0 without one. */
+  public long spoolBytes() {
+    return spool == null ? 0 : spool.bytes();
+  }
+
+  /** The chunks in the spool not yet stored, 0 without one. */
+  public int spooledChunks() {
+    return spool == null ? 0 : spool.chunks();
+  }
+
+  /** When the oldest chunk in the spool was spooled (epoch millis), 0 when none waits. */
+  public long spoolOldestMillis() {
+    return spool == null ? 0 : spool.oldestMillis();
+  }
+
+  private void replay() {
+    if (spool == null || spool.found().isEmpty()) {
+      replayed.complete(null);
+      return;
+    }
+    int found = spool.found().size();
+    log.info("storing the {} chunks a previous run left in the spool", found);
+    AtomicInteger stored = new AtomicInteger();
+    ChunkWriter.replaying(
+        store,
+        spool,
+        ChunkWriter.Scheduler.of(group.next()),
+        new ChunkWriter.Outcome() {
+          @Override
+          public void written(AudioChunk chunk) {
+            stored.incrementAndGet();
+          }
+
+          @Override
+          public void lost(ChunkInfo chunk, GapCause cause, String detail, int attempts) {
+            log.error("a spooled chunk is lost: {}", detail);
+          }
+
+          @Override
+          public void idle() {
+            log.info("stored {} of the {} chunks the spool held", stored.get(), found);
+            replayed.complete(null);
+          }
+        });
+  }
+
   ChunkStore store() {
     return store;
   }
@@ -339,5 +407,6 @@ public final class MediaServer implements MediaBinder, MediaRelay.Source, AutoCl
   @Override
   public void close() {
     group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    if (spool != null) spool.close();
   }
 }

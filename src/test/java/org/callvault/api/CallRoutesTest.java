@@ -90,7 +90,10 @@ class CallRoutesTest {
                   0,
                   0,
                   0,
-                  0);
+                  0,
+                  spooled,
+                  spooled * 9300L,
+                  spooled == 0 ? 0 : System.currentTimeMillis() - 4000);
             });
     ServerBinding binding = api.start().toCompletableFuture().get();
     base = "http://127.0.0.1:" + binding.localAddress().getPort();
@@ -98,6 +101,29 @@ class CallRoutesTest {
     while (cluster.selfMember().status() != MemberStatus.up() && Instant.now().isBefore(deadline))
       Thread.onSpinWait();
     assertEquals(200, get("/v1/health").statusCode());
+  }
+
+  /** The chunks the node's status says wait in its spool. */
+  private static volatile int spooled;
+
+  @Test
+  void aNodeWhoseSpoolHoldsChunksIsDegradedButStillTakesCalls() throws Exception {
+    spooled = 3;
+    try {
+      var answer = get("/v1/health");
+      assertEquals(200, answer.statusCode(), answer.body().toString());
+      JsonNode health = answer.body();
+      assertEquals("DEGRADED", health.path("status").asText());
+      assertEquals(3, health.path("spool").path("chunks").asInt());
+      assertEquals(27900, health.path("spool").path("bytes").asLong());
+      assertEquals(4, health.path("spool").path("oldestAgeSeconds").asLong(), 1);
+      assertTrue(health.path("reason").asText().contains("3 chunks wait in the spool"));
+    } finally {
+      spooled = 0;
+    }
+    JsonNode up = get("/v1/health").body();
+    assertEquals("UP", up.path("status").asText());
+    assertEquals(0, up.path("spool").path("chunks").asInt());
   }
 
   @AfterAll

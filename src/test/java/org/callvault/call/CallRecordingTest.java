@@ -454,20 +454,32 @@ class CallRecordingTest {
   }
 
   /**
-   * What a request whose write failed left: what the journal saw, what it holds, and the call once
-   * it was back.
+   * What a request whose write failed left: what the journal saw, what it holds, the call once it
+   * was back, and the answer its caller got then (null for none).
    */
   private record FailedWrite(
-      List<String> writes, List<String> gatesAtEachRead, List<Event> stored, Call after) {}
+      List<String> writes,
+      List<String> gatesAtEachRead,
+      List<Event> stored,
+      Call after,
+      Reply answer) {}
 
   /**
    * Creates a call under {@code policy} on the real-time kit, makes its journal unreachable and
    * sends it {@code request}; once the entity has failed to read its ledger twice after the failed
-   * write, makes the journal reachable and asks for the call. Asserts that the request is never
-   * answered. The call is spawned without the behaviour test kit, which would wait for that answer.
+   * write, makes the journal reachable, waits up to 10 s for the request's answer, and asks for the
+   * call. The call is spawned without the behaviour test kit, which would wait for that answer.
    */
   private FailedWrite failedWrite(
       Policy policy, java.util.function.Function<ActorRef<Reply>, CallRecording.Command> request) {
+    return failedWrite(policy, List.of(), request);
+  }
+
+  /** As above, with the {@code before} requests carried out first, while the journal answers. */
+  private FailedWrite failedWrite(
+      Policy policy,
+      List<java.util.function.Function<ActorRef<Reply>, CallRecording.Command>> before,
+      java.util.function.Function<ActorRef<Reply>, CallRecording.Command> request) {
     String callId = "call-" + UUID.randomUUID();
     ActorRef<CallRecording.Command> call = realTimeKit.spawn(rulesOnly(callId, Clock.systemUTC()));
     TestProbe<Reply> replies = realTimeKit.createTestProbe();
@@ -476,6 +488,10 @@ class CallRecordingTest {
     assertTrue(
         gates.isOpen("agent-leg") && gates.isOpen("customer-leg"),
         "one-party consent: recording from the start");
+    for (var earlier : before) {
+      call.tell(earlier.apply(replies.ref()));
+      accepted(replies.receiveMessage());
+    }
 
     PersistenceTestKit journal = PersistenceTestKit.create(realTimeKit.system());
     UnreachableJournal unreachable = new UnreachableJournal("CallRecording|" + callId);
@@ -496,14 +512,19 @@ class CallRecordingTest {
     List<String> reads = List.copyOf(unreachable.reads);
     unreachable.reachable = true;
 
+    Reply answer = null;
+    try {
+      answer = caller.receiveMessage(Duration.ofSeconds(10));
+    } catch (AssertionError none) {
+      // not asked again: nobody is answered
+    }
     call.tell(new CallRecording.GetCall(replies.ref()));
     Call after = accepted(replies.receiveMessage(Duration.ofSeconds(10)));
-    caller.expectNoMessage(
-        Duration.ofMillis(100)); // recovered without the change: no answer can come now
+    caller.expectNoMessage(Duration.ofMillis(100));
     List<Event> stored = new ArrayList<>();
     journal.persistedInStorage("CallRecording|" + callId).forEach(e -> stored.add((Event) e));
     realTimeKit.stop(call);
-    return new FailedWrite(writes, reads, stored, after);
+    return new FailedWrite(writes, reads, stored, after, answer);
   }
 
   /** The call as its stored events say it is. */
@@ -515,25 +536,26 @@ class CallRecordingTest {
   }
 
   /**
-   * What a failed write leaves when the ledger holds only the creation: the call as created,
-   * recording.
+   * A request that only closes gates, whose write failed, is carried out once the ledger answers
+   * again: it is stored after the creation as {@code type}, its caller is answered with the call
+   * after it, and the gates are what the ledger then says.
    */
-  private void assertTheLedgerRules(FailedWrite failed) {
+  private void assertCarriedOutLater(FailedWrite failed, String type) {
     assertEquals(
-        List.of("CallCreated"),
+        List.of("CallCreated", type),
         failed.stored().stream().map(e -> e.change().type()).toList(),
-        "nothing but the creation is stored");
+        "the request is in the ledger once it answers again");
     assertEquals(foldOf(failed.stored()), failed.after(), "the call is what its ledger says");
-    assertEquals(1, failed.after().seq());
-    assertEquals(Phase.RECORDING, failed.after().phase());
-    assertTrue(failed.after().gateOpen("agent-leg") && failed.after().gateOpen("customer-leg"));
-    assertTrue(
-        gates.isOpen("agent-leg") && gates.isOpen("customer-leg"),
-        "the gates follow the ledger once it is read");
+    assertEquals(2, failed.after().seq());
+    Call answered =
+        assertInstanceOf(Accepted.class, failed.answer(), "its caller is answered").call();
+    assertEquals(failed.after(), answered);
+    assertEquals(failed.after().gateOpen("agent-leg"), gates.isOpen("agent-leg"));
+    assertEquals(failed.after().gateOpen("customer-leg"), gates.isOpen("customer-leg"));
   }
 
   @Test
-  void aPauseWhoseWriteFailsClosedTheGatesBeforeTheWriteAndKeepsThemClosedUntilTheLedgerIsRead() {
+  void aPauseWhoseWriteFailsKeepsTheGatesClosedAndIsStoredOnceTheLedgerAnswers() {
     FailedWrite failed =
         failedWrite(
             policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true),
@@ -546,37 +568,35 @@ class CallRecordingTest {
         List.of("agent=false customer=false"),
         failed.gatesAtEachRead().stream().distinct().toList(),
         "closed at each failed read: " + failed.gatesAtEachRead());
-    // The ledger holds no pause, so none is in force: the call records, as the ledger says.
-    assertTheLedgerRules(failed);
-    assertEquals(List.of(), failed.after().pauses());
+    assertCarriedOutLater(failed, "Paused");
+    assertEquals(Phase.PAUSED, failed.after().phase());
+    assertEquals("card payment", failed.after().pauses().get(0).reason());
+    assertFalse(gates.isOpen("agent-leg") || gates.isOpen("customer-leg"));
   }
 
   @Test
-  void
-      aDeclineWhoseWriteFailsClosedTheDeclinersGateBeforeTheWriteAndEveryGateUntilTheLedgerIsRead() {
+  void aDeclineWhoseWriteFailsClosesTheDeclinersGateOnlyAndIsStoredOnceTheLedgerAnswers() {
     FailedWrite failed =
         failedWrite(
             policy(ConsentMode.ONE_PARTY, OnDecline.RECORD_OTHERS, true),
             r -> new CallRecording.ChangeConsent("customer", Consent.DECLINED, "ivr", r));
-    // Under RECORD_OTHERS the decline closes the customer's stream only; the agent's is closed when
-    // the write fails and the call's state is no longer known.
+    // Under RECORD_OTHERS the decline closes the customer's stream only; the agent's goes on
+    // recording while the ledger cannot be written: media outlives a faltering journal.
     assertEquals(
         List.of("ConsentChanged agent=true customer=false"),
         failed.writes(),
         "the decliner's gate closed at the moment of the write");
     assertEquals(
-        List.of("agent=false customer=false"),
+        List.of("agent=true customer=false"),
         failed.gatesAtEachRead().stream().distinct().toList(),
-        "closed at each failed read: " + failed.gatesAtEachRead());
-    assertTheLedgerRules(failed);
-    assertEquals(
-        Consent.UNKNOWN,
-        failed.after().party("customer").orElseThrow().consent(),
-        "the decline is not in the ledger");
+        "the decliner's gate stays closed at each failed read: " + failed.gatesAtEachRead());
+    assertCarriedOutLater(failed, "ConsentChanged");
+    assertEquals(Consent.DECLINED, failed.after().party("customer").orElseThrow().consent());
+    assertTrue(gates.isOpen("agent-leg") && !gates.isOpen("customer-leg"));
   }
 
   @Test
-  void aStopWhoseWriteFailsClosedTheGatesBeforeTheWriteAndKeepsThemClosedUntilTheLedgerIsRead() {
+  void aStopWhoseWriteFailsKeepsTheGatesClosedAndIsStoredOnceTheLedgerAnswers() {
     FailedWrite failed =
         failedWrite(
             policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true),
@@ -589,8 +609,95 @@ class CallRecordingTest {
         List.of("agent=false customer=false"),
         failed.gatesAtEachRead().stream().distinct().toList(),
         "closed at each failed read: " + failed.gatesAtEachRead());
-    assertTheLedgerRules(failed);
-    assertNull(failed.after().stoppedAt(), "the stop is not in the ledger");
+    assertCarriedOutLater(failed, "Stopped");
+    assertEquals(Phase.STOPPED, failed.after().phase());
+    assertFalse(gates.isOpen("agent-leg") || gates.isOpen("customer-leg"));
+  }
+
+  @Test
+  void aListingWhoseWriteFailsLeavesTheSocketsRunningAndEveryChunkIsListedInOrderAfterwards() {
+    String callId = "call-" + UUID.randomUUID();
+    FakeBinder binder = new FakeBinder();
+    ActorRef<CallRecording.Command> call =
+        realTimeKit.spawn(
+            CallRecording.create(callId, null, gates, Clock.systemUTC(), binder, binder));
+    TestProbe<Reply> replies = realTimeKit.createTestProbe();
+    call.tell(
+        new CallRecording.Create(
+            twoPartySpec(callId, policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true)),
+            "crm",
+            replies.ref()));
+    assertEquals(2, accepted(replies.receiveMessage()).mediaEpoch());
+    long t0 = 1_800_000_000_000_000L;
+    call.tell(media(binder.written(chunkOf("agent-leg", 2, 0, t0))));
+
+    PersistenceTestKit journal = PersistenceTestKit.create(realTimeKit.system());
+    UnreachableJournal unreachable = new UnreachableJournal("CallRecording|" + callId);
+    replies.awaitAssert(
+        () -> {
+          assertEquals(3, journal.persistedInStorage("CallRecording|" + callId).size());
+          return null;
+        });
+    journal.withPolicy(unreachable);
+    realTimeKit.system().log().info("the next errors about failed writes and reads are expected");
+    call.tell(media(binder.written(chunkOf("agent-leg", 2, 1, t0 + 1_000_000))));
+    replies.awaitAssert(
+        Duration.ofSeconds(10),
+        () -> {
+          assertTrue(unreachable.reads.size() >= 2, "two recoveries failed: " + unreachable.reads);
+          return null;
+        });
+    // The sockets go on storing while the ledger cannot be written.
+    call.tell(media(binder.written(chunkOf("agent-leg", 2, 2, t0 + 2_000_000))));
+    assertEquals(
+        List.of("agent=true customer=true"),
+        unreachable.reads.stream().distinct().toList(),
+        "the gates stay open while the ledger cannot be read: the call records");
+    unreachable.reachable = true;
+
+    replies.awaitAssert(
+        Duration.ofSeconds(10),
+        () -> {
+          List<Long> listed = new ArrayList<>();
+          journal.persistedInStorage("CallRecording|" + callId).stream()
+              .map(e -> ((Event) e).change())
+              .filter(c -> c instanceof Change.ChunkStored)
+              .forEach(c -> listed.add(((Change.ChunkStored) c).chunk().n()));
+          assertEquals(List.of(0L, 1L, 2L), listed, "every chunk listed once, in order");
+          return null;
+        });
+    List<String> types = new ArrayList<>();
+    journal
+        .persistedInStorage("CallRecording|" + callId)
+        .forEach(e -> types.add(((Event) e).change().type()));
+    assertEquals(
+        List.of("CallCreated", "MediaBound", "ChunkStored", "ChunkStored", "ChunkStored"),
+        types,
+        "no gap, no second binding");
+    assertEquals(1, binder.binds, "the sockets were bound once");
+    assertEquals(0, binder.closes, "and never closed");
+    assertEquals(List.of(), binder.unlisted, "the sockets know every chunk is listed");
+    assertTrue(gates.isOpen("agent-leg") && gates.isOpen("customer-leg"));
+    realTimeKit.stop(call);
+  }
+
+  @Test
+  void aResumeWhoseWriteFailsIsNotCarriedOutLaterAndTheGatesStayClosed() {
+    FailedWrite failed =
+        failedWrite(
+            policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true),
+            List.of(r -> new CallRecording.Pause("card payment", "agent-7", r)),
+            r -> new CallRecording.Resume("agent-7", r));
+    assertEquals(List.of("Resumed agent=false customer=false"), failed.writes());
+    assertEquals(
+        List.of("agent=false customer=false"),
+        failed.gatesAtEachRead().stream().distinct().toList());
+    assertNull(failed.answer(), "a request that would open a gate is not asked again");
+    assertEquals(
+        List.of("CallCreated", "Paused"),
+        failed.stored().stream().map(e -> e.change().type()).toList());
+    assertEquals(Phase.PAUSED, failed.after().phase());
+    assertFalse(gates.isOpen("agent-leg") || gates.isOpen("customer-leg"));
   }
 
   @Test

@@ -43,6 +43,24 @@ public final class FakeBinder implements MediaBinder, MediaMoves {
   }
 
   int binds;
+
+  /** Where the last session bound reports. */
+  Consumer<MediaReport> reporting;
+
+  /**
+   * Chunks the sessions wrote and reported that the ledger is not known to list (the test adds them
+   * with {@link #written}).
+   */
+  final List<ChunkInfo> unlisted = new CopyOnWriteArrayList<>();
+
+  int closes;
+
+  /** A session stored {@code chunk}: it is unlisted until the entity lists it. */
+  MediaReport.ChunkWritten written(ChunkInfo chunk) {
+    unlisted.add(chunk);
+    return new MediaReport.ChunkWritten(chunk, StreamCounters.ZERO);
+  }
+
   int handOffs;
   final List<Map<String, ChunkInfo>> lastStored = new CopyOnWriteArrayList<>();
 
@@ -72,6 +90,7 @@ public final class FakeBinder implements MediaBinder, MediaMoves {
       Map<String, ChunkInfo> lastStored,
       Consumer<MediaReport> reports) {
     this.lastStored.add(lastStored);
+    reporting = reports;
     int port = 30000 + 100 * binds++;
     Map<String, Endpoint> endpoints = new LinkedHashMap<>();
     for (int i = 0; i < streams.size(); i++)
@@ -82,8 +101,12 @@ public final class FakeBinder implements MediaBinder, MediaMoves {
         return endpoints;
       }
 
+      long epoch;
+
       @Override
-      public void activate(long epoch) {}
+      public void activate(long epoch) {
+        this.epoch = epoch;
+      }
 
       @Override
       public Map<String, Endpoint> add(
@@ -108,7 +131,23 @@ public final class FakeBinder implements MediaBinder, MediaMoves {
       }
 
       @Override
+      public long epoch() {
+        return epoch;
+      }
+
+      @Override
+      public List<ChunkInfo> unlisted() {
+        return List.copyOf(unlisted);
+      }
+
+      @Override
+      public void listed(ChunkInfo chunk) {
+        unlisted.removeIf(c -> c.label().equals(chunk.label()) && c.n() <= chunk.n());
+      }
+
+      @Override
       public void close() {
+        closes++;
         if (reportsClosed) reports.accept(new MediaReport.Closed(Map.of()));
       }
 

@@ -150,6 +150,8 @@ final class NodeProcess implements AutoCloseable {
       env.put("CALLVAULT_MEDIA_HOST", host);
       env.put("CALLVAULT_SIP_HOST", host);
     }
+    // A node started again under the same name finds its spool again.
+    env.put("CALLVAULT_SPOOL_DIR", root.resolve("target/it-spool").resolve(name).toString());
     env.putAll(extraEnv);
     NodeProcess node =
         new NodeProcess(

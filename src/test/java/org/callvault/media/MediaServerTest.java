@@ -8,7 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -32,6 +34,7 @@ import org.callvault.store.AudioChunk;
 import org.callvault.store.ChunkStore;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The media server on real UDP sockets, with a chunk store the test controls. */
 class MediaServerTest {
@@ -98,8 +101,12 @@ class MediaServerTest {
             new ChunkWriter.Settings(queuePerStream, retries),
             new Relay.Settings(Duration.ofSeconds(2), Duration.ofSeconds(5), 1000)),
         store,
+        spool,
         source -> (node, request) -> asked.add(request));
   }
+
+  /** The spool the next server made is given; none unless a test opens one. */
+  private org.callvault.store.Spool spool;
 
   private MediaServer other;
 
@@ -224,6 +231,90 @@ class MediaServerTest {
     assertEquals(3, store.attempts.get(), "one write and two retries");
     session.close();
     assertInstanceOf(MediaReport.Closed.class, next(MediaReport.Closed.class));
+  }
+
+  @TempDir Path spoolDir;
+
+  private org.callvault.store.Spool openSpool(long maxBytes) throws Exception {
+    spool =
+        org.callvault.store.Spool.open(
+            new org.callvault.store.Spool.Settings(
+                spoolDir, maxBytes, 0, 1 << 20, Duration.ofMillis(50)));
+    return spool;
+  }
+
+  @Test
+  void whileTheStoreFailsChunksWaitInTheSpoolAndAreStoredAndReportedInOrderWhenItIsBack()
+      throws Exception {
+    openSpool(1 << 30);
+    store.failing = true;
+    MediaBinder.Session session =
+        server(10, 8, 1)
+            .bind(
+                "call-9",
+                List.of(new StreamSpec("a", "agent", Codec.PCMU)),
+                openGates("a"),
+                Map.of(),
+                Map.of(),
+                reports::add);
+    session.activate(2);
+    sendPackets(session.endpoints().get("a"), 60); // six chunks of 200 ms
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (server.spooledChunks() < 5 && System.nanoTime() < deadline) Thread.sleep(20);
+    assertTrue(server.spooledChunks() >= 5, "spooled: " + server.spooledChunks());
+    assertTrue(server.spoolBytes() > 5 * 1784, "bytes: " + server.spoolBytes());
+    assertTrue(server.spoolOldestMillis() > 0);
+    assertTrue(store.written.isEmpty());
+
+    store.failing = false;
+    List<Long> reported = new ArrayList<>();
+    for (int i = 0; i < 6; i++) reported.add(next(MediaReport.ChunkWritten.class).chunk().n());
+    assertEquals(List.of(0L, 1L, 2L, 3L, 4L, 5L), reported, "reported in order");
+    List<Long> stored = new ArrayList<>();
+    for (AudioChunk c : store.written) stored.add(c.info().n());
+    assertEquals(List.of(0L, 1L, 2L, 3L, 4L, 5L), stored, "stored in order, each once");
+    int packets = 0;
+    for (AudioChunk c : store.written)
+      packets += org.callvault.store.ChunkPackets.read(c.packets(), (q, t, d, o, l) -> {});
+    assertEquals(60, packets, "every packet sent is stored");
+    session.close();
+    MediaReport.Closed closed = next(MediaReport.Closed.class);
+    assertEquals(60, closed.counters().get("a").stored());
+    assertEquals(0, server.chunksUnstored());
+    assertEquals(0, server.spooledChunks());
+    assertEquals(0, server.spoolBytes(), "the spool is emptied once all is stored");
+    assertTrue(reports.stream().noneMatch(r -> r instanceof MediaReport.ChunkLost), "" + reports);
+  }
+
+  @Test
+  void whatASpoolTooSmallCannotHoldIsReportedLostAsSpoolFullAndTheRestIsStored() throws Exception {
+    openSpool(5000); // two chunks of 200 ms
+    store.failing = true;
+    MediaBinder.Session session =
+        server(10, 8, 0)
+            .bind(
+                "call-10",
+                List.of(new StreamSpec("a", "agent", Codec.PCMU)),
+                openGates("a"),
+                Map.of(),
+                Map.of(),
+                reports::add);
+    session.activate(2);
+    sendPackets(session.endpoints().get("a"), 60);
+    List<MediaReport.ChunkLost> lost = new ArrayList<>();
+    for (int i = 0; i < 4; i++) lost.add(next(MediaReport.ChunkLost.class));
+    for (MediaReport.ChunkLost l : lost) {
+      assertEquals(GapCause.SPOOL_FULL, l.cause());
+      assertEquals(10, l.packets());
+      assertTrue(l.detail().contains("its limit is 5000"), l.detail());
+    }
+    store.failing = false;
+    List<Long> reported = new ArrayList<>();
+    for (int i = 0; i < 2; i++) reported.add(next(MediaReport.ChunkWritten.class).chunk().n());
+    assertEquals(List.of(0L, 1L), reported);
+    session.close();
+    next(MediaReport.Closed.class);
+    assertEquals(4, server.chunksUnstored());
   }
 
   @Test

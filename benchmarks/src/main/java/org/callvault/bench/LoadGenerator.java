@@ -307,8 +307,10 @@ public final class LoadGenerator {
                     + "' names no RTP endpoint for stream '"
                     + label
                     + "': expected streams[].rtp = {\"host\":…,\"port\":…} (does this server"
-                    + " receive media yet?); it answered: "
-                    + Api.abbreviate(r.body()),
+                    + " receive media yet?); it answered "
+                    + r.status()
+                    + ": "
+                    + r.body(),
                 r.status(),
                 r.body());
         }

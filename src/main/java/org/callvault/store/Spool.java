@@ -1,0 +1,401 @@
+package org.callvault.store;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.typesafe.config.Config;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import java.util.zip.CRC32C;
+import org.callvault.core.ChunkInfo;
+import org.callvault.core.Json;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Audio chunks that Cassandra could not take, kept on this node's disk until it can (DESIGN.md,
+ * invariant 7). An append-only log in segment files under one directory; each record is a chunk
+ * with its CRC-32C, so a record torn by a crash is found and dropped when the spool is opened
+ * again. Appended records reach the disk (fsync) within {@code fsyncInterval}: a process that is
+ * killed loses nothing appended, a machine that loses power loses at most that interval. A segment
+ * is deleted once every chunk in it has been stored. Bounded by {@code maxBytes} and by keeping
+ * {@code minFreeBytes} free on its disk: beyond that a chunk is refused.
+ *
+ * <pre>
+ * record: magic "CVS1" (32 bits) | body length (32) | CRC-32C of the body (32) | body
+ * body:   header length (16) | header, JSON {"callId", "info"} | the chunk's packets
+ * </pre>
+ */
+public final class Spool implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(Spool.class);
+
+  private static final int MAGIC = 0x43565331; // "CVS1"
+  private static final int RECORD_HEAD = 12;
+
+  /**
+   * @param dir where the segments live; one node's alone (the spool locks it)
+   * @param maxBytes the most the segments may take on disk
+   * @param minFreeBytes what must stay free on the disk after a chunk is appended
+   * @param segmentBytes when a segment is full and the next one is started
+   * @param fsyncInterval the longest an appended chunk waits to be forced to the disk
+   */
+  public record Settings(
+      Path dir, long maxBytes, long minFreeBytes, long segmentBytes, Duration fsyncInterval) {
+
+    /** From {@code callvault.spool}; an empty {@code dir} is {@code fallbackDir}. */
+    public static Settings from(Config spool, Path fallbackDir) {
+      String dir = spool.getString("dir");
+      return new Settings(
+          dir.isBlank() ? fallbackDir : Path.of(dir),
+          spool.getBytes("max-bytes"),
+          spool.getBytes("min-free-bytes"),
+          spool.getBytes("segment-bytes"),
+          spool.getDuration("fsync-interval"));
+    }
+  }
+
+  /** Where a spooled chunk is, to read it back and to say it is stored. */
+  public record Entry(long segment, long offset, int length, long id) {}
+
+  /** A chunk the spool cannot take: it is full, or its disk failed. */
+  public static final class Refused extends Exception {
+    private final boolean full;
+
+    Refused(String message, boolean full) {
+      super(message);
+      this.full = full;
+    }
+
+    /** Full (by its bound or the disk's free space) rather than failed. */
+    public boolean full() {
+      return full;
+    }
+  }
+
+  private static final class Segment {
+    final long number;
+    final Path path;
+    final FileChannel channel;
+    long size;
+    int live;
+
+    Segment(long number, Path path, FileChannel channel, long size) {
+      this.number = number;
+      this.path = path;
+      this.channel = channel;
+      this.size = size;
+    }
+  }
+
+  private final Settings settings;
+  private final FileChannel lockChannel;
+  private final FileLock lock;
+  private final TreeMap<Long, Segment> segments = new TreeMap<>();
+  private final List<Entry> found = new ArrayList<>();
+
+  /** The spooled chunks not yet stored, by id, with when each was appended (epoch millis). */
+  private final ConcurrentSkipListMap<Long, Long> live = new ConcurrentSkipListMap<>();
+
+  private final ScheduledExecutorService fsync;
+  private Segment active;
+  private long nextId;
+  private long bytes;
+  private boolean dirty;
+
+  private Spool(Settings settings, FileChannel lockChannel, FileLock lock) {
+    this.settings = settings;
+    this.lockChannel = lockChannel;
+    this.lock = lock;
+    this.fsync =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "callvault-spool-fsync");
+              t.setDaemon(true);
+              return t;
+            });
+  }
+
+  /**
+   * Opens the spool in {@code settings.dir()}, creating it if needed, and finds the chunks a
+   * previous run left in it ({@link #found}). Refuses a directory another process holds.
+   */
+  public static Spool open(Settings settings) throws IOException {
+    Files.createDirectories(settings.dir());
+    FileChannel lockChannel =
+        FileChannel.open(
+            settings.dir().resolve("lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    FileLock lock;
+    try {
+      lock = lockChannel.tryLock();
+    } catch (java.nio.channels.OverlappingFileLockException held) {
+      lock = null; // held by this process
+    }
+    if (lock == null) {
+      lockChannel.close();
+      throw new IOException(
+          "the spool directory " + settings.dir() + " is in use by another process");
+    }
+    Spool spool = new Spool(settings, lockChannel, lock);
+    spool.scan();
+    long interval = Math.max(1, settings.fsyncInterval().toMillis());
+    spool.fsync.scheduleWithFixedDelay(spool::force, interval, interval, TimeUnit.MILLISECONDS);
+    return spool;
+  }
+
+  /** The chunks a previous run spooled and did not store, in the order they were appended. */
+  public synchronized List<Entry> found() {
+    return List.copyOf(found);
+  }
+
+  /** Appends {@code chunk}; refuses it when the spool is full or its disk fails. */
+  public synchronized Entry append(AudioChunk chunk) throws Refused {
+    ByteBuffer record = encode(chunk);
+    int length = record.remaining();
+    if (bytes + length > settings.maxBytes())
+      throw new Refused(
+          "the spool holds " + bytes + " bytes, its limit is " + settings.maxBytes(), true);
+    try {
+      long free = Files.getFileStore(settings.dir()).getUsableSpace();
+      if (free - length < settings.minFreeBytes())
+        throw new Refused(
+            "the spool's disk has "
+                + free
+                + " bytes free, "
+                + settings.minFreeBytes()
+                + " must stay free",
+            true);
+      if (active == null || active.size >= settings.segmentBytes()) roll();
+      long offset = active.size;
+      while (record.hasRemaining()) active.channel.write(record, offset + record.position());
+      active.size += length;
+      active.live++;
+      bytes += length;
+      dirty = true;
+      long id = nextId++;
+      live.put(id, System.currentTimeMillis());
+      return new Entry(active.number, offset, length, id);
+    } catch (IOException e) {
+      throw new Refused("the spool could not be written: " + e.getMessage(), false);
+    }
+  }
+
+  /** Reads a spooled chunk back. */
+  public AudioChunk read(Entry entry) throws IOException {
+    Segment segment;
+    synchronized (this) {
+      segment = segments.get(entry.segment());
+    }
+    if (segment == null) throw new IOException("spool segment " + entry.segment() + " is gone");
+    ByteBuffer record = ByteBuffer.allocate(entry.length());
+    while (record.hasRemaining()) {
+      int n = segment.channel.read(record, entry.offset() + record.position());
+      if (n < 0) throw new IOException("spool segment " + entry.segment() + " is cut short");
+    }
+    record.flip();
+    AudioChunk chunk = decode(record);
+    if (chunk == null)
+      throw new IOException(
+          "spooled chunk at " + entry.segment() + ":" + entry.offset() + " fails its checksum");
+    return chunk;
+  }
+
+  /** The chunk is stored: the spool need not keep it; a segment all stored is deleted. */
+  public synchronized void stored(Entry entry) {
+    live.remove(entry.id());
+    Segment segment = segments.get(entry.segment());
+    if (segment == null || --segment.live > 0) return;
+    bytes -= segment.size;
+    if (segment == active) {
+      try {
+        segment.channel.truncate(0);
+        segment.size = 0;
+        return;
+      } catch (IOException e) {
+        log.warn("could not empty spool segment {}: {}", segment.path, e.getMessage());
+      }
+      active = null;
+    }
+    segments.remove(segment.number);
+    try {
+      segment.channel.close();
+      Files.deleteIfExists(segment.path);
+    } catch (IOException e) {
+      log.warn("could not delete spool segment {}: {}", segment.path, e.getMessage());
+    }
+  }
+
+  /** The bytes the spool takes on disk now. */
+  public synchronized long bytes() {
+    return bytes;
+  }
+
+  /** The chunks spooled and not yet stored. */
+  public int chunks() {
+    return live.size();
+  }
+
+  /** When the oldest chunk not yet stored was spooled (epoch millis), or 0 with none. */
+  public long oldestMillis() {
+    Map.Entry<Long, Long> first = live.firstEntry();
+    return first == null ? 0 : first.getValue();
+  }
+
+  public Path dir() {
+    return settings.dir();
+  }
+
+  @Override
+  public synchronized void close() {
+    fsync.shutdownNow();
+    force();
+    for (Segment segment : segments.values()) {
+      try {
+        segment.channel.close();
+      } catch (IOException e) {
+        log.warn("could not close spool segment {}: {}", segment.path, e.getMessage());
+      }
+    }
+    try {
+      lock.release();
+      lockChannel.close();
+    } catch (IOException e) {
+      log.warn("could not release the spool's lock: {}", e.getMessage());
+    }
+  }
+
+  private synchronized void force() {
+    if (!dirty || active == null) return;
+    try {
+      active.channel.force(false);
+      for (Segment segment : segments.values())
+        if (segment != active && segment.live > 0) segment.channel.force(false);
+      dirty = false;
+    } catch (IOException e) {
+      log.error("could not force the spool to disk: {}", e.getMessage());
+    }
+  }
+
+  private void roll() throws IOException {
+    long number = segments.isEmpty() ? 1 : segments.lastKey() + 1;
+    Path path = settings.dir().resolve(String.format("segment-%012d.spool", number));
+    FileChannel channel =
+        FileChannel.open(
+            path, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    if (active != null) active.channel.force(false);
+    active = new Segment(number, path, channel, 0);
+    segments.put(number, active);
+  }
+
+  /** Reads every segment a previous run left; a torn record ends its segment there. */
+  private void scan() throws IOException {
+    List<Path> paths;
+    try (Stream<Path> files = Files.list(settings.dir())) {
+      paths = files.filter(p -> p.getFileName().toString().endsWith(".spool")).sorted().toList();
+    }
+    for (Path path : paths) {
+      String name = path.getFileName().toString();
+      long number = Long.parseLong(name.substring("segment-".length(), name.indexOf('.')));
+      FileChannel channel =
+          FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+      Segment segment = new Segment(number, path, channel, 0);
+      long size = channel.size();
+      long offset = 0;
+      ByteBuffer head = ByteBuffer.allocate(RECORD_HEAD);
+      while (offset + RECORD_HEAD <= size) {
+        head.clear();
+        channel.read(head, offset);
+        head.flip();
+        int bodyLength = head.getInt(4);
+        if (head.getInt(0) != MAGIC || bodyLength < 2 || offset + RECORD_HEAD + bodyLength > size)
+          break;
+        ByteBuffer record = ByteBuffer.allocate(RECORD_HEAD + bodyLength);
+        channel.read(record, offset);
+        record.flip();
+        if (decode(record) == null) break;
+        long id = nextId++;
+        found.add(new Entry(number, offset, RECORD_HEAD + bodyLength, id));
+        live.put(id, System.currentTimeMillis());
+        segment.live++;
+        offset += RECORD_HEAD + bodyLength;
+      }
+      if (offset < size) {
+        log.warn(
+            "spool segment {}: {} bytes after the last whole record (a write torn by a crash)"
+                + " are dropped",
+            path,
+            size - offset);
+        channel.truncate(offset);
+      }
+      segment.size = offset;
+      bytes += offset;
+      if (segment.live == 0) {
+        channel.close();
+        Files.delete(path);
+        bytes -= offset;
+      } else {
+        segments.put(number, segment);
+      }
+    }
+    if (!found.isEmpty())
+      log.info(
+          "the spool in {} holds {} chunks ({} bytes) not yet stored",
+          settings.dir(),
+          found.size(),
+          bytes);
+  }
+
+  private static ByteBuffer encode(AudioChunk chunk) {
+    ObjectNode header = Json.MAPPER.createObjectNode();
+    header.put("callId", chunk.callId());
+    header.set("info", Json.MAPPER.valueToTree(chunk.info()));
+    byte[] head = header.toString().getBytes(StandardCharsets.UTF_8);
+    int bodyLength = 2 + head.length + chunk.packets().length;
+    ByteBuffer record = ByteBuffer.allocate(RECORD_HEAD + bodyLength);
+    record.putInt(MAGIC).putInt(bodyLength).putInt(0);
+    record.putShort((short) head.length).put(head).put(chunk.packets());
+    CRC32C crc = new CRC32C();
+    crc.update(record.array(), RECORD_HEAD, bodyLength);
+    record.putInt(8, (int) crc.getValue());
+    record.flip();
+    return record;
+  }
+
+  /** The chunk in a whole record, or null when the record is not one or fails its checksum. */
+  private static AudioChunk decode(ByteBuffer record) {
+    if (record.remaining() < RECORD_HEAD + 2 || record.getInt(0) != MAGIC) return null;
+    int bodyLength = record.getInt(4);
+    if (record.remaining() != RECORD_HEAD + bodyLength) return null;
+    CRC32C crc = new CRC32C();
+    crc.update(record.array(), record.arrayOffset() + RECORD_HEAD, bodyLength);
+    if ((int) crc.getValue() != record.getInt(8)) return null;
+    int headLength = Short.toUnsignedInt(record.getShort(RECORD_HEAD));
+    if (2 + headLength > bodyLength) return null;
+    try {
+      JsonNode header =
+          Json.MAPPER.readTree(
+              new String(record.array(), RECORD_HEAD + 2, headLength, StandardCharsets.UTF_8));
+      ChunkInfo info = Json.MAPPER.treeToValue(header.get("info"), ChunkInfo.class);
+      byte[] packets = new byte[bodyLength - 2 - headLength];
+      System.arraycopy(record.array(), RECORD_HEAD + 2 + headLength, packets, 0, packets.length);
+      return new AudioChunk(header.get("callId").asText(), info, packets);
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+  }
+}
