@@ -1,8 +1,10 @@
 package org.callvault.api;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -28,6 +30,10 @@ final class JsonBody {
   }
 
   private static final ObjectMapper MAPPER = Json.MAPPER;
+
+  /** One JSON value and nothing after it: {@code {...}} followed by more is malformed. */
+  private static final ObjectReader READER =
+      MAPPER.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
   private final ObjectNode node;
   private final String path;
@@ -57,15 +63,18 @@ final class JsonBody {
       return new JsonBody(MAPPER.createObjectNode(), "", Set.of(fields));
     JsonNode root;
     try {
-      root = MAPPER.readTree(text);
+      root = READER.readTree(text);
     } catch (JsonProcessingException e) {
+      // Too deep a nesting (StreamReadConstraints) or too long a number carry no location.
       throw new BadRequest(
           "malformed JSON: "
               + e.getOriginalMessage()
-              + " at line "
-              + e.getLocation().getLineNr()
-              + ", column "
-              + e.getLocation().getColumnNr());
+              + (e.getLocation() == null
+                  ? ""
+                  : " at line "
+                      + e.getLocation().getLineNr()
+                      + ", column "
+                      + e.getLocation().getColumnNr()));
     }
     if (root == null || !root.isObject()) throw new BadRequest("the body must be a JSON object");
     return new JsonBody((ObjectNode) root, "", Set.of(fields));

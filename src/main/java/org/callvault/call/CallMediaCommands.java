@@ -118,16 +118,20 @@ final class CallMediaCommands {
     if (!changes.isEmpty())
       context.getLog().warn("adopted {} chunk(s) stored but not listed", changes.size());
     if (!call.stopped()) context.getSelf().tell(CallRecording.StartMedia.INSTANCE);
+    else if (!sockets.bound()) passivate.run(); // what storage held is listed: nothing to keep
     return changes.isEmpty() ? effects.noReply() : write(call, changes, CallRecording.SYSTEM);
   }
 
   /**
    * After recovery: the sockets that outlived a restart go on, and what they stored that the ledger
    * missed is listed; otherwise what storage holds of the last epoch is adopted and new sockets are
-   * bound.
+   * bound. A stopped call passivates once that is done.
    */
   void recovered(Call call) {
-    if (!sockets.enabled()) return;
+    if (!sockets.enabled()) {
+      if (call.stopped()) passivate.run();
+      return;
+    }
     switch (sockets.found(call)) {
       case RUNNING ->
           context.getSelf().tell(new CallRecording.Adopted(sockets.unlisted(call), null));
@@ -135,6 +139,7 @@ final class CallMediaCommands {
       case NONE -> {
         if (call.mediaEpoch() > 0) adoptStored(call);
         else if (!call.stopped()) context.getSelf().tell(CallRecording.StartMedia.INSTANCE);
+        else passivate.run();
       }
     }
   }
@@ -150,6 +155,6 @@ final class CallMediaCommands {
   }
 
   private ReplyEffect<Event, State> write(Call call, List<Change> changes, String by) {
-    return ledger.persist(effects, call, changes, by, null, null);
+    return ledger.persist(effects, call, changes, by, null, null, null);
   }
 }

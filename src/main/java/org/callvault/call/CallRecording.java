@@ -2,6 +2,7 @@ package org.callvault.call;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -277,13 +278,19 @@ public final class CallRecording
 
     builder
         .forState(Call.class, Call::stopped)
-        .onCommand(Create.class, (c, cmd) -> decided(c, Requests.recreate(c, cmd), cmd))
-        .onCommand(Stop.class, (c, cmd) -> decided(c, Requests.stopAgain(c), cmd))
-        .onCommand(GetCall.class, (c, cmd) -> Effect().reply(cmd.replyTo(), current(c)))
+        // A stopped call answers and leaves memory and sharding's remembered set, once its
+        // sockets are released: a node start recovers only active calls.
+        .onCommand(
+            Create.class, (c, cmd) -> whenStopped(decided(c, Requests.recreate(c, cmd), cmd)))
+        .onCommand(Stop.class, (c, cmd) -> whenStopped(decided(c, Requests.stopAgain(c), cmd)))
+        .onCommand(
+            GetCall.class, (c, cmd) -> whenStopped(Effect().reply(cmd.replyTo(), current(c))))
         .onCommand(FromMedia.class, (c, cmd) -> media.fromMedia(c, cmd.report()))
         .onCommand(Adopted.class, media::adopted)
         .onCommand(Passivate.class, (c, cmd) -> Effect().stop().thenNoReply())
-        .onCommand(Request.class, (c, cmd) -> Effect().reply(cmd.replyTo(), Requests.afterStop(c)))
+        .onCommand(
+            Request.class,
+            (c, cmd) -> whenStopped(Effect().reply(cmd.replyTo(), Requests.afterStop(c))))
         // AutoResume, StartMedia: nothing resumes or binds after the stop.
         .onCommand(Command.class, (c, cmd) -> Effect().noReply());
 
@@ -349,13 +356,14 @@ public final class CallRecording
   /** Answers a request as {@link Requests} decided it, persisting its changes if it has any. */
   private ReplyEffect<Event, State> decided(
       Call call, Requests.Decision decision, ChangeRequest cmd) {
-    if (ledger.deciding(cmd) && !(decision instanceof Requests.Changes)) gates.matchState(call);
+    Instant askedAt = ledger.deciding(cmd);
+    if (askedAt != null && !(decision instanceof Requests.Changes)) gates.matchState(call);
     if (decision instanceof Requests.Refused refused)
       return Effect().reply(cmd.replyTo(), refused.rejected());
     if (decision instanceof Requests.Unchanged unchanged)
       return Effect().reply(cmd.replyTo(), new Accepted(call, unchanged.note()));
     List<Change> changes = sockets.withStreamsBound(((Requests.Changes) decision).changes(), gates);
-    return ledger.persist(Effect(), call, changes, cmd.by(), cmd.replyTo(), cmd);
+    return ledger.persist(Effect(), call, changes, cmd.by(), cmd.replyTo(), cmd, askedAt);
   }
 
   private ReplyEffect<Event, State> autoResume(Call call, AutoResume cmd) {
@@ -388,7 +396,7 @@ public final class CallRecording
    */
   private ReplyEffect<Event, State> write(
       Call call, List<Change> changes, String by, ActorRef<Reply> replyTo) {
-    return ledger.persist(Effect(), call, changes, by, replyTo, null);
+    return ledger.persist(Effect(), call, changes, by, replyTo, null, null);
   }
 
   private void afterPersisted(Call call, Change change) {
@@ -417,6 +425,12 @@ public final class CallRecording
           AutoResume.class,
           new AutoResume(pause.startSeq()),
           Requests.autoResumeDelay(call, pause, clock.instant()));
+  }
+
+  /** {@code answer}, after which a stopped call without sockets here passivates. */
+  private ReplyEffect<Event, State> whenStopped(ReplyEffect<Event, State> answer) {
+    if (!sockets.bound()) passivate();
+    return answer;
   }
 
   /** Asks the shard to stop this entity; a passivated entity is no longer remembered. */

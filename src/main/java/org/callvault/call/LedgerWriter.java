@@ -1,6 +1,7 @@
 package org.callvault.call;
 
 import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -22,8 +23,11 @@ final class LedgerWriter {
   private final Clock clock;
   private final BiConsumer<Call, Change> afterPersisted;
 
-  /** A write not yet confirmed: the call before it and after it, and the request that asked. */
-  private record Unconfirmed(Call before, Call intended, CallRecording.ChangeRequest request) {}
+  /**
+   * A write not yet confirmed: the call before it and after it, the request that asked, and when.
+   */
+  private record Unconfirmed(
+      Call before, Call intended, CallRecording.ChangeRequest request, Instant at) {}
 
   /**
    * The write in progress. The entity writes one at a time, and it outlives a restart of the entity
@@ -31,8 +35,10 @@ final class LedgerWriter {
    */
   private Unconfirmed inFlight;
 
-  /** A request asked again after its write failed, until it is decided again. */
+  /** A request asked again after its write failed, until it is decided again, and when it was. */
   private CallRecording.ChangeRequest retrying;
+
+  private Instant retryingAt;
 
   LedgerWriter(Gates gates, Clock clock, BiConsumer<Call, Change> afterPersisted) {
     this.gates = gates;
@@ -45,13 +51,16 @@ final class LedgerWriter {
    * now.
    */
   List<Event> seal(Call call, List<Change> changes, String by) {
+    return seal(call, changes, by, clock.instant());
+  }
+
+  /** As {@link #seal(Call, List, String)}, timed {@code at}. */
+  private List<Event> seal(Call call, List<Change> changes, String by, Instant at) {
     List<Event> events = new ArrayList<>();
     Event last = null;
     for (Change change : changes) {
       long seq = last == null ? call.seq() + 1 : last.seq() + 1;
-      last =
-          Ledger.seal(
-              seq, clock.instant(), by, change, last == null ? call.lastHash() : last.hash());
+      last = Ledger.seal(seq, at, by, change, last == null ? call.lastHash() : last.hash());
       events.add(last);
     }
     return events;
@@ -73,18 +82,20 @@ final class LedgerWriter {
         || opensAGate(failed.before(), failed.intended())) return Optional.empty();
     gates.holdWhereClosedIn(call, failed.intended());
     retrying = failed.request();
+    retryingAt = failed.at();
     return Optional.of(failed.request());
   }
 
   /**
-   * Whether {@code request} is the one asked again: if so the gates it held closed are released
-   * (they open again only when the ledger's state is matched).
+   * When {@code request} was first asked if it is the one asked again after its write failed, else
+   * null. Its gates held closed are released (they open again only when the ledger's state is
+   * matched); its changes are recorded at that time, when they took effect on the media.
    */
-  boolean deciding(CallRecording.ChangeRequest request) {
-    if (retrying == null || !retrying.equals(request)) return false;
+  Instant deciding(CallRecording.ChangeRequest request) {
+    if (retrying == null || !retrying.equals(request)) return null;
     retrying = null;
     gates.releaseHolds();
-    return true;
+    return retryingAt;
   }
 
   private static boolean opensAGate(Call before, Call after) {
@@ -107,12 +118,14 @@ final class LedgerWriter {
       List<Change> changes,
       String by,
       ActorRef<CallRecording.Reply> replyTo,
-      CallRecording.ChangeRequest request) {
-    List<Event> events = seal(call, changes, by);
+      CallRecording.ChangeRequest request,
+      Instant at) {
+    Instant time = at == null ? clock.instant() : at;
+    List<Event> events = seal(call, changes, by, time);
     Call next = call;
     for (Event event : events) next = next.apply(event);
     gates.closeWhereClosedIn(next);
-    inFlight = new Unconfirmed(call, next, request);
+    inFlight = new Unconfirmed(call, next, request, time);
     EffectBuilder<Event, State> effect =
         effects
             .persist(events)

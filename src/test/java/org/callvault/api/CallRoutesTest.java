@@ -103,6 +103,134 @@ class CallRoutesTest {
     assertEquals(200, get("/v1/health").statusCode());
   }
 
+  @Test
+  void aBodyNestedFiveThousandLevelsDeepIsRefusedWith400AndAJsonError() {
+    String deep = "{\"a\":".repeat(5000) + "1" + "}".repeat(5000);
+    assertError(post("/v1/calls", deep), 400, "malformed JSON", "nesting depth");
+    String callId = create("{}");
+    assertError(post("/v1/calls/" + callId + "/pause", deep), 400, "malformed JSON");
+    String deepArray = "[".repeat(5000) + "]".repeat(5000);
+    assertError(post("/v1/calls", deepArray), 400, "malformed JSON");
+  }
+
+  /**
+   * Random and mutated requests: methods, paths, headers and bodies. None is answered 5xx, every
+   * refusal is the JSON {@code {"status","error"}} with the status it is sent with, and the call
+   * they aim at is unchanged: each body sent to it is broken on purpose.
+   */
+  @Test
+  void noFuzzedRequestIsAnsweredWithA5xxOrChangesACall() throws Exception {
+    String callId = create("{}");
+    String before = get("/v1/calls/" + callId + "/ledger").body().toString();
+    java.util.Random random = new java.util.Random(10);
+    String[] methods = {"GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"};
+    String[] tails = {
+      "",
+      "/pause",
+      "/resume",
+      "/stop",
+      "/consent",
+      "/parties",
+      "/ledger",
+      "/ledger/verify",
+      "/timeline",
+      "/audio.wav",
+      "/audio.wav?layout=stereo",
+      "/audio.wav?layout=stream&label=x",
+      "/audio.wav?layout=%ZZ",
+      "/%00",
+      "/..",
+      "/pause/extra",
+      "?x=" + "y".repeat(3000)
+    };
+    String[] ids = {
+      callId, "nope", "", "%2e%2e", "a".repeat(300), "id with space", "%F0%9F%98%80", "-", "x%00y"
+    };
+    String valid = twoPartyCall(newId(), "{}");
+    java.util.Map<Integer, Integer> statuses = new java.util.TreeMap<>();
+    for (int i = 0; i < 1500; i++) {
+      String method = methods[random.nextInt(methods.length)];
+      String path =
+          switch (random.nextInt(5)) {
+            case 0 -> "/v1/calls";
+            case 1 -> "/v1/health" + (random.nextBoolean() ? "" : "/x");
+            case 2 -> "/" + randomText(random, 1 + random.nextInt(20)).replaceAll("[^a-z/]", "");
+            default ->
+                "/v1/calls/"
+                    + ids[random.nextInt(ids.length)]
+                    + tails[random.nextInt(tails.length)];
+          };
+      String body = broken(random, valid);
+      HttpRequest.Builder request;
+      try {
+        request =
+            HttpRequest.newBuilder(URI.create(base + path))
+                .timeout(Duration.ofSeconds(10))
+                .method(method, HttpRequest.BodyPublishers.ofString(body));
+      } catch (IllegalArgumentException notAUri) {
+        continue; // not a request an HTTP client can send
+      }
+      if (random.nextBoolean())
+        request.header(
+            "Content-Type",
+            List.of(
+                    "application/json",
+                    "text/plain",
+                    "application/x-www-form-urlencoded",
+                    "*/*;q=x")
+                .get(random.nextInt(4)));
+      if (random.nextInt(4) == 0) request.header("Accept", "image/png");
+      HttpResponse<byte[]> answer =
+          HTTP.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+      int status = answer.statusCode();
+      statuses.merge(status, 1, Integer::sum);
+      String what = method + " " + path + " with " + abbreviated(body) + ": " + status;
+      // This node has no audio store: its one 503 says so (a node with media serves the audio).
+      boolean noAudioHere =
+          status == 503 && new String(answer.body()).contains("this node stores no audio");
+      assertTrue(status < 500 || noAudioHere, what + " " + new String(answer.body()));
+      if (status >= 400) {
+        assertEquals(
+            "application/json", answer.headers().firstValue("Content-Type").orElse(""), what);
+        JsonNode error = JSON.readTree(answer.body());
+        assertEquals(status, error.path("status").asInt(), what + " " + error);
+        assertTrue(!error.path("error").asText().isBlank(), what + " " + error);
+      }
+    }
+    System.out.println("fuzzed requests by status: " + statuses);
+    assertTrue(statuses.keySet().stream().anyMatch(s -> s == 400), "bodies were refused");
+    assertTrue(statuses.keySet().stream().anyMatch(s -> s == 404), "paths were refused");
+    assertEquals(before, get("/v1/calls/" + callId + "/ledger").body().toString());
+  }
+
+  /** Text that no request takes: {@code valid} mutated until it is no JSON, or random text. */
+  private static String broken(java.util.Random random, String valid) {
+    return switch (random.nextInt(6)) {
+      case 0 -> "";
+      case 1 -> randomText(random, random.nextInt(200));
+      case 2 -> valid.substring(0, random.nextInt(valid.length() - 1)); // cut short
+      case 3 -> valid + "}" + randomText(random, 3); // trailing garbage
+      case 4 -> "{\"a\":".repeat(2000 + random.nextInt(4000)); // deep and unterminated
+      default -> {
+        StringBuilder mutated = new StringBuilder(valid);
+        for (int k = 0; k < 1 + random.nextInt(5); k++)
+          mutated.setCharAt(
+              random.nextInt(mutated.length()), "{}[]\",:x9".charAt(random.nextInt(9)));
+        yield mutated + "\u0001"; // never valid JSON: a control character after the value
+      }
+    };
+  }
+
+  private static String randomText(java.util.Random random, int length) {
+    StringBuilder text = new StringBuilder();
+    for (int k = 0; k < length; k++) text.append((char) (random.nextInt(0x3000) + 1));
+    return text.toString();
+  }
+
+  private static String abbreviated(String body) {
+    return body.length() > 80 ? body.substring(0, 80) + "…(" + body.length() + " chars)" : body;
+  }
+
   /** The chunks the node's status says wait in its spool. */
   private static volatile int spooled;
 

@@ -462,7 +462,8 @@ class CallRecordingTest {
       List<String> gatesAtEachRead,
       List<Event> stored,
       Call after,
-      Reply answer) {}
+      Reply answer,
+      Instant reachableAt) {}
 
   /**
    * Creates a call under {@code policy} on the real-time kit, makes its journal unreachable and
@@ -510,6 +511,7 @@ class CallRecordingTest {
         });
     List<String> writes = List.copyOf(unreachable.writes);
     List<String> reads = List.copyOf(unreachable.reads);
+    Instant reachableAt = Instant.now();
     unreachable.reachable = true;
 
     Reply answer = null;
@@ -524,7 +526,7 @@ class CallRecordingTest {
     List<Event> stored = new ArrayList<>();
     journal.persistedInStorage("CallRecording|" + callId).forEach(e -> stored.add((Event) e));
     realTimeKit.stop(call);
-    return new FailedWrite(writes, reads, stored, after, answer);
+    return new FailedWrite(writes, reads, stored, after, answer, reachableAt);
   }
 
   /** The call as its stored events say it is. */
@@ -550,6 +552,9 @@ class CallRecordingTest {
     Call answered =
         assertInstanceOf(Accepted.class, failed.answer(), "its caller is answered").call();
     assertEquals(failed.after(), answered);
+    assertTrue(
+        failed.stored().get(1).time().isBefore(failed.reachableAt()),
+        "recorded at the time it was asked and took effect, not when the ledger answered again");
     assertEquals(failed.after().gateOpen("agent-leg"), gates.isOpen("agent-leg"));
     assertEquals(failed.after().gateOpen("customer-leg"), gates.isOpen("customer-leg"));
   }
@@ -678,6 +683,38 @@ class CallRecordingTest {
     assertEquals(0, binder.closes, "and never closed");
     assertEquals(List.of(), binder.unlisted, "the sockets know every chunk is listed");
     assertTrue(gates.isOpen("agent-leg") && gates.isOpen("customer-leg"));
+    realTimeKit.stop(call);
+  }
+
+  @Test
+  void aStoppedCallPassivatesOnceItHasAnsweredAndAnActiveOneDoesNot() {
+    String callId = "call-" + UUID.randomUUID();
+    TestProbe<org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.ShardCommand> shard =
+        realTimeKit.createTestProbe();
+    ActorRef<CallRecording.Command> call =
+        realTimeKit.spawn(
+            CallRecording.create(
+                callId, shard.ref(), gates, Clock.systemUTC(), null, MediaMoves.NONE));
+    TestProbe<Reply> replies = realTimeKit.createTestProbe();
+    call.tell(
+        new CallRecording.Create(
+            twoPartySpec(callId, policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true)),
+            "crm",
+            replies.ref()));
+    accepted(replies.receiveMessage());
+    call.tell(new CallRecording.GetCall(replies.ref()));
+    accepted(replies.receiveMessage());
+    shard.expectNoMessage(Duration.ofMillis(200)); // an active call stays: it records
+
+    call.tell(new CallRecording.Stop("agent-7", replies.ref()));
+    accepted(replies.receiveMessage());
+    shard.expectMessageClass(
+        org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.Passivate.class);
+    // Read again (before sharding stopped it, or once it started it again): it answers, then goes.
+    call.tell(new CallRecording.GetCall(replies.ref()));
+    assertEquals(Phase.STOPPED, accepted(replies.receiveMessage()).phase());
+    shard.expectMessageClass(
+        org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.Passivate.class);
     realTimeKit.stop(call);
   }
 
