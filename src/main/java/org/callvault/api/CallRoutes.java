@@ -224,7 +224,9 @@ public final class CallRoutes extends AllDirectives {
             "pauseAllowed",
             "maxPauseSeconds",
             "pauseRendering",
-            "retentionDays");
+            "retentionDays",
+            "maxDurationSeconds",
+            "noMediaSeconds");
     if (p == null) return defaultPolicy;
     return new Policy(
         orDefault(
@@ -237,7 +239,9 @@ public final class CallRoutes extends AllDirectives {
         orDefault(
             p.enumValue("pauseRendering", Policy.PauseRendering.class, false),
             defaultPolicy.pauseRendering()),
-        orDefault(p.integer("retentionDays"), defaultPolicy.retentionDays()));
+        orDefault(p.integer("retentionDays"), defaultPolicy.retentionDays()),
+        orDefault(p.integer("maxDurationSeconds"), defaultPolicy.maxDurationSeconds()),
+        orDefault(p.integer("noMediaSeconds"), defaultPolicy.noMediaSeconds()));
   }
 
   private static List<CallSpec.PartySpec> parties(JsonBody body) {

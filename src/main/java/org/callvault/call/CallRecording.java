@@ -61,7 +61,7 @@ public final class CallRecording
   // ---------------------------------------------------------------------------------- commands
 
   public sealed interface Command extends CborSerializable
-      permits Request, AutoResume, Passivate, FromMedia, StartMedia, Adopted {}
+      permits Request, AutoResume, CallLimits.Check, Passivate, FromMedia, StartMedia, Adopted {}
 
   /** A command from outside; every one is answered with a {@link Reply}. */
   public sealed interface Request extends Command permits GetCall, ChangeRequest {
@@ -220,6 +220,7 @@ public final class CallRecording
   private final CallSockets sockets;
   private final LedgerWriter ledger;
   private final CallMediaCommands media;
+  private final CallLimits limits = new CallLimits();
 
   private CallRecording(
       String callId,
@@ -304,6 +305,7 @@ public final class CallRecording
         .onCommand(Stop.class, (c, cmd) -> decided(c, Requests.stop(c, clock.millis() * 1000), cmd))
         .onCommand(Amend.class, (c, cmd) -> decided(c, Requests.amend(c, cmd), cmd))
         .onCommand(AutoResume.class, this::autoResume)
+        .onCommand(CallLimits.Check.class, (c, cmd) -> checkLimits(c))
         .onCommand(StartMedia.class, (c, cmd) -> media.start(c))
         .onCommand(FromMedia.class, (c, cmd) -> media.fromMedia(c, cmd.report()))
         .onCommand(Adopted.class, media::adopted)
@@ -337,6 +339,7 @@ public final class CallRecording
     return Effect()
         .persist(events)
         .thenRun(gates::matchState)
+        .thenRun(state -> CallLimits.start(timers, (Call) state, sockets.enabled()))
         .thenRun(state -> sockets.activate(((Call) state).mediaEpoch()))
         .thenReply(cmd.replyTo(), state -> current((Call) state));
   }
@@ -364,6 +367,23 @@ public final class CallRecording
       return Effect().reply(cmd.replyTo(), new Accepted(call, unchanged.note()));
     List<Change> changes = sockets.withStreamsBound(((Requests.Changes) decision).changes(), gates);
     return ledger.persist(Effect(), call, changes, cmd.by(), cmd.replyTo(), cmd, askedAt);
+  }
+
+  /** Stops the call, with why, once it has lasted too long or received nothing for too long. */
+  private ReplyEffect<Event, State> checkLimits(Call call) {
+    Instant now = clock.instant();
+    return limits
+        .reached(call, now, sockets.storing() ? sockets.live() : null)
+        .map(
+            reason -> {
+              context.getLog().warn("call {} stops itself: {}", callId, reason);
+              return write(
+                  call,
+                  Requests.stop(call, now.toEpochMilli() * 1000, reason).changes(),
+                  SYSTEM,
+                  null);
+            })
+        .orElse(Effect().noReply());
   }
 
   private ReplyEffect<Event, State> autoResume(Call call, AutoResume cmd) {
@@ -406,6 +426,7 @@ public final class CallRecording
       timers.cancel(AutoResume.class);
     } else if (change instanceof Change.Stopped) {
       timers.cancel(AutoResume.class);
+      timers.cancel(CallLimits.Check.class);
       if (sockets.bound()) sockets.close(); // passivates on Closed, once the last chunks are listed
       else passivate();
     } else if (change instanceof Change.StreamsAdded) {
@@ -462,6 +483,7 @@ public final class CallRecording
                     .getLog()
                     .info("call {} recovered: {} at seq {}", callId, call.phase(), call.seq());
                 if (call.phase() == Phase.PAUSED) scheduleAutoResume(call);
+                CallLimits.start(timers, call, sockets.enabled());
                 media.recovered(call);
               }
               again.ifPresent(request -> context.getSelf().tell(request));

@@ -66,7 +66,8 @@ public sealed interface Change extends CborSerializable {
 
   /** The recording ended. */
   @JsonTypeName("Stopped")
-  record Stopped() implements Change {}
+  /** {@code reason}: why a call stopped itself (a limit of its policy); null when asked to. */
+  record Stopped(String reason) implements Change {}
 
   /**
    * The call's streams are received on {@code node} at these endpoints; this event's seq is the

@@ -14,6 +14,10 @@ import org.callvault.core.CborSerializable;
  *     system}
  * @param pauseRendering how exports show a paused or consent-held span
  * @param retentionDays how long the recording is kept
+ * @param maxDurationSeconds the call stops itself after this long (its controller died or forgot
+ *     it); null for no limit (calls created before the limit existed)
+ * @param noMediaSeconds the call stops itself when none of its streams has received a packet for
+ *     this long; null for no limit
  */
 public record Policy(
     ConsentMode consentMode,
@@ -21,8 +25,32 @@ public record Policy(
     boolean pauseAllowed,
     int maxPauseSeconds,
     PauseRendering pauseRendering,
-    int retentionDays)
+    int retentionDays,
+    Integer maxDurationSeconds,
+    Integer noMediaSeconds)
     implements CborSerializable {
+
+  /** A policy without the limits that stop a call by themselves. */
+  public Policy(
+      ConsentMode consentMode,
+      OnDecline onDecline,
+      boolean pauseAllowed,
+      int maxPauseSeconds,
+      PauseRendering pauseRendering,
+      int retentionDays) {
+    this(
+        consentMode,
+        onDecline,
+        pauseAllowed,
+        maxPauseSeconds,
+        pauseRendering,
+        retentionDays,
+        null,
+        null);
+  }
+
+  /** A week: a recording longer than that is a line left open, not a call. */
+  public static final int MAX_DURATION_SECONDS = 604_800;
 
   /** Ten years: the longest retention a regulator asks of a contact center we know of is seven. */
   public static final int MAX_RETENTION_DAYS = 3650;
@@ -63,7 +91,9 @@ public record Policy(
             c.getBoolean("pauseAllowed"),
             c.getInt("maxPauseSeconds"),
             c.getEnum(PauseRendering.class, "pauseRendering"),
-            c.getInt("retentionDays"));
+            c.getInt("retentionDays"),
+            c.getInt("maxDurationSeconds"),
+            c.getInt("noMediaSeconds"));
     if (!policy.problems().isEmpty())
       throw new IllegalArgumentException(
           path + " is invalid: " + String.join("; ", policy.problems()));
@@ -88,6 +118,19 @@ public record Policy(
               + MAX_RETENTION_DAYS
               + ", was "
               + retentionDays);
+    if (maxDurationSeconds != null
+        && (maxDurationSeconds < 60 || maxDurationSeconds > MAX_DURATION_SECONDS))
+      problems.add(
+          "policy.maxDurationSeconds must be between 60 and "
+              + MAX_DURATION_SECONDS
+              + ", was "
+              + maxDurationSeconds);
+    if (noMediaSeconds != null && (noMediaSeconds < 10 || noMediaSeconds > MAX_PAUSE_SECONDS))
+      problems.add(
+          "policy.noMediaSeconds must be between 10 and "
+              + MAX_PAUSE_SECONDS
+              + ", was "
+              + noMediaSeconds);
     return problems;
   }
 }

@@ -153,8 +153,13 @@ final class Requests {
 
   /** The stop at {@code nowMicros}, after the gaps still open ({@link Continuity#gapsOpenAt}). */
   static Decision stop(Call call, long nowMicros) {
+    return stop(call, nowMicros, null);
+  }
+
+  /** The stop, with why when the call stops itself ({@code reason}; null when it was asked). */
+  static Changes stop(Call call, long nowMicros, String reason) {
     List<Change> changes = new ArrayList<>(Continuity.gapsOpenAt(call, nowMicros));
-    changes.add(new Change.Stopped());
+    changes.add(new Change.Stopped(reason));
     return new Changes(changes);
   }
 

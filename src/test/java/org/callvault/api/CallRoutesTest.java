@@ -402,6 +402,14 @@ class CallRoutesTest {
         400,
         "policy.maxPauseSeconds must be between 1");
     assertError(
+        post("/v1/calls", twoPartyCall(callId, "{\"maxDurationSeconds\":59}")),
+        400,
+        "policy.maxDurationSeconds must be between 60 and 604800, was 59");
+    assertError(
+        post("/v1/calls", twoPartyCall(callId, "{\"noMediaSeconds\":5}")),
+        400,
+        "policy.noMediaSeconds must be between 10 and 86400, was 5");
+    assertError(
         post("/v1/calls", twoPartyCall(callId, "{\"consentmode\":\"ALL_PARTY\"}")),
         400,
         "unknown field 'policy.consentmode'");

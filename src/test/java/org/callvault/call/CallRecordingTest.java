@@ -781,6 +781,83 @@ class CallRecordingTest {
   }
 
   @Test
+  void aCallStopsItselfWithTheReasonOnceItHasLastedItsMaxDuration() {
+    Call call =
+        createdOnManualTime(
+            new Policy(
+                ConsentMode.ONE_PARTY,
+                OnDecline.STOP,
+                true,
+                300,
+                PauseRendering.SILENCE,
+                90,
+                60,
+                null),
+            new CopyOnWriteArrayList<>());
+    manualTime.timePasses(Duration.ofSeconds(55));
+    assertEquals(Phase.RECORDING, current().phase(), "55 s: still recording");
+    manualTime.timePasses(Duration.ofSeconds(10));
+    Call stopped = current();
+    assertEquals(Phase.STOPPED, stopped.phase(), "60 s: stopped (checked every 5 s)");
+    assertEquals(CallRecording.SYSTEM, stopped.stoppedBy());
+    long after = Duration.between(call.createdAt(), stopped.stoppedAt()).toSeconds();
+    assertTrue(after >= 60 && after <= 65, "stopped " + after + " s after its creation");
+    assertEquals(
+        "the call reached its maximum duration of 60 s (maxDurationSeconds)",
+        ((Change.Stopped) lastEvent(stopped).change()).reason());
+    assertGates(false, false);
+  }
+
+  @Test
+  void aCallWhoseStreamsReceiveNothingForNoMediaSecondsStopsItselfAndOneThatReceivesDoesNot() {
+    FakeBinder binder = new FakeBinder();
+    String callId = "call-" + UUID.randomUUID();
+    kit =
+        EventSourcedBehaviorTestKit.create(
+            testKit.system(),
+            CallRecording.create(callId, null, gates, manualClock, binder, binder));
+    Policy policy =
+        new Policy(
+            ConsentMode.ONE_PARTY, OnDecline.STOP, true, 300, PauseRendering.SILENCE, 90, null, 30);
+    Instant t0 = manualClock.instant();
+    accepted(
+        kit.<Reply>runCommand(r -> new CallRecording.Create(twoPartySpec(callId, policy), "crm", r))
+            .reply());
+    // Each step lets 5 s pass and waits for the entity to have checked (its state is read after).
+    for (int s = 0; s < 12; s++) { // a minute of media
+      binder.received.addAndGet(250);
+      manualTime.timePasses(Duration.ofSeconds(5));
+      current();
+    }
+    assertEquals(Phase.RECORDING, current().phase(), "a minute of media: recording");
+    for (int s = 0; s < 5; s++) { // the sender is gone
+      manualTime.timePasses(Duration.ofSeconds(5));
+      current();
+    }
+    assertEquals(Phase.RECORDING, current().phase(), "25 s without media: still recording");
+    manualTime.timePasses(Duration.ofSeconds(5));
+    current();
+    manualTime.timePasses(Duration.ofSeconds(5));
+    Call stopped = current();
+    assertEquals(Phase.STOPPED, stopped.phase(), "30 s without media: stopped");
+    assertEquals(CallRecording.SYSTEM, stopped.stoppedBy());
+    long silentFrom = Duration.between(t0, stopped.stoppedAt()).toSeconds();
+    assertTrue(silentFrom >= 90 && silentFrom <= 95, "stopped at t0 + " + silentFrom + " s");
+    assertEquals(
+        "no media arrived for 30 s (noMediaSeconds): its sender is gone",
+        ((Change.Stopped) lastEvent(stopped).change()).reason());
+  }
+
+  /** The call's last event, from the journal. */
+  private Event lastEvent(Call call) {
+    List<Event> events = new ArrayList<>();
+    kit.persistenceTestKit()
+        .persistedInStorage("CallRecording|" + call.callId())
+        .forEach(e -> events.add((Event) e));
+    return events.get(events.size() - 1);
+  }
+
+  @Test
   void aManualResumeCancelsTheAutomaticOne() {
     // Two things keep a manual resume from leaving an automatic one behind: the resume cancels the
     // pause's timer, and an AutoResume whose pauseSeq is not the open pause's is ignored. Behind

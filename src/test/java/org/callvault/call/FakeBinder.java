@@ -55,6 +55,10 @@ public final class FakeBinder implements MediaBinder, MediaMoves {
 
   int closes;
 
+  /** What each stream of the sessions says it has received; the test moves it on. */
+  final java.util.concurrent.atomic.AtomicLong received =
+      new java.util.concurrent.atomic.AtomicLong();
+
   /** A session stored {@code chunk}: it is unlisted until the entity lists it. */
   MediaReport.ChunkWritten written(ChunkInfo chunk) {
     unlisted.add(chunk);
@@ -127,7 +131,10 @@ public final class FakeBinder implements MediaBinder, MediaMoves {
 
       @Override
       public Map<String, StreamCounters> counters() {
-        return Map.of();
+        Map<String, StreamCounters> counters = new LinkedHashMap<>();
+        for (String label : endpoints.keySet())
+          counters.put(label, new StreamCounters(received.get(), 0, 0, Map.of(), 0, 0, 0, 0, 0));
+        return counters;
       }
 
       @Override

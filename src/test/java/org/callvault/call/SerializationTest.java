@@ -201,7 +201,8 @@ class SerializationTest {
                 List.of(new StreamSpec("3", "carol", Codec.PCMA, "192.0.2.7", 101)),
                 Map.of("3", new Endpoint("127.0.0.1", 20004))),
             renamed.hash());
-    Event stopped = Ledger.seal(14, T0.plusSeconds(50), "api", new Change.Stopped(), added.hash());
+    Event stopped =
+        Ledger.seal(14, T0.plusSeconds(50), "api", new Change.Stopped(null), added.hash());
     Event released =
         Ledger.seal(
             15,

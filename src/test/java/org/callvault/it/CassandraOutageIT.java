@@ -9,6 +9,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -165,6 +166,109 @@ class CassandraOutageIT {
       node.stop();
     } finally {
       // The tests after this one share Cassandra.
+      ItCassandra.start();
+    }
+  }
+
+  /**
+   * The same outage, with the node killed ({@code kill -9}) 15 s into it and started again once
+   * Cassandra is back: the chunks it spooled before it died are stored when it starts, before its
+   * calls recover, so each stream's recording holds every packet sent until about a second before
+   * the kill (what the dead node held in memory), then one {@code NODE_FAILURE} gap, then the audio
+   * received after the node is back.
+   */
+  @Test
+  void aNodeKilledDuringTheOutageStoresItsSpoolWhenItStartsAgain() throws Exception {
+    String keyspace = "outkill_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+    Map<String, String> env =
+        Map.of(
+            "CALLVAULT_HTTP_PORT", String.valueOf(NodeProcess.freePort()),
+            "CALLVAULT_SPOOL_DIR",
+                java.nio.file.Path.of(System.getProperty("user.dir"))
+                    .resolve("target/it-spool/outage-killed")
+                    .toString());
+    NodeProcess first = NodeProcess.start("outage-killed-1", keyspace, env);
+    NodeProcess second = null;
+    try {
+      Http api = new Http(first.base());
+      LoadGenerator.Running load =
+          LoadGenerator.start(
+              new Options()
+                  .api(first.base())
+                  .prefix("outkill-" + UUID.randomUUID().toString().substring(0, 8))
+                  .calls(3)
+                  .codec(Codec.PCMU)
+                  .duration(Duration.ofSeconds(75))
+                  .followMoves(true)
+                  .stopCallsAtEnd(true)
+                  .stopDelay(Duration.ofMillis(500))
+                  .seed(31));
+      Thread.sleep(8000);
+      long outageAt = System.currentTimeMillis() * 1000;
+      ItCassandra.stop();
+      Thread.sleep(15_000);
+      JsonNode spooling = JSON.readTree(get(first, "/v1/health").body());
+      long killedAt = System.currentTimeMillis() * 1000;
+      first.kill();
+      System.out.println("outage-kill: killed with " + spooling.path("spool") + " in its spool");
+      assertTrue(spooling.path("spool").path("chunks").asInt() >= 6 * 10, spooling.toString());
+      ItCassandra.start();
+      second = NodeProcess.start("outage-killed-2", keyspace, env);
+      assertTrue(
+          Files.readString(second.log).contains("chunks the spool held"),
+          "the node stored its spool when it started:\n" + second.tail());
+
+      Summary summary = load.await();
+      for (CallRecord sent : summary.calls()) {
+        String callId = sent.callId();
+        JsonNode ledger = api.get("/v1/calls/" + callId + "/ledger", 200);
+        assertTrue(
+            api.get("/v1/calls/" + callId + "/ledger/verify", 200).path("valid").asBoolean());
+        JsonNode timeline = api.get("/v1/calls/" + callId + "/timeline", 200);
+        for (StreamRecord stream : sent.streams()) {
+          List<JsonNode> gaps = new java.util.ArrayList<>();
+          for (JsonNode event : ledger.path("events"))
+            if (event.path("type").asText().equals("MediaGap")
+                && event.path("details").path("label").asText().equals(stream.label()))
+              gaps.add(event.path("details"));
+          String where = callId + "/" + stream.label();
+          assertEquals(1, gaps.size(), where + ": one gap: " + gaps);
+          assertEquals("NODE_FAILURE", gaps.get(0).path("cause").asText());
+          JsonNode last = Recordings.chunksAroundGap(ledger, stream.label())[0];
+          org.callvault.bench.SentPacket lastStored =
+              Recordings.sentWith(
+                  stream, last.path("ssrc").asLong(), last.path("lastSeq").asLong());
+          // Without the spool the last audio stored would be from before the outage, 15 s earlier.
+          assertTrue(
+              lastStored.sendWallMicros() > killedAt - 2_500_000,
+              where
+                  + ": the last audio before the gap was sent "
+                  + (killedAt - lastStored.sendWallMicros()) / 1000
+                  + " ms before the kill, "
+                  + (lastStored.sendWallMicros() - outageAt) / 1000
+                  + " ms into the outage");
+          JsonNode next = Recordings.chunksAroundGap(ledger, stream.label())[1];
+          org.callvault.bench.SentPacket nextStored =
+              Recordings.sentWith(
+                  stream, next.path("ssrc").asLong(), next.path("firstSeq").asLong());
+          // Every packet outside the gap is in the export at its place.
+          short[] exported =
+              Recordings.pcm(
+                  api.bytes(
+                      "/v1/calls/" + callId + "/audio.wav?layout=stream&label=" + stream.label()),
+                  1)[0];
+          Recordings.checkStream(
+              stream,
+              exported,
+              Recordings.chunksOf(timeline, stream.label()),
+              List.of(),
+              List.of(new long[] {lastStored.sendWallMicros() + 1, nextStored.sendWallMicros()}));
+        }
+      }
+      second.stop();
+    } finally {
+      first.close();
+      if (second != null) second.close();
       ItCassandra.start();
     }
   }
