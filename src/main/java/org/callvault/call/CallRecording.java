@@ -477,7 +477,7 @@ public final class CallRecording
             RecoveryCompleted.instance(),
             state -> {
               gates.matchState(state);
-              Optional<ChangeRequest> again = ledger.unconfirmed(state);
+              ledger.unconfirmed(state, context.getLog()).ifPresent(context.getSelf()::tell);
               if (state instanceof Call call) {
                 context
                     .getLog()
@@ -486,7 +486,6 @@ public final class CallRecording
                 CallLimits.start(timers, call, sockets.enabled());
                 media.recovered(call);
               }
-              again.ifPresent(request -> context.getSelf().tell(request));
             })
         .onSignal(PostStop.class, (state, signal) -> sockets.release())
         // A failed write restarts the entity, not its media: the sockets go on receiving and

@@ -72,7 +72,7 @@ final class LedgerWriter {
    * until it has been decided again. A request that would open a gate is not asked again: its
    * caller had no answer and must ask again, and the gates stay as the ledger says.
    */
-  Optional<CallRecording.ChangeRequest> unconfirmed(State recovered) {
+  Optional<CallRecording.ChangeRequest> unconfirmed(State recovered, org.slf4j.Logger log) {
     Unconfirmed failed = inFlight;
     inFlight = null;
     if (failed == null
@@ -83,7 +83,8 @@ final class LedgerWriter {
     gates.holdWhereClosedIn(call, failed.intended());
     retrying = failed.request();
     retryingAt = failed.at();
-    return Optional.of(failed.request());
+    log.warn("call {}: asking again for {}, whose write failed", call.callId(), retrying);
+    return Optional.of(retrying);
   }
 
   /**

@@ -481,8 +481,21 @@ class CallRecordingTest {
       Policy policy,
       List<java.util.function.Function<ActorRef<Reply>, CallRecording.Command>> before,
       java.util.function.Function<ActorRef<Reply>, CallRecording.Command> request) {
+    return failedWrite(policy, before, request, null);
+  }
+
+  /** As above, on a node whose media {@code binder} binds (null: a node without media). */
+  private FailedWrite failedWrite(
+      Policy policy,
+      List<java.util.function.Function<ActorRef<Reply>, CallRecording.Command>> before,
+      java.util.function.Function<ActorRef<Reply>, CallRecording.Command> request,
+      FakeBinder binder) {
     String callId = "call-" + UUID.randomUUID();
-    ActorRef<CallRecording.Command> call = realTimeKit.spawn(rulesOnly(callId, Clock.systemUTC()));
+    ActorRef<CallRecording.Command> call =
+        realTimeKit.spawn(
+            binder == null
+                ? rulesOnly(callId, Clock.systemUTC())
+                : CallRecording.create(callId, null, gates, Clock.systemUTC(), binder, binder));
     TestProbe<Reply> replies = realTimeKit.createTestProbe();
     call.tell(new CallRecording.Create(twoPartySpec(callId, policy), "crm", replies.ref()));
     accepted(replies.receiveMessage());
@@ -577,6 +590,66 @@ class CallRecordingTest {
     assertEquals(Phase.PAUSED, failed.after().phase());
     assertEquals("card payment", failed.after().pauses().get(0).reason());
     assertFalse(gates.isOpen("agent-leg") || gates.isOpen("customer-leg"));
+  }
+
+  @Test
+  void aPauseWhoseWriteFailsOnANodeWithMediaIsStoredOnceTheLedgerAnswers() {
+    FakeBinder binder = new FakeBinder();
+    FailedWrite failed =
+        failedWrite(
+            policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true),
+            List.of(),
+            r -> new CallRecording.Pause("card payment", "agent-7", r),
+            binder);
+    assertEquals(
+        List.of("CallCreated", "MediaBound", "Paused"),
+        failed.stored().stream().map(e -> e.change().type()).toList());
+    assertEquals(Phase.PAUSED, failed.after().phase());
+    assertInstanceOf(Accepted.class, failed.answer(), "its caller is answered");
+    assertFalse(gates.isOpen("agent-leg") || gates.isOpen("customer-leg"));
+    assertEquals(1, binder.binds, "the sockets were bound once");
+  }
+
+  @Test
+  void aPauseWhoseWriteFailsIsStoredAmongTheListingsOfWhatTheSpoolHeld() throws Exception {
+    String callId = "call-" + UUID.randomUUID();
+    FakeBinder binder = new FakeBinder();
+    ActorRef<CallRecording.Command> call =
+        realTimeKit.spawn(
+            CallRecording.create(callId, null, gates, Clock.systemUTC(), binder, binder));
+    TestProbe<Reply> replies = realTimeKit.createTestProbe();
+    call.tell(
+        new CallRecording.Create(
+            twoPartySpec(callId, policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true)),
+            "crm",
+            replies.ref()));
+    accepted(replies.receiveMessage());
+    PersistenceTestKit journal = PersistenceTestKit.create(realTimeKit.system());
+    UnreachableJournal unreachable = new UnreachableJournal("CallRecording|" + callId);
+    journal.withPolicy(unreachable);
+    realTimeKit.system().log().info("the next errors about failed writes and reads are expected");
+    TestProbe<Reply> caller = realTimeKit.createTestProbe();
+    call.tell(new CallRecording.Pause("card", "qa", caller.ref()));
+    replies.awaitAssert(
+        Duration.ofSeconds(10),
+        () -> {
+          assertTrue(unreachable.reads.size() >= 3);
+          return null;
+        });
+    long t0 = 1_800_000_000_000_000L;
+    unreachable.reachable = true;
+    // What the spool held is stored and reported as the journal answers again.
+    for (int n = 0; n < 12; n++)
+      call.tell(media(binder.written(chunkOf("agent-leg", 2, n, t0 + n * 1_000_000L))));
+    accepted(caller.receiveMessage(Duration.ofSeconds(10)));
+    List<String> types = new ArrayList<>();
+    journal
+        .persistedInStorage("CallRecording|" + callId)
+        .forEach(e -> types.add(((Event) e).change().type()));
+    assertTrue(types.contains("Paused"), types.toString());
+    assertEquals(12, types.stream().filter("ChunkStored"::equals).count(), types.toString());
+    assertFalse(gates.isOpen("agent-leg") || gates.isOpen("customer-leg"));
+    realTimeKit.stop(call);
   }
 
   @Test
@@ -716,6 +789,114 @@ class CallRecordingTest {
     shard.expectMessageClass(
         org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.Passivate.class);
     realTimeKit.stop(call);
+  }
+
+  /**
+   * Two clients at once on one call, 400 requests each (pause, resume, consent granted, declined
+   * and withdrawn, for either party), then both stop it at once: every answer is the call or a
+   * refusal with its reason, the gates the media path reads are what the ledger says before the
+   * stop and closed after it, the ledger's chain verifies and the call is its fold.
+   */
+  @Test
+  void twoClientsChangingOneCallAtOnceLeaveAVerifiableLedgerAndGatesThatMatchIt() throws Exception {
+    for (OnDecline onDecline : OnDecline.values()) {
+      String callId = "call-" + UUID.randomUUID();
+      ActorRef<CallRecording.Command> call =
+          realTimeKit.spawn(rulesOnly(callId, Clock.systemUTC()));
+      TestProbe<Reply> created = realTimeKit.createTestProbe();
+      call.tell(
+          new CallRecording.Create(
+              twoPartySpec(callId, policy(ConsentMode.ALL_PARTY, onDecline, true)),
+              "crm",
+              created.ref()));
+      accepted(created.receiveMessage());
+      java.util.concurrent.ConcurrentLinkedQueue<String> refusals =
+          new java.util.concurrent.ConcurrentLinkedQueue<>();
+      java.util.concurrent.atomic.AtomicInteger changed =
+          new java.util.concurrent.atomic.AtomicInteger();
+      List<Thread> clients = new ArrayList<>();
+      for (int client = 0; client < 2; client++) {
+        java.util.Random random = new java.util.Random(client * 31L + onDecline.ordinal());
+        String by = "client-" + client;
+        clients.add(
+            new Thread(
+                () -> {
+                  for (int i = 0; i < 400; i++) {
+                    String party = random.nextBoolean() ? "agent" : "customer";
+                    java.util.function.Function<ActorRef<Reply>, CallRecording.Command> request =
+                        switch (random.nextInt(4)) {
+                          case 0 -> r -> new CallRecording.Pause("card", by, r);
+                          case 1 -> r -> new CallRecording.Resume(by, r);
+                          case 2 ->
+                              r -> new CallRecording.ChangeConsent(party, Consent.GRANTED, by, r);
+                          case 3 ->
+                              r ->
+                                  new CallRecording.ChangeConsent(
+                                      party,
+                                      random.nextBoolean() ? Consent.DECLINED : Consent.WITHDRAWN,
+                                      by,
+                                      r);
+                          default -> throw new IllegalStateException();
+                        };
+                    Reply reply =
+                        org.apache.pekko.actor.typed.javadsl.AskPattern
+                            .<CallRecording.Command, Reply>ask(
+                                call,
+                                request::apply,
+                                Duration.ofSeconds(10),
+                                realTimeKit.system().scheduler())
+                            .toCompletableFuture()
+                            .join();
+                    if (reply instanceof Rejected rejected) {
+                      assertEquals(Rejection.CONFLICT, rejected.rejection(), rejected.message());
+                      assertFalse(rejected.message().isBlank());
+                      refusals.add(rejected.message());
+                    } else {
+                      assertInstanceOf(Accepted.class, reply);
+                      changed.incrementAndGet();
+                    }
+                  }
+                }));
+      }
+      clients.forEach(Thread::start);
+      for (Thread t : clients) t.join(120_000);
+      TestProbe<Reply> reader = realTimeKit.createTestProbe();
+      call.tell(new CallRecording.GetCall(reader.ref()));
+      Call before = accepted(reader.receiveMessage());
+      assertTrue(changed.get() > 100 && !refusals.isEmpty(), changed + " / " + refusals.size());
+      for (String label : List.of("agent-leg", "customer-leg"))
+        assertEquals(before.gateOpen(label), gates.isOpen(label), before.phase() + ": " + label);
+      var stops =
+          java.util.stream.Stream.of("client-0", "client-1")
+              .map(
+                  by ->
+                      org.apache.pekko.actor.typed.javadsl.AskPattern
+                          .<CallRecording.Command, Reply>ask(
+                              call,
+                              r -> new CallRecording.Stop(by, r),
+                              Duration.ofSeconds(10),
+                              realTimeKit.system().scheduler())
+                          .toCompletableFuture())
+              .toList();
+      long notes = 0;
+      for (var stop : stops) if (((Accepted) stop.join()).note() != null) notes++;
+      assertEquals(1, notes, "one stop stops it, the other finds it stopped and says so");
+      call.tell(new CallRecording.GetCall(reader.ref()));
+      Call end = accepted(reader.receiveMessage());
+      assertEquals(Phase.STOPPED, end.phase());
+
+      PersistenceTestKit journal = PersistenceTestKit.create(realTimeKit.system());
+      Ledger.Verifier verifier = new Ledger.Verifier();
+      List<Event> events = new ArrayList<>();
+      journal.persistedInStorage("CallRecording|" + callId).forEach(e -> events.add((Event) e));
+      for (int i = 0; i < events.size(); i++) verifier.accept(i + 1, events.get(i));
+      assertTrue(verifier.result().valid(), verifier.result().toString());
+      assertTrue(events.size() > 20, "the clients changed the call: " + events.size());
+      assertEquals(foldOf(events), end, "the call is what its ledger says");
+      for (String label : List.of("agent-leg", "customer-leg"))
+        assertEquals(end.gateOpen(label), gates.isOpen(label), end.phase() + ": " + label);
+      realTimeKit.stop(call);
+    }
   }
 
   @Test

@@ -110,8 +110,14 @@ class CassandraOutageIT {
               + " ms after Cassandra answered again");
       assertTrue(upAfter >= 0, "the node is UP with its spool stored within 60 s:\n" + node.tail());
 
-      // The paused call's pause is in its ledger now, at the time it was asked; it resumes.
+      // The paused call's pause is in its ledger once its entity has listed what the spool held
+      // (which reached it first), at the time it was asked; it resumes.
       JsonNode pausedCall = api.get("/v1/calls/" + paused, 200);
+      long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+      while (!pausedCall.path("state").asText().equals("PAUSED") && System.nanoTime() < deadline) {
+        Thread.sleep(200);
+        pausedCall = api.get("/v1/calls/" + paused, 200);
+      }
       assertEquals("PAUSED", pausedCall.path("state").asText(), pausedCall.toString());
       long pausedAt =
           java.time.Instant.parse(pausedCall.path("pauses").get(0).path("start").asText())

@@ -157,12 +157,17 @@ final class NodeProcess implements AutoCloseable {
         new NodeProcess(
             name,
             host,
-            httpPort,
+            Integer.parseInt(env.get("CALLVAULT_HTTP_PORT")),
             Integer.parseInt(env.get("CALLVAULT_REMOTE_PORT")),
             Integer.parseInt(env.get("CALLVAULT_SIP_PORT")),
             log,
             builder.start());
-    node.awaitHealthy(Duration.ofSeconds(90));
+    try {
+      node.awaitHealthy(Duration.ofSeconds(90));
+    } catch (Exception | AssertionError notHealthy) {
+      node.close(); // not left running after the test
+      throw notHealthy;
+    }
     return node;
   }
 
