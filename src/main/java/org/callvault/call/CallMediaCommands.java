@@ -16,6 +16,14 @@ import org.callvault.core.ReleaseReason;
  */
 final class CallMediaCommands {
 
+  /** Binds the call's sockets on this node and records where media must be sent. */
+  public enum StartMedia implements CallRecording.Command {
+    INSTANCE
+  }
+
+  /** After recovery: chunks stored but not listed, or why the lookup failed. */
+  public record Adopted(List<ChunkInfo> chunks, String failure) implements CallRecording.Command {}
+
   private final String callId;
   private final ActorContext<CallRecording.Command> context;
   private final CallSockets sockets;
@@ -107,7 +115,7 @@ final class CallMediaCommands {
    * Lists the chunks found in storage after a crash, or stored by sockets that outlived a restart,
    * then receives media again if the call is active.
    */
-  ReplyEffect<Event, State> adopted(Call call, CallRecording.Adopted adopted) {
+  ReplyEffect<Event, State> adopted(Call call, Adopted adopted) {
     if (adopted.failure() != null) {
       // Without knowing what reached storage the call must not receive under a new epoch that a
       // later lookup could not tell apart; the restart retries the lookup.
@@ -117,7 +125,7 @@ final class CallMediaCommands {
     List<Change> changes = new ArrayList<>(Continuity.adoptions(call, adopted.chunks()));
     if (!changes.isEmpty())
       context.getLog().warn("adopted {} chunk(s) stored but not listed", changes.size());
-    if (!call.stopped()) context.getSelf().tell(CallRecording.StartMedia.INSTANCE);
+    if (!call.stopped()) context.getSelf().tell(StartMedia.INSTANCE);
     else if (!sockets.bound()) passivate.run(); // what storage held is listed: nothing to keep
     return changes.isEmpty() ? effects.noReply() : write(call, changes, CallRecording.SYSTEM);
   }
@@ -133,12 +141,11 @@ final class CallMediaCommands {
       return;
     }
     switch (sockets.found(call)) {
-      case RUNNING ->
-          context.getSelf().tell(new CallRecording.Adopted(sockets.unlisted(call), null));
-      case UNRECORDED -> context.getSelf().tell(CallRecording.StartMedia.INSTANCE);
+      case RUNNING -> context.getSelf().tell(new Adopted(sockets.unlisted(call), null));
+      case UNRECORDED -> context.getSelf().tell(StartMedia.INSTANCE);
       case NONE -> {
         if (call.mediaEpoch() > 0) adoptStored(call);
-        else if (!call.stopped()) context.getSelf().tell(CallRecording.StartMedia.INSTANCE);
+        else if (!call.stopped()) context.getSelf().tell(StartMedia.INSTANCE);
         else passivate.run();
       }
     }
@@ -150,8 +157,8 @@ final class CallMediaCommands {
         sockets.storedUnlisted(call),
         (chunks, failure) ->
             failure != null
-                ? new CallRecording.Adopted(List.of(), String.valueOf(failure.getMessage()))
-                : new CallRecording.Adopted(chunks, null));
+                ? new Adopted(List.of(), String.valueOf(failure.getMessage()))
+                : new Adopted(chunks, null));
   }
 
   private ReplyEffect<Event, State> write(Call call, List<Change> changes, String by) {

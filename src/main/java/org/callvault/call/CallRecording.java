@@ -28,7 +28,6 @@ import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 import org.callvault.core.CborSerializable;
-import org.callvault.core.ChunkInfo;
 import org.callvault.core.MediaBinder;
 import org.callvault.core.MediaReport;
 import org.callvault.core.StreamCounters;
@@ -61,7 +60,14 @@ public final class CallRecording
   // ---------------------------------------------------------------------------------- commands
 
   public sealed interface Command extends CborSerializable
-      permits Request, AutoResume, CallLimits.Check, Passivate, FromMedia, StartMedia, Adopted {}
+      permits Request,
+          AutoResume,
+          CallLimits.Check,
+          LedgerWriter.Rewrite,
+          Passivate,
+          FromMedia,
+          CallMediaCommands.StartMedia,
+          CallMediaCommands.Adopted {}
 
   /** A command from outside; every one is answered with a {@link Reply}. */
   public sealed interface Request extends Command permits GetCall, ChangeRequest {
@@ -112,14 +118,6 @@ public final class CallRecording
 
   /** What the call's media session on this node reports. */
   public record FromMedia(MediaReport report) implements Command {}
-
-  /** Binds the call's sockets on this node and records where media must be sent. */
-  public enum StartMedia implements Command {
-    INSTANCE
-  }
-
-  /** After recovery: chunks stored but not listed, or why the lookup failed. */
-  public record Adopted(List<ChunkInfo> chunks, String failure) implements Command {}
 
   /** Sharding's stop message: the entity stops after passivating itself. */
   public enum Passivate implements Command {
@@ -287,7 +285,8 @@ public final class CallRecording
         .onCommand(
             GetCall.class, (c, cmd) -> whenStopped(Effect().reply(cmd.replyTo(), current(c))))
         .onCommand(FromMedia.class, (c, cmd) -> media.fromMedia(c, cmd.report()))
-        .onCommand(Adopted.class, media::adopted)
+        .onCommand(CallMediaCommands.Adopted.class, media::adopted)
+        .onCommand(LedgerWriter.Rewrite.class, this::rewrite)
         .onCommand(Passivate.class, (c, cmd) -> Effect().stop().thenNoReply())
         .onCommand(
             Request.class,
@@ -306,9 +305,10 @@ public final class CallRecording
         .onCommand(Amend.class, (c, cmd) -> decided(c, Requests.amend(c, cmd), cmd))
         .onCommand(AutoResume.class, this::autoResume)
         .onCommand(CallLimits.Check.class, (c, cmd) -> checkLimits(c))
-        .onCommand(StartMedia.class, (c, cmd) -> media.start(c))
+        .onCommand(CallMediaCommands.StartMedia.class, (c, cmd) -> media.start(c))
         .onCommand(FromMedia.class, (c, cmd) -> media.fromMedia(c, cmd.report()))
-        .onCommand(Adopted.class, media::adopted)
+        .onCommand(CallMediaCommands.Adopted.class, media::adopted)
+        .onCommand(LedgerWriter.Rewrite.class, this::rewrite)
         .onCommand(Passivate.class, (c, cmd) -> media.handOff());
 
     return builder.build();
@@ -384,6 +384,10 @@ public final class CallRecording
                   null);
             })
         .orElse(Effect().noReply());
+  }
+
+  private ReplyEffect<Event, State> rewrite(Call call, LedgerWriter.Rewrite cmd) {
+    return ledger.persist(Effect(), call, cmd.changes(), cmd.by(), null, null, cmd.at());
   }
 
   private ReplyEffect<Event, State> autoResume(Call call, AutoResume cmd) {

@@ -27,7 +27,19 @@ final class LedgerWriter {
    * A write not yet confirmed: the call before it and after it, the request that asked, and when.
    */
   private record Unconfirmed(
-      Call before, Call intended, CallRecording.ChangeRequest request, Instant at) {}
+      Call before,
+      Call intended,
+      CallRecording.ChangeRequest request,
+      List<Change> changes,
+      String by,
+      Instant at) {}
+
+  /**
+   * What the media plane reported whose write failed, written again once the ledger answers: gaps,
+   * digits, timeouts. (Chunk listings are listed again from the running sockets; bindings and
+   * releases follow the sockets; a timer's change comes again with its timer.)
+   */
+  record Rewrite(List<Change> changes, String by, Instant at) implements CallRecording.Command {}
 
   /**
    * The write in progress. The entity writes one at a time, and it outlives a restart of the entity
@@ -67,19 +79,32 @@ final class LedgerWriter {
   }
 
   /**
-   * After the ledger was read again: the request whose write failed without reaching the ledger, to
-   * be asked again, if it only closed gates (a pause, a stop, a decline); its gates stay closed
-   * until it has been decided again. A request that would open a gate is not asked again: its
-   * caller had no answer and must ask again, and the gates stay as the ledger says.
+   * After the ledger was read again, for a write that failed without reaching it: the request to be
+   * asked again, if it only closed gates (a pause, a stop, a decline), its gates kept closed until
+   * it has been decided again; or, for the entity's own write, the {@link Rewrite} of what the
+   * media plane reported. A request that would open a gate is not asked again: its caller had no
+   * answer and must ask again, and the gates stay as the ledger says.
    */
-  Optional<CallRecording.ChangeRequest> unconfirmed(State recovered, org.slf4j.Logger log) {
+  Optional<CallRecording.Command> unconfirmed(State recovered, org.slf4j.Logger log) {
     Unconfirmed failed = inFlight;
     inFlight = null;
     if (failed == null
-        || failed.request() == null
         || !(recovered instanceof Call call)
-        || call.seq() >= failed.intended().seq()
-        || opensAGate(failed.before(), failed.intended())) return Optional.empty();
+        || call.seq() >= failed.intended().seq()) return Optional.empty();
+    if (failed.request() == null) {
+      List<Change> facts =
+          failed.changes().stream()
+              .filter(
+                  c ->
+                      c instanceof Change.MediaGap
+                          || c instanceof Change.DtmfDetected
+                          || c instanceof Change.MediaTimeout)
+              .toList();
+      if (facts.isEmpty()) return Optional.empty();
+      log.warn("call {}: writing again {}, whose write failed", call.callId(), facts);
+      return Optional.of(new Rewrite(facts, failed.by(), failed.at()));
+    }
+    if (opensAGate(failed.before(), failed.intended())) return Optional.empty();
     gates.holdWhereClosedIn(call, failed.intended());
     retrying = failed.request();
     retryingAt = failed.at();
@@ -126,7 +151,7 @@ final class LedgerWriter {
     Call next = call;
     for (Event event : events) next = next.apply(event);
     gates.closeWhereClosedIn(next);
-    inFlight = new Unconfirmed(call, next, request, time);
+    inFlight = new Unconfirmed(call, next, request, changes, by, time);
     EffectBuilder<Event, State> effect =
         effects
             .persist(events)

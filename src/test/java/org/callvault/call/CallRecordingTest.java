@@ -900,6 +900,61 @@ class CallRecordingTest {
   }
 
   @Test
+  void aGapWhoseWriteFailsIsWrittenAgainOnceTheLedgerAnswers() {
+    String callId = "call-" + UUID.randomUUID();
+    FakeBinder binder = new FakeBinder();
+    ActorRef<CallRecording.Command> call =
+        realTimeKit.spawn(
+            CallRecording.create(callId, null, gates, Clock.systemUTC(), binder, binder));
+    TestProbe<Reply> replies = realTimeKit.createTestProbe();
+    call.tell(
+        new CallRecording.Create(
+            twoPartySpec(callId, policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true)),
+            "crm",
+            replies.ref()));
+    accepted(replies.receiveMessage());
+    PersistenceTestKit journal = PersistenceTestKit.create(realTimeKit.system());
+    UnreachableJournal unreachable = new UnreachableJournal("CallRecording|" + callId);
+    journal.withPolicy(unreachable);
+    realTimeKit.system().log().info("the next errors about failed writes and reads are expected");
+    long t0 = 1_800_000_000_000_000L;
+    call.tell(
+        media(
+            new MediaReport.ChunkLost(
+                "agent-leg", t0, t0 + 1_000_000, 50, GapCause.SPOOL_FULL, "the spool is full")));
+    replies.awaitAssert(
+        Duration.ofSeconds(10),
+        () -> {
+          assertTrue(unreachable.reads.size() >= 2, "two recoveries failed: " + unreachable.reads);
+          return null;
+        });
+    assertEquals(List.of("MediaGap agent=true customer=true"), unreachable.writes);
+    unreachable.reachable = true;
+    replies.awaitAssert(
+        Duration.ofSeconds(10),
+        () -> {
+          List<Change> gaps = new ArrayList<>();
+          journal.persistedInStorage("CallRecording|" + callId).stream()
+              .map(e -> ((Event) e).change())
+              .filter(c -> c instanceof Change.MediaGap)
+              .forEach(gaps::add);
+          assertEquals(
+              List.of(
+                  new Change.MediaGap(
+                      "agent-leg",
+                      GapCause.SPOOL_FULL,
+                      "the spool is full",
+                      t0,
+                      t0 + 1_000_000,
+                      50)),
+              gaps,
+              "the gap is in the ledger once, as reported");
+          return null;
+        });
+    realTimeKit.stop(call);
+  }
+
+  @Test
   void aResumeWhoseWriteFailsIsNotCarriedOutLaterAndTheGatesStayClosed() {
     FailedWrite failed =
         failedWrite(

@@ -307,8 +307,8 @@ class SerializationTest {
                 probe.ref()),
             new CallRecording.AutoResume(3),
             CallRecording.Passivate.INSTANCE,
-            CallRecording.StartMedia.INSTANCE,
-            new CallRecording.Adopted(List.of(CHUNK), null),
+            CallMediaCommands.StartMedia.INSTANCE,
+            new CallMediaCommands.Adopted(List.of(CHUNK), null),
             new CallRecording.FromMedia(new MediaReport.ChunkWritten(CHUNK, COUNTERS)),
             new CallRecording.FromMedia(
                 new MediaReport.ChunkLost("c", 1, 2, 50, GapCause.STORE_FAILURE, "timeout")),

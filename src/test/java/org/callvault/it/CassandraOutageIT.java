@@ -279,6 +279,167 @@ class CassandraOutageIT {
     }
   }
 
+  /**
+   * A spool too small for the outage (200 KB, about 21 chunks): what it held is stored and listed
+   * once Cassandra is back; each chunk it refused is a {@code MediaGap} with cause {@code
+   * SPOOL_FULL} whose packets are missing from the export, and every other packet is there in
+   * place.
+   */
+  @Test
+  void whatASpoolTooSmallForTheOutageRefusesIsAGapWithItsCause() throws Exception {
+    String keyspace = "spoolful_" + UUID.randomUUID().toString().replace("-", "").substring(0, 8);
+    try (NodeProcess node =
+        NodeProcess.start("spool-full", keyspace, Map.of("CALLVAULT_SPOOL_MAX_BYTES", "200000"))) {
+      Http api = new Http(node.base());
+      LoadGenerator.Running load =
+          LoadGenerator.start(
+              new Options()
+                  .api(node.base())
+                  .prefix("spoolfull-" + UUID.randomUUID().toString().substring(0, 8))
+                  .calls(1)
+                  .codec(Codec.PCMU)
+                  .duration(Duration.ofSeconds(60))
+                  .stopCallsAtEnd(true)
+                  .stopDelay(Duration.ofMillis(500))
+                  .seed(33));
+      Thread.sleep(6000);
+      ItCassandra.stop();
+      Thread.sleep(20_000);
+      ItCassandra.start();
+      Summary summary = load.await();
+      CallRecord sent = summary.calls().get(0);
+      String callId = sent.callId();
+      JsonNode ledger = api.get("/v1/calls/" + callId + "/ledger", 200);
+      assertTrue(api.get("/v1/calls/" + callId + "/ledger/verify", 200).path("valid").asBoolean());
+      JsonNode timeline = api.get("/v1/calls/" + callId + "/timeline", 200);
+      for (StreamRecord stream : sent.streams()) {
+        List<long[]> refused = new java.util.ArrayList<>();
+        long refusedPackets = 0;
+        int stored = 0;
+        for (JsonNode event : ledger.path("events")) {
+          JsonNode d = event.path("details");
+          String type = event.path("type").asText();
+          if (type.equals("ChunkStored")
+              && d.path("chunk").path("label").asText().equals(stream.label())) stored++;
+          if (!type.equals("MediaGap") || !d.path("label").asText().equals(stream.label()))
+            continue;
+          assertEquals("SPOOL_FULL", d.path("cause").asText(), d.toString());
+          assertTrue(d.path("detail").asText().contains("its limit is 200000"), d.toString());
+          // The next chunk starts where a refused one ends: its first packet, sent then, is there.
+          refused.add(
+              new long[] {
+                d.path("startWallMicros").asLong(), d.path("endWallMicros").asLong() - 20_000
+              });
+          refusedPackets += d.path("packets").asLong();
+        }
+        String where = callId + "/" + stream.label();
+        System.out.println(
+            "spool-full: "
+                + where
+                + ": "
+                + refused.size()
+                + " chunks refused ("
+                + refusedPackets
+                + " packets), "
+                + stored
+                + " stored");
+        assertTrue(refused.size() >= 5, where + ": the spool refused chunks: " + refused.size());
+        short[] exported =
+            Recordings.pcm(
+                api.bytes(
+                    "/v1/calls/" + callId + "/audio.wav?layout=stream&label=" + stream.label()),
+                1)[0];
+        int present =
+            Recordings.checkStream(
+                stream, exported, Recordings.chunksOf(timeline, stream.label()), refused);
+        long sentPackets = stream.sent().stream().filter(p -> !p.duplicate()).count();
+        assertEquals(
+            sentPackets - refusedPackets,
+            present,
+            where + ": every packet but those of the refused chunks is in the export");
+      }
+      node.stop();
+    } finally {
+      ItCassandra.start();
+    }
+  }
+
+  /**
+   * Cassandra stalls for 5 s under three calls (a proxy in front of its CQL port holds every byte,
+   * connections open): writes time out instead of failing fast, and still nothing is lost: every
+   * packet sent is in the export at its place, no gap, the sockets bound once.
+   */
+  @Test
+  void aCassandraThatStallsForFiveSecondsLosesNothing() throws Exception {
+    String keyspace = "stall_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+    try (StallingProxy proxy =
+            new StallingProxy(
+                new java.net.InetSocketAddress("127.0.0.1", NodeProcess.cassandraPort()));
+        NodeProcess node =
+            NodeProcess.start(
+                "stalled",
+                keyspace,
+                Map.of("CASSANDRA_CONTACT_POINTS", "127.0.0.1:" + proxy.port()))) {
+      Http api = new Http(node.base());
+      LoadGenerator.Running load =
+          LoadGenerator.start(
+              new Options()
+                  .api(node.base())
+                  .prefix("stall-" + UUID.randomUUID().toString().substring(0, 8))
+                  .calls(3)
+                  .codec(Codec.PCMU)
+                  .duration(Duration.ofSeconds(35))
+                  .stopCallsAtEnd(true)
+                  .stopDelay(Duration.ofMillis(500))
+                  .seed(32));
+      Thread.sleep(8000);
+      assertTrue(proxy.connections() > 0, "the node reaches Cassandra through the proxy");
+      proxy.stall(Duration.ofSeconds(5));
+      Thread.sleep(500);
+      // The stall is real: the health check's storage probe times out.
+      HttpResponse<String> health = get(node, "/v1/health");
+      assertEquals(503, health.statusCode(), health.body());
+      assertTrue(health.body().contains("storage does not answer"), health.body());
+      Thread.sleep(1500);
+      Summary summary = load.await();
+      int failures = 0;
+      for (String line : Files.readAllLines(node.log))
+        if (line.contains("Failed to persist") || line.contains("could not be stored")) failures++;
+      System.out.println(
+          "stall: 5 s of a stalled Cassandra under 3 calls; " + failures + " failed writes logged");
+      for (CallRecord sent : summary.calls()) {
+        String callId = sent.callId();
+        assertEquals("STOPPED", api.get("/v1/calls/" + callId, 200).path("state").asText());
+        assertTrue(
+            api.get("/v1/calls/" + callId + "/ledger/verify", 200).path("valid").asBoolean());
+        JsonNode ledger = api.get("/v1/calls/" + callId + "/ledger", 200);
+        int bindings = 0;
+        for (JsonNode event : ledger.path("events")) {
+          String type = event.path("type").asText();
+          assertTrue(!type.equals("MediaGap"), callId + ": no gap, yet " + event);
+          if (type.equals("MediaBound")) bindings++;
+        }
+        assertEquals(1, bindings, callId + ": the sockets were bound once");
+        JsonNode timeline = api.get("/v1/calls/" + callId + "/timeline", 200);
+        for (StreamRecord stream : sent.streams()) {
+          short[] exported =
+              Recordings.pcm(
+                  api.bytes(
+                      "/v1/calls/" + callId + "/audio.wav?layout=stream&label=" + stream.label()),
+                  1)[0];
+          int present =
+              Recordings.checkStream(
+                  stream, exported, Recordings.chunksOf(timeline, stream.label()), List.of());
+          assertEquals(
+              stream.sent().stream().filter(p -> !p.duplicate()).count(),
+              present,
+              callId + "/" + stream.label() + ": every packet sent is in the export");
+        }
+      }
+      node.stop();
+    }
+  }
+
   private static HttpResponse<String> send(NodeProcess node, String path, String body)
       throws Exception {
     return HTTP.send(
