@@ -32,6 +32,9 @@ final class CallMediaCommands {
   private final EffectFactories<Event, State> effects;
   private final Runnable passivate;
 
+  /** Storage is being asked what it holds that the ledger does not list. */
+  private boolean adopting;
+
   CallMediaCommands(
       String callId,
       ActorContext<CallRecording.Command> context,
@@ -47,6 +50,11 @@ final class CallMediaCommands {
     this.ledger = ledger;
     this.effects = effects;
     this.passivate = passivate;
+  }
+
+  /** Whether storage is being asked what it holds that the ledger does not list. */
+  boolean adopting() {
+    return adopting;
   }
 
   /** Binds the sockets of {@code call} here: the change that records them (null without media). */
@@ -116,6 +124,7 @@ final class CallMediaCommands {
    * then receives media again if the call is active.
    */
   ReplyEffect<Event, State> adopted(Call call, Adopted adopted) {
+    adopting = false;
     if (adopted.failure() != null) {
       // Without knowing what reached storage the call must not receive under a new epoch that a
       // later lookup could not tell apart; the restart retries the lookup.
@@ -144,7 +153,10 @@ final class CallMediaCommands {
       case RUNNING -> context.getSelf().tell(new Adopted(sockets.unlisted(call), null));
       case UNRECORDED -> context.getSelf().tell(StartMedia.INSTANCE);
       case NONE -> {
-        if (call.mediaEpoch() > 0) adoptStored(call);
+        // A call stopped in order released its sockets after listing all they stored: storage
+        // holds nothing more of it.
+        if (call.mediaEpoch() > 0 && !(call.stopped() && call.media().released() != null))
+          adoptStored(call);
         else if (!call.stopped()) context.getSelf().tell(StartMedia.INSTANCE);
         else passivate.run();
       }
@@ -153,6 +165,7 @@ final class CallMediaCommands {
 
   /** Asks storage for chunks of the last epoch that the ledger does not list. */
   private void adoptStored(Call call) {
+    adopting = true;
     context.pipeToSelf(
         sockets.storedUnlisted(call),
         (chunks, failure) ->

@@ -452,9 +452,9 @@ public final class CallRecording
           Requests.autoResumeDelay(call, pause, clock.instant()));
   }
 
-  /** {@code answer}, after which a stopped call without sockets here passivates. */
+  /** {@code answer}; then a stopped call passivates, unless it has sockets here or is adopting. */
   private ReplyEffect<Event, State> whenStopped(ReplyEffect<Event, State> answer) {
-    if (!sockets.bound()) passivate();
+    if (!sockets.bound() && !media.adopting()) passivate();
     return answer;
   }
 

@@ -256,10 +256,6 @@ public final class Spool implements AutoCloseable {
     return first == null ? 0 : first.getValue();
   }
 
-  public Path dir() {
-    return settings.dir();
-  }
-
   @Override
   public synchronized void close() {
     fsync.shutdownNow();

@@ -614,16 +614,8 @@ class CallRecordingTest {
   void aPauseWhoseWriteFailsIsStoredAmongTheListingsOfWhatTheSpoolHeld() throws Exception {
     String callId = "call-" + UUID.randomUUID();
     FakeBinder binder = new FakeBinder();
-    ActorRef<CallRecording.Command> call =
-        realTimeKit.spawn(
-            CallRecording.create(callId, null, gates, Clock.systemUTC(), binder, binder));
+    ActorRef<CallRecording.Command> call = createdWithMedia(callId, binder);
     TestProbe<Reply> replies = realTimeKit.createTestProbe();
-    call.tell(
-        new CallRecording.Create(
-            twoPartySpec(callId, policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true)),
-            "crm",
-            replies.ref()));
-    accepted(replies.receiveMessage());
     PersistenceTestKit journal = PersistenceTestKit.create(realTimeKit.system());
     UnreachableJournal unreachable = new UnreachableJournal("CallRecording|" + callId);
     journal.withPolicy(unreachable);
@@ -696,16 +688,8 @@ class CallRecordingTest {
   void aListingWhoseWriteFailsLeavesTheSocketsRunningAndEveryChunkIsListedInOrderAfterwards() {
     String callId = "call-" + UUID.randomUUID();
     FakeBinder binder = new FakeBinder();
-    ActorRef<CallRecording.Command> call =
-        realTimeKit.spawn(
-            CallRecording.create(callId, null, gates, Clock.systemUTC(), binder, binder));
+    ActorRef<CallRecording.Command> call = createdWithMedia(callId, binder);
     TestProbe<Reply> replies = realTimeKit.createTestProbe();
-    call.tell(
-        new CallRecording.Create(
-            twoPartySpec(callId, policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true)),
-            "crm",
-            replies.ref()));
-    assertEquals(2, accepted(replies.receiveMessage()).mediaEpoch());
     long t0 = 1_800_000_000_000_000L;
     call.tell(media(binder.written(chunkOf("agent-leg", 2, 0, t0))));
 
@@ -903,16 +887,8 @@ class CallRecordingTest {
   void aGapWhoseWriteFailsIsWrittenAgainOnceTheLedgerAnswers() {
     String callId = "call-" + UUID.randomUUID();
     FakeBinder binder = new FakeBinder();
-    ActorRef<CallRecording.Command> call =
-        realTimeKit.spawn(
-            CallRecording.create(callId, null, gates, Clock.systemUTC(), binder, binder));
+    ActorRef<CallRecording.Command> call = createdWithMedia(callId, binder);
     TestProbe<Reply> replies = realTimeKit.createTestProbe();
-    call.tell(
-        new CallRecording.Create(
-            twoPartySpec(callId, policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true)),
-            "crm",
-            replies.ref()));
-    accepted(replies.receiveMessage());
     PersistenceTestKit journal = PersistenceTestKit.create(realTimeKit.system());
     UnreachableJournal unreachable = new UnreachableJournal("CallRecording|" + callId);
     journal.withPolicy(unreachable);
@@ -952,6 +928,45 @@ class CallRecordingTest {
           return null;
         });
     realTimeKit.stop(call);
+  }
+
+  @Test
+  void aStoppedCallWhoseSocketsWereReleasedIsReadWithoutAskingStorageAndPassivates() {
+    String callId = "call-" + UUID.randomUUID();
+    TestProbe<org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.ShardCommand> shard =
+        realTimeKit.createTestProbe();
+    FakeBinder binder = FakeBinder.reportingClosed();
+    ActorRef<CallRecording.Command> call =
+        realTimeKit.spawn(
+            CallRecording.create(callId, shard.ref(), gates, Clock.systemUTC(), binder, binder));
+    TestProbe<Reply> replies = realTimeKit.createTestProbe();
+    call.tell(
+        new CallRecording.Create(
+            twoPartySpec(callId, policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true)),
+            "crm",
+            replies.ref()));
+    accepted(replies.receiveMessage());
+    call.tell(new CallRecording.Stop("crm", replies.ref()));
+    accepted(replies.receiveMessage());
+    shard.expectMessageClass(
+        org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.Passivate.class);
+    realTimeKit.stop(call);
+
+    // Read again by a new incarnation (as after a node start): the ledger says the sockets were
+    // released after all they stored was listed, so storage holds nothing more to adopt.
+    FakeBinder later = new FakeBinder();
+    ActorRef<CallRecording.Command> again =
+        realTimeKit.spawn(
+            CallRecording.create(callId, shard.ref(), gates, Clock.systemUTC(), later, later));
+    again.tell(new CallRecording.GetCall(replies.ref()));
+    Call read = accepted(replies.receiveMessage());
+    assertEquals(Phase.STOPPED, read.phase());
+    assertEquals(ReleaseReason.STOPPED, read.media().released());
+    shard.expectMessageClass(
+        org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.Passivate.class);
+    assertEquals(0, later.lookups, "storage is not asked");
+    assertEquals(0, later.binds, "and no socket is bound");
+    realTimeKit.stop(again);
   }
 
   @Test
@@ -1082,6 +1097,24 @@ class CallRecordingTest {
     assertEquals(
         "no media arrived for 30 s (noMediaSeconds): its sender is gone",
         ((Change.Stopped) lastEvent(stopped).change()).reason());
+  }
+
+  /**
+   * A one-party two-stream call created on the real-time kit, its sockets bound by {@code binder}
+   * under the first epoch (2); its entity.
+   */
+  private ActorRef<CallRecording.Command> createdWithMedia(String callId, FakeBinder binder) {
+    ActorRef<CallRecording.Command> call =
+        realTimeKit.spawn(
+            CallRecording.create(callId, null, gates, Clock.systemUTC(), binder, binder));
+    TestProbe<Reply> replies = realTimeKit.createTestProbe();
+    call.tell(
+        new CallRecording.Create(
+            twoPartySpec(callId, policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true)),
+            "crm",
+            replies.ref()));
+    assertEquals(2, accepted(replies.receiveMessage()).mediaEpoch());
+    return call;
   }
 
   /** The call's last event, from the journal. */

@@ -44,9 +44,6 @@ public final class FakeBinder implements MediaBinder, MediaMoves {
 
   int binds;
 
-  /** Where the last session bound reports. */
-  Consumer<MediaReport> reporting;
-
   /**
    * Chunks the sessions wrote and reported that the ledger is not known to list (the test adds them
    * with {@link #written}).
@@ -54,6 +51,9 @@ public final class FakeBinder implements MediaBinder, MediaMoves {
   final List<ChunkInfo> unlisted = new CopyOnWriteArrayList<>();
 
   int closes;
+
+  /** How often storage was asked for chunks the ledger does not list. */
+  volatile int lookups;
 
   /** What each stream of the sessions says it has received; the test moves it on. */
   final java.util.concurrent.atomic.AtomicLong received =
@@ -94,7 +94,6 @@ public final class FakeBinder implements MediaBinder, MediaMoves {
       Map<String, ChunkInfo> lastStored,
       Consumer<MediaReport> reports) {
     this.lastStored.add(lastStored);
-    reporting = reports;
     int port = 30000 + 100 * binds++;
     Map<String, Endpoint> endpoints = new LinkedHashMap<>();
     for (int i = 0; i < streams.size(); i++)
@@ -155,7 +154,7 @@ public final class FakeBinder implements MediaBinder, MediaMoves {
       @Override
       public void close() {
         closes++;
-        if (reportsClosed) reports.accept(new MediaReport.Closed(Map.of()));
+        if (reportsClosed) reports.accept(new MediaReport.Closed(counters()));
       }
 
       @Override
@@ -169,6 +168,7 @@ public final class FakeBinder implements MediaBinder, MediaMoves {
   @Override
   public CompletionStage<List<ChunkInfo>> storedAfter(
       String callId, String label, long epoch, long afterN) {
+    lookups++;
     return CompletableFuture.completedFuture(List.of());
   }
 }
