@@ -82,13 +82,13 @@ final class CallJson {
     json.put("sampleRate", Timeline.RATE);
     json.put("samples", timeline.samples());
     json.put("pauseRendering", timeline.rendering().name());
-    ArrayNode removed = json.putArray("removed");
-    for (long[] span : timeline.removed())
-      removed.addObject().put("startMicros", span[0]).put("endMicros", span[1]);
     ArrayNode streams = json.putArray("streams");
     for (StreamSpec stream : timeline.streams()) {
       ObjectNode s = streams.addObject();
       s.put("label", stream.label());
+      ArrayNode removed = s.putArray("removed");
+      for (long[] span : timeline.removed(stream.label()))
+        removed.addObject().put("startMicros", span[0]).put("endMicros", span[1]);
       ArrayNode chunks = s.putArray("chunks");
       for (ChunkInfo c : timeline.chunks(stream.label())) {
         ObjectNode chunk = MAPPER.valueToTree(c);

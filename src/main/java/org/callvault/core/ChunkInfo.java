@@ -14,6 +14,9 @@ package org.callvault.core;
  * @param endTs the timestamp just after the last sample of the last packet
  * @param startWallMicros the wall clock of the first sample
  * @param endWallMicros the wall clock just after the last sample
+ * @param gatedFromTs on the first chunk stored after the stream's gate reopened, the timestamp of
+ *     the first packet the closed gate dropped, in this chunk's segment: the stream's paused span
+ *     runs from there to this chunk's {@code firstTs} by its own RTP clock; null otherwise
  */
 public record ChunkInfo(
     String label,
@@ -30,5 +33,6 @@ public record ChunkInfo(
     long anchorTs,
     long anchorWallMicros,
     long startWallMicros,
-    long endWallMicros)
+    long endWallMicros,
+    Long gatedFromTs)
     implements CborSerializable {}

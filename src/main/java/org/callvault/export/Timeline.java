@@ -22,6 +22,14 @@ import org.callvault.core.StreamSpec;
  * exact length. Under {@code pauseRendering: SKIP} every span in which the call was not {@code
  * RECORDING} (paused, awaiting consent, halted by a decline) is removed from every channel, never
  * cutting stored audio; under {@code SILENCE} it stays, as silence.
+ *
+ * <p>A removed span sits, on each stream, where that stream's gated packets were by their own RTP
+ * timestamps: from the first packet the closed gate dropped to the first stored after it reopened
+ * ({@link ChunkInfo#gatedFromTs()}), so a sender whose clock drifts from the wall clock, or that
+ * fell silent without advancing its timestamps, loses its paused span and nothing else. A stream
+ * that sent nothing while the gate was closed has no such mark; there the span is placed by the
+ * wall clock of the ledger's events, shrunk to the gap between the stored audio on either side, the
+ * same on every such stream.
  */
 public final class Timeline {
 
@@ -31,7 +39,7 @@ public final class Timeline {
   private final String callId;
   private final List<StreamSpec> streams;
   private final Map<String, List<ChunkInfo>> chunks;
-  private final List<long[]> removed; // [startMicros, endMicros), in order, disjoint
+  private final Map<String, List<long[]>> removed; // by label: [start, end) µs, in order, disjoint
   private final long startMicros;
   private final long endMicros;
   private final Policy.PauseRendering rendering;
@@ -40,7 +48,7 @@ public final class Timeline {
       String callId,
       List<StreamSpec> streams,
       Map<String, List<ChunkInfo>> chunks,
-      List<long[]> removed,
+      Map<String, List<long[]>> removed,
       long startMicros,
       long endMicros,
       Policy.PauseRendering rendering) {
@@ -61,6 +69,7 @@ public final class Timeline {
     Call call = null;
     Map<String, List<ChunkInfo>> chunks = new LinkedHashMap<>();
     List<long[]> held = new ArrayList<>();
+    List<Object[]> marked = new ArrayList<>(); // {chunk, listed at µs}
     long heldSince = -1;
     for (Event event : events) {
       call = call == null ? Call.created(callId, created.spec(), event) : call.apply(event);
@@ -71,8 +80,10 @@ public final class Timeline {
         held.add(new long[] {heldSince, at});
         heldSince = -1;
       }
-      if (event.change() instanceof Change.ChunkStored stored)
+      if (event.change() instanceof Change.ChunkStored stored) {
         chunks.computeIfAbsent(stored.chunk().label(), l -> new ArrayList<>()).add(stored.chunk());
+        if (stored.chunk().gatedFromTs() != null) marked.add(new Object[] {stored.chunk(), at});
+      }
     }
     if (heldSince >= 0) held.add(new long[] {heldSince, Long.MAX_VALUE});
     for (StreamSpec s : call.streams()) chunks.putIfAbsent(s.label(), new ArrayList<>());
@@ -86,25 +97,83 @@ public final class Timeline {
     }
     if (start == Long.MAX_VALUE) start = end = 0;
     Policy.PauseRendering rendering = call.policy().pauseRendering();
-    List<long[]> removed = new ArrayList<>();
+    Map<String, List<long[]>> removed = new LinkedHashMap<>();
+    for (String label : chunks.keySet()) removed.put(label, new ArrayList<>());
     if (rendering == Policy.PauseRendering.SKIP) {
-      for (long[] span : held) {
-        // Stored audio is never cut: a span shrinks to the gap between the audio before it and
-        // the audio after it. (Their wall clocks come from arrival anchors, so the first packet
-        // after a resume can sit a few milliseconds before the event that reopened its gate.)
-        long a = Math.max(span[0], start);
-        long b = Math.min(span[1], end);
-        for (List<ChunkInfo> list : chunks.values()) {
-          for (ChunkInfo c : list) if (c.startWallMicros() < a) a = Math.max(a, c.endWallMicros());
+      Map<String, long[][]> byGate = placedByGate(held, marked, chunks);
+      for (int k = 0; k < held.size(); k++) {
+        List<String> unmarked = new ArrayList<>();
+        for (String label : chunks.keySet()) {
+          long[][] placed = byGate.get(label);
+          if (placed != null && placed[k] != null) removed.get(label).add(placed[k]);
+          else unmarked.add(label);
         }
-        for (List<ChunkInfo> list : chunks.values()) {
-          for (ChunkInfo c : list)
-            if (c.startWallMicros() >= a) b = Math.min(b, c.startWallMicros());
-        }
-        if (b > a) removed.add(new long[] {a, b});
+        long[] span = shrunk(held.get(k), start, end, chunks, unmarked);
+        if (span != null) for (String label : unmarked) removed.get(label).add(span);
       }
+      for (List<long[]> spans : removed.values()) merge(spans);
     }
     return new Timeline(callId, call.streams(), chunks, removed, start, end, rendering);
+  }
+
+  /**
+   * The spans placed by the streams' own clocks: for each stream, for each held span, the RTP span
+   * of the packets its gate dropped, or null. A chunk marked {@link ChunkInfo#gatedFromTs()} began
+   * after the gate reopened, so it belongs to the last held span that ended before it was listed.
+   */
+  private static Map<String, long[][]> placedByGate(
+      List<long[]> held, List<Object[]> marked, Map<String, List<ChunkInfo>> chunks) {
+    Map<String, long[][]> placed = new LinkedHashMap<>();
+    for (Object[] m : marked) {
+      ChunkInfo c = (ChunkInfo) m[0];
+      long listed = (Long) m[1];
+      int k = held.size() - 1;
+      while (k >= 0 && held.get(k)[1] > listed) k--;
+      if (k < 0) continue;
+      long[][] spans = placed.computeIfAbsent(c.label(), l -> new long[held.size()][]);
+      long from = wallOf(c, c.gatedFromTs());
+      // A packet that arrived late, after the gate closed, may be older than stored audio.
+      for (ChunkInfo before : chunks.get(c.label()))
+        if (before.startWallMicros() < c.startWallMicros())
+          from = Math.max(from, before.endWallMicros());
+      if (spans[k] == null && c.startWallMicros() > from)
+        spans[k] = new long[] {from, c.startWallMicros()};
+    }
+    return placed;
+  }
+
+  /**
+   * A held span by the wall clock, shrunk so it cuts no stored audio of these streams: to the gap
+   * between the audio before it and the audio after it; null when nothing is left. (Their wall
+   * clocks come from arrival anchors, so the first packet after a resume can sit a few milliseconds
+   * before the event that reopened its gate.)
+   */
+  private static long[] shrunk(
+      long[] span, long start, long end, Map<String, List<ChunkInfo>> chunks, List<String> labels) {
+    long a = Math.max(span[0], start);
+    long b = Math.min(span[1], end);
+    for (String label : labels) {
+      for (ChunkInfo c : chunks.get(label))
+        if (c.startWallMicros() < a) a = Math.max(a, c.endWallMicros());
+    }
+    for (String label : labels) {
+      for (ChunkInfo c : chunks.get(label))
+        if (c.startWallMicros() >= a) b = Math.min(b, c.startWallMicros());
+    }
+    return b > a ? new long[] {a, b} : null;
+  }
+
+  /** Sorts spans and joins those that overlap, so they are in order and disjoint. */
+  private static void merge(List<long[]> spans) {
+    spans.sort((x, y) -> Long.compare(x[0], y[0]));
+    for (int i = spans.size() - 1; i > 0; i--) {
+      long[] before = spans.get(i - 1);
+      long[] span = spans.get(i);
+      if (span[0] <= before[1]) {
+        before[1] = Math.max(before[1], span[1]);
+        spans.remove(i);
+      }
+    }
   }
 
   public String callId() {
@@ -132,23 +201,25 @@ public final class Timeline {
     return rendering;
   }
 
-  /** The spans cut out of every channel, {@code [start, end)} in wall-clock microseconds. */
-  public List<long[]> removed() {
-    return removed;
-  }
-
-  /** Samples on the axis. */
-  public long samples() {
-    return position(endMicros);
-  }
-
   /**
-   * Where a wall-clock instant falls on the axis, in samples; -1 when it lies in a removed span.
-   * Positions are whole samples counted from the start, less the removed spans before.
+   * The spans cut out of a stream's channel, {@code [start, end)} in microseconds of the stream's
+   * wall clock (its chunks' anchors), in order.
    */
-  public long position(long wallMicros) {
-    long cut = cutBefore(wallMicros);
-    return cut < 0 ? -1 : samplesIn(wallMicros - startMicros - cut);
+  public List<long[]> removed(String label) {
+    return removed.getOrDefault(label, List.of());
+  }
+
+  /** Samples on the axis: as many as the longest channel has once its spans are cut. */
+  public long samples() {
+    long samples = 0;
+    for (Map.Entry<String, List<ChunkInfo>> stream : chunks.entrySet()) {
+      List<long[]> spans = removed(stream.getKey());
+      for (ChunkInfo c : stream.getValue()) {
+        long cut = cutBefore(spans, c.endWallMicros() - 1);
+        if (cut >= 0) samples = Math.max(samples, samplesIn(c.endWallMicros() - startMicros - cut));
+      }
+    }
+    return samples;
   }
 
   /**
@@ -157,13 +228,13 @@ public final class Timeline {
    * packet starts in a removed span.
    */
   public long position(ChunkInfo chunk, long extTs) {
-    long cut = cutBefore(wallOf(chunk, extTs));
+    long cut = cutBefore(removed(chunk.label()), wallOf(chunk, extTs));
     if (cut < 0) return -1;
     return samplesIn(chunk.anchorWallMicros() - startMicros - cut) + (extTs - chunk.anchorTs());
   }
 
   /** The removed time before {@code wallMicros}, or -1 when it lies in a removed span. */
-  private long cutBefore(long wallMicros) {
+  private static long cutBefore(List<long[]> removed, long wallMicros) {
     long cut = 0;
     for (long[] span : removed) {
       if (wallMicros >= span[1]) cut += span[1] - span[0];

@@ -26,6 +26,7 @@ final class ChunkAssembler {
   private long lastSeq;
   private long firstTs;
   private long endTs;
+  private Long gatedFromTs;
 
   ChunkAssembler(String callId, StreamSpec spec, int chunkSamples) {
     this.callId = callId;
@@ -50,6 +51,14 @@ final class ChunkAssembler {
 
   boolean anchored() {
     return anchorWallMicros != 0;
+  }
+
+  /**
+   * The next chunk is the first after the gate reopened; the closed gate dropped packets from
+   * {@code extTs} on.
+   */
+  void gatedFrom(long extTs) {
+    gatedFromTs = extTs;
   }
 
   boolean empty() {
@@ -92,8 +101,10 @@ final class ChunkAssembler {
             anchorTs,
             anchorWallMicros,
             wallOf(firstTs),
-            wallOf(endTs));
+            wallOf(endTs),
+            gatedFromTs);
     count = 0;
+    gatedFromTs = null;
     return new AudioChunk(callId, info, packets.build());
   }
 

@@ -29,7 +29,7 @@ public final class CassandraChunkStore implements ChunkStore {
 
   private static final String COLUMNS =
       "segment, ssrc, codec, first_seq, last_seq, first_ts, end_ts, packets, anchor_ts,"
-          + " anchor_wall_us, start_wall_us, end_wall_us";
+          + " anchor_wall_us, start_wall_us, end_wall_us, gated_ts";
 
   /**
    * Where and how chunks are written ({@code callvault.audio} in reference.conf).
@@ -79,6 +79,20 @@ public final class CassandraChunkStore implements ChunkStore {
     return prepared.compareAndSet(current, fresh) ? fresh : prepared.get();
   }
 
+  /** Runs schema statements one after another. */
+  private static CompletionStage<Void> inOrder(
+      CqlSession session, List<String> statements, Duration timeout) {
+    CompletionStage<Void> done = CompletableFuture.completedFuture(null);
+    for (String statement : statements)
+      done =
+          done.thenCompose(
+              x ->
+                  session
+                      .executeAsync(SimpleStatement.newInstance(statement).setTimeout(timeout))
+                      .thenApply(rs -> null));
+    return done;
+  }
+
   private CompletionStage<Prepared> prepare() {
     // Schema changes wait for agreement, which takes longer than a request's default timeout.
     Duration ddlTimeout = Duration.ofSeconds(30);
@@ -93,11 +107,7 @@ public final class CassandraChunkStore implements ChunkStore {
                                         + " WITH replication = {'class': 'SimpleStrategy',"
                                         + " 'replication_factor': 1}")
                                 .setTimeout(ddlTimeout))
-                        .thenCompose(
-                            rs ->
-                                s.executeAsync(
-                                    SimpleStatement.newInstance(Schema.audioTable(keyspace))
-                                        .setTimeout(ddlTimeout)))
+                        .thenCompose(rs -> inOrder(s, Schema.audioTable(keyspace), ddlTimeout))
                         .thenApply(rs -> s)
                     : CompletableFuture.completedFuture(s))
         .thenCompose(
@@ -108,7 +118,7 @@ public final class CassandraChunkStore implements ChunkStore {
                             + ".audio_chunks (call_id, label, epoch, bucket, n, "
                             + COLUMNS
                             + ", data)"
-                            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
                     .thenCompose(
                         insert ->
                             s.prepareAsync(
@@ -165,6 +175,7 @@ public final class CassandraChunkStore implements ChunkStore {
                                 i.anchorWallMicros(),
                                 i.startWallMicros(),
                                 i.endWallMicros(),
+                                i.gatedFromTs(),
                                 ByteBuffer.wrap(chunk.packets()))
                             .setIdempotent(true)
                             .setConsistencyLevel(consistency))
@@ -250,7 +261,8 @@ public final class CassandraChunkStore implements ChunkStore {
               row.getLong("anchor_ts"),
               row.getLong("anchor_wall_us"),
               row.getLong("start_wall_us"),
-              row.getLong("end_wall_us")));
+              row.getLong("end_wall_us"),
+              row.isNull("gated_ts") ? null : row.getLong("gated_ts")));
       added++;
     }
     if (rs.hasMorePages()) {

@@ -39,10 +39,11 @@ public final class Schema {
   private Schema() {}
 
   /**
-   * The audio table's CREATE statement from the schema file, in {@code keyspace}: for local runs
-   * and tests that create it.
+   * The audio table's statements from the schema file, in {@code keyspace}: its CREATE, then the
+   * ALTERs that bring a table created by an earlier version up to date. For local runs and tests
+   * that create it.
    */
-  static String audioTable(String keyspace) {
+  static List<String> audioTable(String keyspace) {
     String cql;
     try (var in = Schema.class.getResourceAsStream(RESOURCE)) {
       if (in == null)
@@ -51,12 +52,17 @@ public final class Schema {
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
-    return statements(cql, keyspace, "callvault_snapshot", null).stream()
-        .filter(
-            statement ->
-                statement.startsWith("CREATE TABLE IF NOT EXISTS " + keyspace + ".audio_chunks "))
-        .findFirst()
-        .orElseThrow(() -> new IllegalStateException(RESOURCE + " has no audio_chunks table"));
+    List<String> audio =
+        statements(cql, keyspace, "callvault_snapshot", null).stream()
+            .filter(
+                statement ->
+                    statement.startsWith(
+                            "CREATE TABLE IF NOT EXISTS " + keyspace + ".audio_chunks ")
+                        || statement.startsWith("ALTER TABLE " + keyspace + ".audio_chunks "))
+            .toList();
+    if (audio.isEmpty() || !audio.get(0).startsWith("CREATE"))
+      throw new IllegalStateException(RESOURCE + " has no audio_chunks table");
+    return audio;
   }
 
   /**

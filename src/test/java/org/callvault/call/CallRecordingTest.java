@@ -1362,7 +1362,8 @@ class CallRecordingTest {
               0,
               1_800_000_000_000_000L,
               0,
-              0);
+              0,
+              null);
       kit.runCommand(
           media(
               new MediaReport.ChunkWritten(
@@ -1379,7 +1380,7 @@ class CallRecordingTest {
             media(
                 new MediaReport.ChunkWritten(
                     new ChunkInfo(
-                        "agent-leg", 2, 999, 0, 7, Codec.PCMU, 0, 0, 0, 0, 50, 0, 0, 0, 0),
+                        "agent-leg", 2, 999, 0, 7, Codec.PCMU, 0, 0, 0, 0, 50, 0, 0, 0, 0, null),
                     StreamCounters.ZERO)));
     assertTrue(again.hasNoEvents(), "a chunk is listed once");
     kit.snapshotTestKit()
@@ -1434,7 +1435,8 @@ class CallRecordingTest {
         0,
         startWall,
         startWall,
-        startWall + 1_000_000);
+        startWall + 1_000_000,
+        null);
   }
 
   @Test

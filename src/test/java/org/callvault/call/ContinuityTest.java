@@ -94,7 +94,8 @@ class ContinuityTest {
         0,
         startWall,
         startWall,
-        startWall + 1_000_000);
+        startWall + 1_000_000,
+        null);
   }
 
   @Test

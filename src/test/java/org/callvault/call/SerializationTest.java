@@ -73,7 +73,8 @@ class SerializationTest {
           4_294_967_000L,
           1_795_000_000_000_000L,
           1_795_000_000_000_000L,
-          1_795_000_001_000_000L);
+          1_795_000_001_000_000L,
+          null);
   private static final StreamCounters COUNTERS =
       new StreamCounters(
           52,

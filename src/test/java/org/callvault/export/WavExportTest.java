@@ -80,7 +80,8 @@ class WavExportTest {
             ts,
             start,
             start,
-            start + samples * 125),
+            start + samples * 125,
+            null),
         StreamCounters.ZERO,
         false);
   }
@@ -105,7 +106,7 @@ class WavExportTest {
     assertEquals(T0 + 500_000, plain.startMicros());
     assertEquals(T0 + 5_050_000, plain.endMicros());
     assertEquals(4.55 * 8000, plain.samples(), 0.5);
-    assertTrue(plain.removed().isEmpty());
+    assertTrue(plain.removed("a").isEmpty());
 
     Timeline skipped =
         Timeline.of(
@@ -121,8 +122,8 @@ class WavExportTest {
                 4.1,
                 chunk("a", 1, 3.99, 1.0, Codec.PCMU)));
     // The pause [1.6, 4.0) shrinks to end where stored audio starts again (3.99).
-    assertEquals(1, skipped.removed().size());
-    assertArrayEquals(new long[] {T0 + 1_600_000, T0 + 3_990_000}, skipped.removed().get(0));
+    assertEquals(1, skipped.removed("a").size());
+    assertArrayEquals(new long[] {T0 + 1_600_000, T0 + 3_990_000}, skipped.removed("a").get(0));
     assertEquals((4.99 - 0.5 - 2.39) * 8000, skipped.samples(), 0.5);
     ChunkInfo after = skipped.chunks("a").get(1);
     // 1 s of audio, the 0.1 s before the pause began, then the audio after it.

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -180,11 +181,13 @@ final class ClusterUnderLoad implements AutoCloseable {
       throws Exception {
     long sinceMicros = since.toEpochMilli() * 1000;
     Map<String, Duration> recovery = new HashMap<>();
+    Map<String, JsonNode> lastSeen = new HashMap<>();
     Instant deadline = since.plus(timeout);
     while (recovery.size() < moved.size() && Instant.now().isBefore(deadline)) {
       for (String callId : moved) {
         if (recovery.containsKey(callId)) continue;
         JsonNode call = api.send("GET", "/v1/calls/" + callId, null, Http.ANY_OK);
+        if (call != null) lastSeen.put(callId, call);
         if (call != null
             && call.path("state").asText().equals("RECORDING")
             && !nodeOf(call).equals(nodeOf(before.get(callId)))
@@ -193,10 +196,35 @@ final class ClusterUnderLoad implements AutoCloseable {
       }
       Thread.sleep(200);
     }
-    assertEquals(
-        moved.size(),
-        recovery.size(),
-        "calls recording again: " + recovery.keySet() + " of " + moved);
+    if (recovery.size() < moved.size()) {
+      StringBuilder why = new StringBuilder();
+      for (String callId : moved) {
+        if (recovery.containsKey(callId)) continue;
+        JsonNode call = lastSeen.get(callId);
+        why.append("\n").append(callId).append(" last seen: ");
+        if (call == null) why.append("never answered");
+        else {
+          why.append(call.path("state").asText()).append(" media ").append(call.path("media"));
+          for (JsonNode stream : call.path("streams"))
+            why.append(" ")
+                .append(stream.path("label").asText())
+                .append(" rtp ")
+                .append(stream.path("rtp"))
+                .append(" lastPacketAt ")
+                .append(stream.path("stats").path("lastPacketAt").asLong() - since.toEpochMilli())
+                .append(" ms after the kill");
+        }
+        for (NodeProcess node : nodes)
+          for (String line : Files.readAllLines(node.log))
+            if (line.contains(callId) && !line.contains(" INFO "))
+              why.append("\n  ")
+                  .append(node.name)
+                  .append(": ")
+                  .append(line, 0, Math.min(300, line.length()));
+      }
+      throw new AssertionError(
+          "calls recording again: " + recovery.keySet() + " of " + moved + why);
+    }
     return recovery;
   }
 
