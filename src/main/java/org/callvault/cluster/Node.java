@@ -58,6 +58,7 @@ final class Node {
   /** Starts every part of the node on {@code system}; returns once the API listens. */
   static void start(ActorSystem<Void> system, NodeSettings settings) throws PortInUse {
     join(system, settings.bootstrap());
+    if (settings.downGoneMembers()) GoneMembers.start(system);
     Members members = new Members(system);
     CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
     ChunkStore chunks = chunkStore(system, settings);

@@ -20,6 +20,8 @@ import org.callvault.store.Spool;
  * overlay of {@code -Dconfig.file}), each part into the named settings of the feature it
  * configures. Invalid settings fail here, at start, with the key that is wrong.
  *
+ * @param downGoneMembers down a member at once when its cluster port refuses connections ({@link
+ *     GoneMembers})
  * @param media null when the node receives no media ({@code callvault.media.enabled = off})
  * @param sip null when the node runs no SIPREC server
  * @param haltAfterChunks fault injection for tests: halt after this many stored chunks; 0 never
@@ -29,6 +31,7 @@ import org.callvault.store.Spool;
  */
 record NodeSettings(
     boolean bootstrap,
+    boolean downGoneMembers,
     Duration askTimeout,
     Policy defaultPolicy,
     ApiServer.Settings http,
@@ -103,6 +106,7 @@ record NodeSettings(
     ApiServer.Settings http = ApiServer.Settings.from(callvault.getConfig("http"));
     return new NodeSettings(
         callvault.getBoolean("cluster.bootstrap"),
+        callvault.getBoolean("cluster.down-gone-members"),
         callvault.getDuration("ask-timeout"),
         Policy.fromConfig(defaultPolicy, "callvault.default-policy"),
         http,

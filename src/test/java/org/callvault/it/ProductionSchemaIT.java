@@ -30,6 +30,21 @@ class ProductionSchemaIT {
     env.put("CASSANDRA_REPLICATION", "'datacenter1': 1");
     env.put("CALLVAULT_JOURNAL_KEYSPACE", keyspace);
     env.put("CALLVAULT_SNAPSHOT_KEYSPACE", keyspace + "_snapshot");
+    // An audio table as an earlier version created it, before gated_ts: ops/schema upgrades it.
+    try (CqlSession session = NodeProcess.cassandra()) {
+      session.execute(
+          "CREATE KEYSPACE "
+              + keyspace
+              + " WITH replication = {'class': 'NetworkTopologyStrategy', 'datacenter1': 1}");
+      session.execute(
+          "CREATE TABLE "
+              + keyspace
+              + ".audio_chunks (call_id text, label text, epoch bigint, bucket bigint, n bigint,"
+              + " segment int, ssrc bigint, codec text, first_seq bigint, last_seq bigint,"
+              + " first_ts bigint, end_ts bigint, packets int, anchor_ts bigint,"
+              + " anchor_wall_us bigint, start_wall_us bigint, end_wall_us bigint, data blob,"
+              + " PRIMARY KEY ((call_id, label, epoch, bucket), n))");
+    }
     for (int run = 1; run <= 2; run++) {
       ProcessBuilder schema = new ProcessBuilder("ops/schema").redirectErrorStream(true);
       schema.environment().putAll(env);
@@ -37,10 +52,20 @@ class ProductionSchemaIT {
       String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
       assertTrue(p.waitFor(120, TimeUnit.SECONDS));
       assertEquals(0, p.exitValue(), "ops/schema, run " + run + ":\n" + out);
-      assertTrue(out.contains("7 statements applied"), out);
+      assertTrue(out.contains("8 statements applied"), out);
     }
     try (CqlSession session = NodeProcess.cassandra()) {
       assertEquals(4, tables(session, keyspace));
+      assertEquals(
+          "bigint",
+          session
+              .execute(
+                  "SELECT type FROM system_schema.columns WHERE keyspace_name = ? AND table_name ="
+                      + " 'audio_chunks' AND column_name = 'gated_ts'",
+                  keyspace)
+              .one()
+              .getString(0),
+          "the earlier audio table gained gated_ts");
       assertEquals(1, tables(session, keyspace + "_snapshot"));
       String replication =
           session
