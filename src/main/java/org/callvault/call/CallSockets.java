@@ -121,6 +121,12 @@ final class CallSockets {
     session.activate(call.mediaEpoch());
     MediaState media = call.media();
     if (media.moveCause() == null) return;
+    log.info(
+        "call {}: media moved here from {} ({}), epoch {}",
+        callId,
+        media.movedFrom(),
+        media.moveCause(),
+        call.mediaEpoch());
     if (media.moveCause() == GapCause.HANDOFF
         && media.movedFrom() != null
         && !media.movedFrom().equals(node)) session.takeOverFrom(media.movedFrom());

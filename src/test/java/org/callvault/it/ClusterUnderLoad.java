@@ -229,6 +229,54 @@ final class ClusterUnderLoad implements AutoCloseable {
   }
 
   /**
+   * How long each phase of a failover took, from the survivors' logs: from the kill to the victim
+   * being downed, found unreachable by the failure detector, removed, and to the first and last
+   * moved call's media bound on a survivor; then the calls recording again, as measured.
+   */
+  String phases(NodeProcess victim, Instant killed, Map<String, Duration> recovery)
+      throws Exception {
+    String address = "pekko://callvault@" + victim.host + ":" + victim.remotePort;
+    java.time.LocalTime at = killed.atZone(java.time.ZoneOffset.UTC).toLocalTime();
+    Map<String, Long> first = new java.util.TreeMap<>();
+    long lastBound = -1;
+    for (NodeProcess node : nodes) {
+      if (node == victim) continue;
+      for (String line : Files.readAllLines(node.log)) {
+        if (line.length() < 12 || !Character.isDigit(line.charAt(0))) continue;
+        long ms;
+        try {
+          ms = Duration.between(at, java.time.LocalTime.parse(line.substring(0, 12))).toMillis();
+        } catch (java.time.format.DateTimeParseException e) {
+          continue;
+        }
+        if (ms < 0) continue;
+        String phase = null;
+        if (line.contains("downing it now") && line.contains(address)) phase = "downed";
+        else if (line.contains("SBR took decision") && line.contains(address)) phase = "downed";
+        else if (line.contains("Marking node as UNREACHABLE") && line.contains(address))
+          phase = "unreachable";
+        else if (line.contains("Leader is removing") && line.contains(address)) phase = "removed";
+        else if (line.contains("media moved here from " + address)) {
+          phase = "first bound";
+          lastBound = Math.max(lastBound, ms);
+        }
+        if (phase != null) first.merge(phase, ms, Math::min);
+      }
+    }
+    List<Long> again = recovery.values().stream().map(Duration::toMillis).sorted().toList();
+    return String.format(
+        "failover phases after the kill (ms): downed %s, unreachable %s, removed %s, first call"
+            + " bound %s, last bound %s, recording again %d–%d",
+        first.get("downed"),
+        first.get("unreachable"),
+        first.get("removed"),
+        first.get("first bound"),
+        lastBound,
+        again.get(0),
+        again.get(again.size() - 1));
+  }
+
+  /**
    * Every moved call got a media.moved notice with {@code cause} naming its new node and ports; no
    * other call got one.
    */

@@ -53,6 +53,7 @@ class FailoverIT {
       Map<String, Duration> recovery =
           cluster.awaitRecordingElsewhere(moved, before, killed, Duration.ofSeconds(40));
       cluster.checkNotices(moved, "NODE_FAILURE");
+      System.out.println(cluster.phases(victim, killed, recovery));
 
       Summary summary = cluster.load.await();
       List<Double> gaps = new ArrayList<>();
