@@ -372,7 +372,11 @@ class CassandraOutageIT {
    * bound once, and each stream's export holds every packet sent outside the call's pauses at its
    * place and none inside them; a stream of a call never paused holds every packet sent.
    */
-  private static void assertRecordedWhole(Http api, CallRecord sent) throws Exception {
+  /**
+   * A stopped call whose ledger verifies, has no gap and one binding, and whose export holds every
+   * packet sent (outside its pauses) at its place.
+   */
+  static void assertRecordedWhole(Http api, CallRecord sent) throws Exception {
     String callId = sent.callId();
     JsonNode call = api.get("/v1/calls/" + callId, 200);
     assertEquals("STOPPED", call.path("state").asText());
@@ -410,8 +414,7 @@ class CassandraOutageIT {
     }
   }
 
-  private static HttpResponse<String> send(NodeProcess node, String path, String body)
-      throws Exception {
+  static HttpResponse<String> send(NodeProcess node, String path, String body) throws Exception {
     return HTTP.send(
         HttpRequest.newBuilder(URI.create(node.base() + path))
             .timeout(Duration.ofSeconds(10))
@@ -422,7 +425,7 @@ class CassandraOutageIT {
   }
 
   /** A GET; the node must answer. */
-  private static HttpResponse<String> get(NodeProcess node, String path) throws Exception {
+  static HttpResponse<String> get(NodeProcess node, String path) throws Exception {
     try {
       return HTTP.send(
           HttpRequest.newBuilder(URI.create(node.base() + path))

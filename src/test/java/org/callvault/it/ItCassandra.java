@@ -27,20 +27,29 @@ final class ItCassandra {
 
   private static void run(String command, Duration timeout) throws Exception {
     Path root = Path.of(System.getProperty("user.dir"));
+    ops(
+        command,
+        Map.of(
+            "CALLVAULT_HOME",
+            System.getProperty(
+                "callvault.it.cassandra.home", root.resolve("target/it-home").toString()),
+            "CASSANDRA_PORT",
+            String.valueOf(NodeProcess.cassandraPort()),
+            "CASSANDRA_STORAGE_PORT",
+            System.getProperty("callvault.it.cassandra.storage.port", "17000"),
+            "CASSANDRA_JMX_PORT",
+            System.getProperty("callvault.it.cassandra.jmx.port", "17199")),
+        timeout);
+  }
+
+  /** Runs {@code ops/cassandra command} with {@code env}; fails unless it exits 0 in time. */
+  static void ops(String command, Map<String, String> env, Duration timeout) throws Exception {
+    Path root = Path.of(System.getProperty("user.dir"));
     ProcessBuilder builder =
         new ProcessBuilder(List.of(root.resolve("ops/cassandra").toString(), command))
             .redirectErrorStream(true)
             .redirectOutput(ProcessBuilder.Redirect.INHERIT);
-    Map<String, String> env = builder.environment();
-    env.put(
-        "CALLVAULT_HOME",
-        System.getProperty(
-            "callvault.it.cassandra.home", root.resolve("target/it-home").toString()));
-    env.put("CASSANDRA_PORT", String.valueOf(NodeProcess.cassandraPort()));
-    env.put(
-        "CASSANDRA_STORAGE_PORT",
-        System.getProperty("callvault.it.cassandra.storage.port", "17000"));
-    env.put("CASSANDRA_JMX_PORT", System.getProperty("callvault.it.cassandra.jmx.port", "17199"));
+    builder.environment().putAll(env);
     Process process = builder.start();
     if (!process.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
       process.destroyForcibly();

@@ -1,0 +1,84 @@
+package org.callvault.it;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * Three real Cassandra nodes in one cluster, each on a loopback address of its own (127.0.0.2–4)
+ * and run by {@code ops/cassandra} as an operator would, apart from the build's shared Cassandra. A
+ * node can be killed ({@code kill -9}) and started again on its data.
+ */
+final class CassandraRing implements AutoCloseable {
+
+  static final int PORT = 19142;
+  private static final int STORAGE_PORT = 17100;
+  private static final String[] HOSTS = {"127.0.0.2", "127.0.0.3", "127.0.0.4"};
+
+  private final Path root = Path.of(System.getProperty("user.dir"), "target/it-ring");
+  private final boolean[] running = new boolean[HOSTS.length];
+
+  private CassandraRing() {}
+
+  /** Starts the three nodes on fresh data, one after the other (each joins the first). */
+  static CassandraRing start() throws Exception {
+    CassandraRing ring = new CassandraRing();
+    if (Files.exists(ring.root))
+      try (Stream<Path> old = Files.walk(ring.root)) {
+        old.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
+    try {
+      for (int i = 0; i < HOSTS.length; i++) ring.start(i);
+    } catch (Exception | Error e) {
+      ring.close();
+      throw e;
+    }
+    return ring;
+  }
+
+  /** The CQL contact points of all three, for {@code CASSANDRA_CONTACT_POINTS}. */
+  String contactPoints() {
+    List<String> points = new ArrayList<>();
+    for (String host : HOSTS) points.add(host + ":" + PORT);
+    return String.join(",", points);
+  }
+
+  private Map<String, String> env(int node) {
+    return Map.of(
+        "CALLVAULT_HOME", root.resolve("node-" + (node + 1)).toString(),
+        "CASSANDRA_LISTEN_ADDRESS", HOSTS[node],
+        "CASSANDRA_SEEDS", HOSTS[0] + ":" + STORAGE_PORT,
+        "CASSANDRA_PORT", String.valueOf(PORT),
+        "CASSANDRA_STORAGE_PORT", String.valueOf(STORAGE_PORT),
+        "CASSANDRA_JMX_PORT", String.valueOf(17201 + node),
+        "CASSANDRA_HEAP", "512M");
+  }
+
+  /** Starts node {@code node} (0–2) on its data; returns once it answers CQL. */
+  void start(int node) throws Exception {
+    ItCassandra.ops("start", env(node), Duration.ofSeconds(240));
+    running[node] = true;
+  }
+
+  /** Kills node {@code node} with SIGKILL; returns once it has exited. */
+  void kill(int node) throws Exception {
+    Path pidFile = root.resolve("node-" + (node + 1)).resolve("cassandra/cassandra.pid");
+    long pid = Long.parseLong(Files.readString(pidFile).trim());
+    ProcessHandle process = ProcessHandle.of(pid).orElseThrow();
+    process.destroyForcibly();
+    process.onExit().get(30, TimeUnit.SECONDS);
+    running[node] = false;
+  }
+
+  @Override
+  public void close() throws Exception {
+    for (int i = 0; i < HOSTS.length; i++)
+      if (running[i]) ItCassandra.ops("stop", env(i), Duration.ofSeconds(90));
+  }
+}
