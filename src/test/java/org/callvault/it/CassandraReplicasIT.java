@@ -47,7 +47,7 @@ class CassandraReplicasIT {
                     .prefix("replicas-" + UUID.randomUUID().toString().substring(0, 8))
                     .calls(2)
                     .codec(Codec.PCMU)
-                    .duration(Duration.ofSeconds(100))
+                    .duration(Duration.ofSeconds(70))
                     .stopCallsAtEnd(true)
                     .stopDelay(Duration.ofMillis(500))
                     .seed(33));
