@@ -99,7 +99,9 @@ final class Node {
               s.policyBySource(),
               system.settings().config().getInt("callvault.media.max-calls"),
               (int) s.retryAfter().toSeconds(),
-              members.self());
+              members.self(),
+              s.sessionExpires().toSeconds(),
+              s.minSessionExpires().toSeconds());
       var recording = new java.util.concurrent.atomic.AtomicReference<RecordingServer>();
       sip =
           new SipTransport(

@@ -50,6 +50,8 @@ record NodeSettings(
    * @param allowedSources the SRC addresses (IP literals) whose requests are served
    * @param policyBySource per SRC address (a trunk), the policy of its calls
    * @param retryAfter what a 503 asks the SRC to wait
+   * @param sessionExpires the longest session interval granted (RFC 4028)
+   * @param minSessionExpires the shortest session interval accepted (the {@code Min-SE})
    */
   record Sip(
       String host,
@@ -58,7 +60,9 @@ record NodeSettings(
       int maxMessageBytes,
       Set<String> allowedSources,
       Map<String, Policy> policyBySource,
-      Duration retryAfter) {
+      Duration retryAfter,
+      Duration sessionExpires,
+      Duration minSessionExpires) {
 
     static Sip from(Config sip, Config defaultPolicy) {
       Map<String, Policy> bySource = new HashMap<>();
@@ -74,7 +78,9 @@ record NodeSettings(
           (int) sip.getBytes("max-message-bytes").longValue(),
           Set.copyOf(listOrCommas(sip, "allowed-sources")),
           Map.copyOf(bySource),
-          sip.getDuration("retry-after"));
+          sip.getDuration("retry-after"),
+          sip.getDuration("session-expires"),
+          sip.getDuration("min-session-expires"));
     }
 
     /** This server's Contact URI. */

@@ -60,6 +60,16 @@ public final class SipResponse extends SipMessage {
     this.reasonPhrase = reasonPhrase;
   }
 
+  /** This response with one header field more (the body and its length unchanged). */
+  public SipResponse withHeader(String name, String value) {
+    try {
+      return new SipResponse(
+          statusCode, reasonPhrase, headers().toBuilder().add(name, value).build(), body());
+    } catch (SipParseException e) {
+      throw new IllegalArgumentException("header " + name + ": " + value + ": " + e.reason(), e);
+    }
+  }
+
   /**
    * A response from its parts, checked as the parser checks a received one.
    *

@@ -6,6 +6,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.function.IntSupplier;
 import org.callvault.call.Policy;
+import org.callvault.sip.SessionTimer;
 import org.callvault.sip.SipIds;
 import org.callvault.sip.SipRequest;
 import org.callvault.sip.SipResponse;
@@ -30,8 +31,8 @@ import org.callvault.sip.Via;
  */
 final class Admission {
 
-  /** The option tags this server supports (RFC 7866 §5). */
-  private static final Set<String> SUPPORTED = Set.of("siprec");
+  /** The option tags this server supports (RFC 7866 §5, RFC 4028). */
+  private static final Set<String> SUPPORTED = Set.of("siprec", SessionTimer.TAG);
 
   private final RecordingServer.Settings settings;
   private final IntSupplier activeCalls;

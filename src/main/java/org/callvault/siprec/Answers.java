@@ -10,6 +10,7 @@ import org.callvault.sip.ContentType;
 import org.callvault.sip.Sdp;
 import org.callvault.sip.SdpAnswer;
 import org.callvault.sip.SdpOrigin;
+import org.callvault.sip.SessionTimer;
 import org.callvault.sip.SipIds;
 import org.callvault.sip.SipRequest;
 import org.callvault.sip.SipResponse;
@@ -22,7 +23,7 @@ import org.callvault.sip.SipResponse;
 final class Answers {
 
   /** The methods this server takes (RFC 3261 §20.5). */
-  static final String ALLOW = "INVITE, ACK, BYE, CANCEL, OPTIONS";
+  static final String ALLOW = "INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE";
 
   private Answers() {}
 
@@ -75,11 +76,21 @@ final class Answers {
         retryAfterSeconds);
   }
 
+  /** The 422 to an interval under this server's minimum, with that minimum (RFC 4028 §8.1). */
+  static SipResponse intervalTooSmall(SipRequest request, String reason, long minSeconds) {
+    return SipResponse.to(request, 422)
+        .reason(reason)
+        .toTag(SipIds.newTag())
+        .header("Min-SE", String.valueOf(minSeconds))
+        .build();
+  }
+
   static SipResponse options(SipRequest request) {
     return SipResponse.to(request, 200)
         .toTag(SipIds.newTag())
         .header("Allow", ALLOW)
         .header("Supported", "siprec")
+        .header("Supported", SessionTimer.TAG)
         .header("Accept", "application/sdp, application/rs-metadata+xml, multipart/mixed")
         .build();
   }
@@ -119,6 +130,7 @@ final class Answers {
             .header("Contact", "<" + contact + ">;+sip.srs")
             .header("Allow", ALLOW)
             .header("Supported", "siprec")
+            .header("Supported", SessionTimer.TAG)
             .body(ContentType.of(ContentType.SDP), answer.bytes());
     if (localTag != null) ok.toTag(localTag);
     return ok.build();

@@ -12,7 +12,9 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.IntSupplier;
 import org.callvault.call.Call;
 import org.callvault.call.CallRecording;
@@ -31,6 +33,7 @@ import org.callvault.sip.SdpOffer;
 import org.callvault.sip.SdpOrigin;
 import org.callvault.sip.ServerTransaction;
 import org.callvault.sip.ServerTransactions;
+import org.callvault.sip.SessionTimer;
 import org.callvault.sip.SipIds;
 import org.callvault.sip.SipParseException;
 import org.callvault.sip.SipRequest;
@@ -89,7 +92,9 @@ public final class RecordingServer implements ServerTransactions.TransactionUser
       Map<String, Policy> policyBySource,
       int maxCalls,
       int retryAfterSeconds,
-      String node) {}
+      String node,
+      long sessionExpiresSeconds,
+      long minSessionExpiresSeconds) {}
 
   /**
    * What a dialog this node answered needs for the next answer: the call, its SDP origin, the
@@ -100,11 +105,14 @@ public final class RecordingServer implements ServerTransactions.TransactionUser
   private final Settings settings;
   private final Calls calls;
   private final Admission admission;
-  private final Executor loop;
+  private final ScheduledExecutorService loop;
   private final SipTransport.Client client;
 
   /** By SIP Call-ID; only touched on the loop. */
   private final Map<String, Dialog> dialogs = new ConcurrentHashMap<>();
+
+  /** The session timers (RFC 4028) of the dialogs whose client refreshes, by SIP Call-ID. */
+  private final Map<String, ScheduledFuture<?>> expiries = new ConcurrentHashMap<>();
 
   /**
    * @param activeCalls the calls whose media this node receives now
@@ -114,7 +122,7 @@ public final class RecordingServer implements ServerTransactions.TransactionUser
       Settings settings,
       Calls calls,
       IntSupplier activeCalls,
-      Executor loop,
+      ScheduledExecutorService loop,
       SipTransport.Client client) {
     this.settings = settings;
     this.calls = calls;
@@ -221,6 +229,10 @@ public final class RecordingServer implements ServerTransactions.TransactionUser
           else invite(tx);
         }
         case "BYE" -> bye(tx);
+        case "UPDATE" -> {
+          if (SiprecBody.of(request).sdp().isPresent()) reInvite(tx);
+          else refresh(tx);
+        }
         case "OPTIONS" -> tx.respond(Answers.options(request));
         default ->
             tx.respond(
@@ -230,7 +242,10 @@ public final class RecordingServer implements ServerTransactions.TransactionUser
                     .build());
       }
     } catch (SipParseException e) {
-      tx.respond(Answers.refusal(request, e.statusCode(), e.reason()));
+      tx.respond(
+          SessionTimer.isTooSmall(e)
+              ? Answers.intervalTooSmall(request, e.reason(), settings.minSessionExpiresSeconds())
+              : Answers.refusal(request, e.statusCode(), e.reason()));
     }
   }
 
@@ -250,6 +265,7 @@ public final class RecordingServer implements ServerTransactions.TransactionUser
     RecordingMetadata metadata =
         body.metadata().isPresent() ? RecordingMetadata.parse(body.metadata().get()) : null;
 
+    Optional<SessionTimer> timer = sessionTimer(invite);
     String localTag = SipIds.newTag();
     DialogState dialog = DialogState.fromInvite(invite, localTag);
     String callId = callIdOf(invite.callId());
@@ -277,8 +293,12 @@ public final class RecordingServer implements ServerTransactions.TransactionUser
         calls.create(spec, "sip:" + source),
         call -> {
           dialogs.put(invite.callId(), new Dialog(callId, origin, metadata));
-          return Answers.ok(
-              invite, localTag, settings.contact(), offer, origin, call, recorded.labels());
+          return withTimer(
+              invite,
+              callId,
+              timer,
+              Answers.ok(
+                  invite, localTag, settings.contact(), offer, origin, call, recorded.labels()));
         });
   }
 
@@ -299,6 +319,7 @@ public final class RecordingServer implements ServerTransactions.TransactionUser
     RecordingMetadata update =
         body.metadata().isPresent() ? RecordingMetadata.parse(body.metadata().get()) : null;
     String callId = callIdOf(request.callId());
+    Optional<SessionTimer> timer = sessionTimer(request);
     Dialog known = dialogs.get(request.callId());
     RecordingMetadata metadata =
         CallMapping.merged(known == null ? null : known.metadata(), update);
@@ -331,14 +352,82 @@ public final class RecordingServer implements ServerTransactions.TransactionUser
         call -> {
           SdpOrigin origin = known != null ? known.origin().next() : SdpOrigin.create("callvault");
           dialogs.put(request.callId(), new Dialog(callId, origin, metadata));
-          return Answers.ok(
-              request, null, settings.contact(), offer, origin, call, recorded.labels());
+          return withTimer(
+              request,
+              callId,
+              timer,
+              Answers.ok(
+                  request, null, settings.contact(), offer, origin, call, recorded.labels()));
         });
+  }
+
+  /**
+   * An UPDATE without an offer: a session refresh (RFC 4028 §7.4) of a call that is still
+   * recording; 481 when there is no such call (RFC 3261 §12.2.2).
+   */
+  private void refresh(ServerTransaction tx) throws SipParseException {
+    SipRequest update = tx.request();
+    String callId = callIdOf(update.callId());
+    Optional<SessionTimer> timer = sessionTimer(update);
+    answerLater(
+        tx,
+        calls.get(callId),
+        call -> {
+          if (call.stopped())
+            return Answers.refusal(
+                update, 481, "Call/Transaction Does Not Exist: the recording has ended");
+          return withTimer(update, callId, timer, SipResponse.to(update, 200).build());
+        });
+  }
+
+  // --------------------------------------------------------------------------- session timers
+
+  private Optional<SessionTimer> sessionTimer(SipRequest request) throws SipParseException {
+    return SessionTimer.answer(
+        request, settings.sessionExpiresSeconds(), settings.minSessionExpiresSeconds());
+  }
+
+  /**
+   * {@code ok} with the session timer of the dialog, which starts again from now: when the client
+   * refreshes and no refresh comes within the interval, the SRC is gone and the call is stopped.
+   * Without a timer (the SRC does not support them, or left it out of this request) {@code ok}
+   * unchanged, and the dialog has none from now on. On the loop.
+   */
+  private SipResponse withTimer(
+      SipRequest request, String callId, Optional<SessionTimer> timer, SipResponse ok) {
+    if (!ok.isSuccess()) return ok;
+    String sipCallId = request.callId();
+    cancelTimer(sipCallId); // each answered request negotiates the timer again (RFC 4028 §9)
+    if (timer.isEmpty()) return ok;
+    SessionTimer t = timer.get();
+    if (t.clientRefreshes())
+      expiries.put(
+          sipCallId,
+          loop.schedule(() -> expired(sipCallId, callId, t), t.seconds(), TimeUnit.SECONDS));
+    SipResponse answer = ok.withHeader("Session-Expires", t.value());
+    return t.clientRefreshes() ? answer.withHeader("Require", SessionTimer.TAG) : answer;
+  }
+
+  private void expired(String sipCallId, String callId, SessionTimer timer) {
+    expiries.remove(sipCallId);
+    dialogs.remove(sipCallId);
+    log.warn(
+        "call {}: the SRC did not refresh its session within {} s (RFC 4028): stopping the"
+            + " recording",
+        callId,
+        timer.seconds());
+    calls.stop(callId, "sip:session-expired");
+  }
+
+  private void cancelTimer(String sipCallId) {
+    ScheduledFuture<?> expiry = expiries.remove(sipCallId);
+    if (expiry != null) expiry.cancel(false);
   }
 
   private void bye(ServerTransaction tx) {
     SipRequest bye = tx.request();
     dialogs.remove(bye.callId());
+    cancelTimer(bye.callId());
     answerLater(
         tx,
         calls.stop(callIdOf(bye.callId()), "sip:" + Admission.sourceOf(bye)),
@@ -411,6 +500,7 @@ public final class RecordingServer implements ServerTransactions.TransactionUser
     log.warn("INVITE {}: no ACK for the 200 within 64*T1; stopping its recording", ok.callId());
     if (ok.cseq().method().equals("INVITE") && dialogs.containsKey(ok.callId())) {
       dialogs.remove(ok.callId());
+      cancelTimer(ok.callId());
       calls.stop(callIdOf(ok.callId()), "sip:no-ACK");
     }
   }

@@ -20,7 +20,7 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import java.net.InetSocketAddress;
 import java.util.List;
-import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.callvault.sip.ClientTransactions;
@@ -75,7 +75,9 @@ public final class SipTransport implements AutoCloseable {
    */
   public SipTransport(
       int maxMessageBytes,
-      java.util.function.BiFunction<Executor, Client, ServerTransactions.TransactionUser> server) {
+      java.util.function.BiFunction<
+              ScheduledExecutorService, Client, ServerTransactions.TransactionUser>
+          server) {
     this.parser = new SipParser(maxMessageBytes);
     EventLoop loop = group.next();
     SipTimers timers =

@@ -44,7 +44,9 @@ class AdmissionTest {
               Map.of("192.0.2.11", TRUNK),
               2,
               7,
-              "node"),
+              "node",
+              1800,
+              90),
           active::get);
 
   /** An INVITE from {@code source} with these Require and Contact lines. */

@@ -107,8 +107,9 @@ class AnswersTest {
   void optionsSayWhatTheServerTakes() throws Exception {
     SipResponse ok = Answers.options(request("OPTIONS"));
     assertEquals(200, ok.statusCode());
-    assertEquals("INVITE, ACK, BYE, CANCEL, OPTIONS", String.join(", ", ok.headers().all("Allow")));
-    assertEquals("siprec", header(ok, "Supported"));
+    assertEquals(
+        "INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE", String.join(", ", ok.headers().all("Allow")));
+    assertEquals("siprec, timer", String.join(", ", ok.headers().all("Supported")));
     assertEquals(
         "application/sdp, application/rs-metadata+xml, multipart/mixed",
         String.join(", ", ok.headers().all("Accept")));

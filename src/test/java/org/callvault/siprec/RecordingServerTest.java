@@ -107,7 +107,9 @@ class RecordingServerTest {
             Map.of(),
             maxCalls,
             7,
-            "pekko://RecordingServerTest@127.0.0.1:1");
+            "pekko://RecordingServerTest@127.0.0.1:1",
+            1800,
+            1);
     return new SipTransport(
         65_535,
         (loop, client) -> {
@@ -211,6 +213,11 @@ class RecordingServerTest {
     }
 
     byte[] request(String method, String branch, String toTag) throws Exception {
+      return request(method, branch, toTag, "");
+    }
+
+    byte[] request(String method, String branch, String toTag, String extraHeaders)
+        throws Exception {
       String head =
           method
               + " sip:srs@127.0.0.1 SIP/2.0\n"
@@ -234,6 +241,7 @@ class RecordingServerTest {
               + " "
               + method
               + "\n"
+              + extraHeaders
               + "Content-Length: 0\n\n";
       return SipTestMessages.crlf(head);
     }
@@ -343,6 +351,71 @@ class RecordingServerTest {
       src.send(src.request("BYE", branch(), tag), openAt);
       assertTrue(src.finalResponse().startsWith("SIP/2.0 200 OK"));
       assertEquals(Phase.STOPPED, call(src.callId).phase());
+    }
+  }
+
+  @Test
+  void anSrcThatStopsRefreshingItsSessionTimerHasItsRecordingStopped() throws Exception {
+    try (Src timed = new Src();
+        Src plain = new Src()) {
+      String timer = "Supported: timer\nSession-Expires: 2;refresher=uac\nRequire: siprec\n";
+      timed.send(
+          timed.invite(branch(), null, timer, "multipart/mixed;boundary=foobar", body("sendonly")),
+          openAt);
+      String ok = timed.finalResponse();
+      assertTrue(ok.startsWith("SIP/2.0 200 OK"), ok);
+      assertEquals("2;refresher=uac", header(ok, "Session-Expires"), ok);
+      assertEquals("timer", header(ok, "Require"), ok);
+      String tag = toTag(ok);
+      timed.send(timed.request("ACK", branch(), tag), openAt);
+      plain.send(plain.siprecInvite(branch(), null, "sendonly"), openAt);
+      String plainOk = plain.finalResponse();
+      assertTrue(plainOk.startsWith("SIP/2.0 200 OK"), plainOk);
+      assertEquals(null, header(plainOk, "Session-Expires"), "no timer for an SRC without one");
+      plain.send(plain.request("ACK", branch(), toTag(plainOk)), openAt);
+
+      // Refreshed by UPDATE every second for four seconds: twice the interval, still recording.
+      for (int i = 0; i < 4; i++) {
+        Thread.sleep(1000);
+        timed.send(
+            timed.request("UPDATE", branch(), tag, "Session-Expires: 2;refresher=uac\n"), openAt);
+        String refreshed = timed.finalResponse();
+        assertTrue(refreshed.startsWith("SIP/2.0 200 OK"), refreshed);
+        assertEquals("2;refresher=uac", header(refreshed, "Session-Expires"), refreshed);
+      }
+      assertEquals(Phase.RECORDING, call(timed.callId).phase());
+
+      // No refresh any more: the session expires 2 s after the last one and the call stops.
+      Instant deadline = Instant.now().plusSeconds(6);
+      while (call(timed.callId).phase() != Phase.STOPPED && Instant.now().isBefore(deadline))
+        Thread.sleep(100);
+      Call stopped = call(timed.callId);
+      assertEquals(Phase.STOPPED, stopped.phase());
+      assertEquals("sip:session-expired", stopped.stoppedBy());
+      assertEquals(Phase.RECORDING, call(plain.callId).phase(), "the call without a timer goes on");
+      // A refresh after that finds no recording.
+      timed.send(timed.request("UPDATE", branch(), tag, "Session-Expires: 2\n"), openAt);
+      assertTrue(timed.finalResponse().startsWith("SIP/2.0 481"));
+      plain.send(plain.request("BYE", branch(), toTag(plainOk)), openAt);
+      assertTrue(plain.finalResponse().startsWith("SIP/2.0 200 OK"));
+    }
+  }
+
+  @Test
+  void aSessionIntervalUnderTheMinimumIsRefusedWith422AndTheMinimum() throws Exception {
+    try (Src src = new Src()) {
+      src.send(
+          src.invite(
+              branch(),
+              null,
+              "Supported: timer\nSession-Expires: 0\nRequire: siprec\n",
+              "multipart/mixed;boundary=foobar",
+              body("sendonly")),
+          openAt);
+      String refused = src.finalResponse();
+      assertTrue(refused.startsWith("SIP/2.0 422"), refused);
+      assertEquals("1", header(refused, "Min-SE"), refused);
+      assertNoCall(src.callId);
     }
   }
 

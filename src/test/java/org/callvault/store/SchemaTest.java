@@ -18,9 +18,14 @@ class SchemaTest {
   }
 
   @Test
-  void theProductionSchemaIsTwoKeyspacesAndFiveTablesWithTheKeyspacesRenamed() throws Exception {
+  void theProductionSchemaIsTwoKeyspacesFiveTablesAndAnUpgradeWithTheKeyspacesRenamed()
+      throws Exception {
     List<String> statements = Schema.statements(schema(), "cv_journal", "cv_snap", null);
-    assertEquals(7, statements.size());
+    assertEquals(8, statements.size());
+    assertEquals(
+        List.of("ALTER TABLE cv_journal.audio_chunks ADD IF NOT EXISTS gated_ts bigint"),
+        statements.stream().filter(s -> s.startsWith("ALTER")).toList(),
+        "a table of an earlier version gains the column");
     assertTrue(
         statements.get(0).startsWith("CREATE KEYSPACE IF NOT EXISTS cv_journal"),
         statements.get(0));

@@ -63,6 +63,7 @@ public final class Soak {
   private final String keyspace = "soak_" + System.currentTimeMillis();
   private final Process[] nodes = new Process[NODES];
   private final long startNanos = System.nanoTime();
+  private final long startWallMicros = System.currentTimeMillis() * 1000;
   private final List<String> faults = new ArrayList<>(); // "seconds,what"
   private final List<Double> kills = new ArrayList<>();
 
@@ -233,7 +234,6 @@ public final class Soak {
     long inFailoverGaps = 0;
     Map<String, Long> otherGaps = new TreeMap<>();
     Map<Integer, List<Double>> gapsByKill = new TreeMap<>();
-    long startMicros = summary.startedAt().toEpochMilli() * 1000;
     for (CallRecord call : summary.calls()) {
       JsonNode ledger =
           JSON.readTree(get(base(0) + "/v1/calls/" + call.callId() + "/ledger").body());
@@ -249,7 +249,7 @@ public final class Soak {
           case "MediaGap" -> {
             if (d.path("cause").asText().equals("NODE_FAILURE")) {
               inFailoverGaps += d.path("packets").asLong();
-              double at = (d.path("startWallMicros").asLong() - startMicros) / 1e6;
+              double at = (d.path("startWallMicros").asLong() - startWallMicros) / 1e6;
               int kill = 0;
               for (int k = 0; k < kills.size(); k++) if (kills.get(k) <= at + 2) kill = k + 1;
               gapsByKill
