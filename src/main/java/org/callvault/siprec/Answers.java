@@ -40,10 +40,16 @@ final class Answers {
 
   /** 503 with the time the client should wait before it tries again (§20.33). */
   static SipResponse unavailable(SipRequest request, String reason, int retryAfterSeconds) {
-    return SipResponse.to(request, 503)
+    return refusedWith(request, 503, reason, "Retry-After", String.valueOf(retryAfterSeconds));
+  }
+
+  /** A refusal with one header field that tells the client what would be accepted. */
+  private static SipResponse refusedWith(
+      SipRequest request, int status, String reason, String header, String value) {
+    return SipResponse.to(request, status)
         .reason(reason)
         .toTag(SipIds.newTag())
-        .header("Retry-After", String.valueOf(retryAfterSeconds))
+        .header(header, value)
         .build();
   }
 
@@ -78,11 +84,7 @@ final class Answers {
 
   /** The 422 to an interval under this server's minimum, with that minimum (RFC 4028 §8.1). */
   static SipResponse intervalTooSmall(SipRequest request, String reason, long minSeconds) {
-    return SipResponse.to(request, 422)
-        .reason(reason)
-        .toTag(SipIds.newTag())
-        .header("Min-SE", String.valueOf(minSeconds))
-        .build();
+    return refusedWith(request, 422, reason, "Min-SE", String.valueOf(minSeconds));
   }
 
   static SipResponse options(SipRequest request) {

@@ -234,6 +234,7 @@ public final class Soak {
     long inFailoverGaps = 0;
     Map<String, Long> otherGaps = new TreeMap<>();
     Map<Integer, List<Double>> gapsByKill = new TreeMap<>();
+    List<String> longest = new ArrayList<>();
     for (CallRecord call : summary.calls()) {
       JsonNode ledger =
           JSON.readTree(get(base(0) + "/v1/calls/" + call.callId() + "/ledger").body());
@@ -252,11 +253,12 @@ public final class Soak {
               double at = (d.path("startWallMicros").asLong() - startWallMicros) / 1e6;
               int kill = 0;
               for (int k = 0; k < kills.size(); k++) if (kills.get(k) <= at + 2) kill = k + 1;
-              gapsByKill
-                  .computeIfAbsent(kill, k -> new ArrayList<>())
-                  .add(
-                      (d.path("endWallMicros").asLong() - d.path("startWallMicros").asLong())
-                          / 1e3);
+              double ms =
+                  (d.path("endWallMicros").asLong() - d.path("startWallMicros").asLong()) / 1e3;
+              gapsByKill.computeIfAbsent(kill, k -> new ArrayList<>()).add(ms);
+              longest.add(
+                  String.format(
+                      Locale.ROOT, "%08.0f %s/%s", ms, call.callId(), d.path("label").asText()));
             } else {
               otherGaps.merge(d.path("cause").asText(), d.path("packets").asLong(), Long::sum);
             }
@@ -307,6 +309,19 @@ public final class Soak {
               gaps.get(0),
               gaps.get(gaps.size() / 2),
               gaps.get(gaps.size() - 1)));
+    }
+    longest.sort(java.util.Comparator.reverseOrder());
+    if (!longest.isEmpty()) {
+      md.append("- the longest failover gaps: ");
+      for (int i = 0; i < Math.min(5, longest.size()); i++) {
+        String[] g = longest.get(i).split(" ", 2);
+        md.append(i == 0 ? "" : ", ")
+            .append(g[1])
+            .append(' ')
+            .append(Long.parseLong(g[0]))
+            .append(" ms");
+      }
+      md.append("\n");
     }
     double maxHeap = 0;
     double maxSpool = 0;
