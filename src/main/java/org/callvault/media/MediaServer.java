@@ -371,6 +371,7 @@ public final class MediaServer implements MediaBinder, MediaRelay.Source, AutoCl
   SocketPair bindPair(EventLoop loop, ChannelHandler rtpHandler, ChannelHandler rtcpHandler)
       throws MediaUnavailableException {
     Sockets sockets = settings.sockets();
+    Throwable lastFailure = null;
     for (int attempt = 0; attempt < 32; attempt++) {
       int port = ports.acquire();
       if (port < 0)
@@ -380,6 +381,7 @@ public final class MediaServer implements MediaBinder, MediaRelay.Source, AutoCl
           bootstrap(loop, rtpHandler).bind(sockets.bindHost(), port).awaitUninterruptibly();
       if (!rtp.isSuccess()) {
         ports.markUnusable(port); // taken by another program: never hand it out again
+        lastFailure = rtp.cause();
         continue;
       }
       ChannelFuture rtcp =
@@ -387,12 +389,19 @@ public final class MediaServer implements MediaBinder, MediaRelay.Source, AutoCl
       if (!rtcp.isSuccess()) {
         rtp.channel().close();
         ports.markUnusable(port);
+        lastFailure = rtcp.cause();
         continue;
       }
       return new SocketPair(port, rtp.channel(), rtcp.channel());
     }
     throw new MediaUnavailableException(
-        "could not bind an RTP/RTCP port pair in " + sockets.portMin() + "-" + sockets.portMax());
+        "could not bind an RTP/RTCP port pair in "
+            + sockets.portMin()
+            + "-"
+            + sockets.portMax()
+            + " (32 tried; the last: "
+            + lastFailure
+            + ")");
   }
 
   private Bootstrap bootstrap(EventLoop loop, ChannelHandler handler) {

@@ -411,8 +411,9 @@ public final class Soak {
     env.put("CALLVAULT_REMOTE_PORT", String.valueOf(37521 + i));
     env.put("CALLVAULT_SEED_NODE", "pekko://callvault@127.0.0.1:37521");
     env.put("CALLVAULT_SIP_PORT", String.valueOf(15161 + i));
-    env.put("CALLVAULT_RTP_PORT_MIN", String.valueOf(41000 + 2000 * i));
-    env.put("CALLVAULT_RTP_PORT_MAX", String.valueOf(41999 + 2000 * i));
+    // Below the kernel's ephemeral ports (32768 up), where the load generator's sockets are.
+    env.put("CALLVAULT_RTP_PORT_MIN", String.valueOf(20000 + 2000 * i));
+    env.put("CALLVAULT_RTP_PORT_MAX", String.valueOf(21999 + 2000 * i));
     env.put("CASSANDRA_CONTACT_POINTS", "127.0.0.1:39042");
     env.put("CALLVAULT_JOURNAL_KEYSPACE", keyspace);
     env.put("CALLVAULT_SNAPSHOT_KEYSPACE", keyspace + "_snapshot");
