@@ -11,6 +11,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -21,6 +22,7 @@ import org.callvault.bench.LoadGenerator;
 import org.callvault.bench.Options;
 import org.callvault.bench.StreamRecord;
 import org.callvault.bench.Summary;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -33,6 +35,14 @@ import org.junit.jupiter.api.Test;
  * the spool holds.
  */
 class CassandraOutageIT {
+
+  /** The load generators a test started: one left sending would reach the next test's ports. */
+  private final List<LoadGenerator.Running> running = new ArrayList<>();
+
+  @AfterEach
+  void stopLoads() {
+    running.forEach(LoadGenerator.Running::close);
+  }
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final HttpClient HTTP =
@@ -54,6 +64,7 @@ class CassandraOutageIT {
                   .stopCallsAtEnd(true)
                   .stopDelay(Duration.ofMillis(500))
                   .seed(30));
+      running.add(load); // stopped after the test, pass or fail
       String watched = load.callIds().get(0);
       String paused = load.callIds().get(1);
       Thread.sleep(8000);
@@ -169,6 +180,7 @@ class CassandraOutageIT {
                   .stopCallsAtEnd(true)
                   .stopDelay(Duration.ofMillis(500))
                   .seed(31));
+      running.add(load); // stopped after the test, pass or fail
       Thread.sleep(8000);
       long outageAt = System.currentTimeMillis() * 1000;
       ItCassandra.stop();
@@ -262,6 +274,7 @@ class CassandraOutageIT {
                   .stopCallsAtEnd(true)
                   .stopDelay(Duration.ofMillis(500))
                   .seed(33));
+      running.add(load); // stopped after the test, pass or fail
       Thread.sleep(6000);
       ItCassandra.stop();
       Thread.sleep(20_000);
@@ -352,6 +365,7 @@ class CassandraOutageIT {
                   .stopCallsAtEnd(true)
                   .stopDelay(Duration.ofMillis(500))
                   .seed(32));
+      running.add(load); // stopped after the test, pass or fail
       Thread.sleep(8000);
       assertTrue(proxy.connections() > 0, "the node reaches Cassandra through the proxy");
       proxy.stall(Duration.ofSeconds(5));

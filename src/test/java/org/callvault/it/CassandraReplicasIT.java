@@ -8,6 +8,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
@@ -17,6 +19,7 @@ import org.callvault.bench.Codec;
 import org.callvault.bench.LoadGenerator;
 import org.callvault.bench.Options;
 import org.callvault.bench.Summary;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -28,6 +31,14 @@ import org.junit.jupiter.api.Test;
  * verifies.
  */
 class CassandraReplicasIT {
+
+  /** The load generators a test started: one left sending would reach the next test's ports. */
+  private final List<LoadGenerator.Running> running = new ArrayList<>();
+
+  @AfterEach
+  void stopLoads() {
+    running.forEach(LoadGenerator.Running::close);
+  }
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -51,6 +62,7 @@ class CassandraReplicasIT {
                     .stopCallsAtEnd(true)
                     .stopDelay(Duration.ofMillis(500))
                     .seed(33));
+        running.add(load); // stopped after the test, pass or fail
         String paused = load.callIds().get(1);
         Thread.sleep(6000);
 
