@@ -43,6 +43,10 @@ import org.slf4j.LoggerFactory;
  * majority without the gone one, is it downed, so this never decides what the split-brain resolver
  * would not: a minority side leaves the decision to it. A whole host lost (no refusal, only
  * silence) still goes the failure detector's way.
+ *
+ * <p>Nothing is ever sent on a watched connection, so a partition, even one a firewall enforces by
+ * rejecting, does not close it: only the member's own host does, when the process exits (or the
+ * member closes it, and then the new connection is accepted).
  */
 final class GoneMembers {
 
