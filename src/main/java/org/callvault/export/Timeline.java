@@ -69,7 +69,7 @@ public final class Timeline {
     Call call = null;
     Map<String, List<ChunkInfo>> chunks = new LinkedHashMap<>();
     List<long[]> held = new ArrayList<>();
-    List<Object[]> marked = new ArrayList<>(); // {chunk, listed at µs}
+    List<Marked> marked = new ArrayList<>();
     long heldSince = -1;
     for (Event event : events) {
       call = call == null ? Call.created(callId, created.spec(), event) : call.apply(event);
@@ -82,7 +82,7 @@ public final class Timeline {
       }
       if (event.change() instanceof Change.ChunkStored stored) {
         chunks.computeIfAbsent(stored.chunk().label(), l -> new ArrayList<>()).add(stored.chunk());
-        if (stored.chunk().gatedFromTs() != null) marked.add(new Object[] {stored.chunk(), at});
+        if (stored.chunk().gatedFromTs() != null) marked.add(new Marked(stored.chunk(), at));
       }
     }
     if (heldSince >= 0) held.add(new long[] {heldSince, Long.MAX_VALUE});
@@ -116,17 +116,20 @@ public final class Timeline {
     return new Timeline(callId, call.streams(), chunks, removed, start, end, rendering);
   }
 
+  /** A chunk stored after its gate reopened, and when the ledger listed it. */
+  private record Marked(ChunkInfo chunk, long listedMicros) {}
+
   /**
    * The spans placed by the streams' own clocks: for each stream, for each held span, the RTP span
    * of the packets its gate dropped, or null. A chunk marked {@link ChunkInfo#gatedFromTs()} began
    * after the gate reopened, so it belongs to the last held span that ended before it was listed.
    */
   private static Map<String, long[][]> placedByGate(
-      List<long[]> held, List<Object[]> marked, Map<String, List<ChunkInfo>> chunks) {
+      List<long[]> held, List<Marked> marked, Map<String, List<ChunkInfo>> chunks) {
     Map<String, long[][]> placed = new LinkedHashMap<>();
-    for (Object[] m : marked) {
-      ChunkInfo c = (ChunkInfo) m[0];
-      long listed = (Long) m[1];
+    for (Marked m : marked) {
+      ChunkInfo c = m.chunk();
+      long listed = m.listedMicros();
       int k = held.size() - 1;
       while (k >= 0 && held.get(k)[1] > listed) k--;
       if (k < 0) continue;

@@ -13,8 +13,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.function.IntSupplier;
 import org.callvault.call.Call;
 import org.callvault.call.CallRecording;
@@ -111,8 +109,7 @@ public final class RecordingServer implements ServerTransactions.TransactionUser
   /** By SIP Call-ID; only touched on the loop. */
   private final Map<String, Dialog> dialogs = new ConcurrentHashMap<>();
 
-  /** The session timers (RFC 4028) of the dialogs whose client refreshes, by SIP Call-ID. */
-  private final Map<String, ScheduledFuture<?>> expiries = new ConcurrentHashMap<>();
+  private final SessionExpiries sessions;
 
   /**
    * @param activeCalls the calls whose media this node receives now
@@ -129,6 +126,12 @@ public final class RecordingServer implements ServerTransactions.TransactionUser
     this.admission = new Admission(settings, activeCalls);
     this.loop = loop;
     this.client = client;
+    this.sessions =
+        new SessionExpiries(
+            settings.sessionExpiresSeconds(),
+            settings.minSessionExpiresSeconds(),
+            loop,
+            this::sessionExpired);
   }
 
   /**
@@ -265,7 +268,7 @@ public final class RecordingServer implements ServerTransactions.TransactionUser
     RecordingMetadata metadata =
         body.metadata().isPresent() ? RecordingMetadata.parse(body.metadata().get()) : null;
 
-    Optional<SessionTimer> timer = sessionTimer(invite);
+    Optional<SessionTimer> timer = sessions.negotiate(invite);
     String localTag = SipIds.newTag();
     DialogState dialog = DialogState.fromInvite(invite, localTag);
     String callId = callIdOf(invite.callId());
@@ -293,7 +296,7 @@ public final class RecordingServer implements ServerTransactions.TransactionUser
         calls.create(spec, "sip:" + source),
         call -> {
           dialogs.put(invite.callId(), new Dialog(callId, origin, metadata));
-          return withTimer(
+          return sessions.answered(
               invite,
               callId,
               timer,
@@ -319,7 +322,7 @@ public final class RecordingServer implements ServerTransactions.TransactionUser
     RecordingMetadata update =
         body.metadata().isPresent() ? RecordingMetadata.parse(body.metadata().get()) : null;
     String callId = callIdOf(request.callId());
-    Optional<SessionTimer> timer = sessionTimer(request);
+    Optional<SessionTimer> timer = sessions.negotiate(request);
     Dialog known = dialogs.get(request.callId());
     RecordingMetadata metadata =
         CallMapping.merged(known == null ? null : known.metadata(), update);
@@ -352,7 +355,7 @@ public final class RecordingServer implements ServerTransactions.TransactionUser
         call -> {
           SdpOrigin origin = known != null ? known.origin().next() : SdpOrigin.create("callvault");
           dialogs.put(request.callId(), new Dialog(callId, origin, metadata));
-          return withTimer(
+          return sessions.answered(
               request,
               callId,
               timer,
@@ -368,7 +371,7 @@ public final class RecordingServer implements ServerTransactions.TransactionUser
   private void refresh(ServerTransaction tx) throws SipParseException {
     SipRequest update = tx.request();
     String callId = callIdOf(update.callId());
-    Optional<SessionTimer> timer = sessionTimer(update);
+    Optional<SessionTimer> timer = sessions.negotiate(update);
     answerLater(
         tx,
         calls.get(callId),
@@ -376,58 +379,22 @@ public final class RecordingServer implements ServerTransactions.TransactionUser
           if (call.stopped())
             return Answers.refusal(
                 update, 481, "Call/Transaction Does Not Exist: the recording has ended");
-          return withTimer(update, callId, timer, SipResponse.to(update, 200).build());
+          return sessions.answered(update, callId, timer, SipResponse.to(update, 200).build());
         });
   }
 
-  // --------------------------------------------------------------------------- session timers
-
-  private Optional<SessionTimer> sessionTimer(SipRequest request) throws SipParseException {
-    return SessionTimer.answer(
-        request, settings.sessionExpiresSeconds(), settings.minSessionExpiresSeconds());
-  }
-
-  /**
-   * {@code ok} with the session timer of the dialog, which starts again from now: when the client
-   * refreshes and no refresh comes within the interval, the SRC is gone and the call is stopped.
-   * Without a timer (the SRC does not support them, or left it out of this request) {@code ok}
-   * unchanged, and the dialog has none from now on. On the loop.
-   */
-  private SipResponse withTimer(
-      SipRequest request, String callId, Optional<SessionTimer> timer, SipResponse ok) {
-    if (!ok.isSuccess()) return ok;
-    String sipCallId = request.callId();
-    cancelTimer(sipCallId); // each answered request negotiates the timer again (RFC 4028 §9)
-    if (timer.isEmpty()) return ok;
-    SessionTimer t = timer.get();
-    if (t.clientRefreshes())
-      expiries.put(
-          sipCallId,
-          loop.schedule(() -> expired(sipCallId, callId, t), t.seconds(), TimeUnit.SECONDS));
-    SipResponse answer = ok.withHeader("Session-Expires", t.value());
-    return t.clientRefreshes() ? answer.withHeader("Require", SessionTimer.TAG) : answer;
-  }
-
-  private void expired(String sipCallId, String callId, SessionTimer timer) {
-    expiries.remove(sipCallId);
+  /** A dialog's session timer ran out: its SRC is taken for gone. */
+  private void sessionExpired(String sipCallId, String callId) {
     dialogs.remove(sipCallId);
     log.warn(
-        "call {}: the SRC did not refresh its session within {} s (RFC 4028): stopping the"
-            + " recording",
-        callId,
-        timer.seconds());
+        "call {}: the SRC did not refresh its session (RFC 4028): stopping the recording", callId);
     calls.stop(callId, "sip:session-expired");
-  }
-
-  private void cancelTimer(String sipCallId) {
-    ScheduledFuture<?> expiry = expiries.remove(sipCallId);
-    if (expiry != null) expiry.cancel(false);
   }
 
   private void bye(ServerTransaction tx) {
     SipRequest bye = tx.request();
     dialogs.remove(bye.callId());
-    cancelTimer(bye.callId());
+    sessions.end(bye.callId());
     answerLater(
         tx,
         calls.stop(callIdOf(bye.callId()), "sip:" + Admission.sourceOf(bye)),
@@ -500,7 +467,7 @@ public final class RecordingServer implements ServerTransactions.TransactionUser
     log.warn("INVITE {}: no ACK for the 200 within 64*T1; stopping its recording", ok.callId());
     if (ok.cseq().method().equals("INVITE") && dialogs.containsKey(ok.callId())) {
       dialogs.remove(ok.callId());
-      cancelTimer(ok.callId());
+      sessions.end(ok.callId());
       calls.stop(callIdOf(ok.callId()), "sip:no-ACK");
     }
   }
