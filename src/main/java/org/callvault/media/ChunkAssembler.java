@@ -44,9 +44,13 @@ final class ChunkAssembler {
     anchorWallMicros = wallMicros;
   }
 
-  /** A new segment: its first stored packet anchors it, unless RTCP does first. */
+  /**
+   * A new segment: its first stored packet anchors it, unless RTCP does first; a gated span of the
+   * segment before is not in its clock.
+   */
   void unanchor() {
     anchorWallMicros = 0;
+    gatedFromTs = null;
   }
 
   boolean anchored() {
@@ -54,8 +58,8 @@ final class ChunkAssembler {
   }
 
   /**
-   * The next chunk is the first after the gate reopened; the closed gate dropped packets from
-   * {@code extTs} on.
+   * The gate closed: the closed gate dropped packets from {@code extTs} on, and the next chunk (the
+   * first after it reopens) says so.
    */
   void gatedFrom(long extTs) {
     gatedFromTs = extTs;

@@ -69,7 +69,6 @@ final class StreamRecorder implements ReorderWindow.Sink, RelayIntake.Receiver {
   private long ssrc = -1;
   private int segment;
   private boolean gateWasOpen;
-  private long gatedFromTs = -1; // the first packet the gate dropped since audio was stored
   private long lastDigitTimestamp = -1;
 
   private final ChunkAssembler chunks;
@@ -331,7 +330,7 @@ final class StreamRecorder implements ReorderWindow.Sink, RelayIntake.Receiver {
         window.flush(this);
         finishChunk();
         gateWasOpen = false;
-        gatedFromTs = extTs;
+        chunks.gatedFrom(extTs); // the next chunk stored is the first after the gate reopens
       }
       return;
     }
@@ -339,8 +338,6 @@ final class StreamRecorder implements ReorderWindow.Sink, RelayIntake.Receiver {
       window.flush(
           this); // the next packet starts a fresh run: the gated span is not counted as lost
       gateWasOpen = true;
-      if (gatedFromTs >= 0) chunks.gatedFrom(gatedFromTs);
-      gatedFromTs = -1;
     }
     if (chunks.empty() && window.held() == 0 && !chunks.anchored()) {
       if (continued != null) firstAnchor(extTs, wallMicros);
@@ -371,7 +368,6 @@ final class StreamRecorder implements ReorderWindow.Sink, RelayIntake.Receiver {
     seqs.reset();
     stamps.reset();
     chunks.unanchor();
-    gatedFromTs = -1; // another SSRC's clock
     lastDigitTimestamp = -1;
   }
 
