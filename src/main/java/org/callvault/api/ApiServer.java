@@ -85,6 +85,25 @@ public final class ApiServer extends AllDirectives {
   }
 
   /**
+   * Why this node's storage (its journal and audio store) does not answer now, or null when it
+   * answers within {@link #STORAGE_CHECK}.
+   */
+  public CompletionStage<String> storageProblem() {
+    CompletionStage<Void> timeout =
+        Patterns.after(
+            STORAGE_CHECK,
+            system.classicSystem().scheduler(),
+            system.executionContext(),
+            () ->
+                CompletableFuture.failedFuture(
+                    new TimeoutException("no answer within " + STORAGE_CHECK.toSeconds() + " s")));
+    return calls
+        .ready()
+        .applyToEither(timeout, ok -> ok)
+        .handle((ok, failure) -> failure == null ? null : String.valueOf(failure));
+  }
+
+  /**
    * 200 while this node can host calls: an Up member of the cluster whose journal and audio store
    * answer (on a new Cassandra, the first start creates their tables, which takes seconds). Status
    * UP, or DEGRADED while chunks wait in its spool (storage answers again and the spool drains; new
@@ -115,19 +134,7 @@ public final class ApiServer extends AllDirectives {
       json.put("status", "STARTING").put("reason", "not yet an Up member of the cluster");
       return complete(CallRoutes.json(StatusCodes.SERVICE_UNAVAILABLE, json));
     }
-    CompletionStage<Void> timeout =
-        Patterns.after(
-            STORAGE_CHECK,
-            system.classicSystem().scheduler(),
-            system.executionContext(),
-            () ->
-                CompletableFuture.failedFuture(
-                    new TimeoutException("no answer within " + STORAGE_CHECK.toSeconds() + " s")));
-    CompletionStage<String> problem =
-        calls
-            .ready()
-            .applyToEither(timeout, ok -> ok)
-            .handle((ok, failure) -> failure == null ? null : String.valueOf(failure));
+    CompletionStage<String> problem = storageProblem();
     return onSuccess(
         problem,
         reason -> {

@@ -15,6 +15,8 @@ import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.sharding.ShardCoordinator;
+import org.apache.pekko.cluster.sharding.typed.ShardingEnvelope;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
@@ -166,22 +168,27 @@ public final class CallRecording
 
   /**
    * Registers the entity with cluster sharding on this node; {@code binder} is null on a node that
-   * receives no media.
+   * receives no media, {@code allocation} null for sharding's own shard allocation.
    */
-  public static void init(ActorSystem<?> system, MediaBinder binder, MediaMoves moves) {
+  public static void init(
+      ActorSystem<?> system,
+      MediaBinder binder,
+      MediaMoves moves,
+      ShardCoordinator.ShardAllocationStrategy allocation) {
+    Entity<Command, ShardingEnvelope<Command>> entity =
+        Entity.of(
+                ENTITY_TYPE_KEY,
+                ctx ->
+                    create(
+                        ctx.getEntityId(),
+                        ctx.getShard(),
+                        new Gates(),
+                        Clock.systemUTC(),
+                        binder,
+                        moves))
+            .withStopMessage(Passivate.INSTANCE);
     ClusterSharding.get(system)
-        .init(
-            Entity.of(
-                    ENTITY_TYPE_KEY,
-                    ctx ->
-                        create(
-                            ctx.getEntityId(),
-                            ctx.getShard(),
-                            new Gates(),
-                            Clock.systemUTC(),
-                            binder,
-                            moves))
-                .withStopMessage(Passivate.INSTANCE));
+        .init(allocation == null ? entity : entity.withAllocationStrategy(allocation));
   }
 
   /**

@@ -12,6 +12,8 @@ import java.util.concurrent.TimeUnit;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.http.javadsl.ServerBinding;
@@ -129,9 +131,6 @@ final class Node {
       reInvites = SipSignals.start(system, recording.get());
     }
 
-    CallRecording.init(
-        system, media, new MoveSignals(settings.webhookUrl(), system, members, reInvites));
-
     CallRoutes routes =
         new CallRoutes(system, calls, settings.defaultPolicy(), settings.readJournal(), chunks);
     MediaServer counted = media;
@@ -155,6 +154,19 @@ final class Node {
                     counted == null ? 0 : counted.spooledChunks(),
                     counted == null ? 0 : counted.spoolBytes(),
                     counted == null ? 0 : counted.spoolOldestMillis()));
+    CallRecording.init(
+        system,
+        media,
+        new MoveSignals(settings.webhookUrl(), system, members, reInvites),
+        new SteadyRebalancing(
+            ClusterSharding.get(system)
+                .defaultShardAllocationStrategy(ClusterShardingSettings.create(system)),
+            () ->
+                counted != null && counted.spooledChunks() > 0
+                    ? CompletableFuture.completedFuture(
+                        counted.spooledChunks() + " chunks wait in the spool")
+                    : api.storageProblem()));
+
     ServerBinding binding =
         bind(
             "The API",

@@ -65,7 +65,7 @@ class CallRoutesTest {
                 .withFallback(ConfigFactory.load()));
     Cluster cluster = Cluster.get(testKit.system());
     cluster.manager().tell(Join.create(cluster.selfMember().address()));
-    CallRecording.init(testKit.system(), null, MediaMoves.NONE);
+    CallRecording.init(testKit.system(), null, MediaMoves.NONE, null);
     var callvault = testKit.system().settings().config().getConfig("callvault");
     CallRoutes routes =
         new CallRoutes(

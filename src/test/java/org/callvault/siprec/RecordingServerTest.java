@@ -83,7 +83,7 @@ class RecordingServerTest {
     Cluster cluster = Cluster.get(testKit.system());
     cluster.manager().tell(Join.create(cluster.selfMember().address()));
     FakeBinder binder = FakeBinder.reportingClosed();
-    CallRecording.init(testKit.system(), binder, binder);
+    CallRecording.init(testKit.system(), binder, binder, null);
     calls = new Calls(testKit.system(), Duration.ofSeconds(5));
     open = server(Set.of("127.0.0.1"), 100);
     closed = server(Set.of("192.0.2.99"), 100);
