@@ -24,6 +24,12 @@ final class CallMediaCommands {
   /** After recovery: chunks stored but not listed, or why the lookup failed. */
   public record Adopted(List<ChunkInfo> chunks, String failure) implements CallRecording.Command {}
 
+  /**
+   * A chunk of the call stored from a node's spool after the sockets that spooled it were gone:
+   * their node was killed or stopped, and stored it when it started again.
+   */
+  public record StoredLate(ChunkInfo chunk) implements CallRecording.Command {}
+
   private final String callId;
   private final ActorContext<CallRecording.Command> context;
   private final CallSockets sockets;
@@ -34,6 +40,9 @@ final class CallMediaCommands {
 
   /** Storage is being asked what it holds that the ledger does not list. */
   private boolean adopting;
+
+  /** Chunks stored late that came while storage was being asked: listed after what it holds. */
+  private final List<StoredLate> lateWhileAdopting = new ArrayList<>();
 
   CallMediaCommands(
       String callId,
@@ -125,6 +134,8 @@ final class CallMediaCommands {
    */
   ReplyEffect<Event, State> adopted(Call call, Adopted adopted) {
     adopting = false;
+    lateWhileAdopting.forEach(context.getSelf()::tell);
+    lateWhileAdopting.clear();
     if (adopted.failure() != null) {
       // Without knowing what reached storage the call must not receive under a new epoch that a
       // later lookup could not tell apart; the restart retries the lookup.
@@ -137,6 +148,29 @@ final class CallMediaCommands {
     if (!call.stopped()) context.getSelf().tell(StartMedia.INSTANCE);
     else if (!sockets.bound()) passivate.run(); // what storage held is listed: nothing to keep
     return changes.isEmpty() ? effects.noReply() : write(call, changes, CallRecording.SYSTEM);
+  }
+
+  /**
+   * Lists a chunk stored late from a spool, unless the ledger does already; once what storage holds
+   * of the last epoch is adopted, so that a stream's chunks are listed in order. A stopped call
+   * leaves memory again.
+   */
+  ReplyEffect<Event, State> storedLate(Call call, StoredLate late) {
+    if (adopting) {
+      lateWhileAdopting.add(late);
+      return effects.noReply();
+    }
+    List<Change> changes = Continuity.listedLate(call, late.chunk());
+    if (call.stopped() && !sockets.bound()) passivate.run();
+    if (changes.isEmpty()) return effects.noReply();
+    context
+        .getLog()
+        .warn(
+            "chunk {} of '{}' (epoch {}) was stored late from a spool: listed now",
+            late.chunk().n(),
+            late.chunk().label(),
+            late.chunk().epoch());
+    return write(call, changes, CallRecording.SYSTEM);
   }
 
   /**

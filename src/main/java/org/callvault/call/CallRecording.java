@@ -69,7 +69,8 @@ public final class CallRecording
           Passivate,
           FromMedia,
           CallMediaCommands.StartMedia,
-          CallMediaCommands.Adopted {}
+          CallMediaCommands.Adopted,
+          CallMediaCommands.StoredLate {}
 
   /** A command from outside; every one is answered with a {@link Reply}. */
   public sealed interface Request extends Command permits GetCall, ChangeRequest {
@@ -279,6 +280,9 @@ public final class CallRecording
         .onCommand(Create.class, (none, cmd) -> create(cmd))
         .onCommand(Passivate.class, (none, cmd) -> Effect().stop().thenNoReply())
         .onCommand(Request.class, (none, cmd) -> refused(cmd, Requests.notFound(callId)))
+        .onCommand(
+            CallMediaCommands.StoredLate.class,
+            (none, cmd) -> Effect().none().thenRun(s -> passivate()).thenNoReply())
         // AutoResume, FromMedia, StartMedia, Adopted: a call that was never created has none.
         .onCommand(Command.class, (none, cmd) -> Effect().noReply());
 
@@ -293,6 +297,7 @@ public final class CallRecording
             GetCall.class, (c, cmd) -> whenStopped(Effect().reply(cmd.replyTo(), current(c))))
         .onCommand(FromMedia.class, (c, cmd) -> media.fromMedia(c, cmd.report()))
         .onCommand(CallMediaCommands.Adopted.class, media::adopted)
+        .onCommand(CallMediaCommands.StoredLate.class, media::storedLate)
         .onCommand(LedgerWriter.Rewrite.class, this::rewrite)
         .onCommand(Passivate.class, (c, cmd) -> Effect().stop().thenNoReply())
         .onCommand(
@@ -315,6 +320,7 @@ public final class CallRecording
         .onCommand(CallMediaCommands.StartMedia.class, (c, cmd) -> media.start(c))
         .onCommand(FromMedia.class, (c, cmd) -> media.fromMedia(c, cmd.report()))
         .onCommand(CallMediaCommands.Adopted.class, media::adopted)
+        .onCommand(CallMediaCommands.StoredLate.class, media::storedLate)
         .onCommand(LedgerWriter.Rewrite.class, this::rewrite)
         .onCommand(Passivate.class, (c, cmd) -> media.handOff());
 

@@ -7,12 +7,13 @@ import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.callvault.core.ChunkInfo;
 import org.callvault.core.StreamSpec;
 
 /**
- * Asks a call's entity, wherever in the cluster it lives: the one way the API and the SIPREC server
- * reach calls. A stage that fails with a timeout means the entity did not answer within {@code
- * askTimeout} (its node starting, the journal unreachable).
+ * Asks a call's entity, wherever in the cluster it lives: the one way the API, the SIPREC server
+ * and the node reach calls. A stage that fails with a timeout means the entity did not answer
+ * within {@code askTimeout} (its node starting, the journal unreachable).
  */
 public final class Calls {
 
@@ -34,6 +35,16 @@ public final class Calls {
     return sharding
         .entityRefFor(CallRecording.ENTITY_TYPE_KEY, callId)
         .ask(command::apply, askTimeout);
+  }
+
+  /**
+   * Tells the call of a chunk stored from a spool after the sockets that spooled it were gone; it
+   * lists the chunk unless its ledger does already.
+   */
+  public void storedLate(String callId, ChunkInfo chunk) {
+    sharding
+        .entityRefFor(CallRecording.ENTITY_TYPE_KEY, callId)
+        .tell(new CallMediaCommands.StoredLate(chunk));
   }
 
   public CompletionStage<CallRecording.Reply> create(CallSpec spec, String by) {

@@ -39,11 +39,13 @@ final class Continuity {
     return null;
   }
 
-  /** Whether the ledger already lists {@code chunk} (or a later one of its stream). */
+  /**
+   * Whether the ledger already lists {@code chunk}, or a later one of its stream and epoch: a
+   * stream's chunks of one epoch are stored, and listed, in order.
+   */
   static boolean alreadyListed(Call call, ChunkInfo chunk) {
     MediaState.StreamMedia listed = call.media(chunk.label());
-    return chunk.epoch() < listed.epoch()
-        || (chunk.epoch() == listed.epoch() && chunk.n() <= listed.lastN());
+    return chunk.n() <= listed.lastNIn(chunk.epoch());
   }
 
   /**
@@ -117,6 +119,18 @@ final class Continuity {
                 stream.label(), moved, null, listed.lastEndWallMicros(), nowMicros, 0));
     }
     return gaps;
+  }
+
+  /**
+   * A chunk stored from a node's spool after the sockets that spooled it were gone (their node
+   * restarted, and the call may have moved on since): listed as adopted, once, unless the ledger
+   * lists it already or it is not of this call's streams and epochs.
+   */
+  static List<Change> listedLate(Call call, ChunkInfo chunk) {
+    if (call.streams().stream().noneMatch(s -> s.label().equals(chunk.label()))
+        || chunk.epoch() > call.mediaEpoch()
+        || alreadyListed(call, chunk)) return List.of();
+    return List.of(new Change.ChunkStored(chunk, call.media(chunk.label()).counters(), true));
   }
 
   /** Where to look in storage for one stream's chunks that the ledger may not list. */

@@ -44,6 +44,10 @@ public record MediaState(
    * @param lastN the number of the last chunk listed in that epoch; -1 before the first
    * @param lastEndWallMicros the wall clock just after the last stored sample; 0 before the first
    * @param last the last chunk listed; null before the first
+   * @param earlierLastN the number of the last chunk listed in each earlier epoch that has one, by
+   *     epoch: a chunk of such an epoch may still be listed late (stored from a spool after the
+   *     media moved on). Shape notes: added after the first snapshots were written; a snapshot
+   *     without it reads as empty, and only a chunk stored from a spool late asks it.
    */
   public record StreamMedia(
       long epoch,
@@ -52,17 +56,46 @@ public record MediaState(
       long packetsStored,
       long lastEndWallMicros,
       ChunkInfo last,
-      StreamCounters counters)
+      StreamCounters counters,
+      Map<Long, Long> earlierLastN)
       implements CborSerializable {
 
-    static final StreamMedia NONE = new StreamMedia(0, -1, 0, 0, 0, null, StreamCounters.ZERO);
+    static final StreamMedia NONE =
+        new StreamMedia(0, -1, 0, 0, 0, null, StreamCounters.ZERO, Map.of());
+
+    public StreamMedia {
+      earlierLastN = earlierLastN == null ? Map.of() : Map.copyOf(earlierLastN);
+    }
+
+    /** The number of the last chunk listed under {@code epoch}; -1 when none is. */
+    long lastNIn(long epoch) {
+      return epoch == this.epoch ? lastN : earlierLastN.getOrDefault(epoch, -1L);
+    }
 
     StreamMedia withCounters(StreamCounters counters) {
       return new StreamMedia(
-          epoch, lastN, chunks, packetsStored, lastEndWallMicros, last, counters);
+          epoch, lastN, chunks, packetsStored, lastEndWallMicros, last, counters, earlierLastN);
     }
 
+    /**
+     * {@code chunk} listed: the stream's last, or, of an epoch before the last one listed, counted
+     * and remembered without moving the stream's place (it was stored late).
+     */
     StreamMedia listing(ChunkInfo chunk, StreamCounters counters) {
+      Map<Long, Long> earlier = new HashMap<>(earlierLastN);
+      if (chunk.epoch() < epoch) {
+        earlier.merge(chunk.epoch(), chunk.n(), Math::max);
+        return new StreamMedia(
+            epoch,
+            lastN,
+            chunks + 1,
+            packetsStored + chunk.packets(),
+            lastEndWallMicros,
+            last,
+            this.counters,
+            earlier);
+      }
+      if (chunk.epoch() > epoch && chunks > 0) earlier.put(epoch, lastN);
       return new StreamMedia(
           chunk.epoch(),
           chunk.n(),
@@ -70,7 +103,8 @@ public record MediaState(
           packetsStored + chunk.packets(),
           chunk.endWallMicros(),
           chunk,
-          counters);
+          counters,
+          earlier);
     }
   }
 

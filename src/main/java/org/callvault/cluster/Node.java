@@ -167,6 +167,7 @@ final class Node {
                         counted.spooledChunks() + " chunks wait in the spool")
                     : api.storageProblem()));
 
+    if (media != null) media.onStoredFromSpool(calls::storedLate);
     ServerBinding binding =
         bind(
             "The API",
@@ -207,15 +208,16 @@ final class Node {
   /**
    * Before this node hosts calls: what its spool held from a previous run is stored, so an entity
    * that recovers here finds it in storage. Bounded: after {@code wait} the node starts anyway, and
-   * what is stored later stays unlisted (logged).
+   * each chunk stored later is listed by its call's entity when stored ({@link
+   * MediaServer#onStoredFromSpool}).
    */
   private static void awaitReplay(MediaServer media, Duration wait) {
     try {
       media.replayed().toCompletableFuture().get(wait.toMillis(), TimeUnit.MILLISECONDS);
     } catch (java.util.concurrent.TimeoutException e) {
       log.error(
-          "the spool is not stored after {} s (is Cassandra reachable?); starting anyway: chunks"
-              + " stored from it later are not listed in their calls' ledgers",
+          "the spool is not stored after {} s (is Cassandra reachable?); starting anyway: its"
+              + " calls list the chunks stored from it later as they are stored",
           wait.toSeconds());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

@@ -1,6 +1,7 @@
 package org.callvault.export;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -87,6 +88,9 @@ public final class Timeline {
     }
     if (heldSince >= 0) held.add(new long[] {heldSince, Long.MAX_VALUE});
     for (StreamSpec s : call.streams()) chunks.putIfAbsent(s.label(), new ArrayList<>());
+    // In the order of their audio: a chunk stored late from a spool is listed after later ones.
+    for (List<ChunkInfo> list : chunks.values())
+      list.sort(Comparator.comparingLong(ChunkInfo::startWallMicros));
     long start = Long.MAX_VALUE;
     long end = Long.MIN_VALUE;
     for (List<ChunkInfo> list : chunks.values()) {
@@ -187,7 +191,7 @@ public final class Timeline {
     return streams;
   }
 
-  /** The chunks of a stream, in ledger order. */
+  /** The chunks of a stream, in the order of their audio. */
   public List<ChunkInfo> chunks(String label) {
     return chunks.getOrDefault(label, List.of());
   }

@@ -24,6 +24,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import org.callvault.core.ChunkInfo;
@@ -147,6 +148,13 @@ public final class MediaServer implements MediaBinder, MediaRelay.Source, AutoCl
   private CompletableFuture<Void> relaysEnded = CompletableFuture.completedFuture(null);
 
   private final SecureRandom random = new SecureRandom();
+
+  /** A chunk a previous run spooled, stored before anyone listened for it. */
+  private record StoredFromSpool(String callId, ChunkInfo info) {}
+
+  private final List<StoredFromSpool> storedFromSpool = new java.util.ArrayList<>();
+
+  private BiConsumer<String, ChunkInfo> storedLate;
 
   /**
    * @param spool where chunks wait while storage cannot take them; null for none. What a previous
@@ -290,6 +298,21 @@ public final class MediaServer implements MediaBinder, MediaRelay.Source, AutoCl
     return spool == null ? 0 : spool.oldestMillis();
   }
 
+  /**
+   * From now on each chunk a previous run left in the spool is handed to {@code listener} (call id
+   * and chunk) once stored, and those stored already at once: the call may have moved on, or
+   * recovered before the chunk reached storage, and its ledger lists the chunk only when told.
+   */
+  public void onStoredFromSpool(BiConsumer<String, ChunkInfo> listener) {
+    List<StoredFromSpool> already;
+    synchronized (storedFromSpool) {
+      storedLate = listener;
+      already = List.copyOf(storedFromSpool);
+      storedFromSpool.clear();
+    }
+    already.forEach(chunk -> listener.accept(chunk.callId(), chunk.info()));
+  }
+
   private void replay() {
     if (spool == null || spool.found().isEmpty()) {
       replayed.complete(null);
@@ -306,6 +329,13 @@ public final class MediaServer implements MediaBinder, MediaRelay.Source, AutoCl
           @Override
           public void written(AudioChunk chunk) {
             stored.incrementAndGet();
+            BiConsumer<String, ChunkInfo> listener;
+            synchronized (storedFromSpool) {
+              listener = storedLate;
+              if (listener == null)
+                storedFromSpool.add(new StoredFromSpool(chunk.callId(), chunk.info()));
+            }
+            if (listener != null) listener.accept(chunk.callId(), chunk.info());
           }
 
           @Override

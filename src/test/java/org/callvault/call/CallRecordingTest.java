@@ -1501,6 +1501,100 @@ class CallRecordingTest {
     assertEquals(1, second.events().size(), "the gap is recorded once");
   }
 
+  /**
+   * A call created on {@code binder}, its first chunk listed, then recovered after its node died.
+   */
+  private String callRecoveredAfterANodeFailure(FakeBinder binder, long t0) {
+    String callId = "call-" + UUID.randomUUID();
+    kit =
+        EventSourcedBehaviorTestKit.create(
+            testKit.system(),
+            CallRecording.create(callId, null, gates, Clock.systemUTC(), binder, binder));
+    kit.<Reply>runCommand(
+        r ->
+            new CallRecording.Create(
+                twoPartySpec(callId, policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true)),
+                "crm",
+                r));
+    kit.runCommand(
+        media(new MediaReport.ChunkWritten(chunkOf("agent-leg", 2, 0, t0), StreamCounters.ZERO)));
+    kit.restart(); // the node died: its sockets were never released
+    return callId;
+  }
+
+  @Test
+  void aChunkTheDeadNodeSpooledAndStoredLaterIsListedOnceAfterTheCallMovedOn() {
+    long t0 = 1_800_000_000_000_000L;
+    callRecoveredAfterANodeFailure(new FakeBinder(), t0);
+    awaitCall(c -> c.mediaEpoch() == 4);
+    kit.runCommand(
+        media(
+            new MediaReport.ChunkWritten(
+                chunkOf("agent-leg", 4, 0, t0 + 5_000_000, 250), StreamCounters.ZERO)));
+
+    ChunkInfo late = chunkOf("agent-leg", 2, 1, t0 + 1_000_000);
+    var listed = kit.runCommand(new CallMediaCommands.StoredLate(late));
+    assertEquals(1, listed.events().size(), listed.events().toString());
+    Change.ChunkStored stored = (Change.ChunkStored) listed.events().get(0).change();
+    assertEquals(late, stored.chunk());
+    assertTrue(stored.adopted());
+    assertTrue(
+        kit.runCommand(new CallMediaCommands.StoredLate(late)).events().isEmpty(), "listed once");
+    MediaState.StreamMedia agent = current().media("agent-leg");
+    assertEquals(3, agent.chunks());
+    assertEquals(4, agent.epoch(), "the stream goes on in its newest epoch");
+  }
+
+  @Test
+  void aChunkStoredLateWhileStorageIsAskedIsListedAfterWhatStorageHolds() {
+    long t0 = 1_800_000_000_000_000L;
+    FakeBinder binder = new FakeBinder();
+    var lookup = new java.util.concurrent.CompletableFuture<List<ChunkInfo>>();
+    binder.nextLookup = lookup;
+    callRecoveredAfterANodeFailure(binder, t0);
+    // Chunk 1 reached storage before the node died; chunk 2 was in its spool, stored only now.
+    kit.runCommand(new CallMediaCommands.StoredLate(chunkOf("agent-leg", 2, 2, t0 + 2_000_000)));
+    lookup.complete(List.of(chunkOf("agent-leg", 2, 1, t0 + 1_000_000)));
+    Call call = awaitCall(c -> c.media("agent-leg").chunks() == 3);
+    assertEquals(2, call.media("agent-leg").lastN(), "chunk 1, then chunk 2: none skipped");
+  }
+
+  @Test
+  void aStoppedCallListsAChunkStoredLateAndLeavesMemoryAgain() {
+    long t0 = 1_800_000_000_000_000L;
+    String callId = "call-" + UUID.randomUUID();
+    TestProbe<org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.ShardCommand> shard =
+        realTimeKit.createTestProbe();
+    FakeBinder binder = FakeBinder.reportingClosed();
+    TestProbe<Reply> replies = realTimeKit.createTestProbe();
+    ActorRef<CallRecording.Command> call =
+        realTimeKit.spawn(
+            CallRecording.create(callId, shard.ref(), gates, Clock.systemUTC(), binder, binder));
+    call.tell(
+        new CallRecording.Create(
+            twoPartySpec(callId, policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true)),
+            "crm",
+            replies.ref()));
+    accepted(replies.receiveMessage());
+    call.tell(new CallRecording.Stop("crm", replies.ref()));
+    accepted(replies.receiveMessage());
+    shard.expectMessageClass(
+        org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.Passivate.class);
+    realTimeKit.stop(call);
+
+    ActorRef<CallRecording.Command> again =
+        realTimeKit.spawn(
+            CallRecording.create(callId, shard.ref(), gates, Clock.systemUTC(), binder, binder));
+    again.tell(new CallMediaCommands.StoredLate(chunkOf("agent-leg", 2, 0, t0)));
+    shard.expectMessageClass(
+        org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.Passivate.class);
+    again.tell(new CallRecording.GetCall(replies.ref()));
+    Call read = accepted(replies.receiveMessage());
+    assertEquals(Phase.STOPPED, read.phase());
+    assertEquals(1, read.media("agent-leg").chunks(), "the chunk is listed");
+    realTimeKit.stop(again);
+  }
+
   @Test
   void aCallWhoseSocketsWereReleasedRecordsNoFailureWhenItsStreamsMove() {
     FakeBinder binder = new FakeBinder();

@@ -131,7 +131,7 @@ class ContinuityTest {
   }
 
   @Test
-  void aChunkIsListedOnceAndAChunkOfAnEarlierEpochIsAlreadyListed() {
+  void aChunkIsListedOnceAndAnEarlierEpochKnowsItsLastListedChunk() {
     Ledgered ledger =
         new Ledgered()
             .bound("node-1")
@@ -146,8 +146,53 @@ class ContinuityTest {
     ledger.bound("node-2");
     ledger.stored(chunk("a", 4, 0, 7, 300, WALL0 + 6_000_000));
     assertTrue(
-        Continuity.alreadyListed(ledger.call, chunk("a", 2, 9, 7, 450, WALL0 + 9_000_000)),
-        "an earlier epoch is behind the listing");
+        Continuity.alreadyListed(ledger.call, chunk("a", 2, 1, 7, 50, WALL0 + 1_000_000)),
+        "the earlier epoch's last listed chunk");
+    assertFalse(
+        Continuity.alreadyListed(ledger.call, chunk("a", 2, 2, 7, 100, WALL0 + 2_000_000)),
+        "the earlier epoch's next chunk may still be stored late, from a spool");
+  }
+
+  @Test
+  void aChunkStoredLateFromASpoolAfterTheCallMovedOnIsListedOnceWithoutMovingItsStream() {
+    ChunkInfo listedLast = chunk("a", 2, 1, 7, 50, WALL0 + 1_000_000);
+    ChunkInfo newEpoch = chunk("a", 4, 0, 7, 300, WALL0 + 6_000_000);
+    Ledgered ledger =
+        new Ledgered()
+            .bound("node-1")
+            .stored(chunk("a", 2, 0, 7, 0, WALL0))
+            .stored(listedLast)
+            .bound("node-2")
+            .stored(newEpoch);
+    ChunkInfo late = chunk("a", 2, 2, 7, 100, WALL0 + 2_000_000);
+
+    List<Change> listing = Continuity.listedLate(ledger.call, late);
+    assertEquals(1, listing.size(), listing.toString());
+    Change.ChunkStored stored = (Change.ChunkStored) listing.get(0);
+    assertEquals(late, stored.chunk());
+    assertTrue(stored.adopted(), "listed as found, not as received now");
+    ledger.then(stored);
+
+    MediaState.StreamMedia a = ledger.call.media("a");
+    assertEquals(4, a.epoch(), "the stream's place stays in the newest epoch");
+    assertEquals(0, a.lastN());
+    assertEquals(newEpoch, a.last());
+    assertEquals(WALL0 + 7_000_000, a.lastEndWallMicros());
+    assertEquals(4, a.chunks(), "but the late chunk is counted");
+    assertEquals(200, a.packetsStored());
+    assertEquals(2, a.lastNIn(2));
+    assertTrue(Continuity.listedLate(ledger.call, late).isEmpty(), "listed once");
+    assertTrue(Continuity.listedLate(ledger.call, listedLast).isEmpty(), "listed before the move");
+    assertEquals(1, Continuity.listedLate(ledger.call, chunk("a", 2, 3, 7, 150, WALL0)).size());
+    assertTrue(
+        Continuity.listedLate(ledger.call, chunk("x", 2, 3, 7, 150, WALL0)).isEmpty(),
+        "no such stream");
+    assertTrue(
+        Continuity.listedLate(ledger.call, chunk("a", 9, 0, 7, 150, WALL0)).isEmpty(),
+        "no such epoch yet");
+    assertTrue(
+        Continuity.gapBefore(ledger.call, chunk("a", 4, 1, 7, 350, WALL0 + 7_000_000)).isEmpty(),
+        "the next live chunk follows the newest epoch's");
   }
 
   @Test
@@ -208,7 +253,8 @@ class ContinuityTest {
             50,
             WALL0 + 1_000_000,
             chunk("a", 2, 0, 7, 65_500, WALL0),
-            StreamCounters.ZERO);
+            StreamCounters.ZERO,
+            Map.of());
     // The last stored packet was 65,549, which is 13 on the wire; the next stored is 23.
     assertEquals(
         9,

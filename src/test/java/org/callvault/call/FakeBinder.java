@@ -55,6 +55,9 @@ public final class FakeBinder implements MediaBinder, MediaMoves {
   /** How often storage was asked for chunks the ledger does not list. */
   volatile int lookups;
 
+  /** What storage answers when next asked for unlisted chunks, when the test sets it; once. */
+  volatile CompletableFuture<List<ChunkInfo>> nextLookup;
+
   /** What each stream of the sessions says it has received; the test moves it on. */
   final java.util.concurrent.atomic.AtomicLong received =
       new java.util.concurrent.atomic.AtomicLong();
@@ -169,6 +172,8 @@ public final class FakeBinder implements MediaBinder, MediaMoves {
   public CompletionStage<List<ChunkInfo>> storedAfter(
       String callId, String label, long epoch, long afterN) {
     lookups++;
-    return CompletableFuture.completedFuture(List.of());
+    CompletableFuture<List<ChunkInfo>> answer = nextLookup;
+    nextLookup = null;
+    return answer != null ? answer : CompletableFuture.completedFuture(List.of());
   }
 }

@@ -310,6 +310,7 @@ class SerializationTest {
             CallRecording.Passivate.INSTANCE,
             CallMediaCommands.StartMedia.INSTANCE,
             new CallMediaCommands.Adopted(List.of(CHUNK), null),
+            new CallMediaCommands.StoredLate(CHUNK),
             new CallRecording.FromMedia(new MediaReport.ChunkWritten(CHUNK, COUNTERS)),
             new CallRecording.FromMedia(
                 new MediaReport.ChunkLost("c", 1, 2, 50, GapCause.STORE_FAILURE, "timeout")),
@@ -355,6 +356,32 @@ class SerializationTest {
     assertEquals(call, readAs(call, "org.callvault.call.CallRecording$Call"));
     assertEquals(
         new State.NoCall(), readAs(new State.NoCall(), "org.callvault.call.CallRecording$NoCall"));
+  }
+
+  @Test
+  void aStreamSnapshottedBeforeItRememberedItsEarlierEpochsReadsWithNone() throws Exception {
+    MediaState.StreamMedia media =
+        new MediaState.StreamMedia(4, 2, 3, 150, 9, CHUNK, COUNTERS, Map.of(2L, 7L));
+    assertEquals(media, roundTrip(media));
+    Serialization serialization = SerializationExtension.get(testKit.system().classicSystem());
+    var serializer = (JacksonCborSerializer) serialization.findSerializerFor(media);
+    var cbor =
+        org.apache.pekko.serialization.jackson.JacksonObjectMapperProvider.get(
+                testKit.system().classicSystem())
+            .getOrCreate("jackson-cbor", java.util.Optional.empty());
+    var written = (com.fasterxml.jackson.databind.node.ObjectNode) cbor.valueToTree(media);
+    written.remove("earlierLastN");
+    Object read =
+        serialization
+            .deserialize(
+                cbor.writeValueAsBytes(written),
+                serializer.identifier(),
+                MediaState.StreamMedia.class.getName())
+            .get();
+    assertEquals(
+        new MediaState.StreamMedia(4, 2, 3, 150, 9, CHUNK, COUNTERS, Map.of()),
+        read,
+        "the shape before earlierLastN");
   }
 
   /**

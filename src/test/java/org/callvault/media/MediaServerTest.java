@@ -286,6 +286,39 @@ class MediaServerTest {
     assertTrue(reports.stream().noneMatch(r -> r instanceof MediaReport.ChunkLost), "" + reports);
   }
 
+  /**
+   * Chunks a previous run left in the spool are stored when the server starts, and each is handed
+   * on to its call once stored: those stored before anyone listened at once, the rest as stored.
+   */
+  @Test
+  void chunksAPreviousRunSpooledAreHandedOnToTheirCallsOnceStored() throws Exception {
+    openSpool(1 << 30);
+    for (long n = 0; n < 3; n++) spool.append(org.callvault.store.TestChunks.chunk("call-7", n));
+    spool.close();
+    openSpool(1 << 30);
+    store.failing = true;
+    server(10, 8, 1);
+    List<String> told = new CopyOnWriteArrayList<>();
+    server.onStoredFromSpool((callId, chunk) -> told.add(callId + "/" + chunk.n()));
+    Thread.sleep(300);
+    assertEquals(List.of(), told, "nothing is stored yet");
+    store.failing = false;
+    server.replayed().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    assertEquals(List.of("call-7/0", "call-7/1", "call-7/2"), told, "each once stored, in order");
+    server.close();
+    server = null;
+
+    spool = null;
+    openSpool(1 << 30);
+    spool.append(org.callvault.store.TestChunks.chunk("call-8", 0));
+    spool.close();
+    openSpool(1 << 30);
+    server(10, 8, 1).replayed().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    List<String> later = new CopyOnWriteArrayList<>();
+    server.onStoredFromSpool((callId, chunk) -> later.add(callId + "/" + chunk.n()));
+    assertEquals(List.of("call-8/0"), later, "stored before anyone listened: told at once");
+  }
+
   @Test
   void whatASpoolTooSmallCannotHoldIsReportedLostAsSpoolFullAndTheRestIsStored() throws Exception {
     openSpool(5000); // two chunks of 200 ms

@@ -14,8 +14,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
-import org.callvault.core.ChunkInfo;
-import org.callvault.core.Codec;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,31 +26,8 @@ class SpoolTest {
     return new Spool.Settings(dir, maxBytes, 0, segmentBytes, Duration.ofMillis(50));
   }
 
-  /** Chunk {@code n} of stream "agent": 50 packets of 160 bytes, each byte {@code n}. */
   private static AudioChunk chunk(long n) {
-    ChunkPackets.Builder packets = new ChunkPackets.Builder(10_000);
-    byte[] payload = new byte[160];
-    java.util.Arrays.fill(payload, (byte) n);
-    for (int i = 0; i < 50; i++) packets.append(n * 50 + i, (n * 50 + i) * 160, payload, 0, 160);
-    ChunkInfo info =
-        new ChunkInfo(
-            "agent",
-            2,
-            n,
-            0,
-            7,
-            Codec.PCMU,
-            n * 50,
-            n * 50 + 49,
-            n * 8000,
-            (n + 1) * 8000,
-            50,
-            0,
-            1_800_000_000_000_000L,
-            1_800_000_000_000_000L + n * 1_000_000,
-            1_800_000_001_000_000L + n * 1_000_000,
-            null);
-    return new AudioChunk("call-1", info, packets.build());
+    return TestChunks.chunk("call-1", n);
   }
 
   private long segmentsOnDisk() throws IOException {
