@@ -134,15 +134,18 @@ final class CallMediaCommands {
    */
   ReplyEffect<Event, State> adopted(Call call, Adopted adopted) {
     adopting = false;
-    lateWhileAdopting.forEach(context.getSelf()::tell);
-    lateWhileAdopting.clear();
     if (adopted.failure() != null) {
       // Without knowing what reached storage the call must not receive under a new epoch that a
       // later lookup could not tell apart; the restart retries the lookup.
       throw new IllegalStateException(
           "call " + callId + ": looking up unlisted chunks failed: " + adopted.failure());
     }
-    List<Change> changes = new ArrayList<>(Continuity.adoptions(call, adopted.chunks()));
+    // The chunks stored late meanwhile come after what storage held, in the order they came:
+    // told to this entity again, they could come after later ones already waiting.
+    List<ChunkInfo> found = new ArrayList<>(adopted.chunks());
+    lateWhileAdopting.forEach(late -> found.add(late.chunk()));
+    lateWhileAdopting.clear();
+    List<Change> changes = new ArrayList<>(Continuity.adoptions(call, found));
     if (!changes.isEmpty())
       context.getLog().warn("adopted {} chunk(s) stored but not listed", changes.size());
     if (!call.stopped()) context.getSelf().tell(StartMedia.INSTANCE);

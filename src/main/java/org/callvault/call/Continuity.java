@@ -155,17 +155,13 @@ final class Continuity {
    * adoptions.
    */
   static List<Change.ChunkStored> adoptions(Call call, List<ChunkInfo> found) {
-    Map<String, ChunkInfo> lastAdopted = new HashMap<>();
+    Map<String, Long> lastAdopted = new HashMap<>(); // by stream and epoch
     List<Change.ChunkStored> adopted = new ArrayList<>();
     for (ChunkInfo chunk : found) {
-      ChunkInfo before = lastAdopted.get(chunk.label());
-      boolean listed =
-          alreadyListed(call, chunk)
-              || (before != null
-                  && (chunk.epoch() < before.epoch()
-                      || (chunk.epoch() == before.epoch() && chunk.n() <= before.n())));
-      if (listed) continue;
-      lastAdopted.put(chunk.label(), chunk);
+      String key = chunk.label() + "/" + chunk.epoch();
+      Long before = lastAdopted.get(key);
+      if (alreadyListed(call, chunk) || (before != null && chunk.n() <= before)) continue;
+      lastAdopted.put(key, chunk.n());
       adopted.add(new Change.ChunkStored(chunk, call.media(chunk.label()).counters(), true));
     }
     return adopted;
