@@ -3,6 +3,8 @@ package org.callvault.api;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.typesafe.config.Config;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeoutException;
@@ -10,10 +12,12 @@ import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.http.javadsl.model.HttpMethods;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.pattern.Patterns;
+import org.callvault.api.access.Authenticator;
 
 /** Binds the HTTP API of this node: the call routes and the node's health. */
 public final class ApiServer extends AllDirectives {
@@ -62,13 +66,19 @@ public final class ApiServer extends AllDirectives {
   private final ActorSystem<?> system;
   private final Settings settings;
   private final CallRoutes calls;
+  private final Authenticator authenticator;
   private final Supplier<NodeStatus> status;
 
   public ApiServer(
-      ActorSystem<?> system, Settings settings, CallRoutes calls, Supplier<NodeStatus> status) {
+      ActorSystem<?> system,
+      Settings settings,
+      CallRoutes calls,
+      Authenticator authenticator,
+      Supplier<NodeStatus> status) {
     this.system = system;
     this.settings = settings;
     this.calls = calls;
+    this.authenticator = authenticator;
     this.status = status;
   }
 
@@ -80,8 +90,20 @@ public final class ApiServer extends AllDirectives {
         .thenApply(binding -> binding.addToCoordinatedShutdown(Duration.ofSeconds(5), system));
   }
 
+  /** The API's route table: the node's health, open to probes, and the routes of calls. */
+  RouteTable table() {
+    List<RouteTable.Entry> entries = new ArrayList<>();
+    entries.add(
+        new RouteTable.Entry(
+            HttpMethods.GET, "/v1/health", RouteTable.Access.OPEN, (who, path) -> health()));
+    entries.addAll(calls.entries());
+    return new RouteTable(entries, authenticator);
+  }
+
   Route routes() {
-    return concat(pathPrefix("v1", () -> path("health", () -> get(this::health))), calls.routes());
+    RouteTable table = table();
+    return handleExceptions(
+        calls.errors(), () -> handleRejections(CallRoutes.rejections(), table::route));
   }
 
   /**
@@ -122,6 +144,9 @@ public final class ApiServer extends AllDirectives {
     json.put("rtpPortsInUse", now.rtpPortsInUse());
     json.put("chunksUnstored", now.chunksUnstored());
     json.put("sipRefused", now.sipRefused());
+    json.putObject("authentication")
+        .put("refused", authenticator.refused())
+        .put("throttled", authenticator.throttled());
     ObjectNode spool = json.putObject("spool");
     spool.put("chunks", now.spooledChunks());
     spool.put("bytes", now.spoolBytes());

@@ -1,7 +1,5 @@
 package org.callvault.api;
 
-import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
-
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -14,6 +12,7 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpMethods;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCode;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
@@ -27,6 +26,8 @@ import org.apache.pekko.persistence.query.PersistenceQuery;
 import org.apache.pekko.persistence.query.javadsl.CurrentEventsByPersistenceIdQuery;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.stream.javadsl.Sink;
+import org.callvault.api.access.Principal;
+import org.callvault.api.access.Role;
 import org.callvault.call.CallRecording;
 import org.callvault.call.CallSpec;
 import org.callvault.call.Calls;
@@ -88,55 +89,68 @@ public final class CallRoutes extends AllDirectives {
     return chunks == null ? journalReady : journalReady.thenCompose(ok -> chunks.ready());
   }
 
-  public Route routes() {
-    return handleExceptions(
-        errors(),
-        () ->
-            handleRejections(
-                rejections(),
-                () ->
-                    pathPrefix(
-                        "v1",
-                        () ->
-                            pathPrefix(
-                                "calls",
-                                () ->
-                                    concat(
-                                        pathEnd(() -> post(() -> body(this::createCall))),
-                                        pathPrefix(segment(), this::callRoutes))))));
+  /** The routes of calls, each with the roles that may use it. */
+  List<RouteTable.Entry> entries() {
+    RouteTable.Access recorder = RouteTable.Access.of(Role.RECORDER);
+    RouteTable.Access readers = RouteTable.Access.of(Role.SUPERVISOR, Role.COMPLIANCE);
+    return List.of(
+        new RouteTable.Entry(
+            HttpMethods.POST, "/v1/calls", recorder, (who, p) -> body(t -> createCall(who, t))),
+        new RouteTable.Entry(
+            HttpMethods.GET,
+            "/v1/calls/{id}",
+            RouteTable.Access.of(Role.RECORDER, Role.SUPERVISOR, Role.COMPLIANCE),
+            call(id -> ask(id, CallRecording.GetCall::new, StatusCodes.OK))),
+        change("consent", (who, id, t) -> consent(id, t)),
+        change("pause", (who, id, t) -> pause(id, t)),
+        change("resume", (who, id, t) -> resume(id, t)),
+        change("stop", (who, id, t) -> stop(who, id, t)),
+        new RouteTable.Entry(HttpMethods.GET, "/v1/calls/{id}/ledger", readers, call(this::ledger)),
+        new RouteTable.Entry(
+            HttpMethods.GET,
+            "/v1/calls/{id}/ledger/verify",
+            RouteTable.Access.of(Role.COMPLIANCE),
+            call(this::verify)),
+        new RouteTable.Entry(
+            HttpMethods.GET, "/v1/calls/{id}/timeline", readers, call(this::timeline)),
+        new RouteTable.Entry(
+            HttpMethods.GET,
+            "/v1/calls/{id}/audio.wav",
+            readers,
+            call(
+                id ->
+                    parameterOptional(
+                        "layout",
+                        layout ->
+                            parameterOptional(
+                                "label",
+                                label ->
+                                    audio(id, layout.orElse("stereo"), label.orElse(null)))))));
   }
 
-  private Route callRoutes(String callId) {
+  /** A change a recorder asks of call {id} with a JSON body. */
+  private interface ChangeHandler {
+    Route handle(Principal who, String callId, String body);
+  }
+
+  private RouteTable.Entry change(String name, ChangeHandler handler) {
+    return new RouteTable.Entry(
+        HttpMethods.POST,
+        "/v1/calls/{id}/" + name,
+        RouteTable.Access.of(Role.RECORDER),
+        (who, p) -> withCallId(p, id -> body(text -> handler.handle(who, id, text))));
+  }
+
+  private RouteTable.Handler call(Function<String, Route> inner) {
+    return (who, p) -> withCallId(p, inner);
+  }
+
+  /** {@code inner} for the path's call id, or 400 when it is not one. */
+  private Route withCallId(java.util.Map<String, String> path, Function<String, Route> inner) {
+    String callId = path.get("id");
     String badId = CallSpec.callIdProblem("call id", callId);
     if (badId != null) return complete(json(StatusCodes.BAD_REQUEST, CallJson.error(400, badId)));
-    return concat(
-        pathEnd(() -> get(() -> ask(callId, CallRecording.GetCall::new, StatusCodes.OK))),
-        path("consent", () -> post(() -> body(text -> consent(callId, text)))),
-        path("pause", () -> post(() -> body(text -> pause(callId, text)))),
-        path("resume", () -> post(() -> body(text -> resume(callId, text)))),
-        path("stop", () -> post(() -> body(text -> stop(callId, text)))),
-        pathPrefix(
-            "ledger",
-            () ->
-                concat(
-                    pathEnd(() -> get(() -> ledger(callId))),
-                    path("verify", () -> get(() -> verify(callId))))),
-        path("timeline", () -> get(() -> timeline(callId))),
-        path(
-            "audio.wav",
-            () ->
-                get(
-                    () ->
-                        parameterOptional(
-                            "layout",
-                            layout ->
-                                parameterOptional(
-                                    "label",
-                                    label ->
-                                        audio(
-                                            callId,
-                                            layout.orElse("stereo"),
-                                            label.orElse(null)))))));
+    return inner.apply(callId);
   }
 
   private CompletionStage<List<Event>> events(String callId) {
@@ -193,7 +207,7 @@ public final class CallRoutes extends AllDirectives {
     return entity(Unmarshaller.entityToString(), inner);
   }
 
-  private Route createCall(String text) {
+  private Route createCall(Principal who, String text) {
     JsonBody body = JsonBody.parse(text, "callId", "policy", "parties", "streams", "webhook", "by");
     String callId = body.text("callId", false);
     if (callId == null) callId = UUID.randomUUID().toString();
@@ -202,7 +216,7 @@ public final class CallRoutes extends AllDirectives {
     CallSpec spec =
         new CallSpec(
             callId, policy(body), parties(body), streams(body), body.text("webhook", false));
-    String by = orDefault(body.text("by", false), "api");
+    String by = orDefault(body.text("by", false), who.name());
     String id = callId;
     return onSuccess(
         calls.create(spec, by),
@@ -300,9 +314,9 @@ public final class CallRoutes extends AllDirectives {
     return ask(callId, replyTo -> new CallRecording.Resume(by, replyTo), StatusCodes.OK);
   }
 
-  private Route stop(String callId, String text) {
+  private Route stop(Principal who, String callId, String text) {
     JsonBody body = JsonBody.parse(text, "by");
-    String by = orDefault(body.text("by", false), "api");
+    String by = orDefault(body.text("by", false), who.name());
     return ask(callId, replyTo -> new CallRecording.Stop(by, replyTo), StatusCodes.OK);
   }
 
@@ -380,7 +394,8 @@ public final class CallRoutes extends AllDirectives {
     }
   }
 
-  private ExceptionHandler errors() {
+  /** Errors a route throws, as the API's JSON errors. */
+  ExceptionHandler errors() {
     return ExceptionHandler.newBuilder()
         .match(
             JsonBody.BadRequest.class,
@@ -405,7 +420,7 @@ public final class CallRoutes extends AllDirectives {
   }
 
   /** Pekko's rejections (unknown path, wrong method, unreadable body) with JSON bodies. */
-  private static RejectionHandler rejections() {
+  static RejectionHandler rejections() {
     return RejectionHandler.defaultHandler()
         .mapRejectionResponse(
             response -> {

@@ -12,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.typed.Cluster;
@@ -24,6 +25,7 @@ import org.apache.pekko.stream.connectors.cassandra.CassandraSessionSettings;
 import org.apache.pekko.stream.connectors.cassandra.javadsl.CassandraSessionRegistry;
 import org.callvault.api.ApiServer;
 import org.callvault.api.CallRoutes;
+import org.callvault.api.access.Authenticator;
 import org.callvault.call.CallRecording;
 import org.callvault.call.Calls;
 import org.callvault.media.MediaServer;
@@ -140,6 +142,10 @@ final class Node {
             system,
             settings.http(),
             routes,
+            new Authenticator(
+                settings.auth(),
+                system.dispatchers().lookup(DispatcherSelector.blocking()),
+                System::currentTimeMillis),
             () ->
                 new ApiServer.NodeStatus(
                     members.self(),

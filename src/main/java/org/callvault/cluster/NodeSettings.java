@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.callvault.api.ApiServer;
+import org.callvault.api.access.Authenticator;
 import org.callvault.call.Policy;
 import org.callvault.media.MediaServer;
 import org.callvault.store.CassandraChunkStore;
@@ -35,6 +36,7 @@ record NodeSettings(
     Duration askTimeout,
     Policy defaultPolicy,
     ApiServer.Settings http,
+    Authenticator.Settings auth,
     String readJournal,
     CassandraChunkStore.Settings audio,
     long haltAfterChunks,
@@ -110,12 +112,20 @@ record NodeSettings(
     Config media = callvault.getConfig("media");
     Config spool = callvault.getConfig("spool");
     ApiServer.Settings http = ApiServer.Settings.from(callvault.getConfig("http"));
+    Authenticator.Settings auth = Authenticator.Settings.from(callvault.getConfig("auth"));
+    if (!auth.acceptsAny())
+      throw new IllegalArgumentException(
+          "callvault.auth: no API key and no sign-in tokens are configured, so every request"
+              + " would be refused. Create a key with `ops/callvault keys create <id> --roles"
+              + " recorder,...` and list it in callvault.auth.api-keys or the file"
+              + " CALLVAULT_API_KEYS_FILE names");
     return new NodeSettings(
         callvault.getBoolean("cluster.bootstrap"),
         callvault.getBoolean("cluster.down-gone-members"),
         callvault.getDuration("ask-timeout"),
         Policy.fromConfig(defaultPolicy, "callvault.default-policy"),
         http,
+        auth,
         callvault.getString("ledger.read-journal"),
         CassandraChunkStore.Settings.from(callvault.getConfig("audio")),
         callvault.getLong("audio.fault.halt-after-chunks"),

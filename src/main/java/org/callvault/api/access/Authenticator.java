@@ -1,8 +1,15 @@
 package org.callvault.api.access;
 
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
@@ -33,6 +40,59 @@ public final class Authenticator {
     /** Whether any credential at all can be accepted. */
     public boolean acceptsAny() {
       return !keys.isEmpty() || oidc != null;
+    }
+
+    /**
+     * Reads {@code callvault.auth}: the keys it lists and those of its {@code api-keys-file}.
+     *
+     * @throws IllegalArgumentException for a key entry that is malformed, or a keys file that
+     *     cannot be read
+     */
+    public static Settings from(Config auth) {
+      List<ApiKeys.Entry> keys = new ArrayList<>(entries(auth, "callvault.auth.api-keys"));
+      String file = auth.getString("api-keys-file");
+      if (!file.isEmpty()) {
+        Path path = Path.of(file);
+        if (!Files.isReadable(path))
+          throw new IllegalArgumentException(
+              "callvault.auth.api-keys-file: cannot read '" + path.toAbsolutePath() + "'");
+        keys.addAll(entries(ConfigFactory.parseFile(path.toFile()).resolve(), file + ": api-keys"));
+      }
+      Config oidc = auth.getConfig("oidc");
+      BearerTokens.Settings tokens =
+          oidc.getString("issuer").isEmpty()
+              ? null
+              : new BearerTokens.Settings(
+                  oidc.getString("issuer"),
+                  oidc.getString("audience"),
+                  oidc.getString("jwks-url"),
+                  oidc.getString("roles-claim"),
+                  oidc.getDuration("clock-skew"));
+      Settings settings =
+          new Settings(
+              keys, tokens, auth.getInt("max-failures"), auth.getDuration("failure-window"));
+      new ApiKeys(keys); // checks every entry now
+      return settings;
+    }
+
+    private static List<ApiKeys.Entry> entries(Config config, String where) {
+      if (!config.hasPath("api-keys")) return List.of();
+      List<ApiKeys.Entry> entries = new ArrayList<>();
+      for (Config key : config.getConfigList("api-keys")) {
+        Set<Role> roles = EnumSet.noneOf(Role.class);
+        for (String name : key.getStringList("roles")) {
+          Role role = Role.named(name);
+          if (role == null)
+            throw new IllegalArgumentException(
+                where
+                    + ": '"
+                    + name
+                    + "' is not a role (recorder, supervisor, compliance or admin)");
+          roles.add(role);
+        }
+        entries.add(new ApiKeys.Entry(key.getString("id"), key.getString("sha256"), roles));
+      }
+      return entries;
     }
   }
 

@@ -26,7 +26,7 @@ import java.util.Set;
  * configured audience, not expired; its roles are read from a configured claim. Validation is
  * nimbus-jose-jwt's; the JWKS is fetched when a token names a key not seen yet, and cached.
  */
-final class BearerTokens {
+public final class BearerTokens {
 
   /**
    * Where tokens come from ({@code callvault.auth.oidc}).
@@ -35,7 +35,7 @@ final class BearerTokens {
    *     ({@code realm_access.roles})
    * @param clockSkew how far the provider's clock and this node's may differ
    */
-  record Settings(
+  public record Settings(
       String issuer, String audience, String jwksUrl, String rolesClaim, Duration clockSkew) {}
 
   /** Why a token was refused, in words a caller can act on. */
