@@ -2,6 +2,13 @@ package org.callvault.api;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.typesafe.config.Config;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -9,9 +16,13 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.http.javadsl.ConnectionContext;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.http.javadsl.ServerBuilder;
 import org.apache.pekko.http.javadsl.model.HttpMethods;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
@@ -22,12 +33,47 @@ import org.callvault.api.access.Authenticator;
 /** Binds the HTTP API of this node: the call routes and the node's health. */
 public final class ApiServer extends AllDirectives {
 
-  /** Where the API listens ({@code callvault.http}). */
-  public record Settings(String host, int port) {
+  /**
+   * Where the API listens ({@code callvault.http}).
+   *
+   * @param keystore a PKCS12 file with the server's key and certificate chain: the API speaks HTTPS
+   *     only; null for plain HTTP
+   */
+  public record Settings(String host, int port, Path keystore, char[] keystorePassword) {
+
+    public Settings(String host, int port) {
+      this(host, port, null, null);
+    }
 
     /** Reads {@code callvault.http}. */
     public static Settings from(Config http) {
-      return new Settings(http.getString("host"), http.getInt("port"));
+      String keystore = http.getString("tls.keystore");
+      if (keystore.isEmpty()) return new Settings(http.getString("host"), http.getInt("port"));
+      if (!Files.isReadable(Path.of(keystore)))
+        throw new IllegalArgumentException(
+            "callvault.http.tls.keystore: cannot read '"
+                + Path.of(keystore).toAbsolutePath()
+                + "'");
+      return new Settings(
+          http.getString("host"),
+          http.getInt("port"),
+          Path.of(keystore),
+          http.getString("tls.keystore-password").toCharArray());
+    }
+
+    /** The server side of TLS from the keystore; null for plain HTTP. */
+    SSLContext tls() throws GeneralSecurityException, IOException {
+      if (keystore == null) return null;
+      KeyStore store = KeyStore.getInstance("PKCS12");
+      try (InputStream in = Files.newInputStream(keystore)) {
+        store.load(in, keystorePassword);
+      }
+      KeyManagerFactory keys =
+          KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+      keys.init(store, keystorePassword);
+      SSLContext context = SSLContext.getInstance("TLS");
+      context.init(keys.getKeyManagers(), null, new SecureRandom());
+      return context;
     }
   }
 
@@ -84,10 +130,23 @@ public final class ApiServer extends AllDirectives {
 
   /** Binds on {@code callvault.http}; the binding is unbound by coordinated shutdown. */
   public CompletionStage<ServerBinding> start() {
-    return Http.get(system)
-        .newServerAt(settings.host(), settings.port())
+    ServerBuilder server = Http.get(system).newServerAt(settings.host(), settings.port());
+    try {
+      SSLContext tls = settings.tls();
+      if (tls != null) server = server.enableHttps(ConnectionContext.httpsServer(tls));
+    } catch (GeneralSecurityException | IOException e) {
+      return CompletableFuture.failedFuture(
+          new IllegalArgumentException(
+              "callvault.http.tls: cannot use the keystore " + settings.keystore() + ": " + e, e));
+    }
+    return server
         .bind(routes())
         .thenApply(binding -> binding.addToCoordinatedShutdown(Duration.ofSeconds(5), system));
+  }
+
+  /** Whether the API speaks HTTPS. */
+  public boolean https() {
+    return settings.keystore() != null;
   }
 
   /** The API's route table: the node's health, open to probes, and the routes of calls. */

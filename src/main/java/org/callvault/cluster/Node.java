@@ -182,7 +182,11 @@ final class Node {
             "CALLVAULT_HTTP_PORT",
             () -> await(api.start()));
     InetSocketAddress at = binding.localAddress();
-    log.info("CallVault API listening on http://{}:{}/v1/calls", at.getHostString(), at.getPort());
+    log.info(
+        "CallVault API listening on {}://{}:{}/v1/calls",
+        api.https() ? "https" : "http",
+        at.getHostString(),
+        at.getPort());
   }
 
   private static void join(ActorSystem<?> system, boolean bootstrap) {

@@ -36,6 +36,7 @@ import org.callvault.call.Policy;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The API over HTTP, on a one-node cluster with sharding and the in-memory journal: every endpoint,
@@ -50,6 +51,9 @@ class CallRoutesTest {
   private static ActorTestKit testKit;
   private static String base;
   private static ApiServer api;
+  private static CallRoutes routes;
+  private static Authenticator authenticator;
+  private static java.util.function.Supplier<ApiServer.NodeStatus> status;
 
   @BeforeAll
   static void start() throws Exception {
@@ -71,46 +75,50 @@ class CallRoutesTest {
     cluster.manager().tell(Join.create(cluster.selfMember().address()));
     CallRecording.init(testKit.system(), null, MediaMoves.NONE, null);
     var callvault = testKit.system().settings().config().getConfig("callvault");
-    CallRoutes routes =
+    routes =
         new CallRoutes(
             testKit.system(),
             new Calls(testKit.system(), callvault.getDuration("ask-timeout")),
             Policy.fromConfig(callvault.getConfig("default-policy"), "callvault.default-policy"),
             callvault.getString("ledger.read-journal"),
             null);
+    authenticator =
+        new Authenticator(
+            new Authenticator.Settings(
+                Authenticator.Settings.from(
+                        ConfigFactory.parseString("api-keys-file = \"" + TestKeys.file() + "\"")
+                            .withFallback(callvault.getConfig("auth")))
+                    .keys(),
+                null,
+                // The fuzzer sends bad credentials often: this source is never slowed here.
+                Integer.MAX_VALUE,
+                Duration.ofMinutes(1)),
+            Runnable::run,
+            System::currentTimeMillis);
+    status =
+        () -> {
+          MemberStatus member = cluster.selfMember().status();
+          return new ApiServer.NodeStatus(
+              cluster.selfMember().address().toString(),
+              member.toString(),
+              member == MemberStatus.up(),
+              1,
+              0,
+              0,
+              0,
+              0,
+              0,
+              spooled,
+              spooled * 9300L,
+              spooled == 0 ? 0 : System.currentTimeMillis() - 4000);
+        };
     api =
         new ApiServer(
             testKit.system(),
             new ApiServer.Settings("127.0.0.1", 0),
             routes,
-            new Authenticator(
-                new Authenticator.Settings(
-                    Authenticator.Settings.from(
-                            ConfigFactory.parseString("api-keys-file = \"" + TestKeys.file() + "\"")
-                                .withFallback(callvault.getConfig("auth")))
-                        .keys(),
-                    null,
-                    // The fuzzer sends bad credentials often: this source is never slowed here.
-                    Integer.MAX_VALUE,
-                    Duration.ofMinutes(1)),
-                Runnable::run,
-                System::currentTimeMillis),
-            () -> {
-              MemberStatus status = cluster.selfMember().status();
-              return new ApiServer.NodeStatus(
-                  cluster.selfMember().address().toString(),
-                  status.toString(),
-                  status == MemberStatus.up(),
-                  1,
-                  0,
-                  0,
-                  0,
-                  0,
-                  0,
-                  spooled,
-                  spooled * 9300L,
-                  spooled == 0 ? 0 : System.currentTimeMillis() - 4000);
-            });
+            authenticator,
+            status);
     ServerBinding binding = api.start().toCompletableFuture().get();
     base = "http://127.0.0.1:" + binding.localAddress().getPort();
     Instant deadline = Instant.now().plusSeconds(20);
@@ -763,6 +771,73 @@ class CallRoutesTest {
     return route.method().value().equals("POST")
         ? post(path, "{\"by\":\"qa\",\"reason\":\"card\"}", key)
         : get(path, key);
+  }
+
+  /**
+   * With a PKCS12 keystore the API speaks HTTPS: a client that trusts the certificate reads it,
+   * credentials are checked as over HTTP, and plain HTTP gets no answer from it.
+   */
+  @Test
+  void withAKeystoreTheApiSpeaksHttpsOnly(@TempDir java.nio.file.Path dir) throws Exception {
+    java.nio.file.Path keystore =
+        org.callvault.it.Certificates.selfSigned(dir.resolve("api.p12"), "changeit");
+    ApiServer https =
+        new ApiServer(
+            testKit.system(),
+            new ApiServer.Settings("127.0.0.1", 0, keystore, "changeit".toCharArray()),
+            routes,
+            authenticator,
+            status);
+    ServerBinding binding = https.start().toCompletableFuture().get();
+    try {
+      int port = binding.localAddress().getPort();
+      HttpClient client =
+          HttpClient.newBuilder()
+              .sslContext(org.callvault.it.Certificates.trusting(keystore, "changeit"))
+              .build();
+      HttpResponse<String> health =
+          client.send(
+              HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + "/v1/health"))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, health.statusCode(), health.body());
+      String callId = create("{}");
+      URI call = URI.create("https://127.0.0.1:" + port + "/v1/calls/" + callId);
+      assertEquals(
+          401,
+          client
+              .send(HttpRequest.newBuilder(call).build(), HttpResponse.BodyHandlers.ofString())
+              .statusCode());
+      HttpResponse<String> read =
+          client.send(
+              HttpRequest.newBuilder(call)
+                  .header("Authorization", "Bearer " + TestKeys.SUPERVISOR)
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, read.statusCode(), read.body());
+      assertEquals(callId, JSON.readTree(read.body()).path("callId").asText());
+      assertTrue(https.https());
+      org.junit.jupiter.api.Assertions.assertThrows(
+          java.io.IOException.class,
+          () ->
+              HTTP.send(
+                  HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/health"))
+                      .timeout(Duration.ofSeconds(5))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString()),
+          "plain HTTP is not answered");
+      org.junit.jupiter.api.Assertions.assertThrows(
+          java.io.IOException.class,
+          () ->
+              HttpClient.newHttpClient()
+                  .send(
+                      HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + "/v1/health"))
+                          .build(),
+                      HttpResponse.BodyHandlers.ofString()),
+          "a client that does not trust the certificate gets nothing");
+    } finally {
+      binding.unbind().toCompletableFuture().get();
+    }
   }
 
   @Test

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
+import org.callvault.api.access.TestKeys;
 import org.callvault.bench.CallRecord;
 import org.callvault.bench.Codec;
 import org.callvault.bench.LoadGenerator;
@@ -56,6 +57,7 @@ class CassandraOutageIT {
       LoadGenerator.Running load =
           LoadGenerator.start(
               new Options()
+                  .apiKey(TestKeys.ALL)
                   .api(node.base())
                   .prefix("outage-" + UUID.randomUUID().toString().substring(0, 8))
                   .calls(3)
@@ -187,6 +189,7 @@ class CassandraOutageIT {
       LoadGenerator.Running load =
           LoadGenerator.start(
               new Options()
+                  .apiKey(TestKeys.ALL)
                   .api(first.base())
                   .prefix(name + "-" + UUID.randomUUID().toString().substring(0, 8))
                   .calls(3)
@@ -330,6 +333,7 @@ class CassandraOutageIT {
       LoadGenerator.Running load =
           LoadGenerator.start(
               new Options()
+                  .apiKey(TestKeys.ALL)
                   .api(node.base())
                   .prefix("spoolfull-" + UUID.randomUUID().toString().substring(0, 8))
                   .calls(1)
@@ -421,6 +425,7 @@ class CassandraOutageIT {
       LoadGenerator.Running load =
           LoadGenerator.start(
               new Options()
+                  .apiKey(TestKeys.ALL)
                   .api(node.base())
                   .prefix("stall-" + UUID.randomUUID().toString().substring(0, 8))
                   .calls(3)
@@ -496,6 +501,7 @@ class CassandraOutageIT {
     return HTTP.send(
         HttpRequest.newBuilder(URI.create(node.base() + path))
             .timeout(Duration.ofSeconds(10))
+            .header("Authorization", "Bearer " + TestKeys.ALL)
             .header("Content-Type", "application/json")
             .POST(HttpRequest.BodyPublishers.ofString(body))
             .build(),
@@ -508,6 +514,7 @@ class CassandraOutageIT {
       return HTTP.send(
           HttpRequest.newBuilder(URI.create(node.base() + path))
               .timeout(Duration.ofSeconds(10))
+              .header("Authorization", "Bearer " + TestKeys.ALL)
               .build(),
           HttpResponse.BodyHandlers.ofString());
     } catch (java.io.IOException e) {

@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import org.callvault.api.access.TestKeys;
 import org.callvault.bench.CallRecord;
 import org.callvault.bench.Codec;
 import org.callvault.bench.LoadGenerator;
@@ -54,6 +55,7 @@ class CassandraReplicasIT {
         LoadGenerator.Running load =
             LoadGenerator.start(
                 new Options()
+                    .apiKey(TestKeys.ALL)
                     .api(node.base())
                     .prefix("replicas-" + UUID.randomUUID().toString().substring(0, 8))
                     .calls(2)

@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import org.callvault.api.access.TestKeys;
 import org.callvault.bench.Codec;
 import org.callvault.bench.LoadGenerator;
 import org.callvault.bench.Options;
@@ -121,6 +122,7 @@ final class ClusterUnderLoad implements AutoCloseable {
     load =
         LoadGenerator.start(
             new Options()
+                .apiKey(TestKeys.ALL)
                 .api(nodes.get(0).base())
                 .bindAddress(here)
                 .prefix(prefix + "-" + UUID.randomUUID().toString().substring(0, 8))

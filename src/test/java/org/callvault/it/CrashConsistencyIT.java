@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
+import org.callvault.api.access.TestKeys;
 import org.callvault.bench.Codec;
 import org.callvault.bench.LoadGenerator;
 import org.callvault.bench.Options;
@@ -37,6 +38,7 @@ class CrashConsistencyIT {
       LoadGenerator.Running load =
           LoadGenerator.start(
               new Options()
+                  .apiKey(TestKeys.ALL)
                   .api(first.base())
                   .prefix(prefix)
                   .calls(1)

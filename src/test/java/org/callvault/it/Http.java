@@ -9,18 +9,29 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import org.callvault.api.access.TestKeys;
 
-/** The REST API of a node, as the integration tests call it. */
+/** The REST API of a node, as the integration tests call it: with the key of every role. */
 final class Http {
 
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final HttpClient CLIENT =
+  private static final HttpClient PLAIN =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   private final String base;
+  private final HttpClient client;
 
   Http(String base) {
+    this(base, null);
+  }
+
+  /** An API over HTTPS whose certificate {@code tls} trusts; plain HTTP for null. */
+  Http(String base, javax.net.ssl.SSLContext tls) {
     this.base = base;
+    this.client =
+        tls == null
+            ? PLAIN
+            : HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).sslContext(tls).build();
   }
 
   JsonNode get(String path, int expectedStatus) throws Exception {
@@ -36,7 +47,9 @@ final class Http {
 
   JsonNode send(String method, String path, String body, int expectedStatus) throws Exception {
     HttpRequest.Builder request =
-        HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30));
+        HttpRequest.newBuilder(URI.create(base + path))
+            .timeout(Duration.ofSeconds(30))
+            .header("Authorization", "Bearer " + TestKeys.ALL);
     request =
         body == null
             ? request.method(method, HttpRequest.BodyPublishers.noBody())
@@ -44,7 +57,7 @@ final class Http {
                 .method(method, HttpRequest.BodyPublishers.ofString(body))
                 .header("Content-Type", "application/json");
     HttpResponse<String> response =
-        CLIENT.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        client.send(request.build(), HttpResponse.BodyHandlers.ofString());
     if (expectedStatus == ANY_OK)
       return response.statusCode() / 100 == 2 ? JSON.readTree(response.body()) : null;
     assertEquals(
@@ -57,8 +70,11 @@ final class Http {
   /** The body of a GET that must answer 200, as bytes, with its Content-Length checked. */
   byte[] bytes(String path) throws Exception {
     HttpResponse<byte[]> response =
-        CLIENT.send(
-            HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(60)).build(),
+        client.send(
+            HttpRequest.newBuilder(URI.create(base + path))
+                .timeout(Duration.ofSeconds(60))
+                .header("Authorization", "Bearer " + TestKeys.ALL)
+                .build(),
             HttpResponse.BodyHandlers.ofByteArray());
     assertEquals(
         200,

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
+import org.callvault.api.access.TestKeys;
 import org.callvault.bench.CallRecord;
 import org.callvault.bench.Codec;
 import org.callvault.bench.LoadGenerator;
@@ -49,6 +50,7 @@ class MediaIT {
 
   private static Options load(String prefix, String policy) {
     return new Options()
+        .apiKey(TestKeys.ALL)
         .api(node.base())
         .prefix(prefix + "-" + UUID.randomUUID().toString().substring(0, 8))
         .calls(1)

@@ -21,7 +21,7 @@ import java.util.concurrent.TimeUnit;
  */
 final class NodeProcess implements AutoCloseable {
 
-  private static final HttpClient HTTP =
+  private static final HttpClient PLAIN =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
   final String name;
@@ -40,6 +40,11 @@ final class NodeProcess implements AutoCloseable {
   final Path log;
   private final Process process;
 
+  /** How a client reaches the API: plain, or trusting its certificate when it speaks HTTPS. */
+  private final javax.net.ssl.SSLContext tls;
+
+  private final HttpClient http;
+
   private NodeProcess(
       String name,
       String host,
@@ -47,7 +52,13 @@ final class NodeProcess implements AutoCloseable {
       int remotePort,
       int sipPort,
       Path log,
-      Process process) {
+      Process process,
+      javax.net.ssl.SSLContext tls) {
+    this.tls = tls;
+    this.http =
+        tls == null
+            ? PLAIN
+            : HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).sslContext(tls).build();
     this.sipPort = sipPort;
     this.name = name;
     this.host = host;
@@ -144,6 +155,7 @@ final class NodeProcess implements AutoCloseable {
     env.put("CASSANDRA_CONTACT_POINTS", "127.0.0.1:" + cassandraPort());
     env.put("CALLVAULT_JOURNAL_KEYSPACE", keyspace);
     env.put("CALLVAULT_SNAPSHOT_KEYSPACE", keyspace + "_snapshot");
+    env.put("CALLVAULT_API_KEYS_FILE", org.callvault.api.access.TestKeys.file().toString());
     if (!host.equals("127.0.0.1")) {
       env.put("CALLVAULT_HTTP_HOST", host);
       env.put("CALLVAULT_REMOTE_HOST", host);
@@ -161,7 +173,12 @@ final class NodeProcess implements AutoCloseable {
             Integer.parseInt(env.get("CALLVAULT_REMOTE_PORT")),
             Integer.parseInt(env.get("CALLVAULT_SIP_PORT")),
             log,
-            builder.start());
+            builder.start(),
+            env.containsKey("CALLVAULT_TLS_KEYSTORE")
+                ? Certificates.trusting(
+                    Path.of(env.get("CALLVAULT_TLS_KEYSTORE")),
+                    env.get("CALLVAULT_TLS_KEYSTORE_PASSWORD"))
+                : null);
     try {
       node.awaitHealthy(Duration.ofSeconds(90));
     } catch (Exception | AssertionError notHealthy) {
@@ -172,7 +189,12 @@ final class NodeProcess implements AutoCloseable {
   }
 
   String base() {
-    return "http://" + host + ":" + httpPort;
+    return (tls == null ? "http://" : "https://") + host + ":" + httpPort;
+  }
+
+  /** The API of this node, as the tests call it. */
+  Http api() {
+    return new Http(base(), tls);
   }
 
   private void awaitHealthy(Duration timeout) throws Exception {
@@ -183,7 +205,7 @@ final class NodeProcess implements AutoCloseable {
             "node " + name + " exited with " + process.exitValue() + ":\n" + tail());
       try {
         HttpResponse<String> health =
-            HTTP.send(
+            http.send(
                 HttpRequest.newBuilder(URI.create(base() + "/v1/health"))
                     .timeout(Duration.ofSeconds(2))
                     .build(),

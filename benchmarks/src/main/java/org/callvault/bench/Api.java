@@ -20,9 +20,14 @@ public final class Api {
 
   private final URI base;
   private final Duration timeout;
+  private final String key;
   private final HttpClient http;
 
-  public Api(URI base, Duration timeout) {
+  /**
+   * @param key the API key sent as {@code Authorization: Bearer}; null for none
+   */
+  public Api(URI base, Duration timeout, String key) {
+    this.key = key;
     String b = base.toString();
     this.base = URI.create(b.endsWith("/") ? b.substring(0, b.length() - 1) : b);
     this.timeout = timeout;
@@ -33,8 +38,8 @@ public final class Api {
             .build();
   }
 
-  public Api(URI base) {
-    this(base, Duration.ofSeconds(10));
+  public Api(URI base, String key) {
+    this(base, Duration.ofSeconds(10), key);
   }
 
   public URI base() {
@@ -166,9 +171,11 @@ public final class Api {
   }
 
   private HttpRequest.Builder request(String path) {
-    return HttpRequest.newBuilder(URI.create(base + path))
-        .timeout(timeout)
-        .header("Accept", "application/json");
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(URI.create(base + path))
+            .timeout(timeout)
+            .header("Accept", "application/json");
+    return key == null ? request : request.header("Authorization", "Bearer " + key);
   }
 
   private HttpRequest postRequest(String path, String json) {

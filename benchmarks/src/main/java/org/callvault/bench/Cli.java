@@ -28,6 +28,8 @@ final class Cli {
           "the server's per-stream counters.",
           "",
           "  --api URL               API base (default http://127.0.0.1:8080)",
+          "  --api-key KEY           the API key (a recorder's and supervisor's; default"
+              + " $CALLVAULT_KEY, else ops/run's .callvault/dev-api-key)",
           "  --calls N               concurrent calls, 2 streams each (default 10)",
           "  --duration S            seconds each call sends (default 30)",
           "  --ramp S                spread the calls' starts over S seconds (default 0); the run"
@@ -76,6 +78,7 @@ final class Cli {
   private static final java.util.Set<String> VALUED =
       java.util.Set.of(
           "--api",
+          "--api-key",
           "--calls",
           "--duration",
           "--ramp",
@@ -236,6 +239,7 @@ final class Cli {
           }
           switch (a) {
             case "--api" -> o.api(URI.create(value));
+            case "--api-key" -> o.apiKey(value);
             case "--calls" -> o.calls(integer(a, value));
             case "--duration" -> o.duration(duration(a, value));
             case "--ramp" -> o.ramp(duration(a, value));
@@ -398,7 +402,7 @@ final class Cli {
   private static int server(
       Options o, Command command, Summary summary, PrintStream out, PrintStream err)
       throws InterruptedException, IOException {
-    Api api = new Api(o.api(), o.httpTimeout());
+    Api api = new Api(o.api(), o.httpTimeout(), o.apiKey());
     long deadline = System.nanoTime() + command.settle().toNanos();
     ServerReport report = ServerReport.collect(api, summary, o.httpConcurrency());
     if (report.errors().size() == summary.calls().size() && !summary.calls().isEmpty()) {

@@ -116,7 +116,7 @@ public final class LoadGenerator {
 
     private Running(Options options) throws IOException, InterruptedException {
       this.options = options;
-      this.api = new Api(options.api(), options.httpTimeout());
+      this.api = new Api(options.api(), options.httpTimeout(), options.apiKey());
       this.httpSlots = new Semaphore(options.httpConcurrency());
       this.scheduler = Executors.newSingleThreadScheduledExecutor(daemon("loadgen-scheduler"));
       this.asyncActions = Executors.newCachedThreadPool(daemon("loadgen-action"));

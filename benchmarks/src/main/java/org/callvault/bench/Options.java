@@ -32,6 +32,7 @@ public final class Options {
   }
 
   private URI api = URI.create("http://127.0.0.1:8080");
+  private String apiKey;
   private int calls = 1;
   private Duration duration = Duration.ofSeconds(10);
   private Duration ramp = Duration.ZERO;
@@ -72,6 +73,31 @@ public final class Options {
 
   public Options api(String api) {
     return api(URI.create(api));
+  }
+
+  /**
+   * The API key sent with every request; default the environment's {@code CALLVAULT_KEY}, else the
+   * development key of {@code ops/run} ({@code $CALLVAULT_HOME/dev-api-key}, {@code .callvault} by
+   * default), else none.
+   */
+  public Options apiKey(String apiKey) {
+    this.apiKey = apiKey;
+    return this;
+  }
+
+  public String apiKey() {
+    if (apiKey != null) return apiKey;
+    String env = System.getenv("CALLVAULT_KEY");
+    if (env != null && !env.isBlank()) return env.trim();
+    String home = System.getenv().getOrDefault("CALLVAULT_HOME", ".callvault");
+    java.nio.file.Path dev = java.nio.file.Path.of(home, "dev-api-key");
+    try {
+      return java.nio.file.Files.isReadable(dev)
+          ? java.nio.file.Files.readString(dev).trim()
+          : null;
+    } catch (java.io.IOException unreadable) {
+      return null; // then the API answers 401, which says what is missing
+    }
   }
 
   /** How many concurrent calls, each with an agent and a customer stream; default 1. */

@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -22,6 +23,8 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.callvault.api.access.ApiKeys;
+import org.callvault.api.access.Role;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
@@ -66,6 +69,9 @@ public final class Soak {
   private final long startWallMicros = System.currentTimeMillis() * 1000;
   private final List<String> faults = new ArrayList<>(); // "seconds,what"
   private final List<Double> kills = new ArrayList<>();
+
+  /** The key the load generator uses, made for this run; its nodes know its hash. */
+  private final ApiKeys.Made key = ApiKeys.make("soak", EnumSet.allOf(Role.class));
 
   private int calls = 100;
   private long duration = 3600;
@@ -113,6 +119,7 @@ public final class Soak {
   private void run() throws Exception {
     Files.createDirectories(home);
     Files.createDirectories(out);
+    Files.writeString(home.resolve("api-keys.conf"), "api-keys += " + key.configLine() + "\n");
     cassandra("start");
     for (int i = 0; i < NODES; i++) startNode(i);
     for (int i = 0; i < NODES; i++) awaitHealthy(i, Duration.ofSeconds(120));
@@ -128,6 +135,7 @@ public final class Soak {
         LoadGenerator.start(
             new Options()
                 .api(URI.create(base(0)))
+                .apiKey(key.key())
                 .prefix("soak-" + System.currentTimeMillis())
                 .calls(calls)
                 .codec(Codec.PCMU)
@@ -418,6 +426,7 @@ public final class Soak {
     env.put("CALLVAULT_JOURNAL_KEYSPACE", keyspace);
     env.put("CALLVAULT_SNAPSHOT_KEYSPACE", keyspace + "_snapshot");
     env.put("CALLVAULT_SPOOL_DIR", dir.resolve("spool").toString());
+    env.put("CALLVAULT_API_KEYS_FILE", home.resolve("api-keys.conf").toString());
     nodes[i] = node.start();
   }
 
