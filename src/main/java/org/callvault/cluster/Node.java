@@ -36,6 +36,7 @@ import org.callvault.siprec.SipTransport;
 import org.callvault.store.CassandraChunkStore;
 import org.callvault.store.ChunkStore;
 import org.callvault.store.HaltAfterWrites;
+import org.callvault.store.MasterKeyset;
 import org.callvault.store.Spool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -73,7 +74,7 @@ final class Node {
           new MediaServer(
               settings.media(),
               chunks,
-              openSpool(settings.spool()),
+              openSpool(settings.spool(), settings.master()),
               source -> MediaRelay.start(system, source, settings.media().relay().hold()));
       awaitReplay(media, settings.spoolReplayWait());
       MediaServer started = media;
@@ -200,10 +201,10 @@ final class Node {
     }
   }
 
-  private static Spool openSpool(Spool.Settings settings) {
+  private static Spool openSpool(Spool.Settings settings, MasterKeyset master) {
     if (settings == null) return null;
     try {
-      Spool spool = Spool.open(settings);
+      Spool spool = Spool.open(settings, master);
       log.info(
           "spool: {} (at most {} bytes, {} kept free on its disk)",
           settings.dir().toAbsolutePath(),
@@ -244,7 +245,7 @@ final class Node {
         CassandraSessionRegistry.get(system)
             .sessionFor(CassandraSessionSettings.create())
             .underlying();
-    ChunkStore store = new CassandraChunkStore(session, settings.audio());
+    ChunkStore store = new CassandraChunkStore(session, settings.audio(), settings.master());
     return settings.haltAfterChunks() > 0
         ? new HaltAfterWrites(store, settings.haltAfterChunks())
         : store;

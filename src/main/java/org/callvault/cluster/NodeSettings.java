@@ -14,6 +14,7 @@ import org.callvault.api.access.Authenticator;
 import org.callvault.call.Policy;
 import org.callvault.media.MediaServer;
 import org.callvault.store.CassandraChunkStore;
+import org.callvault.store.MasterKeyset;
 import org.callvault.store.Spool;
 
 /**
@@ -39,6 +40,7 @@ record NodeSettings(
     Authenticator.Settings auth,
     String readJournal,
     CassandraChunkStore.Settings audio,
+    MasterKeyset master,
     long haltAfterChunks,
     MediaServer.Settings media,
     Spool.Settings spool,
@@ -128,6 +130,7 @@ record NodeSettings(
         auth,
         callvault.getString("ledger.read-journal"),
         CassandraChunkStore.Settings.from(callvault.getConfig("audio")),
+        MasterKeyset.from(callvault.getConfig("crypto")),
         callvault.getLong("audio.fault.halt-after-chunks"),
         media.getBoolean("enabled") ? MediaServer.Settings.from(media) : null,
         spool.getBoolean("enabled")

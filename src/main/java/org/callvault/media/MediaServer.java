@@ -407,21 +407,28 @@ public final class MediaServer implements MediaBinder, MediaRelay.Source, AutoCl
       if (port < 0)
         throw new MediaUnavailableException(
             "no free RTP port in " + sockets.portMin() + "-" + sockets.portMax());
-      ChannelFuture rtp =
-          bootstrap(loop, rtpHandler).bind(sockets.bindHost(), port).awaitUninterruptibly();
+      ChannelFuture rtp = bootstrap(loop).bind(sockets.bindHost(), port).awaitUninterruptibly();
       if (!rtp.isSuccess()) {
         ports.markUnusable(port); // taken by another program: never hand it out again
         lastFailure = rtp.cause();
         continue;
       }
       ChannelFuture rtcp =
-          bootstrap(loop, rtcpHandler).bind(sockets.bindHost(), port + 1).awaitUninterruptibly();
+          bootstrap(loop).bind(sockets.bindHost(), port + 1).awaitUninterruptibly();
       if (!rtcp.isSuccess()) {
         rtp.channel().close();
         ports.markUnusable(port);
         lastFailure = rtcp.cause();
         continue;
       }
+      // The stream's handlers join only the pair that bound (a handler is one socket's alone),
+      // on the sockets' loop and before the port is handed out, so they see every datagram.
+      loop.submit(
+              () -> {
+                rtp.channel().pipeline().addLast(rtpHandler);
+                rtcp.channel().pipeline().addLast(rtcpHandler);
+              })
+          .syncUninterruptibly();
       return new SocketPair(port, rtp.channel(), rtcp.channel());
     }
     throw new MediaUnavailableException(
@@ -434,13 +441,19 @@ public final class MediaServer implements MediaBinder, MediaRelay.Source, AutoCl
             + ")");
   }
 
-  private Bootstrap bootstrap(EventLoop loop, ChannelHandler handler) {
+  /** Until a stream's handler joins, what arrives is dropped (the call is not recording yet). */
+  @io.netty.channel.ChannelHandler.Sharable
+  private static final class NotYet extends io.netty.channel.ChannelInboundHandlerAdapter {}
+
+  private static final NotYet NOT_YET = new NotYet();
+
+  private Bootstrap bootstrap(EventLoop loop) {
     return new Bootstrap()
         .group(loop)
         .channel(epoll ? EpollDatagramChannel.class : NioDatagramChannel.class)
         .option(ChannelOption.SO_RCVBUF, settings.sockets().receiveBufferBytes())
         .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(2048))
-        .handler(handler);
+        .handler(NOT_YET);
   }
 
   @Override

@@ -22,10 +22,26 @@ import org.callvault.core.Codec;
  * Audio chunks in Cassandra, one row per chunk, partitioned per stream, epoch and bucket of {@link
  * #CHUNKS_PER_BUCKET} chunks: at one second per chunk a partition holds half an hour of one
  * direction, about 15 MB of G.711, well under the 100 MB a partition should stay below.
+ *
+ * <p>A chunk's packets are sealed with AES-256-GCM under its recording's audio key ({@link
+ * RecordingKeys}), bound to the chunk's place (call, stream, epoch, number), so a row copied to
+ * another place does not open: column {@code sealed} says how ({@link #SEALED}; null for a chunk
+ * stored unencrypted by an earlier version, read as it is). A chunk whose recording's keys are
+ * destroyed reads as {@link Erased}.
  */
 public final class CassandraChunkStore implements ChunkStore {
 
   public static final int CHUNKS_PER_BUCKET = 1800;
+
+  /** {@code sealed}: AES-256-GCM under the recording's audio key, its place as associated data. */
+  static final int SEALED = 1;
+
+  /** A chunk of a recording whose keys were destroyed: erased, never to be read. */
+  public static final class Erased extends IllegalStateException {
+    public Erased(String callId) {
+      super("call '" + callId + "' is erased: its audio can no longer be read");
+    }
+  }
 
   private static final String COLUMNS =
       "segment, ssrc, codec, first_seq, last_seq, first_ts, end_ts, packets, anchor_ts,"
@@ -53,6 +69,7 @@ public final class CassandraChunkStore implements ChunkStore {
   private final boolean createTable;
   private final ConsistencyLevel consistency;
   private final AtomicReference<CompletableFuture<Prepared>> prepared = new AtomicReference<>();
+  private final RecordingKeys keys;
 
   private record Prepared(
       CqlSession session,
@@ -60,12 +77,19 @@ public final class CassandraChunkStore implements ChunkStore {
       PreparedStatement select,
       PreparedStatement after) {}
 
-  public CassandraChunkStore(CompletionStage<CqlSession> session, Settings settings) {
+  public CassandraChunkStore(
+      CompletionStage<CqlSession> session, Settings settings, MasterKeyset master) {
     this.session = session;
     this.keyspace = settings.keyspace();
     this.createTable = settings.createTable();
     this.consistency = settings.consistency();
+    this.keys = new RecordingKeys(session, this::ready, keyspace, consistency, master);
     prepared();
+  }
+
+  /** The recordings' keys, kept beside their audio. */
+  public RecordingKeys keys() {
+    return keys;
   }
 
   /**
@@ -107,7 +131,7 @@ public final class CassandraChunkStore implements ChunkStore {
                                         + " WITH replication = {'class': 'SimpleStrategy',"
                                         + " 'replication_factor': 1}")
                                 .setTimeout(ddlTimeout))
-                        .thenCompose(rs -> inOrder(s, Schema.audioTable(keyspace), ddlTimeout))
+                        .thenCompose(rs -> inOrder(s, Schema.storeTables(keyspace), ddlTimeout))
                         .thenApply(rs -> s)
                     : CompletableFuture.completedFuture(s))
         .thenCompose(
@@ -117,12 +141,12 @@ public final class CassandraChunkStore implements ChunkStore {
                             + keyspace
                             + ".audio_chunks (call_id, label, epoch, bucket, n, "
                             + COLUMNS
-                            + ", data)"
-                            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                            + ", sealed, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+                            + " ?, ?, ?, ?, ?)")
                     .thenCompose(
                         insert ->
                             s.prepareAsync(
-                                    "SELECT data FROM "
+                                    "SELECT sealed, data FROM "
                                         + keyspace
                                         + ".audio_chunks WHERE call_id = ? AND label = ? AND epoch"
                                         + " = ? AND bucket = ? AND n = ?")
@@ -151,35 +175,55 @@ public final class CassandraChunkStore implements ChunkStore {
   @Override
   public CompletionStage<Void> write(AudioChunk chunk) {
     ChunkInfo i = chunk.info();
-    return prepared()
+    return keys.forWriting(chunk.callId())
+        .thenCombine(prepared(), (k, p) -> new Object[] {seal(k, chunk), p})
         .thenCompose(
-            p ->
-                p.session()
-                    .executeAsync(
-                        p.insert()
-                            .bind(
-                                chunk.callId(),
-                                i.label(),
-                                i.epoch(),
-                                bucketOf(i.n()),
-                                i.n(),
-                                i.segment(),
-                                i.ssrc(),
-                                i.codec().name(),
-                                i.firstSeq(),
-                                i.lastSeq(),
-                                i.firstTs(),
-                                i.endTs(),
-                                i.packets(),
-                                i.anchorTs(),
-                                i.anchorWallMicros(),
-                                i.startWallMicros(),
-                                i.endWallMicros(),
-                                i.gatedFromTs(),
-                                ByteBuffer.wrap(chunk.packets()))
-                            .setIdempotent(true)
-                            .setConsistencyLevel(consistency))
-                    .thenApply(rs -> null));
+            sealedAndPrepared -> {
+              ByteBuffer sealed = (ByteBuffer) sealedAndPrepared[0];
+              Prepared p = (Prepared) sealedAndPrepared[1];
+              return p.session()
+                  .executeAsync(
+                      p.insert()
+                          .bind(
+                              chunk.callId(),
+                              i.label(),
+                              i.epoch(),
+                              bucketOf(i.n()),
+                              i.n(),
+                              i.segment(),
+                              i.ssrc(),
+                              i.codec().name(),
+                              i.firstSeq(),
+                              i.lastSeq(),
+                              i.firstTs(),
+                              i.endTs(),
+                              i.packets(),
+                              i.anchorTs(),
+                              i.anchorWallMicros(),
+                              i.startWallMicros(),
+                              i.endWallMicros(),
+                              i.gatedFromTs(),
+                              SEALED,
+                              sealed)
+                          .setIdempotent(true)
+                          .setConsistencyLevel(consistency))
+                  .thenApply(rs -> (Void) null);
+            });
+  }
+
+  /** The chunk's packets sealed under the recording's audio key, bound to the chunk's place. */
+  private static ByteBuffer seal(RecordingKeys.Keys keys, AudioChunk chunk) {
+    try {
+      return ByteBuffer.wrap(
+          keys.audio().encrypt(chunk.packets(), place(chunk.callId(), chunk.info())));
+    } catch (java.security.GeneralSecurityException e) {
+      throw new IllegalStateException("AES-GCM failed: " + e, e);
+    }
+  }
+
+  private static byte[] place(String callId, ChunkInfo i) {
+    return (callId + "/" + i.label() + "/" + i.epoch() + "/" + i.n())
+        .getBytes(java.nio.charset.StandardCharsets.UTF_8);
   }
 
   @Override
@@ -192,7 +236,7 @@ public final class CassandraChunkStore implements ChunkStore {
                         p.select()
                             .bind(callId, info.label(), info.epoch(), bucketOf(info.n()), info.n())
                             .setConsistencyLevel(consistency))
-                    .thenApply(
+                    .thenCompose(
                         rs -> {
                           Row row = rs.one();
                           if (row == null)
@@ -206,11 +250,41 @@ public final class CassandraChunkStore implements ChunkStore {
                                     + ") of call '"
                                     + callId
                                     + "' is listed in the ledger but missing from storage");
-                          ByteBuffer data = row.getByteBuffer(0);
+                          ByteBuffer data = row.getByteBuffer("data");
                           byte[] bytes = new byte[data.remaining()];
                           data.get(bytes);
-                          return new AudioChunk(callId, info, bytes);
+                          if (row.isNull("sealed"))
+                            return CompletableFuture.completedFuture(
+                                new AudioChunk(callId, info, bytes));
+                          return keys.find(callId)
+                              .thenApply(
+                                  k ->
+                                      new AudioChunk(
+                                          callId,
+                                          info,
+                                          open(
+                                              k.orElseThrow(() -> new Erased(callId)),
+                                              callId,
+                                              info,
+                                              bytes)));
                         }));
+  }
+
+  private static byte[] open(
+      RecordingKeys.Keys keys, String callId, ChunkInfo info, byte[] sealed) {
+    try {
+      return keys.audio().decrypt(sealed, place(callId, info));
+    } catch (java.security.GeneralSecurityException e) {
+      throw new IllegalStateException(
+          "chunk "
+              + info.n()
+              + " of stream '"
+              + info.label()
+              + "' of call '"
+              + callId
+              + "' does not open under its recording's key: altered, or moved from another place",
+          e);
+    }
   }
 
   @Override

@@ -38,12 +38,15 @@ public final class Schema {
 
   private Schema() {}
 
+  /** The tables this package keeps in the journal's keyspace. */
+  static final List<String> TABLES = List.of("audio_chunks", "recording_keys");
+
   /**
-   * The audio table's statements from the schema file, in {@code keyspace}: its CREATE, then the
-   * ALTERs that bring a table created by an earlier version up to date. For local runs and tests
-   * that create it.
+   * The statements of this package's tables from the schema file, in {@code keyspace}: each CREATE,
+   * then the ALTERs that bring a table created by an earlier version up to date. For local runs and
+   * tests that create them.
    */
-  static List<String> audioTable(String keyspace) {
+  static List<String> storeTables(String keyspace) {
     String cql;
     try (var in = Schema.class.getResourceAsStream(RESOURCE)) {
       if (in == null)
@@ -52,17 +55,28 @@ public final class Schema {
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
-    List<String> audio =
+    List<String> store =
         statements(cql, keyspace, "callvault_snapshot", null).stream()
             .filter(
                 statement ->
-                    statement.startsWith(
-                            "CREATE TABLE IF NOT EXISTS " + keyspace + ".audio_chunks ")
-                        || statement.startsWith("ALTER TABLE " + keyspace + ".audio_chunks "))
+                    TABLES.stream()
+                        .anyMatch(
+                            table ->
+                                statement.startsWith(
+                                        "CREATE TABLE IF NOT EXISTS "
+                                            + keyspace
+                                            + "."
+                                            + table
+                                            + " ")
+                                    || statement.startsWith(
+                                        "ALTER TABLE " + keyspace + "." + table + " ")))
             .toList();
-    if (audio.isEmpty() || !audio.get(0).startsWith("CREATE"))
-      throw new IllegalStateException(RESOURCE + " has no audio_chunks table");
-    return audio;
+    for (String table : TABLES)
+      if (store.stream()
+          .noneMatch(
+              st -> st.startsWith("CREATE TABLE IF NOT EXISTS " + keyspace + "." + table + " ")))
+        throw new IllegalStateException(RESOURCE + " has no " + table + " table");
+    return store;
   }
 
   /**

@@ -2,6 +2,11 @@ package org.callvault.store;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.google.crypto.tink.Aead;
+import com.google.crypto.tink.KeysetHandle;
+import com.google.crypto.tink.RegistryConfiguration;
+import com.google.crypto.tink.TinkProtoKeysetFormat;
+import com.google.crypto.tink.aead.PredefinedAeadParameters;
 import com.typesafe.config.Config;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -11,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.security.GeneralSecurityException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,16 +42,24 @@ import org.slf4j.LoggerFactory;
  * is deleted once every chunk in it has been stored. Bounded by {@code maxBytes} and by keeping
  * {@code minFreeBytes} free on its disk: beyond that a chunk is refused.
  *
+ * <p>A chunk's packets are sealed (AES-256-GCM, the header as associated data) under the node's
+ * spool key: a keyset kept in the spool directory, wrapped by the {@link MasterKeyset}. So the
+ * spool holds no audio in the clear, whether or not the recording's own keys can be had while
+ * Cassandra is down; the header (call id, the chunk's place and timing) holds none.
+ *
  * <pre>
- * record: magic "CVS1" (32 bits) | body length (32) | CRC-32C of the body (32) | body
- * body:   header length (16) | header, JSON {"callId", "info"} | the chunk's packets
+ * record: magic "CVS2" (32 bits) | body length (32) | CRC-32C of the body (32) | body
+ * body:   header length (16) | header, JSON {"callId", "info"} | the chunk's packets, sealed
  * </pre>
+ *
+ * A record of magic "CVS1" (an earlier version's, packets in the clear) is still read.
  */
 public final class Spool implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(Spool.class);
 
-  private static final int MAGIC = 0x43565331; // "CVS1"
+  private static final int MAGIC = 0x43565332; // "CVS2": packets sealed
+  private static final int CLEAR_MAGIC = 0x43565331; // "CVS1": an earlier version's, in the clear
   private static final int RECORD_HEAD = 12;
 
   /**
@@ -118,8 +132,11 @@ public final class Spool implements AutoCloseable {
   private long bytes;
   private boolean dirty;
 
-  private Spool(Settings settings, FileChannel lockChannel, FileLock lock) {
+  private final Aead key;
+
+  private Spool(Settings settings, FileChannel lockChannel, FileLock lock, Aead key) {
     this.settings = settings;
+    this.key = key;
     this.lockChannel = lockChannel;
     this.lock = lock;
     this.fsync =
@@ -135,7 +152,7 @@ public final class Spool implements AutoCloseable {
    * Opens the spool in {@code settings.dir()}, creating it if needed, and finds the chunks a
    * previous run left in it ({@link #found}). Refuses a directory another process holds.
    */
-  public static Spool open(Settings settings) throws IOException {
+  public static Spool open(Settings settings, MasterKeyset master) throws IOException {
     Files.createDirectories(settings.dir());
     FileChannel lockChannel =
         FileChannel.open(
@@ -151,11 +168,49 @@ public final class Spool implements AutoCloseable {
       throw new IOException(
           "the spool directory " + settings.dir() + " is in use by another process");
     }
-    Spool spool = new Spool(settings, lockChannel, lock);
+    Spool spool;
+    try {
+      spool = new Spool(settings, lockChannel, lock, key(settings.dir(), master));
+    } catch (IOException | RuntimeException e) {
+      lock.release();
+      lockChannel.close();
+      throw e;
+    }
     spool.scan();
     long interval = Math.max(1, settings.fsyncInterval().toMillis());
     spool.fsync.scheduleWithFixedDelay(spool::force, interval, interval, TimeUnit.MILLISECONDS);
     return spool;
+  }
+
+  /**
+   * The spool's key: made with the spool, kept beside its segments wrapped by the master keyset
+   * (any of its keys, so a rotation keeps it readable).
+   */
+  private static Aead key(Path dir, MasterKeyset master) throws IOException {
+    Path file = dir.resolve("spool.key");
+    byte[] boundTo = "callvault-spool".getBytes(StandardCharsets.UTF_8);
+    try {
+      KeysetHandle keyset;
+      if (Files.exists(file)) {
+        keyset =
+            TinkProtoKeysetFormat.parseEncryptedKeyset(
+                Files.readAllBytes(file), master.aead(), boundTo);
+      } else {
+        keyset = KeysetHandle.generateNew(PredefinedAeadParameters.AES256_GCM);
+        Path fresh = dir.resolve("spool.key.new");
+        Files.write(
+            fresh, TinkProtoKeysetFormat.serializeEncryptedKeyset(keyset, master.aead(), boundTo));
+        Files.move(fresh, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      }
+      return keyset.getPrimitive(RegistryConfiguration.get(), Aead.class);
+    } catch (GeneralSecurityException e) {
+      throw new IOException(
+          "the spool key in "
+              + file
+              + " does not open under the master keyset (was it made under another?): "
+              + e.getMessage(),
+          e);
+    }
   }
 
   /** The chunks a previous run spooled and did not store, in the order they were appended. */
@@ -318,8 +373,9 @@ public final class Spool implements AutoCloseable {
         channel.read(head, offset);
         head.flip();
         int bodyLength = head.getInt(4);
-        if (head.getInt(0) != MAGIC || bodyLength < 2 || offset + RECORD_HEAD + bodyLength > size)
-          break;
+        if ((head.getInt(0) != MAGIC && head.getInt(0) != CLEAR_MAGIC)
+            || bodyLength < 2
+            || offset + RECORD_HEAD + bodyLength > size) break;
         ByteBuffer record = ByteBuffer.allocate(RECORD_HEAD + bodyLength);
         channel.read(record, offset);
         record.flip();
@@ -356,15 +412,21 @@ public final class Spool implements AutoCloseable {
           bytes);
   }
 
-  private static ByteBuffer encode(AudioChunk chunk) {
+  private ByteBuffer encode(AudioChunk chunk) {
     ObjectNode header = Json.MAPPER.createObjectNode();
     header.put("callId", chunk.callId());
     header.set("info", Json.MAPPER.valueToTree(chunk.info()));
     byte[] head = header.toString().getBytes(StandardCharsets.UTF_8);
-    int bodyLength = 2 + head.length + chunk.packets().length;
+    byte[] sealed;
+    try {
+      sealed = key.encrypt(chunk.packets(), head);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("AES-GCM failed: " + e, e);
+    }
+    int bodyLength = 2 + head.length + sealed.length;
     ByteBuffer record = ByteBuffer.allocate(RECORD_HEAD + bodyLength);
     record.putInt(MAGIC).putInt(bodyLength).putInt(0);
-    record.putShort((short) head.length).put(head).put(chunk.packets());
+    record.putShort((short) head.length).put(head).put(sealed);
     CRC32C crc = new CRC32C();
     crc.update(record.array(), RECORD_HEAD, bodyLength);
     record.putInt(8, (int) crc.getValue());
@@ -372,9 +434,13 @@ public final class Spool implements AutoCloseable {
     return record;
   }
 
-  /** The chunk in a whole record, or null when the record is not one or fails its checksum. */
-  private static AudioChunk decode(ByteBuffer record) {
-    if (record.remaining() < RECORD_HEAD + 2 || record.getInt(0) != MAGIC) return null;
+  /**
+   * The chunk in a whole record, or null when the record is not one, fails its checksum or does not
+   * open under the spool key.
+   */
+  private AudioChunk decode(ByteBuffer record) {
+    int magic = record.remaining() < RECORD_HEAD + 2 ? 0 : record.getInt(0);
+    if (magic != MAGIC && magic != CLEAR_MAGIC) return null;
     int bodyLength = record.getInt(4);
     if (record.remaining() != RECORD_HEAD + bodyLength) return null;
     CRC32C crc = new CRC32C();
@@ -383,14 +449,15 @@ public final class Spool implements AutoCloseable {
     int headLength = Short.toUnsignedInt(record.getShort(RECORD_HEAD));
     if (2 + headLength > bodyLength) return null;
     try {
-      JsonNode header =
-          Json.MAPPER.readTree(
-              new String(record.array(), RECORD_HEAD + 2, headLength, StandardCharsets.UTF_8));
+      byte[] head = new byte[headLength];
+      System.arraycopy(record.array(), RECORD_HEAD + 2, head, 0, headLength);
+      JsonNode header = Json.MAPPER.readTree(new String(head, StandardCharsets.UTF_8));
       ChunkInfo info = Json.MAPPER.treeToValue(header.get("info"), ChunkInfo.class);
       byte[] packets = new byte[bodyLength - 2 - headLength];
       System.arraycopy(record.array(), RECORD_HEAD + 2 + headLength, packets, 0, packets.length);
+      if (magic == MAGIC) packets = key.decrypt(packets, head);
       return new AudioChunk(header.get("callId").asText(), info, packets);
-    } catch (IOException | RuntimeException e) {
+    } catch (IOException | RuntimeException | GeneralSecurityException e) {
       return null;
     }
   }

@@ -20,6 +20,20 @@ final class ItCassandra {
     run("stop", Duration.ofSeconds(90));
   }
 
+  /** Writes Cassandra's memtables to its data files ({@code ops/cassandra flush}). */
+  static void flush() throws Exception {
+    run("flush", Duration.ofSeconds(60));
+  }
+
+  /** Where Cassandra keeps its data files and commit log. */
+  static Path dataDir() {
+    return Path.of(
+            System.getProperty(
+                "callvault.it.cassandra.home",
+                Path.of(System.getProperty("user.dir")).resolve("target/it-home").toString()))
+        .resolve("cassandra/data");
+  }
+
   /** Starts Cassandra again on its data; returns once it answers CQL. */
   static void start() throws Exception {
     run("start", Duration.ofSeconds(200));

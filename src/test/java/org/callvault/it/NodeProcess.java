@@ -76,13 +76,17 @@ final class NodeProcess implements AutoCloseable {
   /**
    * A driver session to the tests' Cassandra alone. The driver would also read the contact points
    * of the service's reference.conf (127.0.0.1:9042, a developer's ops/run Cassandra): its
-   * configuration here is the driver's defaults only.
+   * configuration here is the driver's defaults only, but for a longer request timeout.
    */
   static com.datastax.oss.driver.api.core.CqlSession cassandra() {
+    var options = com.datastax.oss.driver.api.core.config.OptionsMap.driverDefaults();
+    // Schema changes wait for agreement: on a loaded machine that takes longer than 2 s.
+    options.put(
+        com.datastax.oss.driver.api.core.config.TypedDriverOption.REQUEST_TIMEOUT,
+        Duration.ofSeconds(30));
     return com.datastax.oss.driver.api.core.CqlSession.builder()
         .withConfigLoader(
-            com.datastax.oss.driver.api.core.config.DriverConfigLoader.fromMap(
-                com.datastax.oss.driver.api.core.config.OptionsMap.driverDefaults()))
+            com.datastax.oss.driver.api.core.config.DriverConfigLoader.fromMap(options))
         .addContactPoint(new java.net.InetSocketAddress("127.0.0.1", cassandraPort()))
         .withLocalDatacenter("datacenter1")
         .build();
@@ -156,6 +160,9 @@ final class NodeProcess implements AutoCloseable {
     env.put("CALLVAULT_JOURNAL_KEYSPACE", keyspace);
     env.put("CALLVAULT_SNAPSHOT_KEYSPACE", keyspace + "_snapshot");
     env.put("CALLVAULT_API_KEYS_FILE", org.callvault.api.access.TestKeys.file().toString());
+    env.put(
+        "CALLVAULT_MASTER_KEYSET_FILE",
+        root.resolve("src/test/resources/test-master-keyset.json").toString());
     if (!host.equals("127.0.0.1")) {
       env.put("CALLVAULT_HTTP_HOST", host);
       env.put("CALLVAULT_REMOTE_HOST", host);

@@ -183,6 +183,32 @@ class MediaServerTest {
     assertEquals(3, store.written.size());
   }
 
+  /** Ports another program holds are skipped: the stream binds the next free pair and records. */
+  @Test
+  void aStreamWhosePortsAreTakenBindsTheNextFreePairAndRecords() throws Exception {
+    try (DatagramChannel taken = DatagramChannel.open();
+        DatagramChannel alsoTaken = DatagramChannel.open()) {
+      taken.bind(new InetSocketAddress("127.0.0.1", 43000));
+      alsoTaken.bind(new InetSocketAddress("127.0.0.1", 43003));
+      server = server(43000, 10, 8, 0);
+      MediaBinder.Session session =
+          server.bind(
+              "call-ports",
+              List.of(new StreamSpec("a", "agent", Codec.PCMU)),
+              openGates("a"),
+              Map.of(),
+              Map.of(),
+              reports::add);
+      Endpoint endpoint = session.endpoints().get("a");
+      assertEquals(43004, endpoint.port(), "43000 and 43003 are held: their pairs are skipped");
+      session.activate(2);
+      sendPackets(endpoint, 10);
+      assertEquals(10, next(MediaReport.ChunkWritten.class).chunk().packets());
+      session.close();
+      assertEquals(10, next(MediaReport.Closed.class).counters().get("a").stored());
+    }
+  }
+
   @Test
   void aSlowStoreIsNeverQueuedWithoutBoundAndTheRefusedAudioIsReportedAsAGap() throws Exception {
     store.gate = new CompletableFuture<>();
@@ -239,7 +265,8 @@ class MediaServerTest {
     spool =
         org.callvault.store.Spool.open(
             new org.callvault.store.Spool.Settings(
-                spoolDir, maxBytes, 0, 1 << 20, Duration.ofMillis(50)));
+                spoolDir, maxBytes, 0, 1 << 20, Duration.ofMillis(50)),
+            org.callvault.store.TestChunks.MASTER);
     return spool;
   }
 

@@ -3,10 +3,21 @@ package org.callvault.store;
 import org.callvault.core.ChunkInfo;
 import org.callvault.core.Codec;
 
-/** Audio chunks for tests of what stores and spools them. */
+/** Audio chunks, and a master keyset, for tests of what stores and spools them. */
 public final class TestChunks {
 
   private TestChunks() {}
+
+  /** A master keyset made for this test run. */
+  public static final MasterKeyset MASTER;
+
+  static {
+    try {
+      MASTER = MasterKeyset.parse(MasterKeyset.newKeysetJson());
+    } catch (java.security.GeneralSecurityException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
 
   /**
    * Chunk {@code n} of stream "agent" of {@code callId}, epoch 2: 50 packets of 160 bytes, each

@@ -25,6 +25,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.callvault.api.access.ApiKeys;
 import org.callvault.api.access.Role;
+import org.callvault.store.MasterKeyset;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
@@ -120,6 +121,8 @@ public final class Soak {
     Files.createDirectories(home);
     Files.createDirectories(out);
     Files.writeString(home.resolve("api-keys.conf"), "api-keys += " + key.configLine() + "\n");
+    if (!Files.exists(home.resolve("master-keyset.json")))
+      Files.writeString(home.resolve("master-keyset.json"), MasterKeyset.newKeysetJson());
     cassandra("start");
     for (int i = 0; i < NODES; i++) startNode(i);
     for (int i = 0; i < NODES; i++) awaitHealthy(i, Duration.ofSeconds(120));
@@ -427,6 +430,7 @@ public final class Soak {
     env.put("CALLVAULT_SNAPSHOT_KEYSPACE", keyspace + "_snapshot");
     env.put("CALLVAULT_SPOOL_DIR", dir.resolve("spool").toString());
     env.put("CALLVAULT_API_KEYS_FILE", home.resolve("api-keys.conf").toString());
+    env.put("CALLVAULT_MASTER_KEYSET_FILE", home.resolve("master-keyset.json").toString());
     nodes[i] = node.start();
   }
 
