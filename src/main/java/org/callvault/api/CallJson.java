@@ -26,9 +26,11 @@ final class CallJson {
   /**
    * The call resource: state, policy, parties with consent, streams with their gate, endpoint and
    * counters, pauses. {@code live} holds the counters of streams received on this node now; the
-   * others show what the ledger last recorded.
+   * others show what the ledger last recorded. Each party's personal fields (name, aor) show as
+   * {@code open} gives them: opened, or erased.
    */
-  static ObjectNode call(Call call, Map<String, StreamCounters> live) {
+  static ObjectNode call(
+      Call call, Map<String, StreamCounters> live, java.util.function.BinaryOperator<String> open) {
     ObjectNode json = MAPPER.createObjectNode();
     json.put("callId", call.callId());
     json.put("state", call.phase().name());
@@ -41,7 +43,12 @@ final class CallJson {
     if (call.spec().sip() != null) json.set("sip", MAPPER.valueToTree(call.spec().sip()));
     json.set("policy", MAPPER.valueToTree(call.policy()));
     ArrayNode parties = json.putArray("parties");
-    for (Party party : call.parties()) parties.add(MAPPER.valueToTree(party));
+    for (Party party : call.parties()) {
+      ObjectNode p = MAPPER.valueToTree(party);
+      if (party.name() != null) p.put("name", open.apply("name", party.name()));
+      if (party.aor() != null) p.put("aor", open.apply("aor", party.aor()));
+      parties.add(p);
+    }
     ArrayNode streams = json.putArray("streams");
     for (StreamSpec stream : call.streams()) {
       ObjectNode s = MAPPER.valueToTree(stream);

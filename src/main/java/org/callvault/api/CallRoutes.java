@@ -6,7 +6,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.BinaryOperator;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -36,6 +38,7 @@ import org.callvault.call.Ledger;
 import org.callvault.call.Party;
 import org.callvault.call.Policy;
 import org.callvault.core.Codec;
+import org.callvault.core.PersonalData;
 import org.callvault.core.StreamSpec;
 import org.callvault.export.Timeline;
 import org.callvault.export.WavExport;
@@ -53,6 +56,7 @@ public final class CallRoutes extends AllDirectives {
   private final Policy defaultPolicy;
   private final CurrentEventsByPersistenceIdQuery journal;
   private final ChunkStore chunks;
+  private final PersonalData personal;
 
   /**
    * @param defaultPolicy the policy of a call created without one, and of the fields a policy
@@ -60,13 +64,16 @@ public final class CallRoutes extends AllDirectives {
    * @param readJournal the plugin the ledger endpoints replay a call's events with ({@code
    *     callvault.ledger.read-journal})
    * @param chunks where audio is read from for exports; null on a node that stores none
+   * @param personal opens the parties' sealed personal fields for the call resource; null for none
    */
   public CallRoutes(
       ActorSystem<?> system,
       Calls calls,
       Policy defaultPolicy,
       String readJournal,
-      ChunkStore chunks) {
+      ChunkStore chunks,
+      PersonalData personal) {
+    this.personal = personal;
     this.system = system;
     this.calls = calls;
     this.defaultPolicy = defaultPolicy;
@@ -219,9 +226,9 @@ public final class CallRoutes extends AllDirectives {
     String by = orDefault(body.text("by", false), who.name());
     String id = callId;
     return onSuccess(
-        calls.create(spec, by),
+        calls.create(spec, by).thenCompose(reply -> opened(id, reply)),
         reply -> {
-          if (reply instanceof CallRecording.Accepted)
+          if (reply.reply() instanceof CallRecording.Accepted)
             return respondWithHeader(
                 Location.create("/v1/calls/" + id),
                 () -> complete(answer(reply, StatusCodes.CREATED)));
@@ -358,12 +365,35 @@ public final class CallRoutes extends AllDirectives {
       String callId,
       Function<ActorRef<CallRecording.Reply>, CallRecording.Command> command,
       StatusCode success) {
-    return onSuccess(calls.ask(callId, command), reply -> complete(answer(reply, success)));
+    return onSuccess(
+        calls.ask(callId, command).thenCompose(reply -> opened(callId, reply)),
+        reply -> complete(answer(reply, success)));
   }
 
-  private static HttpResponse answer(CallRecording.Reply reply, StatusCode success) {
+  /** A call's answer, and how its parties' personal fields show: opened, or erased. */
+  private record Opened(CallRecording.Reply reply, BinaryOperator<String> open) {}
+
+  private CompletionStage<Opened> opened(String callId, CallRecording.Reply reply) {
+    if (!(reply instanceof CallRecording.Accepted) || personal == null)
+      return CompletableFuture.completedFuture(new Opened(reply, (field, value) -> value));
+    return personal
+        .forReading(callId)
+        .thenApply(
+            cipher ->
+                new Opened(
+                    reply,
+                    cipher
+                        .<BinaryOperator<String>>map(c -> c::open)
+                        .orElse((field, value) -> value == null ? null : ERASED)));
+  }
+
+  /** What a personal field of an erased call shows. */
+  static final String ERASED = "[erased]";
+
+  private static HttpResponse answer(Opened opened, StatusCode success) {
+    CallRecording.Reply reply = opened.reply();
     if (reply instanceof CallRecording.Accepted accepted) {
-      ObjectNode json = CallJson.call(accepted.call(), accepted.live());
+      ObjectNode json = CallJson.call(accepted.call(), accepted.live(), opened.open());
       if (accepted.note() != null) json.put("note", accepted.note());
       return json(success, json);
     }

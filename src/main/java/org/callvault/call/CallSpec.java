@@ -72,6 +72,22 @@ public record CallSpec(
     public PartySpec(String id, Party.Role role, Party.Consent consent) {
       this(id, role, consent, null, null);
     }
+
+    /** The party with its name and address of record sealed (or opened) by {@code how}. */
+    public PartySpec with(java.util.function.BinaryOperator<String> how) {
+      return new PartySpec(id, role, consent, how.apply("name", name), how.apply("aor", aor));
+    }
+  }
+
+  /** The spec with every party's name and address of record sealed by {@code cipher}. */
+  public CallSpec sealed(org.callvault.core.PersonalData.Cipher cipher) {
+    return new CallSpec(
+        callId,
+        policy,
+        parties.stream().map(p -> p.with(cipher::seal)).toList(),
+        streams,
+        webhook,
+        sip);
   }
 
   /** What is wrong with this spec, naming each field; empty when the call can be created. */

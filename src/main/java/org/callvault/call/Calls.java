@@ -8,6 +8,7 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.callvault.core.ChunkInfo;
+import org.callvault.core.PersonalData;
 import org.callvault.core.StreamSpec;
 
 /**
@@ -19,10 +20,23 @@ public final class Calls {
 
   private final ClusterSharding sharding;
   private final Duration askTimeout;
+  private final PersonalData personal;
 
-  public Calls(ActorSystem<?> system, Duration askTimeout) {
+  /**
+   * @param personal seals the parties' names and addresses of record before they reach a call's
+   *     ledger; null for none (tests of the rules alone)
+   */
+  public Calls(ActorSystem<?> system, Duration askTimeout, PersonalData personal) {
     this.sharding = ClusterSharding.get(system);
     this.askTimeout = askTimeout;
+    this.personal = personal;
+  }
+
+  /** The parties' personal fields sealed under the call's keys, then {@code ask}. */
+  private CompletionStage<CallRecording.Reply> sealed(
+      String callId, Function<PersonalData.Cipher, CompletionStage<CallRecording.Reply>> ask) {
+    if (personal == null) return ask.apply(null);
+    return personal.forWriting(callId).thenCompose(ask);
   }
 
   /** How long an ask waits for the call's entity. */
@@ -48,7 +62,12 @@ public final class Calls {
   }
 
   public CompletionStage<CallRecording.Reply> create(CallSpec spec, String by) {
-    return ask(spec.callId(), replyTo -> new CallRecording.Create(spec, by, replyTo));
+    return sealed(
+        spec.callId(),
+        cipher -> {
+          CallSpec stored = cipher == null ? spec : spec.sealed(cipher);
+          return ask(spec.callId(), replyTo -> new CallRecording.Create(stored, by, replyTo));
+        });
   }
 
   public CompletionStage<CallRecording.Reply> get(String callId) {
@@ -65,7 +84,13 @@ public final class Calls {
 
   public CompletionStage<CallRecording.Reply> amend(
       String callId, List<CallSpec.PartySpec> parties, List<StreamSpec> streams, String by) {
-    return ask(callId, replyTo -> new CallRecording.Amend(parties, streams, by, replyTo));
+    return sealed(
+        callId,
+        cipher -> {
+          List<CallSpec.PartySpec> stored =
+              cipher == null ? parties : parties.stream().map(p -> p.with(cipher::seal)).toList();
+          return ask(callId, replyTo -> new CallRecording.Amend(stored, streams, by, replyTo));
+        });
   }
 
   public CompletionStage<CallRecording.Reply> stop(String callId, String by) {

@@ -37,6 +37,7 @@ import org.callvault.store.CassandraChunkStore;
 import org.callvault.store.ChunkStore;
 import org.callvault.store.HaltAfterWrites;
 import org.callvault.store.MasterKeyset;
+import org.callvault.store.RecordingKeys;
 import org.callvault.store.Spool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -66,7 +67,12 @@ final class Node {
     if (settings.downGoneMembers()) GoneMembers.start(system);
     Members members = new Members(system);
     CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
-    ChunkStore chunks = chunkStore(system, settings);
+    CassandraChunkStore audio = cassandraStore(system, settings);
+    RecordingKeys keys = audio.keys();
+    ChunkStore chunks =
+        settings.haltAfterChunks() > 0
+            ? new HaltAfterWrites(audio, settings.haltAfterChunks())
+            : audio;
 
     MediaServer media = null;
     if (settings.media() != null) {
@@ -90,7 +96,7 @@ final class Node {
           () -> done(started::close));
     }
 
-    Calls calls = new Calls(system, settings.askTimeout());
+    Calls calls = new Calls(system, settings.askTimeout(), keys);
     SipTransport sip = null;
     SipSignals.Requests reInvites = null;
     if (settings.sip() != null) {
@@ -135,7 +141,8 @@ final class Node {
     }
 
     CallRoutes routes =
-        new CallRoutes(system, calls, settings.defaultPolicy(), settings.readJournal(), chunks);
+        new CallRoutes(
+            system, calls, settings.defaultPolicy(), settings.readJournal(), chunks, keys);
     MediaServer counted = media;
     SipTransport refusing = sip;
     ApiServer api =
@@ -237,7 +244,7 @@ final class Node {
     }
   }
 
-  private static ChunkStore chunkStore(ActorSystem<?> system, NodeSettings settings) {
+  private static CassandraChunkStore cassandraStore(ActorSystem<?> system, NodeSettings settings) {
     // A session of its own (pekko.connectors.cassandra, on the same driver configuration): the
     // journal's session runs the journal's keyspace and table creation when it starts, and
     // sessions are shared by configuration path, so sharing it could skip that.
@@ -245,10 +252,7 @@ final class Node {
         CassandraSessionRegistry.get(system)
             .sessionFor(CassandraSessionSettings.create())
             .underlying();
-    ChunkStore store = new CassandraChunkStore(session, settings.audio(), settings.master());
-    return settings.haltAfterChunks() > 0
-        ? new HaltAfterWrites(store, settings.haltAfterChunks())
-        : store;
+    return new CassandraChunkStore(session, settings.audio(), settings.master());
   }
 
   /** Binds a listening socket. */

@@ -175,7 +175,7 @@ public final class CassandraChunkStore implements ChunkStore {
   @Override
   public CompletionStage<Void> write(AudioChunk chunk) {
     ChunkInfo i = chunk.info();
-    return keys.forWriting(chunk.callId())
+    return keys.keysForWriting(chunk.callId())
         .thenCombine(prepared(), (k, p) -> new Object[] {seal(k, chunk), p})
         .thenCompose(
             sealedAndPrepared -> {

@@ -21,6 +21,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import org.callvault.core.PersonalData;
 
 /**
  * Each recording's own keys (envelope encryption): an AES-256-GCM keyset for its audio and an
@@ -33,7 +34,7 @@ import java.util.concurrent.CompletionStage;
  * <p>Keys found for writing are cached on the node; keys asked for reading are always read from
  * Cassandra, so an erasure on one node is seen by every other at once.
  */
-public final class RecordingKeys {
+public final class RecordingKeys implements PersonalData {
 
   /** A recording's keys, unwrapped. */
   public record Keys(Aead audio, DeterministicAead fields) {}
@@ -135,7 +136,7 @@ public final class RecordingKeys {
    * The call's keys, made now if it has none: once per call, whichever node asks first (a
    * lightweight transaction decides between two asking at once).
    */
-  public CompletionStage<Keys> forWriting(String callId) {
+  public CompletionStage<Keys> keysForWriting(String callId) {
     Keys cached;
     synchronized (cache) {
       cached = cache.get(callId);
@@ -150,6 +151,16 @@ public final class RecordingKeys {
               }
               return keys;
             });
+  }
+
+  @Override
+  public CompletionStage<Cipher> forWriting(String callId) {
+    return keysForWriting(callId).thenApply(keys -> new FieldCipher(callId, keys.fields()));
+  }
+
+  @Override
+  public CompletionStage<Optional<Cipher>> forReading(String callId) {
+    return find(callId).thenApply(keys -> keys.map(k -> new FieldCipher(callId, k.fields())));
   }
 
   /** The call's keys as storage holds them now; empty when it has none (never made, or erased). */

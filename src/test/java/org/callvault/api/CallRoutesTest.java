@@ -78,9 +78,10 @@ class CallRoutesTest {
     routes =
         new CallRoutes(
             testKit.system(),
-            new Calls(testKit.system(), callvault.getDuration("ask-timeout")),
+            new Calls(testKit.system(), callvault.getDuration("ask-timeout"), null),
             Policy.fromConfig(callvault.getConfig("default-policy"), "callvault.default-policy"),
             callvault.getString("ledger.read-journal"),
+            null,
             null);
     authenticator =
         new Authenticator(
@@ -836,6 +837,75 @@ class CallRoutesTest {
                       HttpResponse.BodyHandlers.ofString()),
           "a client that does not trust the certificate gets nothing");
     } finally {
+      binding.unbind().toCompletableFuture().get();
+    }
+  }
+
+  /**
+   * A party's name and address of record reach the ledger sealed under the call's keys, the same
+   * each time (so a creation sent again is the same call), and the call resource shows them opened;
+   * once the keys are destroyed it shows them erased, and the ledger still verifies.
+   */
+  @Test
+  void personalFieldsAreSealedInTheLedgerAndShownOpenedUntilTheKeysAreDestroyed() throws Exception {
+    org.callvault.store.TestPersonalData personal = new org.callvault.store.TestPersonalData();
+    var callvault = testKit.system().settings().config().getConfig("callvault");
+    CallRoutes sealing =
+        new CallRoutes(
+            testKit.system(),
+            new Calls(testKit.system(), callvault.getDuration("ask-timeout"), personal),
+            Policy.fromConfig(callvault.getConfig("default-policy"), "callvault.default-policy"),
+            callvault.getString("ledger.read-journal"),
+            null,
+            personal);
+    ServerBinding binding =
+        new ApiServer(
+                testKit.system(),
+                new ApiServer.Settings("127.0.0.1", 0),
+                sealing,
+                authenticator,
+                status)
+            .start()
+            .toCompletableFuture()
+            .get();
+    String saved = base;
+    base = "http://127.0.0.1:" + binding.localAddress().getPort();
+    try {
+      String callId = newId();
+      String body =
+          """
+          {"callId":"%s","parties":[{"id":"agent","role":"AGENT","name":"Alice Agent",
+           "aor":"sip:alice@example.com"}],
+           "streams":[{"label":"agent-leg","party":"agent","codec":"PCMU"}]}
+          """
+              .formatted(callId);
+      Answer created = post("/v1/calls", body);
+      assertEquals(201, created.statusCode(), created.body().toString());
+      JsonNode party = created.body().path("parties").get(0);
+      assertEquals("Alice Agent", party.path("name").asText());
+      assertEquals("sip:alice@example.com", party.path("aor").asText());
+      assertEquals(201, post("/v1/calls", body).statusCode(), "the same body again: the same call");
+
+      JsonNode stored =
+          get("/v1/calls/" + callId + "/ledger")
+              .body()
+              .path("events")
+              .get(0)
+              .path("details")
+              .path("spec")
+              .path("parties")
+              .get(0);
+      assertTrue(stored.path("name").asText().startsWith("sealed:"), stored.toString());
+      assertTrue(stored.path("aor").asText().startsWith("sealed:"), stored.toString());
+      assertTrue(!stored.toString().contains("Alice") && !stored.toString().contains("alice"));
+
+      personal.destroy(callId);
+      JsonNode erased = get("/v1/calls/" + callId).body().path("parties").get(0);
+      assertEquals("[erased]", erased.path("name").asText());
+      assertEquals("[erased]", erased.path("aor").asText());
+      assertTrue(get("/v1/calls/" + callId + "/ledger/verify").body().path("valid").asBoolean());
+    } finally {
+      base = saved;
       binding.unbind().toCompletableFuture().get();
     }
   }

@@ -20,11 +20,13 @@ import org.callvault.export.pcm.G711;
 import org.junit.jupiter.api.Test;
 
 /**
- * Audio at rest is ciphertext: a call whose RTP payload is a distinctive byte pattern is recorded,
- * Cassandra flushed, and no file of Cassandra's (data files, commit log) nor of the node's spool
- * holds the pattern; the same pattern, written in the clear to a table of its own, is found by the
- * same scan (so the scan would see it); and the decrypted export holds the audio, sample for
- * sample.
+ * Audio and personal data at rest are ciphertext: a call whose RTP payload is a distinctive byte
+ * pattern, and whose party has a distinctive name and address of record, is recorded, Cassandra
+ * flushed, and no file of Cassandra's (data files, commit log) nor of the node's spool holds the
+ * pattern, the name or the address; the same pattern written in the clear to a table of its own,
+ * and the call's pause reason (not personal, kept in the clear), are found by the same scan (so the
+ * scan would see them); the decrypted export holds the audio, sample for sample, and the call
+ * resource shows the name.
  */
 class EncryptionIT {
 
@@ -37,6 +39,10 @@ class EncryptionIT {
   static {
     new java.util.Random(7_160).nextBytes(CANARY);
   }
+
+  private static final String NAME = "Zebulon Canaryfield";
+  private static final String AOR = "sip:zebulon.canaryfield@example.com";
+  private static final String REASON = "card-payment-canary-reason";
 
   @Test
   void noFileOfCassandraOrTheSpoolHoldsTheAudioAndTheExportDoes() throws Exception {
@@ -52,12 +58,20 @@ class EncryptionIT {
               "/v1/calls",
               "{\"callId\":\""
                   + callId
-                  + "\",\"parties\":[{\"id\":\"agent\",\"role\":\"AGENT\"}],"
+                  + "\",\"parties\":[{\"id\":\"agent\",\"role\":\"AGENT\",\"name\":\""
+                  + NAME
+                  + "\",\"aor\":\""
+                  + AOR
+                  + "\"}],"
                   + "\"streams\":[{\"label\":\"agent\",\"party\":\"agent\",\"codec\":\"PCMU\"}]}",
               201);
+      assertEquals(NAME, created.path("parties").get(0).path("name").asText(), "shown opened");
+      assertEquals(AOR, created.path("parties").get(0).path("aor").asText());
       JsonNode rtp = created.path("streams").get(0).path("rtp");
       send(new InetSocketAddress(rtp.path("host").asText(), rtp.path("port").asInt()), 150);
       Thread.sleep(1500); // the last chunk is cut at the stop
+      api.post(
+          "/v1/calls/" + callId + "/pause", "{\"reason\":\"" + REASON + "\",\"by\":\"qa\"}", 200);
       api.post("/v1/calls/" + callId + "/stop", "{}", 200);
       long listed = 0;
       for (int i = 0; i < 50 && listed < 3; i++) {
@@ -73,6 +87,17 @@ class EncryptionIT {
           List.of(),
           filesHolding(ItCassandra.dataDir(), CANARY),
           "files of Cassandra (data, commit log) holding the call's audio in the clear");
+      for (String personal : List.of(NAME, AOR))
+        assertEquals(
+            List.of(),
+            filesHolding(
+                ItCassandra.dataDir(), personal.getBytes(java.nio.charset.StandardCharsets.UTF_8)),
+            "files of Cassandra holding '" + personal + "' in the clear");
+      assertTrue(
+          !filesHolding(
+                  ItCassandra.dataDir(), REASON.getBytes(java.nio.charset.StandardCharsets.UTF_8))
+              .isEmpty(),
+          "the scan finds what the ledger keeps in the clear (the pause's reason)");
       assertEquals(List.of(), filesHolding(spool, CANARY), "the spool holds no audio in the clear");
 
       // The control: the same bytes in the clear, in a table of their own, are found.
@@ -116,9 +141,9 @@ class EncryptionIT {
     }
   }
 
-  /** The files under {@code dir} that hold the pattern's first 32 bytes. */
+  /** The files under {@code dir} that hold the pattern (its first 32 bytes, if longer). */
   static List<Path> filesHolding(Path dir, byte[] pattern) throws Exception {
-    byte[] needle = java.util.Arrays.copyOf(pattern, 32);
+    byte[] needle = java.util.Arrays.copyOf(pattern, Math.min(32, pattern.length));
     List<Path> holding = new ArrayList<>();
     if (!Files.exists(dir)) return holding;
     try (Stream<Path> files = Files.walk(dir)) {

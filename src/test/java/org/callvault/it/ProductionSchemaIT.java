@@ -55,10 +55,20 @@ class ProductionSchemaIT {
       String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
       assertTrue(p.waitFor(120, TimeUnit.SECONDS));
       assertEquals(0, p.exitValue(), "ops/schema, run " + run + ":\n" + out);
-      assertTrue(out.contains("8 statements applied"), out);
+      assertTrue(out.contains("10 statements applied"), out);
     }
     try (CqlSession session = NodeProcess.cassandra()) {
-      assertEquals(4, tables(session, keyspace));
+      assertEquals(5, tables(session, keyspace), "the journal's three, audio and recording keys");
+      assertEquals(
+          "int",
+          session
+              .execute(
+                  "SELECT type FROM system_schema.columns WHERE keyspace_name = ? AND table_name ="
+                      + " 'audio_chunks' AND column_name = 'sealed'",
+                  keyspace)
+              .one()
+              .getString(0),
+          "the earlier audio table gained sealed");
       assertEquals(
           "bigint",
           session
@@ -178,7 +188,7 @@ class ProductionSchemaIT {
             });
     }
     try (CqlSession session = NodeProcess.cassandra()) {
-      assertEquals(4, tables(session, keyspace), "the node created no table");
+      assertEquals(5, tables(session, keyspace), "the node created no table");
       long rows =
           session
               .execute(

@@ -84,7 +84,7 @@ class RecordingServerTest {
     cluster.manager().tell(Join.create(cluster.selfMember().address()));
     FakeBinder binder = FakeBinder.reportingClosed();
     CallRecording.init(testKit.system(), binder, binder, null);
-    calls = new Calls(testKit.system(), Duration.ofSeconds(5));
+    calls = new Calls(testKit.system(), Duration.ofSeconds(5), null);
     open = server(Set.of("127.0.0.1"), 100);
     closed = server(Set.of("192.0.2.99"), 100);
     full = server(Set.of("127.0.0.1"), 0);
