@@ -1,7 +1,6 @@
 package org.callvault.api;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,22 +25,17 @@ import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
 import org.apache.pekko.persistence.query.PersistenceQuery;
 import org.apache.pekko.persistence.query.javadsl.CurrentEventsByPersistenceIdQuery;
-import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.callvault.api.access.Principal;
 import org.callvault.api.access.Role;
 import org.callvault.call.CallRecording;
 import org.callvault.call.CallSpec;
 import org.callvault.call.Calls;
-import org.callvault.call.Event;
-import org.callvault.call.Ledger;
 import org.callvault.call.Party;
 import org.callvault.call.Policy;
 import org.callvault.core.Codec;
 import org.callvault.core.PersonalData;
 import org.callvault.core.StreamSpec;
-import org.callvault.export.Timeline;
-import org.callvault.export.WavExport;
 import org.callvault.store.ChunkStore;
 
 /** The REST API over call recordings: {@code /v1/calls/...}. */
@@ -57,6 +51,7 @@ public final class CallRoutes extends AllDirectives {
   private final CurrentEventsByPersistenceIdQuery journal;
   private final ChunkStore chunks;
   private final PersonalData personal;
+  private final RecordingRoutes recordings;
 
   /**
    * @param defaultPolicy the policy of a call created without one, and of the fields a policy
@@ -81,6 +76,8 @@ public final class CallRoutes extends AllDirectives {
     this.journal =
         PersistenceQuery.get(system)
             .getReadJournalFor(CurrentEventsByPersistenceIdQuery.class, readJournal);
+    this.recordings =
+        new RecordingRoutes(system, calls, this, readJournal, chunks, java.time.Clock.systemUTC());
   }
 
   /**
@@ -96,10 +93,18 @@ public final class CallRoutes extends AllDirectives {
     return chunks == null ? journalReady : journalReady.thenCompose(ok -> chunks.ready());
   }
 
-  /** The routes of calls, each with the roles that may use it. */
+  /**
+   * The routes of calls, each with the roles that may use it: those that create and control them
+   * here, those that read and keep their recordings in {@link RecordingRoutes}.
+   */
   List<RouteTable.Entry> entries() {
+    List<RouteTable.Entry> entries = new ArrayList<>(controls());
+    entries.addAll(recordings.entries());
+    return entries;
+  }
+
+  private List<RouteTable.Entry> controls() {
     RouteTable.Access recorder = RouteTable.Access.of(Role.RECORDER);
-    RouteTable.Access readers = RouteTable.Access.of(Role.SUPERVISOR, Role.COMPLIANCE);
     return List.of(
         new RouteTable.Entry(
             HttpMethods.POST, "/v1/calls", recorder, (who, p) -> body(t -> createCall(who, t))),
@@ -111,28 +116,7 @@ public final class CallRoutes extends AllDirectives {
         change("consent", (who, id, t) -> consent(id, t)),
         change("pause", (who, id, t) -> pause(id, t)),
         change("resume", (who, id, t) -> resume(id, t)),
-        change("stop", (who, id, t) -> stop(who, id, t)),
-        new RouteTable.Entry(HttpMethods.GET, "/v1/calls/{id}/ledger", readers, call(this::ledger)),
-        new RouteTable.Entry(
-            HttpMethods.GET,
-            "/v1/calls/{id}/ledger/verify",
-            RouteTable.Access.of(Role.COMPLIANCE),
-            call(this::verify)),
-        new RouteTable.Entry(
-            HttpMethods.GET, "/v1/calls/{id}/timeline", readers, call(this::timeline)),
-        new RouteTable.Entry(
-            HttpMethods.GET,
-            "/v1/calls/{id}/audio.wav",
-            readers,
-            call(
-                id ->
-                    parameterOptional(
-                        "layout",
-                        layout ->
-                            parameterOptional(
-                                "label",
-                                label ->
-                                    audio(id, layout.orElse("stereo"), label.orElse(null)))))));
+        change("stop", (who, id, t) -> stop(who, id, t)));
   }
 
   /** A change a recorder asks of call {id} with a JSON body. */
@@ -148,69 +132,19 @@ public final class CallRoutes extends AllDirectives {
         (who, p) -> withCallId(p, id -> body(text -> handler.handle(who, id, text))));
   }
 
-  private RouteTable.Handler call(Function<String, Route> inner) {
+  RouteTable.Handler call(Function<String, Route> inner) {
     return (who, p) -> withCallId(p, inner);
   }
 
   /** {@code inner} for the path's call id, or 400 when it is not one. */
-  private Route withCallId(java.util.Map<String, String> path, Function<String, Route> inner) {
+  Route withCallId(java.util.Map<String, String> path, Function<String, Route> inner) {
     String callId = path.get("id");
     String badId = CallSpec.callIdProblem("call id", callId);
     if (badId != null) return complete(json(StatusCodes.BAD_REQUEST, CallJson.error(400, badId)));
     return inner.apply(callId);
   }
 
-  private CompletionStage<List<Event>> events(String callId) {
-    return journal
-        .currentEventsByPersistenceId(persistenceId(callId), 0L, Long.MAX_VALUE)
-        .map(envelope -> (Event) envelope.event())
-        .runWith(Sink.seq(), system);
-  }
-
-  private Route timeline(String callId) {
-    return onSuccess(
-        events(callId),
-        list ->
-            list.isEmpty()
-                ? complete(notFound(callId))
-                : complete(json(StatusCodes.OK, CallJson.timeline(Timeline.of(list)))));
-  }
-
-  private Route audio(String callId, String layoutName, String label) {
-    WavExport.Layout layout;
-    try {
-      layout = WavExport.Layout.valueOf(layoutName.toUpperCase(java.util.Locale.ROOT));
-    } catch (IllegalArgumentException e) {
-      throw new JsonBody.BadRequest(
-          "layout must be mono, stereo or stream, was '" + layoutName + "'");
-    }
-    if (chunks == null)
-      return complete(
-          json(
-              StatusCodes.SERVICE_UNAVAILABLE,
-              CallJson.error(503, "this node stores no audio (media is off); ask a media node")));
-    return onSuccess(
-        events(callId),
-        list -> {
-          if (list.isEmpty()) return complete(notFound(callId));
-          WavExport.Plan plan;
-          try {
-            plan = WavExport.plan(Timeline.of(list), layout, label);
-          } catch (WavExport.Refused refused) {
-            return complete(
-                json(
-                    StatusCodes.get(refused.status),
-                    CallJson.error(refused.status, refused.getMessage())));
-          }
-          return complete(
-              HttpResponse.create()
-                  .withStatus(StatusCodes.OK)
-                  .withEntity(
-                      HttpEntities.create(WAV, plan.bytes(), WavExport.render(plan, chunks))));
-        });
-  }
-
-  private Route body(Function<String, Route> inner) {
+  Route body(Function<String, Route> inner) {
     return entity(Unmarshaller.entityToString(), inner);
   }
 
@@ -247,7 +181,8 @@ public final class CallRoutes extends AllDirectives {
             "pauseRendering",
             "retentionDays",
             "maxDurationSeconds",
-            "noMediaSeconds");
+            "noMediaSeconds",
+            "minRetentionDays");
     if (p == null) return defaultPolicy;
     return new Policy(
         orDefault(
@@ -262,7 +197,8 @@ public final class CallRoutes extends AllDirectives {
             defaultPolicy.pauseRendering()),
         orDefault(p.integer("retentionDays"), defaultPolicy.retentionDays()),
         orDefault(p.integer("maxDurationSeconds"), defaultPolicy.maxDurationSeconds()),
-        orDefault(p.integer("noMediaSeconds"), defaultPolicy.noMediaSeconds()));
+        orDefault(p.integer("noMediaSeconds"), defaultPolicy.noMediaSeconds()),
+        orDefault(p.integer("minRetentionDays"), defaultPolicy.minRetentionDays()));
   }
 
   private static List<CallSpec.PartySpec> parties(JsonBody body) {
@@ -327,41 +263,7 @@ public final class CallRoutes extends AllDirectives {
     return ask(callId, replyTo -> new CallRecording.Stop(by, replyTo), StatusCodes.OK);
   }
 
-  private Route ledger(String callId) {
-    return onSuccess(
-        events(callId),
-        list -> {
-          if (list.isEmpty()) return complete(notFound(callId));
-          ObjectNode json = CallJson.MAPPER.createObjectNode();
-          json.put("callId", callId);
-          ArrayNode entries = json.putArray("events");
-          list.forEach(e -> entries.add(CallJson.event(e)));
-          return complete(json(StatusCodes.OK, json));
-        });
-  }
-
-  private Route verify(String callId) {
-    CompletionStage<Ledger.Verifier> verified =
-        journal
-            .currentEventsByPersistenceId(persistenceId(callId), 0L, Long.MAX_VALUE)
-            .runFold(
-                new Ledger.Verifier(),
-                (v, envelope) -> v.accept(envelope.sequenceNr(), (Event) envelope.event()),
-                system);
-    return onSuccess(
-        verified,
-        verifier -> {
-          Ledger.Verification result = verifier.result();
-          if (result.events() == 0) return complete(notFound(callId));
-          return complete(json(StatusCodes.OK, CallJson.verification(callId, result)));
-        });
-  }
-
-  private static String persistenceId(String callId) {
-    return PersistenceId.of(CallRecording.ENTITY_TYPE_KEY.name(), callId).id();
-  }
-
-  private Route ask(
+  Route ask(
       String callId,
       Function<ActorRef<CallRecording.Reply>, CallRecording.Command> command,
       StatusCode success) {
@@ -397,7 +299,11 @@ public final class CallRoutes extends AllDirectives {
       if (accepted.note() != null) json.put("note", accepted.note());
       return json(success, json);
     }
-    CallRecording.Rejected rejected = (CallRecording.Rejected) reply;
+    return refusal((CallRecording.Rejected) reply);
+  }
+
+  /** A call's refusal as the API answers it: its status and why. */
+  static HttpResponse refusal(CallRecording.Rejected rejected) {
     StatusCode status =
         switch (rejected.rejection()) {
           case INVALID -> StatusCodes.BAD_REQUEST;
@@ -408,7 +314,7 @@ public final class CallRoutes extends AllDirectives {
     return json(status, CallJson.error(status.intValue(), rejected.message()));
   }
 
-  private static HttpResponse notFound(String callId) {
+  static HttpResponse notFound(String callId) {
     return json(StatusCodes.NOT_FOUND, CallJson.error(404, "no call with id '" + callId + "'"));
   }
 

@@ -16,6 +16,7 @@ import org.callvault.core.StreamSpec;
  * @param haltedBy the party whose decline or withdrawal stopped recording under onDecline STOP
  * @param seq the seq of the last event applied
  * @param lastHash the hash of the last event applied
+ * @param compliance its legal hold and erasure
  */
 public record Call(
     String callId,
@@ -29,13 +30,15 @@ public record Call(
     String stoppedBy,
     MediaState media,
     long seq,
-    String lastHash)
+    String lastHash,
+    Compliance compliance)
     implements State {
 
   public Call {
     parties = List.copyOf(parties);
     streams = List.copyOf(streams);
     pauses = List.copyOf(pauses);
+    if (compliance == null) compliance = Compliance.NONE; // a snapshot from before it existed
   }
 
   /** What the ledger says of a stream's stored audio. */
@@ -116,7 +119,8 @@ public record Call(
         null,
         MediaState.NONE,
         event.seq(),
-        event.hash());
+        event.hash(),
+        Compliance.NONE);
   }
 
   /** The call after {@code event}. */
@@ -148,7 +152,8 @@ public record Call(
               event.by(),
               media,
               seq,
-              lastHash);
+              lastHash,
+              compliance);
     } else if (change instanceof Change.MediaBound bound) {
       next = withMedia(media.bound(bound.node(), event.seq(), bound.endpoints()));
     } else if (change instanceof Change.PartyJoined joined) {
@@ -176,7 +181,8 @@ public record Call(
               stoppedBy,
               media.withEndpoints(endpoints),
               seq,
-              lastHash);
+              lastHash,
+              compliance);
     } else if (change instanceof Change.ChunkStored stored) {
       String label = stored.chunk().label();
       next =
@@ -184,14 +190,35 @@ public record Call(
               media.withStream(label, media(label).listing(stored.chunk(), stored.counters())));
     } else if (change instanceof Change.MediaReleased released) {
       next = withMedia(media.releasedWith(released.counters(), released.reasonOrStopped()));
+    } else if (change instanceof Change.LegalHoldChanged hold) {
+      next = withCompliance(compliance.hold(hold.on(), hold.reason(), event));
+    } else if (change instanceof Change.RecordingErased erased) {
+      next = withCompliance(compliance.erase(erased.reason(), event));
     }
     return next.chained(event);
   }
 
   private Call withMedia(MediaState next) {
     return new Call(
-        callId, spec, parties, streams, pauses, haltedBy, createdAt, stoppedAt, stoppedBy, next,
-        seq, lastHash);
+        callId,
+        spec,
+        parties,
+        streams,
+        pauses,
+        haltedBy,
+        createdAt,
+        stoppedAt,
+        stoppedBy,
+        next,
+        seq,
+        lastHash,
+        compliance);
+  }
+
+  private Call withCompliance(Compliance next) {
+    return new Call(
+        callId, spec, parties, streams, pauses, haltedBy, createdAt, stoppedAt, stoppedBy, media,
+        seq, lastHash, next);
   }
 
   private Call withConsent(Change.ConsentChanged change, Event event) {
@@ -206,20 +233,53 @@ public record Call(
         && change.decision().refused()
         && policy().onDecline() == Policy.OnDecline.STOP) halted = change.party();
     return new Call(
-        callId, spec, updated, streams, pauses, halted, createdAt, stoppedAt, stoppedBy, media, seq,
-        lastHash);
+        callId,
+        spec,
+        updated,
+        streams,
+        pauses,
+        halted,
+        createdAt,
+        stoppedAt,
+        stoppedBy,
+        media,
+        seq,
+        lastHash,
+        compliance);
   }
 
   private Call withParties(List<Party> updated) {
     return new Call(
-        callId, spec, updated, streams, pauses, haltedBy, createdAt, stoppedAt, stoppedBy, media,
-        seq, lastHash);
+        callId,
+        spec,
+        updated,
+        streams,
+        pauses,
+        haltedBy,
+        createdAt,
+        stoppedAt,
+        stoppedBy,
+        media,
+        seq,
+        lastHash,
+        compliance);
   }
 
   private Call withPauses(List<PauseSpan> updated) {
     return new Call(
-        callId, spec, parties, streams, updated, haltedBy, createdAt, stoppedAt, stoppedBy, media,
-        seq, lastHash);
+        callId,
+        spec,
+        parties,
+        streams,
+        updated,
+        haltedBy,
+        createdAt,
+        stoppedAt,
+        stoppedBy,
+        media,
+        seq,
+        lastHash,
+        compliance);
   }
 
   private static Party partyOf(CallSpec.PartySpec p, Event event) {
@@ -263,7 +323,8 @@ public record Call(
         stoppedBy,
         media,
         event.seq(),
-        event.hash());
+        event.hash(),
+        compliance);
   }
 
   private static <T> List<T> append(List<T> list, T item) {

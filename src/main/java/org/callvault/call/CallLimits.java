@@ -2,10 +2,12 @@ package org.callvault.call;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.callvault.core.StreamCounters;
+import org.slf4j.Logger;
 
 /**
  * The limits that stop a call by themselves ({@link Policy#maxDurationSeconds()}, {@link
@@ -37,12 +39,23 @@ final class CallLimits {
       timers.startTimerWithFixedDelay(Check.class, Check.INSTANCE, EVERY);
   }
 
+  /** The changes that stop {@code call} at {@code now}, with why, if it must stop; none else. */
+  List<Change> due(Call call, Instant now, Map<String, StreamCounters> live, Logger log) {
+    return reached(call, now, live)
+        .map(
+            reason -> {
+              log.warn("call {} stops itself: {}", call.callId(), reason);
+              return Requests.stop(call, now.toEpochMilli() * 1000, reason).changes();
+            })
+        .orElse(List.of());
+  }
+
   /**
    * Why {@code call} must stop itself at {@code now}, if it must: it has lasted its policy's {@code
    * maxDurationSeconds}, or none of its streams received here ({@code live}, null when this node
    * receives none of its media) has received a packet for {@code noMediaSeconds}.
    */
-  Optional<String> reached(Call call, Instant now, Map<String, StreamCounters> live) {
+  private Optional<String> reached(Call call, Instant now, Map<String, StreamCounters> live) {
     Integer maxDuration = call.policy().maxDurationSeconds();
     if (maxDuration != null && !now.isBefore(call.createdAt().plusSeconds(maxDuration)))
       return Optional.of(

@@ -59,8 +59,6 @@ public final class CallRecording
   /** Who the ledger names as the cause of what the media plane reports. */
   public static final String MEDIA = "media";
 
-  // ---------------------------------------------------------------------------------- commands
-
   public sealed interface Command extends CborSerializable
       permits Request,
           AutoResume,
@@ -70,7 +68,8 @@ public final class CallRecording
           FromMedia,
           CallMediaCommands.StartMedia,
           CallMediaCommands.Adopted,
-          CallMediaCommands.StoredLate {}
+          CallMediaCommands.StoredLate,
+          Custody.Request {}
 
   /** A command from outside; every one is answered with a {@link Reply}. */
   public sealed interface Request extends Command permits GetCall, ChangeRequest {
@@ -79,7 +78,16 @@ public final class CallRecording
 
   /** A request that may change the call; {@code by} is who the ledger names as its cause. */
   public sealed interface ChangeRequest extends Request
-      permits Create, ChangeConsent, Pause, Resume, Stop, Amend {
+      permits Create,
+          ChangeConsent,
+          Pause,
+          Resume,
+          Stop,
+          Amend,
+          Custody.SetLegalHold,
+          Custody.Erase,
+          Custody.RecordAccess,
+          Custody.RecordExport {
     String by();
   }
 
@@ -127,8 +135,6 @@ public final class CallRecording
     INSTANCE
   }
 
-  // ----------------------------------------------------------------------------------- replies
-
   /**
    * The answer to every request. A refusal is a {@link Rejected} rather than a {@code
    * StatusReply.error}: callers must tell their own mistake ({@link Rejection#INVALID}) from a rule
@@ -148,10 +154,7 @@ public final class CallRecording
     }
   }
 
-  /**
-   * The request was refused and nothing changed; {@code message} says why in words a caller can act
-   * on.
-   */
+  /** The request was refused and nothing changed; {@code message} says why, to act on. */
   public record Rejected(Rejection rejection, String message) implements Reply {}
 
   public enum Rejection {
@@ -164,8 +167,6 @@ public final class CallRecording
     /** This node cannot carry out the request now (no media can be bound here); retry. */
     UNAVAILABLE
   }
-
-  // ------------------------------------------------------------------------------------ entity
 
   /**
    * Registers the entity with cluster sharding on this node; {@code binder} is null on a node that
@@ -226,6 +227,7 @@ public final class CallRecording
   private final CallSockets sockets;
   private final LedgerWriter ledger;
   private final CallMediaCommands media;
+  private final Custody custody;
   private final CallLimits limits = new CallLimits();
 
   private CallRecording(
@@ -251,6 +253,7 @@ public final class CallRecording
     this.ledger = new LedgerWriter(gates, clock, this::afterPersisted);
     this.media =
         new CallMediaCommands(callId, context, sockets, gates, ledger, Effect(), this::passivate);
+    this.custody = new Custody(context, sockets, Effect(), this::decided);
     gates.closeAll();
   }
 
@@ -293,6 +296,7 @@ public final class CallRecording
         .onCommand(
             Create.class, (c, cmd) -> whenStopped(decided(c, Requests.recreate(c, cmd), cmd)))
         .onCommand(Stop.class, (c, cmd) -> whenStopped(decided(c, Requests.stopAgain(c), cmd)))
+        .onCommand(Custody.Request.class, (c, cmd) -> custody.handle(c, cmd, this::whenStopped))
         .onCommand(
             GetCall.class, (c, cmd) -> whenStopped(Effect().reply(cmd.replyTo(), current(c))))
         .onCommand(FromMedia.class, (c, cmd) -> media.fromMedia(c, cmd.report()))
@@ -315,6 +319,7 @@ public final class CallRecording
         .onCommand(Resume.class, (c, cmd) -> decided(c, Requests.resume(c), cmd))
         .onCommand(Stop.class, (c, cmd) -> decided(c, Requests.stop(c, clock.millis() * 1000), cmd))
         .onCommand(Amend.class, (c, cmd) -> decided(c, Requests.amend(c, cmd), cmd))
+        .onCommand(Custody.Request.class, (c, cmd) -> custody.handle(c, cmd, effect -> effect))
         .onCommand(AutoResume.class, this::autoResume)
         .onCommand(CallLimits.Check.class, (c, cmd) -> checkLimits(c))
         .onCommand(CallMediaCommands.StartMedia.class, (c, cmd) -> media.start(c))
@@ -326,8 +331,6 @@ public final class CallRecording
 
     return builder.build();
   }
-
-  // ------------------------------------------------------------------------------ requests
 
   private ReplyEffect<Event, State> create(Create cmd) {
     CallSpec spec = cmd.spec();
@@ -357,10 +360,7 @@ public final class CallRecording
         .thenReply(cmd.replyTo(), state -> current((Call) state));
   }
 
-  /**
-   * A request to a call that does not exist: refused, and the entity passivates (nothing to
-   * remember).
-   */
+  /** A request to a call that does not exist: refused, and nothing to remember (passivates). */
   private ReplyEffect<Event, State> refused(Request cmd, Rejected rejected) {
     return Effect().none().thenRun(s -> passivate()).thenReply(cmd.replyTo(), s -> rejected);
   }
@@ -384,19 +384,10 @@ public final class CallRecording
 
   /** Stops the call, with why, once it has lasted too long or received nothing for too long. */
   private ReplyEffect<Event, State> checkLimits(Call call) {
-    Instant now = clock.instant();
-    return limits
-        .reached(call, now, sockets.storing() ? sockets.live() : null)
-        .map(
-            reason -> {
-              context.getLog().warn("call {} stops itself: {}", callId, reason);
-              return write(
-                  call,
-                  Requests.stop(call, now.toEpochMilli() * 1000, reason).changes(),
-                  SYSTEM,
-                  null);
-            })
-        .orElse(Effect().noReply());
+    List<Change> stop =
+        limits.due(
+            call, clock.instant(), sockets.storing() ? sockets.live() : null, context.getLog());
+    return stop.isEmpty() ? Effect().noReply() : write(call, stop, SYSTEM, null);
   }
 
   private ReplyEffect<Event, State> rewrite(Call call, LedgerWriter.Rewrite cmd) {
@@ -408,8 +399,6 @@ public final class CallRecording
         .map(resumed -> write(call, List.of(resumed), SYSTEM, null))
         .orElse(Effect().noReply());
   }
-
-  // ------------------------------------------------------------------------------------- media
 
   /**
    * The same creation again (its creator retrying after a timeout): answered with the call, its
@@ -425,12 +414,7 @@ public final class CallRecording
     return decided(call, decision, cmd);
   }
 
-  // ---------------------------------------------------------------------------------- persist
-
-  /**
-   * Writes {@code changes} to the ledger, fail-closed ({@link LedgerWriter}); {@code replyTo} is
-   * null for the entity's own.
-   */
+  /** Writes {@code changes}, fail-closed ({@link LedgerWriter}); no {@code replyTo}: its own. */
   private ReplyEffect<Event, State> write(
       Call call, List<Change> changes, String by, ActorRef<Reply> replyTo) {
     return ledger.persist(Effect(), call, changes, by, replyTo, null, null);

@@ -164,6 +164,24 @@ final class CallSockets {
         node, counters, handingOff ? ReleaseReason.HANDOFF : ReleaseReason.STOPPED);
   }
 
+  /**
+   * Destroys the recording's keys and deletes its audio: every chunk the ledger lists, by stream,
+   * epoch and the last chunk listed in it. Fails on a node that stores no audio.
+   */
+  CompletionStage<Void> erase(Call call) {
+    if (binder == null)
+      return CompletableFuture.failedFuture(
+          new IllegalStateException("this node stores no audio: ask a node with media"));
+    Map<String, Map<Long, Long>> stored = new HashMap<>();
+    for (StreamSpec stream : call.streams()) {
+      MediaState.StreamMedia media = call.media(stream.label());
+      Map<Long, Long> epochs = new HashMap<>(media.earlierLastN());
+      if (media.chunks() > 0) epochs.merge(media.epoch(), media.lastN(), Math::max);
+      stored.put(stream.label(), epochs);
+    }
+    return binder.erase(callId, stored);
+  }
+
   /** What the entity finds of its media when it has recovered its ledger. */
   enum Found {
     /** No sockets here: they are bound anew (after what storage holds is adopted). */

@@ -38,7 +38,11 @@ import org.callvault.core.StreamSpec;
   @JsonSubTypes.Type(Change.DtmfDetected.class),
   @JsonSubTypes.Type(Change.PartyJoined.class),
   @JsonSubTypes.Type(Change.PartyRenamed.class),
-  @JsonSubTypes.Type(Change.StreamsAdded.class)
+  @JsonSubTypes.Type(Change.StreamsAdded.class),
+  @JsonSubTypes.Type(Change.LegalHoldChanged.class),
+  @JsonSubTypes.Type(Change.RecordingErased.class),
+  @JsonSubTypes.Type(Change.Accessed.class),
+  @JsonSubTypes.Type(Change.ExportMade.class)
 })
 public sealed interface Change extends CborSerializable {
 
@@ -191,5 +195,35 @@ public sealed interface Change extends CborSerializable {
    */
   @JsonTypeName("StreamsAdded")
   record StreamsAdded(List<StreamSpec> streams, Map<String, Endpoint> endpoints)
+      implements Change {}
+
+  /**
+   * A legal hold placed ({@code on}, with its reason) or lifted: while it holds, nothing erases the
+   * recording, neither a request nor its retention.
+   */
+  @JsonTypeName("LegalHoldChanged")
+  record LegalHoldChanged(boolean on, String reason) implements Change {}
+
+  /**
+   * The recording's keys were destroyed and its audio deleted: its audio and its parties' personal
+   * fields can never be read again; this ledger keeps the facts. {@code reason}: why (a request,
+   * its retention).
+   */
+  @JsonTypeName("RecordingErased")
+  record RecordingErased(String reason) implements Change {}
+
+  /**
+   * Someone read the recording: {@code what} they read ({@code audio}, {@code ledger}, {@code
+   * verification}…), as the event's {@code by} with these {@code roles}.
+   */
+  @JsonTypeName("Accessed")
+  record Accessed(String what, String roles) implements Change {}
+
+  /**
+   * An export was made: the SHA-256 of its bytes (hex), the hash of the ledger's last event it was
+   * made from, its layout and stream, and its length; a file handed on can be matched to it.
+   */
+  @JsonTypeName("ExportMade")
+  record ExportMade(String sha256, String ledgerHash, String layout, String label, long bytes)
       implements Change {}
 }

@@ -18,6 +18,9 @@ import org.callvault.core.CborSerializable;
  *     it); null for no limit (calls created before the limit existed)
  * @param noMediaSeconds the call stops itself when none of its streams has received a packet for
  *     this long; null for no limit
+ * @param minRetentionDays no request erases the recording before this many days after its stop (a
+ *     regulator's minimum, e.g. MiFID II's five years); null for none (calls created before it
+ *     existed)
  */
 public record Policy(
     ConsentMode consentMode,
@@ -27,8 +30,36 @@ public record Policy(
     PauseRendering pauseRendering,
     int retentionDays,
     Integer maxDurationSeconds,
-    Integer noMediaSeconds)
+    Integer noMediaSeconds,
+    Integer minRetentionDays)
     implements CborSerializable {
+
+  /** A policy without a minimum retention. */
+  public Policy(
+      ConsentMode consentMode,
+      OnDecline onDecline,
+      boolean pauseAllowed,
+      int maxPauseSeconds,
+      PauseRendering pauseRendering,
+      int retentionDays,
+      Integer maxDurationSeconds,
+      Integer noMediaSeconds) {
+    this(
+        consentMode,
+        onDecline,
+        pauseAllowed,
+        maxPauseSeconds,
+        pauseRendering,
+        retentionDays,
+        maxDurationSeconds,
+        noMediaSeconds,
+        null);
+  }
+
+  /** The days after its stop before which no request erases the recording (0 for none). */
+  public int minRetention() {
+    return minRetentionDays == null ? 0 : minRetentionDays;
+  }
 
   /** A policy without the limits that stop a call by themselves. */
   public Policy(
@@ -93,7 +124,8 @@ public record Policy(
             c.getEnum(PauseRendering.class, "pauseRendering"),
             c.getInt("retentionDays"),
             c.getInt("maxDurationSeconds"),
-            c.getInt("noMediaSeconds"));
+            c.getInt("noMediaSeconds"),
+            c.getInt("minRetentionDays"));
     if (!policy.problems().isEmpty())
       throw new IllegalArgumentException(
           path + " is invalid: " + String.join("; ", policy.problems()));
@@ -131,6 +163,12 @@ public record Policy(
               + MAX_PAUSE_SECONDS
               + ", was "
               + noMediaSeconds);
+    if (minRetentionDays != null && (minRetentionDays < 0 || minRetentionDays > retentionDays))
+      problems.add(
+          "policy.minRetentionDays must be between 0 and retentionDays ("
+              + retentionDays
+              + "), was "
+              + minRetentionDays);
     return problems;
   }
 }

@@ -77,6 +77,82 @@ final class Requests {
             + "' already exists with a different definition; a call id names one call");
   }
 
+  static Decision legalHold(Call call, Custody.SetLegalHold hold) {
+    Compliance now = call.compliance();
+    if (now.erased())
+      return refused(
+          Rejection.CONFLICT,
+          "call '"
+              + call.callId()
+              + "' was erased at "
+              + now.erasedAt()
+              + ": nothing is left to hold");
+    if (hold.on() && (hold.reason() == null || hold.reason().isBlank()))
+      return refused(Rejection.INVALID, "a legal hold needs a reason (field 'reason')");
+    if (hold.on() == now.held())
+      return new Unchanged(
+          now.held()
+              ? "the call is already on legal hold since "
+                  + now.holdSince()
+                  + " ("
+                  + now.holdReason()
+                  + "); nothing changed"
+              : "the call is not on legal hold; nothing changed");
+    return changes(new Change.LegalHoldChanged(hold.on(), hold.reason()));
+  }
+
+  /**
+   * An erasure, judged at its {@code asOf}: only of a stopped call, never under legal hold nor
+   * within the policy's minimum retention; the retention sweep's ({@code whenDue}) only once the
+   * retention has passed.
+   */
+  static Decision erase(Call call, Custody.Erase erase) {
+    Compliance now = call.compliance();
+    if (now.erased())
+      return new Unchanged(
+          "the call was already erased at " + now.erasedAt() + " by " + now.erasedBy());
+    if (!call.stopped())
+      return refused(
+          Rejection.CONFLICT,
+          "call '" + call.callId() + "' is " + call.phase() + ": stop it before erasing it");
+    if (now.held())
+      return refused(
+          Rejection.CONFLICT,
+          "call '"
+              + call.callId()
+              + "' is on legal hold since "
+              + now.holdSince()
+              + " by "
+              + now.holdBy()
+              + " ("
+              + now.holdReason()
+              + "): lift the hold before erasing it");
+    Instant minimum = call.stoppedAt().plus(Duration.ofDays(call.policy().minRetention()));
+    if (erase.asOf().isBefore(minimum))
+      return refused(
+          Rejection.CONFLICT,
+          "call '"
+              + call.callId()
+              + "' must be kept until "
+              + minimum
+              + " (minRetentionDays "
+              + call.policy().minRetention()
+              + " after its stop)");
+    Instant due = call.stoppedAt().plus(Duration.ofDays(call.policy().retentionDays()));
+    if (erase.whenDue() && erase.asOf().isBefore(due))
+      return new Unchanged(
+          "kept until " + due + " (retentionDays " + call.policy().retentionDays() + ")");
+    return changes(new Change.RecordingErased(erase.reason()));
+  }
+
+  static Decision access(Custody.RecordAccess access) {
+    return changes(new Change.Accessed(access.what(), access.roles()));
+  }
+
+  static Decision export(Custody.RecordExport export) {
+    return changes(export.export());
+  }
+
   static Decision stopAgain(Call call) {
     return new Unchanged(
         "the call was already stopped at " + call.stoppedAt() + "; nothing changed");

@@ -40,6 +40,13 @@ public interface MediaBinder {
   CompletionStage<List<ChunkInfo>> storedAfter(
       String callId, String label, long epoch, long afterN);
 
+  /**
+   * Destroys the call's keys, so that none of its audio or sealed personal fields can be read again
+   * anywhere, then deletes its audio: {@code stored} names, per stream and epoch, the number of the
+   * last chunk listed.
+   */
+  CompletionStage<Void> erase(String callId, Map<String, Map<Long, Long>> stored);
+
   /** The sockets of one call on this node. */
   interface Session {
     /** Where each stream's RTP must be sent, by label. */

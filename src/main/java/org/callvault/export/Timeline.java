@@ -44,6 +44,8 @@ public final class Timeline {
   private final long startMicros;
   private final long endMicros;
   private final Policy.PauseRendering rendering;
+  private final java.time.Instant erasedAt;
+  private final String lastHash;
 
   private Timeline(
       String callId,
@@ -52,7 +54,9 @@ public final class Timeline {
       Map<String, List<long[]>> removed,
       long startMicros,
       long endMicros,
-      Policy.PauseRendering rendering) {
+      Policy.PauseRendering rendering,
+      java.time.Instant erasedAt,
+      String lastHash) {
     this.callId = callId;
     this.streams = streams;
     this.chunks = chunks;
@@ -60,6 +64,8 @@ public final class Timeline {
     this.startMicros = startMicros;
     this.endMicros = endMicros;
     this.rendering = rendering;
+    this.erasedAt = erasedAt;
+    this.lastHash = lastHash;
   }
 
   /** The timeline of the events of one call, in ledger order. */
@@ -117,7 +123,16 @@ public final class Timeline {
       }
       for (List<long[]> spans : removed.values()) merge(spans);
     }
-    return new Timeline(callId, call.streams(), chunks, removed, start, end, rendering);
+    return new Timeline(
+        callId,
+        call.streams(),
+        chunks,
+        removed,
+        start,
+        end,
+        rendering,
+        call.compliance().erasedAt(),
+        call.lastHash());
   }
 
   /** A chunk stored after its gate reopened, and when the ledger listed it. */
@@ -206,6 +221,16 @@ public final class Timeline {
 
   public Policy.PauseRendering rendering() {
     return rendering;
+  }
+
+  /** When the recording was erased; null while it is not. */
+  public java.time.Instant erasedAt() {
+    return erasedAt;
+  }
+
+  /** The hash of the ledger's last event this timeline was made from. */
+  public String lastHash() {
+    return lastHash;
   }
 
   /**

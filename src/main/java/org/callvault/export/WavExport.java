@@ -57,6 +57,14 @@ public final class WavExport {
     List<StreamSpec> streams = timeline.streams();
     List<String> labels = new ArrayList<>();
     List<Integer> channelOf = new ArrayList<>();
+    if (timeline.erasedAt() != null)
+      throw new Refused(
+          410,
+          "call '"
+              + timeline.callId()
+              + "' was erased at "
+              + timeline.erasedAt()
+              + ": its audio can no longer be read (its ledger keeps the facts)");
     int channels;
     switch (layout) {
       case STREAM -> {

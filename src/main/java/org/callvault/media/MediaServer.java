@@ -228,6 +228,11 @@ public final class MediaServer implements MediaBinder, MediaRelay.Source, AutoCl
   }
 
   @Override
+  public CompletionStage<Void> erase(String callId, Map<String, Map<Long, Long>> stored) {
+    return store.erase(callId, stored);
+  }
+
+  @Override
   public boolean relayTo(String callId, Map<String, Endpoint> endpoints, long token) {
     CallMedia session = relaying.get(callId);
     if (session == null) return false;

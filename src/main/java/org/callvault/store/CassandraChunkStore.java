@@ -75,7 +75,8 @@ public final class CassandraChunkStore implements ChunkStore {
       CqlSession session,
       PreparedStatement insert,
       PreparedStatement select,
-      PreparedStatement after) {}
+      PreparedStatement after,
+      PreparedStatement delete) {}
 
   public CassandraChunkStore(
       CompletionStage<CqlSession> session, Settings settings, MasterKeyset master) {
@@ -159,8 +160,19 @@ public final class CassandraChunkStore implements ChunkStore {
                                                     + keyspace
                                                     + ".audio_chunks WHERE call_id = ? AND label ="
                                                     + " ? AND epoch = ? AND bucket = ? AND n > ?")
-                                            .thenApply(
-                                                after -> new Prepared(s, insert, select, after)))));
+                                            .thenCompose(
+                                                after ->
+                                                    s.prepareAsync(
+                                                            "DELETE FROM "
+                                                                + keyspace
+                                                                + ".audio_chunks WHERE call_id = ?"
+                                                                + " AND label = ? AND epoch = ? AND"
+                                                                + " bucket = ?")
+                                                        .thenApply(
+                                                            delete ->
+                                                                new Prepared(
+                                                                    s, insert, select, after,
+                                                                    delete))))));
   }
 
   @Override
@@ -285,6 +297,30 @@ public final class CassandraChunkStore implements ChunkStore {
               + "' does not open under its recording's key: altered, or moved from another place",
           e);
     }
+  }
+
+  @Override
+  public CompletionStage<Void> erase(
+      String callId, java.util.Map<String, java.util.Map<Long, Long>> stored) {
+    return keys.destroy(callId)
+        .thenCompose(destroyed -> prepared())
+        .thenCompose(
+            p -> {
+              CompletionStage<Void> done = CompletableFuture.completedFuture(null);
+              for (var stream : stored.entrySet())
+                for (var epoch : stream.getValue().entrySet())
+                  for (long bucket = 0; bucket <= bucketOf(epoch.getValue()); bucket++) {
+                    var delete =
+                        p.delete()
+                            .bind(callId, stream.getKey(), epoch.getKey(), bucket)
+                            .setConsistencyLevel(consistency)
+                            .setIdempotent(true);
+                    done =
+                        done.thenCompose(
+                            x -> p.session().executeAsync(delete).thenApply(rs -> null));
+                  }
+              return done;
+            });
   }
 
   @Override

@@ -52,6 +52,12 @@ public final class HaltAfterWrites implements ChunkStore {
   }
 
   @Override
+  public CompletionStage<Void> erase(
+      String callId, java.util.Map<String, java.util.Map<Long, Long>> stored) {
+    return store.erase(callId, stored);
+  }
+
+  @Override
   public CompletionStage<List<ChunkInfo>> storedAfter(
       String callId, String label, long epoch, long afterN) {
     return store.storedAfter(callId, label, epoch, afterN);

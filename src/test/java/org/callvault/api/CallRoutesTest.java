@@ -146,7 +146,7 @@ class CallRoutesTest {
   @Test
   void noFuzzedRequestIsAnsweredWithA5xxOrChangesACall() throws Exception {
     String callId = create("{}");
-    String before = get("/v1/calls/" + callId + "/ledger").body().toString();
+    String before = changes(callId).toString();
     java.util.Random random = new java.util.Random(10);
     String[] methods = {"GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"};
     String[] tails = {
@@ -238,7 +238,15 @@ class CallRoutesTest {
     System.out.println("fuzzed requests by status: " + statuses);
     assertTrue(statuses.keySet().stream().anyMatch(s -> s == 400), "bodies were refused");
     assertTrue(statuses.keySet().stream().anyMatch(s -> s == 404), "paths were refused");
-    assertEquals(before, get("/v1/calls/" + callId + "/ledger").body().toString());
+    assertEquals(before, changes(callId).toString(), "nothing but reads recorded");
+  }
+
+  /** The call's ledger but for the records of who read it (each read of the ledger adds one). */
+  private static List<JsonNode> changes(String callId) {
+    List<JsonNode> changes = new java.util.ArrayList<>();
+    for (JsonNode e : get("/v1/calls/" + callId + "/ledger").body().path("events"))
+      if (!List.of("Accessed", "ExportMade").contains(e.path("type").asText())) changes.add(e);
+    return changes;
   }
 
   /** Text that no request takes: {@code valid} mutated until it is no JSON, or random text. */
@@ -648,8 +656,14 @@ class CallRoutesTest {
     post("/v1/calls/" + callId + "/stop", "{\"by\":\"crm\"}");
 
     JsonNode events = get("/v1/calls/" + callId + "/ledger").body().path("events");
-    assertEquals(5, events.size());
-    List<String> types = List.of("CallCreated", "ConsentChanged", "Paused", "Resumed", "Stopped");
+    assertEquals(6, events.size());
+    List<String> types =
+        List.of("CallCreated", "ConsentChanged", "Paused", "Resumed", "Stopped", "Accessed");
+    JsonNode read = events.get(5);
+    assertEquals("key:test", read.path("by").asText(), "this read of the ledger, recorded first");
+    assertEquals("ledger", read.path("details").path("what").asText());
+    assertEquals(
+        "recorder,supervisor,compliance,admin", read.path("details").path("roles").asText());
     String prev = Ledger.GENESIS;
     for (int i = 0; i < events.size(); i++) {
       JsonNode e = events.get(i);
@@ -672,8 +686,11 @@ class CallRoutesTest {
 
     JsonNode verified = get("/v1/calls/" + callId + "/ledger/verify").body();
     assertTrue(verified.path("valid").asBoolean(), verified.toString());
-    assertEquals(5, verified.path("events").asInt());
-    assertEquals(prev, verified.path("lastHash").asText());
+    assertEquals(7, verified.path("events").asInt(), "with the two reads: the ledger's, its own");
+    JsonNode after = get("/v1/calls/" + callId + "/ledger").body().path("events");
+    assertEquals(prev, after.get(6).path("prevHash").asText(), "the verification's record follows");
+    assertEquals("verification", after.get(6).path("details").path("what").asText());
+    assertEquals(after.get(6).path("hash").asText(), verified.path("lastHash").asText());
   }
 
   @Test
@@ -714,7 +731,7 @@ class CallRoutesTest {
 
     JsonNode verified = get("/v1/calls/" + callId + "/ledger/verify").body();
     assertFalse(verified.path("valid").asBoolean());
-    assertEquals(3, verified.path("events").asInt());
+    assertEquals(4, verified.path("events").asInt(), "the three, and the verification's record");
     assertEquals(2, verified.path("brokenAt").asInt());
     assertTrue(
         verified.path("reason").asText().contains("does not match the recomputed hash"),
@@ -747,7 +764,7 @@ class CallRoutesTest {
           anonymous.raw().headers().firstValue("WWW-Authenticate").orElse("").replace("\"", ""));
       assertEquals(
           401, ask(route, path, TestKeys.ALL.substring(0, 20) + "x").statusCode(), "a wrong key");
-      long ledger = get("/v1/calls/" + callId + "/ledger").body().path("events").size();
+      long ledger = changes(callId).size();
       for (Role role : Role.values()) {
         if (route.access().roles().contains(role)) continue;
         Answer refused = ask(route, path, TestKeys.of(role));
@@ -757,10 +774,7 @@ class CallRoutesTest {
           assertTrue(error.contains(needed.id()), where + " names " + needed.id() + ": " + error);
         assertTrue(error.contains("key:test-" + role.id()), error);
       }
-      assertEquals(
-          ledger,
-          get("/v1/calls/" + callId + "/ledger").body().path("events").size(),
-          where + ": refused requests change nothing");
+      assertEquals(ledger, changes(callId).size(), where + ": refused requests change nothing");
       for (Role role : route.access().roles()) {
         int status = ask(route, path, TestKeys.of(role)).statusCode();
         assertTrue(status != 401 && status != 403, where + " as " + role + ": " + status);
@@ -769,9 +783,12 @@ class CallRoutesTest {
   }
 
   private static Answer ask(RouteTable.Entry route, String path, String key) {
-    return route.method().value().equals("POST")
-        ? post(path, "{\"by\":\"qa\",\"reason\":\"card\"}", key)
-        : get(path, key);
+    return switch (route.method().value()) {
+      case "POST" -> post(path, "{\"by\":\"qa\",\"reason\":\"card\"}", key);
+      case "DELETE" ->
+          send(authorized(HttpRequest.newBuilder(URI.create(base + path)), key).DELETE().build());
+      default -> get(path, key);
+    };
   }
 
   /**

@@ -168,6 +168,20 @@ public final class FakeBinder implements MediaBinder, MediaMoves {
     };
   }
 
+  /** Each erasure asked: the call and, per stream and epoch, its last listed chunk. */
+  final List<String> erased = new CopyOnWriteArrayList<>();
+
+  /** Set by a test: erasures fail with this. */
+  volatile String eraseFails;
+
+  @Override
+  public CompletionStage<Void> erase(String callId, Map<String, Map<Long, Long>> stored) {
+    if (eraseFails != null)
+      return CompletableFuture.failedFuture(new IllegalStateException(eraseFails));
+    erased.add(callId + " " + new java.util.TreeMap<>(stored));
+    return CompletableFuture.completedFuture(null);
+  }
+
   @Override
   public CompletionStage<List<ChunkInfo>> storedAfter(
       String callId, String label, long epoch, long afterN) {

@@ -2,6 +2,7 @@ package org.callvault.call;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
 import java.time.Instant;
@@ -211,6 +212,41 @@ class SerializationTest {
             "media",
             new Change.MediaReleased("node", Map.of("a", COUNTERS), ReleaseReason.STOPPED),
             stopped.hash());
+    Event held =
+        Ledger.seal(
+            16,
+            T0.plusSeconds(52),
+            "user:compliance-officer",
+            new Change.LegalHoldChanged(true, "litigation 2026-17"),
+            released.hash());
+    Event read =
+        Ledger.seal(
+            17,
+            T0.plusSeconds(53),
+            "user:qa",
+            new Change.Accessed("ledger", "supervisor"),
+            held.hash());
+    Event exported =
+        Ledger.seal(
+            18,
+            T0.plusSeconds(54),
+            "user:qa",
+            new Change.ExportMade("ab".repeat(32), read.hash(), "stream", "a", 48_044),
+            read.hash());
+    Event lifted =
+        Ledger.seal(
+            19,
+            T0.plusSeconds(55),
+            "user:compliance-officer",
+            new Change.LegalHoldChanged(false, null),
+            exported.hash());
+    Event erased =
+        Ledger.seal(
+            20,
+            T0.plusSeconds(56),
+            "system:retention",
+            new Change.RecordingErased("retention"),
+            lifted.hash());
     return List.of(
         created,
         consent,
@@ -226,7 +262,12 @@ class SerializationTest {
         renamed,
         added,
         stopped,
-        released);
+        released,
+        held,
+        read,
+        exported,
+        lifted,
+        erased);
   }
 
   @Test
@@ -277,6 +318,9 @@ class SerializationTest {
     assertEquals(
         20004, call.endpoints().get("3").port(), "an added stream's endpoint is the call's");
     assertEquals("3", call.streams().get(call.streams().size() - 1).label());
+    assertTrue(call.compliance().erased());
+    assertEquals("system:retention", call.compliance().erasedBy());
+    assertEquals(false, call.compliance().held(), "the hold was lifted before");
     assertRoundTrip(new CallRecording.Accepted(call, "already stopped"));
     assertRoundTrip(
         new CallRecording.Rejected(
@@ -311,6 +355,15 @@ class SerializationTest {
             CallMediaCommands.StartMedia.INSTANCE,
             new CallMediaCommands.Adopted(List.of(CHUNK), null),
             new CallMediaCommands.StoredLate(CHUNK),
+            new Custody.SetLegalHold(true, "litigation", "user:co", probe.ref()),
+            new Custody.Erase("erasure request", T0, false, "user:co", probe.ref()),
+            new Custody.RecordAccess("audio", "supervisor", "user:qa", probe.ref()),
+            new Custody.RecordExport(
+                new Change.ExportMade("cd".repeat(32), "ef".repeat(32), "mono", null, 44),
+                "user:qa",
+                probe.ref()),
+            new Custody.Erased(
+                new Custody.Erase("retention", T0, true, "system:retention", probe.ref()), null),
             new CallRecording.FromMedia(new MediaReport.ChunkWritten(CHUNK, COUNTERS)),
             new CallRecording.FromMedia(
                 new MediaReport.ChunkLost("c", 1, 2, 50, GapCause.STORE_FAILURE, "timeout")),

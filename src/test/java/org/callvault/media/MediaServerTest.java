@@ -65,6 +65,11 @@ class MediaServerTest {
     }
 
     @Override
+    public CompletionStage<Void> erase(String callId, Map<String, Map<Long, Long>> stored) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
     public CompletionStage<List<ChunkInfo>> storedAfter(
         String callId, String label, long epoch, long afterN) {
       return CompletableFuture.completedFuture(List.of());

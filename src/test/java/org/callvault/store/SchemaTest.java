@@ -18,19 +18,24 @@ class SchemaTest {
   }
 
   @Test
-  void theProductionSchemaIsTwoKeyspacesFiveTablesAndAnUpgradeWithTheKeyspacesRenamed()
+  void theProductionSchemaIsTwoKeyspacesSixTablesAndTheUpgradesWithTheKeyspacesRenamed()
       throws Exception {
     List<String> statements = Schema.statements(schema(), "cv_journal", "cv_snap", null);
-    assertEquals(8, statements.size());
+    assertEquals(10, statements.size());
     assertEquals(
-        List.of("ALTER TABLE cv_journal.audio_chunks ADD IF NOT EXISTS gated_ts bigint"),
+        List.of(
+            "ALTER TABLE cv_journal.audio_chunks ADD IF NOT EXISTS gated_ts bigint",
+            "ALTER TABLE cv_journal.audio_chunks ADD IF NOT EXISTS sealed int"),
         statements.stream().filter(s -> s.startsWith("ALTER")).toList(),
-        "a table of an earlier version gains the column");
+        "a table of an earlier version gains the columns");
     assertTrue(
         statements.get(0).startsWith("CREATE KEYSPACE IF NOT EXISTS cv_journal"),
         statements.get(0));
     assertEquals(
-        5, statements.stream().filter(s -> s.startsWith("CREATE TABLE IF NOT EXISTS ")).count());
+        6, statements.stream().filter(s -> s.startsWith("CREATE TABLE IF NOT EXISTS ")).count());
+    assertTrue(
+        statements.stream()
+            .anyMatch(s -> s.startsWith("CREATE TABLE IF NOT EXISTS cv_journal.recording_keys")));
     assertEquals(
         1,
         statements.stream()
