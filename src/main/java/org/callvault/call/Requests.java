@@ -142,7 +142,14 @@ final class Requests {
     if (erase.whenDue() && erase.asOf().isBefore(due))
       return new Unchanged(
           "kept until " + due + " (retentionDays " + call.policy().retentionDays() + ")");
-    return changes(new Change.RecordingErased(erase.reason()));
+    return changes(
+        new Change.RecordingErased(
+            erase.whenDue()
+                ? "its retention of "
+                    + call.policy().retentionDays()
+                    + " days after its stop ended at "
+                    + due
+                : erase.reason()));
   }
 
   static Decision access(Custody.RecordAccess access) {

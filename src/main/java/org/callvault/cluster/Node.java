@@ -4,6 +4,7 @@ import com.datastax.oss.driver.api.core.CqlSession;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -20,6 +21,8 @@ import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.management.cluster.bootstrap.ClusterBootstrap;
 import org.apache.pekko.management.javadsl.PekkoManagement;
+import org.apache.pekko.persistence.query.PersistenceQuery;
+import org.apache.pekko.persistence.query.javadsl.CurrentPersistenceIdsQuery;
 import org.apache.pekko.stream.BindFailedException;
 import org.apache.pekko.stream.connectors.cassandra.CassandraSessionSettings;
 import org.apache.pekko.stream.connectors.cassandra.javadsl.CassandraSessionRegistry;
@@ -28,6 +31,7 @@ import org.callvault.api.CallRoutes;
 import org.callvault.api.access.Authenticator;
 import org.callvault.call.CallRecording;
 import org.callvault.call.Calls;
+import org.callvault.call.RetentionSweep;
 import org.callvault.media.MediaServer;
 import org.callvault.media.relay.MediaRelay;
 import org.callvault.siprec.RecordingServer;
@@ -182,6 +186,18 @@ final class Node {
                     : api.storageProblem()));
 
     if (media != null) media.onStoredFromSpool(calls::storedLate);
+    String entityIds = CallRecording.ENTITY_TYPE_KEY.name() + "|";
+    RetentionSweep.start(
+        system,
+        calls,
+        () ->
+            PersistenceQuery.get(system)
+                .getReadJournalFor(CurrentPersistenceIdsQuery.class, settings.readJournal())
+                .currentPersistenceIds()
+                .filter(id -> id.startsWith(entityIds))
+                .map(id -> id.substring(entityIds.length())),
+        Clock.systemUTC(),
+        settings.retention());
     ServerBinding binding =
         bind(
             "The API",

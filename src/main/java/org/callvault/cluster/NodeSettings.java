@@ -12,6 +12,7 @@ import java.util.Set;
 import org.callvault.api.ApiServer;
 import org.callvault.api.access.Authenticator;
 import org.callvault.call.Policy;
+import org.callvault.call.RetentionSweep;
 import org.callvault.media.MediaServer;
 import org.callvault.store.CassandraChunkStore;
 import org.callvault.store.MasterKeyset;
@@ -46,6 +47,7 @@ record NodeSettings(
     Spool.Settings spool,
     Duration spoolReplayWait,
     String webhookUrl,
+    RetentionSweep.Settings retention,
     Sip sip) {
 
   /**
@@ -138,6 +140,7 @@ record NodeSettings(
             : null,
         spool.getDuration("replay-wait"),
         callvault.getString("webhook.url"),
+        RetentionSweep.Settings.from(callvault.getConfig("retention")),
         callvault.getBoolean("sip.enabled")
             ? Sip.from(callvault.getConfig("sip"), defaultPolicy)
             : null);

@@ -1394,6 +1394,126 @@ class CallRecordingTest {
    * A one-party call whose media {@code binder} binds, with the first second of {@code agent-leg}
    * stored under its first epoch (2); its id.
    */
+  /** A call with a chunk of audio listed, then stopped, its sockets closed. */
+  private String stoppedCallWithAudio(FakeBinder binder) {
+    String callId = callWithAudio(binder);
+    kit.<Reply>runCommand(r -> new CallRecording.Stop("crm", r));
+    kit.runCommand(media(new MediaReport.Closed(Map.of("agent-leg", StreamCounters.ZERO))));
+    return callId;
+  }
+
+  private static String note(Reply reply) {
+    return assertInstanceOf(Accepted.class, reply).note();
+  }
+
+  private Reply hold(boolean on, String reason) {
+    return kit.<Reply>runCommand(r -> new Custody.SetLegalHold(on, reason, "user:co", r)).reply();
+  }
+
+  private Reply erase(Instant asOf, boolean whenDue) {
+    return kit.<Reply>runCommand(
+            r -> new Custody.Erase("erasure request", asOf, whenDue, "user:co", r))
+        .reply();
+  }
+
+  @Test
+  void aLegalHoldBlocksErasureUntilLiftedAndAnErasureDestroysTheKeysBeforeItIsRecorded() {
+    FakeBinder binder = new FakeBinder();
+    String callId = stoppedCallWithAudio(binder);
+    assertTrue(accepted(hold(true, "litigation 2026-17")).compliance().held());
+    Rejected held = rejected(erase(Instant.now(), false), Rejection.CONFLICT);
+    assertTrue(
+        held.message().contains("on legal hold") && held.message().contains("litigation 2026-17"),
+        held.message());
+    assertEquals(List.of(), binder.erased, "nothing destroyed under a hold");
+    rejected(hold(true, null), Rejection.INVALID);
+    assertTrue(note(hold(true, "again")).contains("already on legal hold"));
+
+    assertFalse(accepted(hold(false, null)).compliance().held());
+    Call erased = accepted(erase(Instant.now(), false));
+    assertTrue(erased.compliance().erased());
+    assertEquals("user:co", erased.compliance().erasedBy());
+    assertEquals("erasure request", erased.compliance().erasedFor());
+    assertEquals(
+        List.of(callId + " {agent-leg={2=0}, customer-leg={}}"),
+        binder.erased,
+        "its keys and audio: the one chunk listed, stream agent-leg, epoch 2");
+    assertTrue(note(erase(Instant.now(), false)).contains("already erased"));
+    assertEquals(1, binder.erased.size(), "erased once");
+    assertTrue(rejected(hold(true, "late"), Rejection.CONFLICT).message().contains("was erased"));
+  }
+
+  @Test
+  void anErasureIsRefusedWhileRecordingAndWithinTheMinimumRetention() {
+    FakeBinder binder = new FakeBinder();
+    String callId = "call-" + UUID.randomUUID();
+    kit =
+        EventSourcedBehaviorTestKit.create(
+            testKit.system(),
+            CallRecording.create(callId, null, gates, Clock.systemUTC(), binder, binder));
+    Policy mifid =
+        new Policy(
+            ConsentMode.ONE_PARTY,
+            OnDecline.STOP,
+            false,
+            300,
+            PauseRendering.SILENCE,
+            2555,
+            null,
+            null,
+            1825);
+    kit.<Reply>runCommand(r -> new CallRecording.Create(twoPartySpec(callId, mifid), "crm", r));
+    assertTrue(
+        rejected(erase(Instant.now(), false), Rejection.CONFLICT)
+            .message()
+            .contains("stop it before"));
+    Call stopped = accepted(stop());
+    kit.runCommand(media(new MediaReport.Closed(Map.of())));
+    Instant minimum = stopped.stoppedAt().plus(Duration.ofDays(1825));
+    Rejected kept = rejected(erase(minimum.minusSeconds(1), false), Rejection.CONFLICT);
+    assertTrue(kept.message().contains("must be kept until " + minimum), kept.message());
+    assertEquals(List.of(), binder.erased);
+    assertTrue(accepted(erase(minimum, false)).compliance().erased(), "from the minimum on");
+  }
+
+  @Test
+  void anErasureWhoseKeysCannotBeDestroyedRecordsNothingAndCanBeAskedAgain() {
+    FakeBinder binder = new FakeBinder();
+    stoppedCallWithAudio(binder);
+    binder.eraseFails = "Cassandra does not answer";
+    Rejected failed = rejected(erase(Instant.now(), false), Rejection.UNAVAILABLE);
+    assertTrue(failed.message().contains("Cassandra does not answer"), failed.message());
+    assertFalse(current().compliance().erased(), "the ledger never says erased of what is not");
+    binder.eraseFails = null;
+    assertTrue(accepted(erase(Instant.now(), false)).compliance().erased());
+  }
+
+  @Test
+  void theRetentionSweepErasesACallOnlyOnceItsRetentionHasPassed() {
+    FakeBinder binder = new FakeBinder();
+    stoppedCallWithAudio(binder);
+    Call stopped = current();
+    Instant due = stopped.stoppedAt().plus(Duration.ofDays(90));
+    Accepted early =
+        assertInstanceOf(
+            Accepted.class,
+            kit.<Reply>runCommand(
+                    r ->
+                        new Custody.Erase(
+                            "retention", due.minusSeconds(60), true, RetentionSweep.BY, r))
+                .reply());
+    assertTrue(early.note().contains("kept until " + due), early.note());
+    assertEquals(List.of(), binder.erased);
+    Call erased =
+        accepted(
+            kit.<Reply>runCommand(
+                    r -> new Custody.Erase("retention", due, true, RetentionSweep.BY, r))
+                .reply());
+    assertEquals(RetentionSweep.BY, erased.compliance().erasedBy());
+    assertEquals(
+        "its retention of 90 days after its stop ended at " + due, erased.compliance().erasedFor());
+  }
+
   private String callWithAudio(FakeBinder binder) {
     String callId = "call-" + UUID.randomUUID();
     kit =
