@@ -29,6 +29,8 @@ import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.pattern.Patterns;
 import org.callvault.api.access.Authenticator;
+import org.callvault.api.access.Role;
+import org.callvault.store.RecordingKeys;
 
 /** Binds the HTTP API of this node: the call routes and the node's health. */
 public final class ApiServer extends AllDirectives {
@@ -114,18 +116,25 @@ public final class ApiServer extends AllDirectives {
   private final CallRoutes calls;
   private final Authenticator authenticator;
   private final Supplier<NodeStatus> status;
+  private final RecordingKeys keys;
 
+  /**
+   * @param keys the recordings' keys, which an admin has wrapped again after a master key rotation;
+   *     null on a node without them (tests)
+   */
   public ApiServer(
       ActorSystem<?> system,
       Settings settings,
       CallRoutes calls,
       Authenticator authenticator,
-      Supplier<NodeStatus> status) {
+      Supplier<NodeStatus> status,
+      RecordingKeys keys) {
     this.system = system;
     this.settings = settings;
     this.calls = calls;
     this.authenticator = authenticator;
     this.status = status;
+    this.keys = keys;
   }
 
   /** Binds on {@code callvault.http}; the binding is unbound by coordinated shutdown. */
@@ -156,6 +165,12 @@ public final class ApiServer extends AllDirectives {
         new RouteTable.Entry(
             HttpMethods.GET, "/v1/health", RouteTable.Access.OPEN, (who, path) -> health()));
     entries.addAll(calls.entries());
+    entries.add(
+        new RouteTable.Entry(
+            HttpMethods.POST,
+            "/v1/keys/rewrap",
+            RouteTable.Access.of(Role.ADMIN),
+            (who, path) -> rewrap()));
     return new RouteTable(entries, authenticator);
   }
 
@@ -163,6 +178,28 @@ public final class ApiServer extends AllDirectives {
     RouteTable table = table();
     return handleExceptions(
         calls.errors(), () -> handleRejections(CallRoutes.rejections(), table::route));
+  }
+
+  /**
+   * Wraps every recording's keys with the master keyset's primary key (after a rotation), so the
+   * older master keys can be retired: how many were wrapped again, how many already were.
+   */
+  private Route rewrap() {
+    if (keys == null)
+      return complete(
+          CallRoutes.json(
+              StatusCodes.SERVICE_UNAVAILABLE, CallJson.error(503, "this node keeps no keys")));
+    return onSuccess(
+        keys.rewrap(),
+        done ->
+            complete(
+                CallRoutes.json(
+                    StatusCodes.OK,
+                    CallJson.MAPPER
+                        .createObjectNode()
+                        .put("rewrapped", done.rewrapped())
+                        .put("alreadyPrimary", done.alreadyPrimary())
+                        .put("primaryKeyId", done.primaryKeyId()))));
   }
 
   /**

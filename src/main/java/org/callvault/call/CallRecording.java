@@ -303,7 +303,9 @@ public final class CallRecording
         .onCommand(CallMediaCommands.Adopted.class, media::adopted)
         .onCommand(CallMediaCommands.StoredLate.class, media::storedLate)
         .onCommand(LedgerWriter.Rewrite.class, this::rewrite)
-        .onCommand(Passivate.class, (c, cmd) -> Effect().stop().thenNoReply())
+        .onCommand(
+            Passivate.class,
+            (c, cmd) -> custody.deferStop() ? Effect().noReply() : Effect().stop().thenNoReply())
         .onCommand(
             Request.class,
             (c, cmd) -> whenStopped(Effect().reply(cmd.replyTo(), Requests.afterStop(c))))
@@ -451,7 +453,7 @@ public final class CallRecording
 
   /** {@code answer}; then a stopped call passivates, unless it has sockets here or is adopting. */
   private ReplyEffect<Event, State> whenStopped(ReplyEffect<Event, State> answer) {
-    if (!sockets.bound() && !media.adopting()) passivate();
+    if (!sockets.bound() && !media.adopting() && !custody.erasing()) passivate();
     return answer;
   }
 

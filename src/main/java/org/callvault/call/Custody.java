@@ -65,6 +65,12 @@ public final class Custody {
   private final EffectFactories<Event, State> effects;
   private final Decide decide;
 
+  /** Keys and audio are being destroyed: the entity must not stop before it records so. */
+  private boolean erasing;
+
+  /** Sharding asked the entity to stop while it was erasing: it stops once it has recorded. */
+  private boolean stopWhenErased;
+
   Custody(
       ActorContext<CallRecording.Command> context,
       CallSockets sockets,
@@ -103,6 +109,7 @@ public final class Custody {
     if (!(decision instanceof Requests.Changes))
       return settled.apply(decide.apply(call, decision, request));
     context.getLog().warn("call {} is being erased: {}", call.callId(), request.reason());
+    erasing = true;
     context.pipeToSelf(
         sockets.erase(call),
         (done, failure) ->
@@ -111,7 +118,26 @@ public final class Custody {
   }
 
   /** The keys and audio are gone (or could not be): the erasure is recorded, or refused. */
+  /** Whether an erasure is under way (the entity neither passivates nor stops meanwhile). */
+  boolean erasing() {
+    return erasing;
+  }
+
+  /**
+   * Sharding's stop message came: true when it must wait for the erasure under way, which then asks
+   * for it again.
+   */
+  boolean deferStop() {
+    if (erasing) stopWhenErased = true;
+    return erasing;
+  }
+
   private ReplyEffect<Event, State> erased(Call call, Erased done) {
+    erasing = false;
+    if (stopWhenErased) {
+      stopWhenErased = false;
+      context.getSelf().tell(CallRecording.Passivate.INSTANCE);
+    }
     if (done.failure() != null)
       return effects.reply(
           done.request().replyTo(),

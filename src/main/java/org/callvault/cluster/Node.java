@@ -171,7 +171,8 @@ final class Node {
                     refusing == null ? 0 : refusing.refused(),
                     counted == null ? 0 : counted.spooledChunks(),
                     counted == null ? 0 : counted.spoolBytes(),
-                    counted == null ? 0 : counted.spoolOldestMillis()));
+                    counted == null ? 0 : counted.spoolOldestMillis()),
+            keys);
     CallRecording.init(
         system,
         media,

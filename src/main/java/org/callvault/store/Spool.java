@@ -183,25 +183,28 @@ public final class Spool implements AutoCloseable {
   }
 
   /**
-   * The spool's key: made with the spool, kept beside its segments wrapped by the master keyset
-   * (any of its keys, so a rotation keeps it readable).
+   * The spool's key: made with the spool, kept beside its segments wrapped by the master keyset;
+   * opened by any of its keys and wrapped again by its primary, so a rotation keeps it readable.
    */
   private static Aead key(Path dir, MasterKeyset master) throws IOException {
     Path file = dir.resolve("spool.key");
     byte[] boundTo = "callvault-spool".getBytes(StandardCharsets.UTF_8);
     try {
-      KeysetHandle keyset;
-      if (Files.exists(file)) {
-        keyset =
-            TinkProtoKeysetFormat.parseEncryptedKeyset(
-                Files.readAllBytes(file), master.aead(), boundTo);
-      } else {
-        keyset = KeysetHandle.generateNew(PredefinedAeadParameters.AES256_GCM);
-        Path fresh = dir.resolve("spool.key.new");
-        Files.write(
-            fresh, TinkProtoKeysetFormat.serializeEncryptedKeyset(keyset, master.aead(), boundTo));
-        Files.move(fresh, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-      }
+      KeysetHandle keyset =
+          Files.exists(file)
+              ? TinkProtoKeysetFormat.parseEncryptedKeyset(
+                  Files.readAllBytes(file), master.aead(), boundTo)
+              : KeysetHandle.generateNew(PredefinedAeadParameters.AES256_GCM);
+      // Wrapped (again) under the master keyset's primary key: after a rotation the old master key
+      // can be retired without losing the spool.
+      Path fresh = dir.resolve("spool.key.new");
+      Files.write(
+          fresh, TinkProtoKeysetFormat.serializeEncryptedKeyset(keyset, master.aead(), boundTo));
+      Files.move(
+          fresh,
+          file,
+          java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
       return keyset.getPrimitive(RegistryConfiguration.get(), Aead.class);
     } catch (GeneralSecurityException e) {
       throw new IOException(

@@ -119,7 +119,8 @@ class CallRoutesTest {
             new ApiServer.Settings("127.0.0.1", 0),
             routes,
             authenticator,
-            status);
+            status,
+            null);
     ServerBinding binding = api.start().toCompletableFuture().get();
     base = "http://127.0.0.1:" + binding.localAddress().getPort();
     Instant deadline = Instant.now().plusSeconds(20);
@@ -805,7 +806,8 @@ class CallRoutesTest {
             new ApiServer.Settings("127.0.0.1", 0, keystore, "changeit".toCharArray()),
             routes,
             authenticator,
-            status);
+            status,
+            null);
     ServerBinding binding = https.start().toCompletableFuture().get();
     try {
       int port = binding.localAddress().getPort();
@@ -881,7 +883,8 @@ class CallRoutesTest {
                 new ApiServer.Settings("127.0.0.1", 0),
                 sealing,
                 authenticator,
-                status)
+                status,
+                null)
             .start()
             .toCompletableFuture()
             .get();

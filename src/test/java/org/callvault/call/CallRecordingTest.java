@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ManualTime;
@@ -1474,6 +1475,50 @@ class CallRecordingTest {
     assertTrue(kept.message().contains("must be kept until " + minimum), kept.message());
     assertEquals(List.of(), binder.erased);
     assertTrue(accepted(erase(minimum, false)).compliance().erased(), "from the minimum on");
+  }
+
+  /**
+   * A stopped call read again asks to leave memory once it has recovered; an erasure asked then
+   * keeps it until the erasure is recorded and answered, and it stops after.
+   */
+  @Test
+  void aStoppedCallStopsOnlyOnceItsErasureIsRecorded() {
+    String callId = "call-" + UUID.randomUUID();
+    TestProbe<org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.ShardCommand> shard =
+        realTimeKit.createTestProbe();
+    FakeBinder binder = FakeBinder.reportingClosed();
+    TestProbe<Reply> replies = realTimeKit.createTestProbe();
+    ActorRef<CallRecording.Command> call =
+        realTimeKit.spawn(
+            CallRecording.create(callId, shard.ref(), gates, Clock.systemUTC(), binder, binder));
+    call.tell(
+        new CallRecording.Create(
+            twoPartySpec(callId, policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true)),
+            "crm",
+            replies.ref()));
+    accepted(replies.receiveMessage());
+    call.tell(new CallRecording.Stop("crm", replies.ref()));
+    accepted(replies.receiveMessage());
+    shard.expectMessageClass(
+        org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.Passivate.class);
+    realTimeKit.stop(call);
+
+    CompletableFuture<Void> destroying = new CompletableFuture<>();
+    binder.nextErase = destroying;
+    ActorRef<CallRecording.Command> again =
+        realTimeKit.spawn(
+            CallRecording.create(callId, shard.ref(), gates, Clock.systemUTC(), binder, binder));
+    again.tell(
+        new Custody.Erase("erasure request", Instant.now(), false, "user:co", replies.ref()));
+    shard.expectMessageClass(
+        org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.Passivate.class);
+    again.tell(CallRecording.Passivate.INSTANCE); // sharding's stop message, while it erases
+    TestProbe<Object> watcher = realTimeKit.createTestProbe();
+    replies.expectNoMessage(Duration.ofMillis(300));
+    destroying.complete(null);
+    Call erased = accepted(replies.receiveMessage());
+    assertTrue(erased.compliance().erased(), "recorded and answered before the stop");
+    watcher.expectTerminated(again, Duration.ofSeconds(3));
   }
 
   @Test

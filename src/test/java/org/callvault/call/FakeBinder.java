@@ -174,12 +174,17 @@ public final class FakeBinder implements MediaBinder, MediaMoves {
   /** Set by a test: erasures fail with this. */
   volatile String eraseFails;
 
+  /** Set by a test: the next erasure completes when this does. */
+  volatile CompletableFuture<Void> nextErase;
+
   @Override
   public CompletionStage<Void> erase(String callId, Map<String, Map<Long, Long>> stored) {
     if (eraseFails != null)
       return CompletableFuture.failedFuture(new IllegalStateException(eraseFails));
     erased.add(callId + " " + new java.util.TreeMap<>(stored));
-    return CompletableFuture.completedFuture(null);
+    CompletableFuture<Void> answer = nextErase;
+    nextErase = null;
+    return answer != null ? answer : CompletableFuture.completedFuture(null);
   }
 
   @Override
