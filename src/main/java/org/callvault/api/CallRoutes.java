@@ -280,14 +280,20 @@ public final class CallRoutes extends AllDirectives {
       return CompletableFuture.completedFuture(new Opened(reply, (field, value) -> value));
     return personal
         .forReading(callId)
-        .thenApply(
-            cipher ->
+        .handle(
+            (cipher, failure) ->
                 new Opened(
                     reply,
-                    cipher
-                        .<BinaryOperator<String>>map(c -> c::open)
-                        .orElse((field, value) -> value == null ? null : ERASED)));
+                    failure != null
+                        // The call answers while storage does not; its keys can wait.
+                        ? (field, value) -> value == null ? null : UNAVAILABLE
+                        : cipher
+                            .<BinaryOperator<String>>map(c -> c::open)
+                            .orElse((field, value) -> value == null ? null : ERASED)));
   }
+
+  /** What a personal field shows while the call's keys cannot be read (storage down). */
+  static final String UNAVAILABLE = "[unavailable: storage does not answer]";
 
   /** What a personal field of an erased call shows. */
   static final String ERASED = "[erased]";
@@ -346,7 +352,34 @@ public final class CallRoutes extends AllDirectives {
             e ->
                 complete(
                     json(StatusCodes.SERVICE_UNAVAILABLE, CallJson.error(503, timeoutMessage()))))
+        .matchAny(
+            e ->
+                storageDoesNotAnswer(e)
+                    ? complete(
+                        json(
+                            StatusCodes.SERVICE_UNAVAILABLE,
+                            CallJson.error(
+                                503, "storage does not answer now (" + rootCause(e) + "); retry")))
+                    : complete(
+                        json(
+                            StatusCodes.INTERNAL_SERVER_ERROR,
+                            CallJson.error(500, "the request failed: " + rootCause(e)))))
         .build();
+  }
+
+  /** Whether {@code e} comes from Cassandra, or the journal's breaker, not answering. */
+  static boolean storageDoesNotAnswer(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause())
+      if (t instanceof com.datastax.oss.driver.api.core.DriverException
+          || t instanceof org.apache.pekko.pattern.CircuitBreakerOpenException
+          || t instanceof java.util.concurrent.TimeoutException) return true;
+    return false;
+  }
+
+  private static String rootCause(Throwable e) {
+    Throwable root = e;
+    while (root.getCause() != null && root.getCause() != root) root = root.getCause();
+    return root.getClass().getSimpleName() + ": " + root.getMessage();
   }
 
   private String timeoutMessage() {
