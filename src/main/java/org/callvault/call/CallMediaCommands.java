@@ -189,6 +189,11 @@ final class CallMediaCommands {
     switch (sockets.found(call)) {
       case RUNNING -> context.getSelf().tell(new Adopted(sockets.unlisted(call), null));
       case UNRECORDED -> context.getSelf().tell(StartMedia.INSTANCE);
+      case RECORDED -> {
+        // What the MediaBound's write would have done once answered: store, and signal the move.
+        sockets.recorded(call);
+        context.getSelf().tell(new Adopted(sockets.unlisted(call), null));
+      }
       case NONE -> {
         // A call stopped in order released its sockets after listing all they stored: storage
         // holds nothing more of it.

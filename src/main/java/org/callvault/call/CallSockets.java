@@ -189,7 +189,12 @@ final class CallSockets {
     /** This node's sockets outlived the entity's restart and store under the ledger's epoch. */
     RUNNING,
     /** This node's sockets outlived a restart before the ledger recorded them: record them. */
-    UNRECORDED
+    UNRECORDED,
+    /**
+     * This node's sockets outlived a restart, and the ledger did record them: the write of their
+     * {@code MediaBound} reached the journal though its answer failed. They store from now on.
+     */
+    RECORDED
   }
 
   /**
@@ -200,6 +205,10 @@ final class CallSockets {
     if (session == null) return Found.NONE;
     if (!call.stopped() && session.epoch() == call.mediaEpoch()) return Found.RUNNING;
     if (!call.stopped() && session.epoch() == 0 && call.mediaEpoch() == 0) return Found.UNRECORDED;
+    if (!call.stopped()
+        && session.epoch() == 0
+        && node.equals(call.media().node())
+        && session.endpoints().equals(call.endpoints())) return Found.RECORDED;
     log.warn(
         "call {}: sockets that outlived the restart store under epoch {}, the ledger's is {}:"
             + " closing them",
