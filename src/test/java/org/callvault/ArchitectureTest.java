@@ -83,7 +83,27 @@ class ArchitectureTest {
             .resideOutsideOfPackages(
                 "org.callvault.api..",
                 "org.callvault.call..",
+                "org.callvault.cli..",
                 "org.callvault.cluster..",
+                "org.callvault.export..",
+                "org.callvault.media..",
+                "org.callvault.sip..",
+                "org.callvault.siprec..",
+                "org.callvault.store.."));
+  }
+
+  @Test
+  void credentialsAndRolesKnowNothingOfCallsOrTheirStorage() {
+    check(
+        classes()
+            .that()
+            .resideInAPackage("org.callvault.api.access..")
+            .should()
+            .onlyDependOnClassesThat()
+            .resideOutsideOfPackages(
+                "org.callvault.call..",
+                "org.callvault.cluster..",
+                "org.callvault.core..",
                 "org.callvault.export..",
                 "org.callvault.media..",
                 "org.callvault.sip..",
