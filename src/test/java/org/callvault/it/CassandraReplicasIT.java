@@ -22,6 +22,7 @@ import org.callvault.bench.Options;
 import org.callvault.bench.Summary;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Isolated;
 
 /**
  * A node on a three-node Cassandra (its own loopback addresses, keyspaces with three replicas,
@@ -31,6 +32,7 @@ import org.junit.jupiter.api.Test;
  * it is stored and listed: every packet sent is in the export at its place, no gap, and each ledger
  * verifies.
  */
+@Isolated
 class CassandraReplicasIT {
 
   /** The load generators a test started: one left sending would reach the next test's ports. */
@@ -70,6 +72,19 @@ class CassandraReplicasIT {
 
         // One replica lost.
         ring.kill(2);
+        // Right after the kill the other replicas do not know yet that it died: twelve reads of
+        // health at once, each a quorum read of the ledger, some of them through the dead one.
+        var burst = java.util.concurrent.Executors.newFixedThreadPool(12);
+        Map<String, Integer> atOnce = new TreeMap<>();
+        try {
+          List<java.util.concurrent.Future<JsonNode>> looks = new ArrayList<>();
+          for (int i = 0; i < 12; i++) looks.add(burst.submit(() -> health(node)));
+          for (var look : looks) atOnce.merge(look.get().path("status").asText(), 1, Integer::sum);
+        } finally {
+          burst.shutdownNow();
+        }
+        System.out.println("replicas: health right after one replica was lost: " + atOnce);
+        assertEquals(Map.of("UP", 12), atOnce, "health is UP right after one replica was lost");
         Map<String, Integer> health = new TreeMap<>();
         int spooledWithOne = 0;
         for (int i = 0; i < 24; i++) {
