@@ -1488,20 +1488,7 @@ class CallRecordingTest {
         realTimeKit.createTestProbe();
     FakeBinder binder = FakeBinder.reportingClosed();
     TestProbe<Reply> replies = realTimeKit.createTestProbe();
-    ActorRef<CallRecording.Command> call =
-        realTimeKit.spawn(
-            CallRecording.create(callId, shard.ref(), gates, Clock.systemUTC(), binder, binder));
-    call.tell(
-        new CallRecording.Create(
-            twoPartySpec(callId, policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true)),
-            "crm",
-            replies.ref()));
-    accepted(replies.receiveMessage());
-    call.tell(new CallRecording.Stop("crm", replies.ref()));
-    accepted(replies.receiveMessage());
-    shard.expectMessageClass(
-        org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.Passivate.class);
-    realTimeKit.stop(call);
+    createStopAndLeaveMemory(callId, shard, binder, replies);
 
     CompletableFuture<Void> destroying = new CompletableFuture<>();
     binder.nextErase = destroying;
@@ -1734,6 +1721,27 @@ class CallRecordingTest {
         realTimeKit.createTestProbe();
     FakeBinder binder = FakeBinder.reportingClosed();
     TestProbe<Reply> replies = realTimeKit.createTestProbe();
+    createStopAndLeaveMemory(callId, shard, binder, replies);
+
+    ActorRef<CallRecording.Command> again =
+        realTimeKit.spawn(
+            CallRecording.create(callId, shard.ref(), gates, Clock.systemUTC(), binder, binder));
+    again.tell(new CallMediaCommands.StoredLate(chunkOf("agent-leg", 2, 0, t0)));
+    shard.expectMessageClass(
+        org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.Passivate.class);
+    again.tell(new CallRecording.GetCall(replies.ref()));
+    Call read = accepted(replies.receiveMessage());
+    assertEquals(Phase.STOPPED, read.phase());
+    assertEquals(1, read.media("agent-leg").chunks(), "the chunk is listed");
+    realTimeKit.stop(again);
+  }
+
+  /** Creates a call, stops it and lets it leave memory as sharding would, after its passivation. */
+  private void createStopAndLeaveMemory(
+      String callId,
+      TestProbe<org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.ShardCommand> shard,
+      FakeBinder binder,
+      TestProbe<Reply> replies) {
     ActorRef<CallRecording.Command> call =
         realTimeKit.spawn(
             CallRecording.create(callId, shard.ref(), gates, Clock.systemUTC(), binder, binder));
@@ -1748,18 +1756,6 @@ class CallRecordingTest {
     shard.expectMessageClass(
         org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.Passivate.class);
     realTimeKit.stop(call);
-
-    ActorRef<CallRecording.Command> again =
-        realTimeKit.spawn(
-            CallRecording.create(callId, shard.ref(), gates, Clock.systemUTC(), binder, binder));
-    again.tell(new CallMediaCommands.StoredLate(chunkOf("agent-leg", 2, 0, t0)));
-    shard.expectMessageClass(
-        org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.Passivate.class);
-    again.tell(new CallRecording.GetCall(replies.ref()));
-    Call read = accepted(replies.receiveMessage());
-    assertEquals(Phase.STOPPED, read.phase());
-    assertEquals(1, read.media("agent-leg").chunks(), "the chunk is listed");
-    realTimeKit.stop(again);
   }
 
   @Test

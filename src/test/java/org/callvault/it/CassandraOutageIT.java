@@ -25,6 +25,7 @@ import org.callvault.bench.StreamRecord;
 import org.callvault.bench.Summary;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Isolated;
 
 /**
  * The real Cassandra stopped for 30 s under three live two-stream calls on one node, and started
@@ -35,6 +36,7 @@ import org.junit.jupiter.api.Test;
  * from what the calls know or with 503, never another error, and health says UNAVAILABLE with what
  * the spool holds.
  */
+@Isolated
 class CassandraOutageIT {
 
   /** The load generators a test started: one left sending would reach the next test's ports. */
@@ -150,43 +152,82 @@ class CassandraOutageIT {
   }
 
   /**
-   * The same outage, with the node killed ({@code kill -9}) 15 s into it and started again once
-   * Cassandra is back: the chunks it spooled before it died are stored when it starts, before its
-   * calls recover, so each stream's recording holds every packet sent until about a second before
-   * the kill (what the dead node held in memory), then one {@code NODE_FAILURE} gap, then the audio
-   * received after the node is back.
+   * The same outage, with two nodes under three calls each, both killed ({@code kill -9}) 15 s into
+   * it. One is started again while Cassandra is still down: it waits {@code replay-wait} (2 s here)
+   * for its spool, starts anyway, and its calls recover once Cassandra is back, racing the spool's
+   * storing; whichever comes first, every chunk the spool held is listed once stored (late, after
+   * the call moved on, if it must). The other is started once Cassandra is back: it stores its
+   * spool before its calls recover. Either way each stream's recording holds every packet sent
+   * until about a second before the kill (what the dead node held in memory), then one {@code
+   * NODE_FAILURE} gap, then the audio received after the node is back.
    */
   @Test
-  void aNodeKilledDuringTheOutageStoresItsSpoolWhenItStartsAgain() throws Exception {
-    killedDuringTheOutage("outage-killed", false);
-  }
-
-  /**
-   * The same, with the node started again while Cassandra is still down: it waits {@code
-   * replay-wait} (2 s here) for its spool, starts anyway, and its calls recover once Cassandra is
-   * back, racing the spool's storing. Whichever comes first, every chunk the spool held is listed
-   * once stored (late, after the call moved on, if it must), so the recording is the same.
-   */
-  @Test
-  void aNodeKilledDuringTheOutageAndStartedBeforeCassandraListsItsSpoolOnceStored()
+  void aNodeKilledDuringTheOutageStoresItsSpoolWhetherItStartsBeforeCassandraOrAfter()
       throws Exception {
-    killedDuringTheOutage("outage-early", true);
+    Killed early = new Killed("outage-early", 31);
+    Killed late = new Killed("outage-late", 32);
+    NodeProcess earlyAgain = null;
+    NodeProcess lateAgain = null;
+    try {
+      Thread.sleep(8000);
+      long outageAt = System.currentTimeMillis() * 1000;
+      ItCassandra.stop();
+      Thread.sleep(15_000);
+      long killedAt = early.kill();
+      late.kill();
+      var starting =
+          java.util.concurrent.CompletableFuture.supplyAsync(
+              () -> {
+                try {
+                  return early.startAgain("-Dcallvault.spool.replay-wait=2s");
+                } catch (Exception e) {
+                  throw new java.util.concurrent.CompletionException(e);
+                }
+              });
+      Thread.sleep(12_000);
+      ItCassandra.start();
+      earlyAgain = starting.join();
+      assertTrue(
+          Files.readString(earlyAgain.log).contains("starting anyway"),
+          "the node started before its spool was stored:\n" + earlyAgain.tail());
+      lateAgain = late.startAgain();
+      assertTrue(
+          Files.readString(lateAgain.log).contains("chunks the spool held"),
+          "the node stored its spool when it started:\n" + lateAgain.tail());
+
+      early.assertOneGapAtTheKill(outageAt, killedAt);
+      late.assertOneGapAtTheKill(outageAt, killedAt);
+      earlyAgain.stop();
+      lateAgain.stop();
+    } finally {
+      early.first.close();
+      late.first.close();
+      if (earlyAgain != null) earlyAgain.close();
+      if (lateAgain != null) lateAgain.close();
+      ItCassandra.start();
+    }
   }
 
-  private void killedDuringTheOutage(String name, boolean startsBeforeCassandra) throws Exception {
-    String keyspace = "outkill_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
-    Map<String, String> env =
-        Map.of(
-            "CALLVAULT_HTTP_PORT", String.valueOf(NodeProcess.freePort()),
-            "CALLVAULT_SPOOL_DIR",
-                java.nio.file.Path.of(System.getProperty("user.dir"))
-                    .resolve("target/it-spool/" + name)
-                    .toString());
-    NodeProcess first = NodeProcess.start(name + "-1", keyspace, env);
-    NodeProcess second = null;
-    try {
-      Http api = new Http(first.base());
-      LoadGenerator.Running load =
+  /** A node of its own, with its keyspace and spool, under three calls that follow its moves. */
+  private final class Killed {
+    final String name;
+    final String keyspace;
+    final Map<String, String> env;
+    final NodeProcess first;
+    final LoadGenerator.Running load;
+
+    Killed(String name, long seed) throws Exception {
+      this.name = name;
+      keyspace = "outkill_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+      env =
+          Map.of(
+              "CALLVAULT_HTTP_PORT", String.valueOf(NodeProcess.freePort()),
+              "CALLVAULT_SPOOL_DIR",
+                  java.nio.file.Path.of(System.getProperty("user.dir"))
+                      .resolve("target/it-spool/" + name)
+                      .toString());
+      first = NodeProcess.start(name + "-1", keyspace, env);
+      load =
           LoadGenerator.start(
               new Options()
                   .apiKey(TestKeys.ALL)
@@ -194,46 +235,30 @@ class CassandraOutageIT {
                   .prefix(name + "-" + UUID.randomUUID().toString().substring(0, 8))
                   .calls(3)
                   .codec(Codec.PCMU)
-                  .duration(Duration.ofSeconds(startsBeforeCassandra ? 85 : 75))
+                  .duration(Duration.ofSeconds(100))
                   .followMoves(true)
                   .stopCallsAtEnd(true)
                   .stopDelay(Duration.ofMillis(500))
-                  .seed(31));
+                  .seed(seed));
       running.add(load); // stopped after the test, pass or fail
-      Thread.sleep(8000);
-      long outageAt = System.currentTimeMillis() * 1000;
-      ItCassandra.stop();
-      Thread.sleep(15_000);
+    }
+
+    /** Kills the node once its spool holds what it could not store; the time of the kill. */
+    long kill() throws Exception {
       JsonNode spooling = JSON.readTree(get(first, "/v1/health").body());
       long killedAt = System.currentTimeMillis() * 1000;
       first.kill();
       System.out.println(name + ": killed with " + spooling.path("spool") + " in its spool");
       assertTrue(spooling.path("spool").path("chunks").asInt() >= 6 * 10, spooling.toString());
-      if (startsBeforeCassandra) {
-        var starting =
-            java.util.concurrent.CompletableFuture.supplyAsync(
-                () -> {
-                  try {
-                    return NodeProcess.start(
-                        name + "-2", keyspace, env, "-Dcallvault.spool.replay-wait=2s");
-                  } catch (Exception e) {
-                    throw new java.util.concurrent.CompletionException(e);
-                  }
-                });
-        Thread.sleep(12_000);
-        ItCassandra.start();
-        second = starting.join();
-        assertTrue(
-            Files.readString(second.log).contains("starting anyway"),
-            "the node started before its spool was stored:\n" + second.tail());
-      } else {
-        ItCassandra.start();
-        second = NodeProcess.start(name + "-2", keyspace, env);
-        assertTrue(
-            Files.readString(second.log).contains("chunks the spool held"),
-            "the node stored its spool when it started:\n" + second.tail());
-      }
+      return killedAt;
+    }
 
+    NodeProcess startAgain(String... jvmOptions) throws Exception {
+      return NodeProcess.start(name + "-2", keyspace, env, jvmOptions);
+    }
+
+    void assertOneGapAtTheKill(long outageAt, long killedAt) throws Exception {
+      Http api = new Http(first.base());
       Summary summary = load.await();
       int listedLate = 0;
       for (CallRecord sent : summary.calls()) {
@@ -260,7 +285,7 @@ class CassandraOutageIT {
                 listedLate++;
             }
           }
-          String where = callId + "/" + stream.label();
+          String where = name + " " + callId + "/" + stream.label();
           assertEquals(1, gaps.size(), where + ": one gap: " + gaps);
           assertEquals("NODE_FAILURE", gaps.get(0).path("cause").asText());
           // The dead node's last stored audio and the new node's first, by their place in time.
@@ -310,11 +335,6 @@ class CassandraOutageIT {
               + ": "
               + listedLate
               + " chunks of the dead node listed after their call bound again");
-      second.stop();
-    } finally {
-      first.close();
-      if (second != null) second.close();
-      ItCassandra.start();
     }
   }
 

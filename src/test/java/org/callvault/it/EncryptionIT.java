@@ -15,7 +15,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.stream.Stream;
 import org.callvault.export.pcm.G711;
 import org.junit.jupiter.api.Test;
 
@@ -36,13 +35,17 @@ class EncryptionIT {
    */
   private static final byte[] CANARY = new byte[160];
 
+  /** Each run's own, so that what an earlier run left in the same Cassandra is not found. */
+  private static final String RUN =
+      Long.toString(new java.security.SecureRandom().nextLong() >>> 1, 36);
+
   static {
-    new java.util.Random(7_160).nextBytes(CANARY);
+    new java.security.SecureRandom().nextBytes(CANARY);
   }
 
-  private static final String NAME = "Zebulon Canaryfield";
-  private static final String AOR = "sip:zebulon.canaryfield@example.com";
-  private static final String REASON = "card-payment-canary-reason";
+  private static final String NAME = "Zebulon Canaryfield " + RUN;
+  private static final String AOR = "sip:zebulon.canaryfield." + RUN + "@example.com";
+  private static final String REASON = "card-payment-canary-reason-" + RUN;
 
   @Test
   void noFileOfCassandraOrTheSpoolHoldsTheAudioAndTheExportDoes() throws Exception {
@@ -146,16 +149,33 @@ class EncryptionIT {
     byte[] needle = java.util.Arrays.copyOf(pattern, Math.min(32, pattern.length));
     List<Path> holding = new ArrayList<>();
     if (!Files.exists(dir)) return holding;
-    try (Stream<Path> files = Files.walk(dir)) {
-      for (Path file : files.filter(Files::isRegularFile).toList()) {
-        byte[] bytes;
-        try {
-          bytes = Files.readAllBytes(file);
-        } catch (java.nio.file.NoSuchFileException compactedMeanwhile) {
-          continue; // Cassandra replaced it: its successor is scanned too
-        }
-        if (indexOf(bytes, needle) >= 0) holding.add(file);
+    List<Path> files = new ArrayList<>();
+    Files.walkFileTree(
+        dir,
+        new java.nio.file.SimpleFileVisitor<>() {
+          @Override
+          public java.nio.file.FileVisitResult visitFile(
+              Path file, java.nio.file.attribute.BasicFileAttributes attributes) {
+            if (attributes.isRegularFile()) files.add(file);
+            return java.nio.file.FileVisitResult.CONTINUE;
+          }
+
+          @Override
+          public java.nio.file.FileVisitResult visitFileFailed(Path file, java.io.IOException e)
+              throws java.io.IOException {
+            if (e instanceof java.nio.file.NoSuchFileException)
+              return java.nio.file.FileVisitResult.CONTINUE; // Cassandra replaced it meanwhile
+            throw e;
+          }
+        });
+    for (Path file : files) {
+      byte[] bytes;
+      try {
+        bytes = Files.readAllBytes(file);
+      } catch (java.nio.file.NoSuchFileException compactedMeanwhile) {
+        continue; // Cassandra replaced it: its successor is scanned too
       }
+      if (indexOf(bytes, needle) >= 0) holding.add(file);
     }
     return holding;
   }

@@ -17,6 +17,7 @@ import org.callvault.bench.SentPacket;
 import org.callvault.bench.StreamRecord;
 import org.callvault.bench.Summary;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Isolated;
 
 /**
  * Three node processes on the real Cassandra, 20 two-stream calls from the load generator, and
@@ -25,6 +26,7 @@ import org.junit.jupiter.api.Test;
  * cause, from the last audio stored before it to the first after, counting exactly the packets the
  * load generator sent in between, no chunk is listed twice, and every ledger verifies.
  */
+@Isolated
 class FailoverIT {
 
   private static final int CALLS = 20;

@@ -74,8 +74,13 @@ class KeyRotationIT {
     Path keyset = Files.createDirectories(Path.of("target/it-keys")).resolve(keyspace + ".json");
     Files.writeString(keyset, MasterKeyset.newKeysetJson());
     int oldKey = MasterKeyset.parse(Files.readString(keyset)).primaryKeyId();
+    // The test's nodes run one after another on one spool, as one machine's would across restarts;
+    // a spool of its own, for an earlier run's spool key is wrapped under another keyset.
     Map<String, String> env =
-        Map.of("CALLVAULT_MASTER_KEYSET_FILE", keyset.toAbsolutePath().toString());
+        Map.of(
+            "CALLVAULT_MASTER_KEYSET_FILE", keyset.toAbsolutePath().toString(),
+            "CALLVAULT_SPOOL_DIR",
+                Path.of("target/it-spool", keyspace).toAbsolutePath().toString());
 
     CallRecord before;
     try (NodeProcess node = NodeProcess.start("rotation-1", keyspace, env)) {

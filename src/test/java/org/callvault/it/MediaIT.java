@@ -21,6 +21,7 @@ import org.callvault.bench.Summary;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Isolated;
 
 /**
  * Calls driven by the RTP load generator into a node on the real Cassandra, and the exported WAV
@@ -28,6 +29,7 @@ import org.junit.jupiter.api.Test;
  * exact position, every lost or paused span is as the policy says, and nothing else is in the file
  * (no foreign or malformed packet, no duplicate).
  */
+@Isolated
 class MediaIT {
 
   private static NodeProcess node;

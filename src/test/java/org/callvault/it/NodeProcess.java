@@ -110,6 +110,18 @@ final class NodeProcess implements AutoCloseable {
     throw new IllegalStateException("no port that was not handed out already");
   }
 
+  private static final Map<String, Integer> RTP_SLICES = new java.util.HashMap<>();
+
+  /**
+   * The first RTP port of nodes called {@code name}: each test's nodes (their names less a trailing
+   * {@code -N}, so that a node started again keeps its ports) have 300 ports of 20000–22999 apart
+   * from other tests', so that tests running at once never bind one another's ports, where a sender
+   * still sending to a call that moved would reach another test's call.
+   */
+  private static synchronized int rtpPortMin(String name) {
+    return 20000 + 300 * RTP_SLICES.computeIfAbsent(name, n -> RTP_SLICES.size() % 10);
+  }
+
   /**
    * Starts a node whose journal lives in {@code keyspace} and waits until its API answers healthy.
    */
@@ -169,6 +181,9 @@ final class NodeProcess implements AutoCloseable {
       env.put("CALLVAULT_MEDIA_HOST", host);
       env.put("CALLVAULT_SIP_HOST", host);
     }
+    int rtpPortMin = rtpPortMin(name.replaceFirst("-\\d+$", ""));
+    env.put("CALLVAULT_RTP_PORT_MIN", String.valueOf(rtpPortMin));
+    env.put("CALLVAULT_RTP_PORT_MAX", String.valueOf(rtpPortMin + 299));
     // A node started again under the same name finds its spool again.
     env.put("CALLVAULT_SPOOL_DIR", root.resolve("target/it-spool").resolve(name).toString());
     env.putAll(extraEnv);

@@ -16,6 +16,7 @@ import org.callvault.bench.CallRecord;
 import org.callvault.bench.StreamRecord;
 import org.callvault.bench.Summary;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Isolated;
 
 /**
  * A network partition: three nodes as hosts of their own (network namespaces, veth, a bridge), 20
@@ -24,6 +25,7 @@ import org.junit.jupiter.api.Test;
  * down it and take its calls over. No call is owned twice: in every moved call's ledger, nothing of
  * node 3's comes after the majority's node bound the call, and every ledger verifies.
  */
+@Isolated
 class PartitionIT {
 
   private static final int CALLS = 20;

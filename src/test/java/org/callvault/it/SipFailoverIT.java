@@ -13,6 +13,7 @@ import java.util.UUID;
 import java.util.regex.Matcher;
 import org.callvault.siprec.RecordingServer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Isolated;
 
 /**
  * A SIPREC call whose node dies: three nodes, sipp as the SRC calling node 1, {@code kill -9} of
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.Test;
  * from the dialog kept in the call's ledger, with its new ports; sipp answers, its RTP follows, and
  * the recording goes on there until the BYE, with the gap recorded as a NODE_FAILURE.
  */
+@Isolated
 class SipFailoverIT {
 
   @Test
