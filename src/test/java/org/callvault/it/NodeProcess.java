@@ -92,6 +92,38 @@ final class NodeProcess implements AutoCloseable {
         .build();
   }
 
+  /** Keyspaces whose schema this JVM has created; its lock is held while one is created. */
+  private static final java.util.Set<String> SCHEMAS = new java.util.HashSet<>();
+
+  /**
+   * Creates the schema of {@code keyspace} (and its snapshot keyspace) in the tests' Cassandra from
+   * {@code ops/schema.cql}, as {@code ops/schema} does in production, once per keyspace and one
+   * keyspace at a time. A node on {@code cluster-conf/local.conf} would create its tables itself,
+   * but with the driver's 2 s request timeout: with tests running at once a table creation took
+   * longer, the node logged it and went on without the table, and never became healthy.
+   */
+  static void createSchema(String keyspace) throws IOException {
+    synchronized (SCHEMAS) { // not the class's lock: freePort() is not held up behind a schema
+      createSchemaOnce(keyspace);
+    }
+  }
+
+  private static void createSchemaOnce(String keyspace) throws IOException {
+    if (SCHEMAS.contains(keyspace)) return;
+    List<String> statements =
+        org.callvault.store.Schema.statements(
+            Files.readString(Path.of(System.getProperty("user.dir"), "ops/schema.cql")),
+            keyspace,
+            keyspace + "_snapshot",
+            "'datacenter1': 1");
+    try (var session = cassandra()) {
+      statements.forEach(session::execute);
+      if (!session.checkSchemaAgreement())
+        throw new IllegalStateException("Cassandra does not agree on the schema of " + keyspace);
+    }
+    SCHEMAS.add(keyspace);
+  }
+
   /** Ports handed out in this JVM: nodes start in parallel and bind theirs later. */
   private static final java.util.Set<Integer> GIVEN = new java.util.HashSet<>();
 
@@ -187,6 +219,9 @@ final class NodeProcess implements AutoCloseable {
     // A node started again under the same name finds its spool again.
     env.put("CALLVAULT_SPOOL_DIR", root.resolve("target/it-spool").resolve(name).toString());
     env.putAll(extraEnv);
+    boolean local = command.contains("-Dconfig.file=" + root.resolve("cluster-conf/local.conf"));
+    if (local && env.get("CASSANDRA_CONTACT_POINTS").equals("127.0.0.1:" + cassandraPort()))
+      createSchema(keyspace);
     NodeProcess node =
         new NodeProcess(
             name,
