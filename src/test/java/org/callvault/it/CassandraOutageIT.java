@@ -23,9 +23,10 @@ import org.callvault.bench.LoadGenerator;
 import org.callvault.bench.Options;
 import org.callvault.bench.StreamRecord;
 import org.callvault.bench.Summary;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.parallel.Isolated;
 
 /**
  * The real Cassandra stopped for 30 s under three live two-stream calls on one node, and started
@@ -35,9 +36,31 @@ import org.junit.jupiter.api.parallel.Isolated;
  * the ledger, at the time it was asked, once Cassandra is back. During the outage the API answers
  * from what the calls know or with 503, never another error, and health says UNAVAILABLE with what
  * the spool holds.
+ *
+ * <p>The Cassandra these tests stop is their own (512 MB of heap, fresh data under {@code
+ * target/it-outage}), so that the tests running beside them go on.
  */
-@Isolated
 class CassandraOutageIT {
+
+  private static ItCassandra CASSANDRA;
+
+  @BeforeAll
+  static void startCassandra() throws Exception {
+    CASSANDRA = ItCassandra.own("outage", 19242, 17300, 17399);
+    CASSANDRA.start();
+  }
+
+  @AfterAll
+  static void stopCassandra() throws Exception {
+    if (CASSANDRA != null) CASSANDRA.stop();
+  }
+
+  /** The environment of a node on this class's Cassandra, with {@code more}. */
+  private static Map<String, String> onOwnCassandra(Map<String, String> more) {
+    Map<String, String> env = new java.util.HashMap<>(more);
+    env.put("CASSANDRA_CONTACT_POINTS", CASSANDRA.contactPoint());
+    return env;
+  }
 
   /** The load generators a test started: one left sending would reach the next test's ports. */
   private final List<LoadGenerator.Running> running = new ArrayList<>();
@@ -54,7 +77,7 @@ class CassandraOutageIT {
   @Test
   void aThirtySecondOutageUnderThreeLiveCallsLosesNoPacketAndLeavesNoGap() throws Exception {
     String keyspace = "outage_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
-    try (NodeProcess node = NodeProcess.start("outage", keyspace, Map.of())) {
+    try (NodeProcess node = NodeProcess.start("outage", keyspace, onOwnCassandra(Map.of()))) {
       Http api = new Http(node.base());
       LoadGenerator.Running load =
           LoadGenerator.start(
@@ -74,7 +97,7 @@ class CassandraOutageIT {
       Thread.sleep(8000);
 
       long stoppedAt = System.nanoTime();
-      ItCassandra.stop();
+      CASSANDRA.stop();
       Map<Integer, Integer> statuses = new TreeMap<>();
       JsonNode unavailable = null;
       long pauseAskedAt = 0;
@@ -103,7 +126,7 @@ class CassandraOutageIT {
           unavailable.path("spool").path("chunks").asInt() > 0,
           "the calls' audio waits in the spool: " + unavailable);
 
-      ItCassandra.start();
+      CASSANDRA.start();
       long backAt = System.nanoTime();
       long upAfter = -1;
       while (System.nanoTime() - backAt < Duration.ofSeconds(60).toNanos()) {
@@ -146,8 +169,8 @@ class CassandraOutageIT {
       for (CallRecord sent : summary.calls()) assertRecordedWhole(api, sent);
       node.stop();
     } finally {
-      // The tests after this one share Cassandra.
-      ItCassandra.start();
+      // The tests after this one use this Cassandra too.
+      CASSANDRA.start();
     }
   }
 
@@ -171,7 +194,7 @@ class CassandraOutageIT {
     try {
       Thread.sleep(8000);
       long outageAt = System.currentTimeMillis() * 1000;
-      ItCassandra.stop();
+      CASSANDRA.stop();
       Thread.sleep(15_000);
       long killedAt = early.kill();
       late.kill();
@@ -185,7 +208,7 @@ class CassandraOutageIT {
                 }
               });
       Thread.sleep(12_000);
-      ItCassandra.start();
+      CASSANDRA.start();
       earlyAgain = starting.join();
       assertTrue(
           Files.readString(earlyAgain.log).contains("starting anyway"),
@@ -204,7 +227,7 @@ class CassandraOutageIT {
       late.first.close();
       if (earlyAgain != null) earlyAgain.close();
       if (lateAgain != null) lateAgain.close();
-      ItCassandra.start();
+      CASSANDRA.start();
     }
   }
 
@@ -220,12 +243,13 @@ class CassandraOutageIT {
       this.name = name;
       keyspace = "outkill_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
       env =
-          Map.of(
-              "CALLVAULT_HTTP_PORT", String.valueOf(NodeProcess.freePort()),
-              "CALLVAULT_SPOOL_DIR",
-                  java.nio.file.Path.of(System.getProperty("user.dir"))
-                      .resolve("target/it-spool/" + name)
-                      .toString());
+          onOwnCassandra(
+              Map.of(
+                  "CALLVAULT_HTTP_PORT", String.valueOf(NodeProcess.freePort()),
+                  "CALLVAULT_SPOOL_DIR",
+                      java.nio.file.Path.of(System.getProperty("user.dir"))
+                          .resolve("target/it-spool/" + name)
+                          .toString()));
       first = NodeProcess.start(name + "-1", keyspace, env);
       load =
           LoadGenerator.start(
@@ -348,7 +372,10 @@ class CassandraOutageIT {
   void whatASpoolTooSmallForTheOutageRefusesIsAGapWithItsCause() throws Exception {
     String keyspace = "spoolful_" + UUID.randomUUID().toString().replace("-", "").substring(0, 8);
     try (NodeProcess node =
-        NodeProcess.start("spool-full", keyspace, Map.of("CALLVAULT_SPOOL_MAX_BYTES", "200000"))) {
+        NodeProcess.start(
+            "spool-full",
+            keyspace,
+            onOwnCassandra(Map.of("CALLVAULT_SPOOL_MAX_BYTES", "200000")))) {
       Http api = new Http(node.base());
       LoadGenerator.Running load =
           LoadGenerator.start(
@@ -364,9 +391,9 @@ class CassandraOutageIT {
                   .seed(33));
       running.add(load); // stopped after the test, pass or fail
       Thread.sleep(6000);
-      ItCassandra.stop();
+      CASSANDRA.stop();
       Thread.sleep(20_000);
-      ItCassandra.start();
+      CASSANDRA.start();
       Summary summary = load.await();
       CallRecord sent = summary.calls().get(0);
       String callId = sent.callId();
@@ -421,7 +448,7 @@ class CassandraOutageIT {
       }
       node.stop();
     } finally {
-      ItCassandra.start();
+      CASSANDRA.start();
     }
   }
 
@@ -434,8 +461,7 @@ class CassandraOutageIT {
   void aCassandraThatStallsForFiveSecondsLosesNothing() throws Exception {
     String keyspace = "stall_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
     try (StallingProxy proxy =
-            new StallingProxy(
-                new java.net.InetSocketAddress("127.0.0.1", NodeProcess.cassandraPort()));
+            new StallingProxy(new java.net.InetSocketAddress("127.0.0.1", CASSANDRA.port()));
         NodeProcess node =
             NodeProcess.start(
                 "stalled",

@@ -85,20 +85,22 @@ class EncryptionIT {
       }
       assertTrue(listed >= 3, "the audio is stored and listed: " + listed + " chunks");
 
-      ItCassandra.flush();
+      ItCassandra.SHARED.flush();
       assertEquals(
           List.of(),
-          filesHolding(ItCassandra.dataDir(), CANARY),
+          filesHolding(ItCassandra.SHARED.dataDir(), CANARY),
           "files of Cassandra (data, commit log) holding the call's audio in the clear");
       for (String personal : List.of(NAME, AOR))
         assertEquals(
             List.of(),
             filesHolding(
-                ItCassandra.dataDir(), personal.getBytes(java.nio.charset.StandardCharsets.UTF_8)),
+                ItCassandra.SHARED.dataDir(),
+                personal.getBytes(java.nio.charset.StandardCharsets.UTF_8)),
             "files of Cassandra holding '" + personal + "' in the clear");
       assertTrue(
           !filesHolding(
-                  ItCassandra.dataDir(), REASON.getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                  ItCassandra.SHARED.dataDir(),
+                  REASON.getBytes(java.nio.charset.StandardCharsets.UTF_8))
               .isEmpty(),
           "the scan finds what the ledger keeps in the clear (the pause's reason)");
       assertEquals(List.of(), filesHolding(spool, CANARY), "the spool holds no audio in the clear");
@@ -110,9 +112,9 @@ class EncryptionIT {
             "INSERT INTO " + keyspace + ".canary_control (k, v) VALUES (1, ?)",
             ByteBuffer.wrap(CANARY));
       }
-      ItCassandra.flush();
+      ItCassandra.SHARED.flush();
       assertTrue(
-          !filesHolding(ItCassandra.dataDir(), CANARY).isEmpty(),
+          !filesHolding(ItCassandra.SHARED.dataDir(), CANARY).isEmpty(),
           "the scan finds the same bytes stored in the clear");
 
       // Decrypted, the export is the audio sent: every packet's 160 samples, decoded.

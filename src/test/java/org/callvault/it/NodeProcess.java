@@ -79,6 +79,11 @@ final class NodeProcess implements AutoCloseable {
    * configuration here is the driver's defaults only, but for a longer request timeout.
    */
   static com.datastax.oss.driver.api.core.CqlSession cassandra() {
+    return cassandra(cassandraPort());
+  }
+
+  /** As above, to the Cassandra on loopback at {@code port}. */
+  static com.datastax.oss.driver.api.core.CqlSession cassandra(int port) {
     var options = com.datastax.oss.driver.api.core.config.OptionsMap.driverDefaults();
     // Schema changes wait for agreement: on a loaded machine that takes longer than 2 s.
     options.put(
@@ -87,41 +92,45 @@ final class NodeProcess implements AutoCloseable {
     return com.datastax.oss.driver.api.core.CqlSession.builder()
         .withConfigLoader(
             com.datastax.oss.driver.api.core.config.DriverConfigLoader.fromMap(options))
-        .addContactPoint(new java.net.InetSocketAddress("127.0.0.1", cassandraPort()))
+        .addContactPoint(new java.net.InetSocketAddress("127.0.0.1", port))
         .withLocalDatacenter("datacenter1")
         .build();
   }
 
-  /** Keyspaces whose schema this JVM has created; its lock is held while one is created. */
+  /**
+   * Keyspaces whose schema this JVM has created, as port/keyspace; its lock is held while one is
+   * created.
+   */
   private static final java.util.Set<String> SCHEMAS = new java.util.HashSet<>();
 
   /**
-   * Creates the schema of {@code keyspace} (and its snapshot keyspace) in the tests' Cassandra from
-   * {@code ops/schema.cql}, as {@code ops/schema} does in production, once per keyspace and one
-   * keyspace at a time. A node on {@code cluster-conf/local.conf} would create its tables itself,
-   * but with the driver's 2 s request timeout: with tests running at once a table creation took
-   * longer, the node logged it and went on without the table, and never became healthy.
+   * Creates the schema of {@code keyspace} (and its snapshot keyspace) in the Cassandra on loopback
+   * at {@code port} from {@code ops/schema.cql}, as {@code ops/schema} does in production, once per
+   * keyspace and one keyspace at a time. A node on {@code cluster-conf/local.conf} would create its
+   * tables itself, but with the driver's 2 s request timeout: with tests running at once a table
+   * creation took longer, the node logged it and went on without the table, and never became
+   * healthy.
    */
-  static void createSchema(String keyspace) throws IOException {
+  static void createSchema(int port, String keyspace) throws IOException {
     synchronized (SCHEMAS) { // not the class's lock: freePort() is not held up behind a schema
-      createSchemaOnce(keyspace);
+      createSchemaOnce(port, keyspace);
     }
   }
 
-  private static void createSchemaOnce(String keyspace) throws IOException {
-    if (SCHEMAS.contains(keyspace)) return;
+  private static void createSchemaOnce(int port, String keyspace) throws IOException {
+    if (SCHEMAS.contains(port + "/" + keyspace)) return;
     List<String> statements =
         org.callvault.store.Schema.statements(
             Files.readString(Path.of(System.getProperty("user.dir"), "ops/schema.cql")),
             keyspace,
             keyspace + "_snapshot",
             "'datacenter1': 1");
-    try (var session = cassandra()) {
+    try (var session = cassandra(port)) {
       statements.forEach(session::execute);
       if (!session.checkSchemaAgreement())
         throw new IllegalStateException("Cassandra does not agree on the schema of " + keyspace);
     }
-    SCHEMAS.add(keyspace);
+    SCHEMAS.add(port + "/" + keyspace);
   }
 
   /** Ports handed out in this JVM: nodes start in parallel and bind theirs later. */
@@ -220,8 +229,10 @@ final class NodeProcess implements AutoCloseable {
     env.put("CALLVAULT_SPOOL_DIR", root.resolve("target/it-spool").resolve(name).toString());
     env.putAll(extraEnv);
     boolean local = command.contains("-Dconfig.file=" + root.resolve("cluster-conf/local.conf"));
-    if (local && env.get("CASSANDRA_CONTACT_POINTS").equals("127.0.0.1:" + cassandraPort()))
-      createSchema(keyspace);
+    java.util.regex.Matcher loopback =
+        java.util.regex.Pattern.compile("127\\.0\\.0\\.1:(\\d+)")
+            .matcher(env.get("CASSANDRA_CONTACT_POINTS"));
+    if (local && loopback.matches()) createSchema(Integer.parseInt(loopback.group(1)), keyspace);
     NodeProcess node =
         new NodeProcess(
             name,
