@@ -315,9 +315,22 @@ public final class Spool implements AutoCloseable {
   }
 
   @Override
-  public synchronized void close() {
-    fsync.shutdownNow();
+  public void close() {
+    // Not interrupted: an fsync interrupted closes its channel.
+    fsync.shutdown();
+    try {
+      if (!fsync.awaitTermination(30, TimeUnit.SECONDS))
+        log.warn("the spool's fsync did not finish within 30 s");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     force();
+    synchronized (this) {
+      closeFiles();
+    }
+  }
+
+  private void closeFiles() {
     for (Segment segment : segments.values()) {
       try {
         segment.channel.close();
@@ -333,15 +346,31 @@ public final class Spool implements AutoCloseable {
     }
   }
 
-  private synchronized void force() {
-    if (!dirty || active == null) return;
-    try {
-      active.channel.force(false);
-      for (Segment segment : segments.values())
-        if (segment != active && segment.live > 0) segment.channel.force(false);
+  /**
+   * Forces what was appended to the disk. The fsync runs outside the spool's lock: {@link #append}
+   * runs on a media event loop, and an fsync on a busy disk can take a long time. What was appended
+   * before the files were taken is covered; what is appended meanwhile marks the spool dirty again.
+   */
+  private void force() {
+    List<Segment> dirtySegments = new ArrayList<>();
+    synchronized (this) {
+      if (!dirty || active == null) return;
       dirty = false;
-    } catch (IOException e) {
-      log.error("could not force the spool to disk: {}", e.getMessage());
+      dirtySegments.add(active);
+      for (Segment segment : segments.values())
+        if (segment != active && segment.live > 0) dirtySegments.add(segment);
+    }
+    for (Segment segment : dirtySegments) {
+      try {
+        segment.channel.force(false);
+      } catch (java.nio.channels.ClosedChannelException stored) {
+        // Every chunk in it was stored meanwhile, and the segment deleted.
+      } catch (IOException e) {
+        log.error("could not force spool segment {} to disk: {}", segment.path, e.getMessage());
+        synchronized (this) {
+          dirty = true;
+        }
+      }
     }
   }
 
@@ -351,8 +380,7 @@ public final class Spool implements AutoCloseable {
     FileChannel channel =
         FileChannel.open(
             path, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE);
-    if (active != null) active.channel.force(false);
-    active = new Segment(number, path, channel, 0);
+    active = new Segment(number, path, channel, 0); // the one before is forced with the next
     segments.put(number, active);
   }
 

@@ -8,6 +8,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.ResourceAccessMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 /**
  * A call driven through consent, pause, resume and stop on a node backed by the real Cassandra; the
@@ -15,6 +17,7 @@ import org.junit.jupiter.api.Test;
  * a ledger that verifies. A call still active at the stop is recovered by remembered entities and
  * still obeys its rules.
  */
+@ResourceLock(value = Machine.LOCK, mode = ResourceAccessMode.READ)
 class CallRecordingIT {
 
   /**

@@ -26,6 +26,7 @@ import org.callvault.bench.Summary;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -40,6 +41,7 @@ import org.junit.jupiter.api.Test;
  * <p>The Cassandra these tests stop is their own (512 MB of heap, fresh data under {@code
  * target/it-outage}), so that the tests running beside them go on.
  */
+@Order(1) // first, so that the others run beside it
 class CassandraOutageIT {
 
   private static ItCassandra CASSANDRA;

@@ -22,7 +22,7 @@ import org.callvault.bench.Options;
 import org.callvault.bench.Summary;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.parallel.Isolated;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 /**
  * A node on a three-node Cassandra (its own loopback addresses, keyspaces with three replicas,
@@ -32,7 +32,7 @@ import org.junit.jupiter.api.parallel.Isolated;
  * it is stored and listed: every packet sent is in the export at its place, no gap, and each ledger
  * verifies.
  */
-@Isolated
+@ResourceLock(Machine.LOCK)
 class CassandraReplicasIT {
 
   /** The load generators a test started: one left sending would reach the next test's ports. */

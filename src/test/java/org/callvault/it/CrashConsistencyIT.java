@@ -19,11 +19,14 @@ import org.callvault.bench.Codec;
 import org.callvault.bench.LoadGenerator;
 import org.callvault.bench.Options;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.ResourceAccessMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 /**
  * A chunk that reached Cassandra but not the ledger (the node halts between the two) is adopted
  * exactly once when the call recovers on a new node, and its audio is in the export.
  */
+@ResourceLock(value = Machine.LOCK, mode = ResourceAccessMode.READ)
 class CrashConsistencyIT {
 
   @Test

@@ -22,6 +22,8 @@ import org.callvault.bench.LoadGenerator;
 import org.callvault.bench.Options;
 import org.callvault.bench.Summary;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.ResourceAccessMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 /**
  * The custody of a recording on a real node and Cassandra: an export carries the SHA-256 of its
@@ -30,6 +32,7 @@ import org.junit.jupiter.api.Test;
  * destroys the recording's keys and deletes its audio rows, after which its audio answers 410, its
  * parties' names show erased, and its ledger, which keeps the facts, still verifies.
  */
+@ResourceLock(value = Machine.LOCK, mode = ResourceAccessMode.READ)
 class CustodyIT {
 
   private static final HttpClient HTTP =

@@ -18,7 +18,7 @@ import org.callvault.bench.SentPacket;
 import org.callvault.bench.StreamRecord;
 import org.callvault.bench.Summary;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.parallel.Isolated;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 /**
  * The drain of a node for an upgrade, as {@code ops/node drain} does it (SIGTERM: the node hands
@@ -28,7 +28,7 @@ import org.junit.jupiter.api.parallel.Isolated;
  * recording: listed once in the ledger's chunks and in place in the export. The old node relayed
  * what reached it until the sender had moved. Prints how long the drain took.
  */
-@Isolated
+@ResourceLock(Machine.LOCK)
 class DrainIT {
 
   private static final int CALLS = 20;

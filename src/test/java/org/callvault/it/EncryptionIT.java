@@ -17,6 +17,8 @@ import java.util.Map;
 import java.util.UUID;
 import org.callvault.export.pcm.G711;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.ResourceAccessMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 /**
  * Audio and personal data at rest are ciphertext: a call whose RTP payload is a distinctive byte
@@ -27,6 +29,7 @@ import org.junit.jupiter.api.Test;
  * scan would see them); the decrypted export holds the audio, sample for sample, and the call
  * resource shows the name.
  */
+@ResourceLock(value = Machine.LOCK, mode = ResourceAccessMode.READ)
 class EncryptionIT {
 
   /**

@@ -17,7 +17,7 @@ import org.callvault.bench.SentPacket;
 import org.callvault.bench.StreamRecord;
 import org.callvault.bench.Summary;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.parallel.Isolated;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 /**
  * Three node processes on the real Cassandra, 20 two-stream calls from the load generator, and
@@ -26,7 +26,7 @@ import org.junit.jupiter.api.parallel.Isolated;
  * cause, from the last audio stored before it to the first after, counting exactly the packets the
  * load generator sent in between, no chunk is listed twice, and every ledger verifies.
  */
-@Isolated
+@ResourceLock(Machine.LOCK)
 class FailoverIT {
 
   private static final int CALLS = 20;

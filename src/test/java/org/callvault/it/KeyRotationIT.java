@@ -21,6 +21,8 @@ import org.callvault.bench.Options;
 import org.callvault.bench.StreamRecord;
 import org.callvault.store.MasterKeyset;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.ResourceAccessMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 /**
  * A master key rotated as an operator rotates it: a recording made before the rotation and one made
@@ -28,6 +30,7 @@ import org.junit.jupiter.api.Test;
  * older recording's keys under the new key; and then, on a node whose keyset no longer has the old
  * key, both still read back.
  */
+@ResourceLock(value = Machine.LOCK, mode = ResourceAccessMode.READ)
 class KeyRotationIT {
 
   private static final ObjectMapper JSON = new ObjectMapper();

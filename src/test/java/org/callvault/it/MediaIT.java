@@ -21,7 +21,7 @@ import org.callvault.bench.Summary;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.parallel.Isolated;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 /**
  * Calls driven by the RTP load generator into a node on the real Cassandra, and the exported WAV
@@ -29,7 +29,7 @@ import org.junit.jupiter.api.parallel.Isolated;
  * exact position, every lost or paused span is as the policy says, and nothing else is in the file
  * (no foreign or malformed packet, no duplicate).
  */
-@Isolated
+@ResourceLock(Machine.LOCK)
 class MediaIT {
 
   private static NodeProcess node;

@@ -16,7 +16,7 @@ import org.callvault.bench.CallRecord;
 import org.callvault.bench.StreamRecord;
 import org.callvault.bench.Summary;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.parallel.Isolated;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 /**
  * A network partition: three nodes as hosts of their own (network namespaces, veth, a bridge), 20
@@ -25,7 +25,7 @@ import org.junit.jupiter.api.parallel.Isolated;
  * down it and take its calls over. No call is owned twice: in every moved call's ledger, nothing of
  * node 3's comes after the majority's node bound the call, and every ledger verifies.
  */
-@Isolated
+@ResourceLock(Machine.LOCK)
 class PartitionIT {
 
   private static final int CALLS = 20;

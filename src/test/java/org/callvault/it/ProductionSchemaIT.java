@@ -14,6 +14,8 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.ResourceAccessMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 /**
  * The production template as an operator uses it: {@code ops/schema} creates the keyspaces and
@@ -22,6 +24,7 @@ import org.junit.jupiter.api.Test;
  * them without creating a table. Two such nodes form their cluster over TLS (Artery {@code
  * tls-tcp}, both sides authenticated) and serve the API over HTTPS.
  */
+@ResourceLock(value = Machine.LOCK, mode = ResourceAccessMode.READ)
 class ProductionSchemaIT {
 
   @Test

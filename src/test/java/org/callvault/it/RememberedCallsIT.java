@@ -12,14 +12,14 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.parallel.Isolated;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 /**
  * A thousand calls created, stopped and read once each, and two left recording; the node stopped
  * and started again: the start recovers the two active calls and none of the stopped ones, which
  * stay readable.
  */
-@Isolated
+@ResourceLock(Machine.LOCK)
 class RememberedCallsIT {
 
   private static final int STOPPED = 1000;

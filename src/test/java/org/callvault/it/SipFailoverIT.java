@@ -13,7 +13,7 @@ import java.util.UUID;
 import java.util.regex.Matcher;
 import org.callvault.siprec.RecordingServer;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.parallel.Isolated;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 /**
  * A SIPREC call whose node dies: three nodes, sipp as the SRC calling node 1, {@code kill -9} of
@@ -21,7 +21,7 @@ import org.junit.jupiter.api.parallel.Isolated;
  * from the dialog kept in the call's ledger, with its new ports; sipp answers, its RTP follows, and
  * the recording goes on there until the BYE, with the gap recorded as a NODE_FAILURE.
  */
-@Isolated
+@ResourceLock(Machine.LOCK)
 class SipFailoverIT {
 
   @Test

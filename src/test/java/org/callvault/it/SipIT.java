@@ -23,6 +23,8 @@ import org.callvault.siprec.RecordingServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.ResourceAccessMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 /**
  * The SIPREC server of a node on the real Cassandra, driven by sipp as the recording client (SRC):
@@ -30,6 +32,7 @@ import org.junit.jupiter.api.Test;
  * both streams checked sample by sample, each packet at its place; OPTIONS; CANCEL; a retransmitted
  * INVITE; and the malformed messages, each answered with its status and leaving no call behind.
  */
+@ResourceLock(value = Machine.LOCK, mode = ResourceAccessMode.READ)
 class SipIT {
 
   private static NodeProcess node;

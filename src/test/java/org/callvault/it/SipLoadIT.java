@@ -12,14 +12,14 @@ import java.util.Map;
 import java.util.UUID;
 import org.callvault.siprec.RecordingServer;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.parallel.Isolated;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 /**
  * SIPREC under a steady load: sipp places calls at a fixed rate for two minutes against one node on
  * the real Cassandra, each with RTP on its first stream; every call is recorded once, stopped by
  * its BYE, with audio stored, and no call exists twice. Prints the rate and the result.
  */
-@Isolated
+@ResourceLock(Machine.LOCK)
 class SipLoadIT {
 
   private static final double RATE = 2.0; // calls per second
