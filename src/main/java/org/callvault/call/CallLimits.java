@@ -39,13 +39,17 @@ final class CallLimits {
       timers.startTimerWithFixedDelay(Check.class, Check.INSTANCE, EVERY);
   }
 
-  /** The changes that stop {@code call} at {@code now}, with why, if it must stop; none else. */
-  List<Change> due(Call call, Instant now, Map<String, StreamCounters> live, Logger log) {
+  /**
+   * The changes that stop {@code call} at {@code now}, with why, if it must stop; none else ({@code
+   * socketsGone}: as {@link Requests#stop}).
+   */
+  List<Change> due(
+      Call call, Instant now, Map<String, StreamCounters> live, boolean socketsGone, Logger log) {
     return reached(call, now, live)
         .map(
             reason -> {
               log.warn("call {} stops itself: {}", call.callId(), reason);
-              return Requests.stop(call, now.toEpochMilli() * 1000, reason).changes();
+              return Requests.stop(call, now.toEpochMilli() * 1000, reason, socketsGone).changes();
             })
         .orElse(List.of());
   }

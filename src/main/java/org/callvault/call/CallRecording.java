@@ -319,7 +319,9 @@ public final class CallRecording
         .onCommand(ChangeConsent.class, (c, cmd) -> decided(c, Requests.consent(c, cmd), cmd))
         .onCommand(Pause.class, (c, cmd) -> decided(c, Requests.pause(c, cmd), cmd))
         .onCommand(Resume.class, (c, cmd) -> decided(c, Requests.resume(c), cmd))
-        .onCommand(Stop.class, (c, cmd) -> decided(c, Requests.stop(c, clock.millis() * 1000), cmd))
+        .onCommand(
+            Stop.class,
+            (c, cmd) -> decided(c, Requests.stop(c, clock.millis() * 1000, sockets.gone()), cmd))
         .onCommand(Amend.class, (c, cmd) -> decided(c, Requests.amend(c, cmd), cmd))
         .onCommand(Custody.Request.class, (c, cmd) -> custody.handle(c, cmd, effect -> effect))
         .onCommand(AutoResume.class, this::autoResume)
@@ -388,7 +390,11 @@ public final class CallRecording
   private ReplyEffect<Event, State> checkLimits(Call call) {
     List<Change> stop =
         limits.due(
-            call, clock.instant(), sockets.storing() ? sockets.live() : null, context.getLog());
+            call,
+            clock.instant(),
+            sockets.storing() ? sockets.live() : null,
+            sockets.gone(),
+            context.getLog());
     return stop.isEmpty() ? Effect().noReply() : write(call, stop, SYSTEM, null);
   }
 

@@ -62,6 +62,14 @@ final class CallSockets {
   }
 
   /**
+   * Whether this node receives media but no sockets store here: those the ledger names (if any) are
+   * gone, and what their sender sends is not recorded until new ones are bound.
+   */
+  boolean gone() {
+    return enabled() && !storing();
+  }
+
+  /**
    * Binds the call's sockets on this node: the change that records where media must go now, or that
    * none could be bound. Null on a node without media.
    */

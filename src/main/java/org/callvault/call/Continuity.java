@@ -105,18 +105,23 @@ final class Continuity {
   /**
    * The gaps still open when the call stops at {@code nowMicros}: a stream whose media moved and
    * that has had no audio since has a hole from its last stored audio to the stop, with the cause
-   * of the move.
+   * of the move. When {@code socketsGone} (the entity runs where no sockets store under the
+   * ledger's epoch: it recovered after its node died and the stop came before it bound new ones),
+   * the sockets the ledger names were never released in order, and every stream that had audio has
+   * a hole from its last stored audio to the stop, a {@code NODE_FAILURE}.
    */
-  static List<Change.MediaGap> gapsOpenAt(Call call, long nowMicros) {
-    GapCause moved = call.media().moveCause();
+  static List<Change.MediaGap> gapsOpenAt(Call call, long nowMicros, boolean socketsGone) {
+    MediaState media = call.media();
+    boolean lost = socketsGone && media.epoch() > 0 && media.released() == null;
+    GapCause cause = lost ? GapCause.NODE_FAILURE : media.moveCause();
     List<Change.MediaGap> gaps = new ArrayList<>();
-    if (moved == null) return gaps;
+    if (cause == null) return gaps;
     for (StreamSpec stream : call.streams()) {
       MediaState.StreamMedia listed = call.media(stream.label());
-      if (listed.chunks() > 0 && listed.epoch() < call.mediaEpoch())
+      if (listed.chunks() > 0 && (lost || listed.epoch() < call.mediaEpoch()))
         gaps.add(
             new Change.MediaGap(
-                stream.label(), moved, null, listed.lastEndWallMicros(), nowMicros, 0));
+                stream.label(), cause, null, listed.lastEndWallMicros(), nowMicros, 0));
     }
     return gaps;
   }

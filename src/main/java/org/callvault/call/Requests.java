@@ -234,14 +234,17 @@ final class Requests {
     return changes(new Change.Resumed(null));
   }
 
-  /** The stop at {@code nowMicros}, after the gaps still open ({@link Continuity#gapsOpenAt}). */
-  static Decision stop(Call call, long nowMicros) {
-    return stop(call, nowMicros, null);
+  /**
+   * The stop at {@code nowMicros}, after the gaps still open ({@link Continuity#gapsOpenAt}; {@code
+   * socketsGone}: no sockets store here under the ledger's epoch).
+   */
+  static Decision stop(Call call, long nowMicros, boolean socketsGone) {
+    return stop(call, nowMicros, null, socketsGone);
   }
 
   /** The stop, with why when the call stops itself ({@code reason}; null when it was asked). */
-  static Changes stop(Call call, long nowMicros, String reason) {
-    List<Change> changes = new ArrayList<>(Continuity.gapsOpenAt(call, nowMicros));
+  static Changes stop(Call call, long nowMicros, String reason, boolean socketsGone) {
+    List<Change> changes = new ArrayList<>(Continuity.gapsOpenAt(call, nowMicros, socketsGone));
     changes.add(new Change.Stopped(reason));
     return new Changes(changes);
   }

@@ -271,18 +271,41 @@ class ContinuityTest {
   void aStreamWithoutAudioSinceItsMediaMovedHasItsGapOpenUntilTheStop() {
     Ledgered ledger =
         new Ledgered().bound("node-1").stored(chunk("a", 2, 0, 7, 0, WALL0)).bound("node-2");
-    List<Change.MediaGap> open = Continuity.gapsOpenAt(ledger.call, WALL0 + 9_000_000);
+    List<Change.MediaGap> open = Continuity.gapsOpenAt(ledger.call, WALL0 + 9_000_000, false);
     assertEquals(1, open.size(), "only the stream that had audio before the move: " + open);
     assertEquals("a", open.get(0).label());
     assertEquals(WALL0 + 1_000_000, open.get(0).startWallMicros());
     assertEquals(WALL0 + 9_000_000, open.get(0).endWallMicros());
     ledger.stored(chunk("a", 4, 0, 7, 100, WALL0 + 3_000_000));
     assertTrue(
-        Continuity.gapsOpenAt(ledger.call, WALL0 + 9_000_000).isEmpty(),
+        Continuity.gapsOpenAt(ledger.call, WALL0 + 9_000_000, false).isEmpty(),
         "closed by the first chunk after the move");
     assertTrue(
-        Continuity.gapsOpenAt(new Ledgered().bound("node-1").call, WALL0).isEmpty(),
+        Continuity.gapsOpenAt(new Ledgered().bound("node-1").call, WALL0, false).isEmpty(),
         "nothing moved");
+  }
+
+  @Test
+  void aCallStoppedBeforeItsRecoveredEntityBoundNewSocketsHasItsGapsFromItsLastAudioToTheStop() {
+    // node-1 died; the entity recovered on node-2 and the stop came before it bound sockets there.
+    Ledgered ledger =
+        new Ledgered()
+            .bound("node-1")
+            .stored(chunk("a", 2, 0, 7, 0, WALL0))
+            .stored(chunk("c", 2, 0, 9, 0, WALL0 + 500_000));
+    List<Change.MediaGap> open = Continuity.gapsOpenAt(ledger.call, WALL0 + 9_000_000, true);
+    assertEquals(2, open.size(), "both streams had audio: " + open);
+    assertEquals(GapCause.NODE_FAILURE, open.get(0).cause());
+    assertEquals(WALL0 + 1_000_000, open.get(0).startWallMicros(), "after a's last audio");
+    assertEquals(WALL0 + 1_500_000, open.get(1).startWallMicros(), "after c's last audio");
+    assertEquals(WALL0 + 9_000_000, open.get(1).endWallMicros());
+    assertTrue(
+        Continuity.gapsOpenAt(ledger.call, WALL0 + 9_000_000, false).isEmpty(),
+        "its sockets store here: nothing is open");
+    ledger.then(new Change.MediaReleased("node-1", Map.of(), ReleaseReason.HANDOFF));
+    assertTrue(
+        Continuity.gapsOpenAt(ledger.call, WALL0 + 9_000_000, true).isEmpty(),
+        "released in order: a handoff relays, nothing was lost to a death");
   }
 
   @Test
