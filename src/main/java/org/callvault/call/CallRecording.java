@@ -388,13 +388,8 @@ public final class CallRecording
 
   /** Stops the call, with why, once it has lasted too long or received nothing for too long. */
   private ReplyEffect<Event, State> checkLimits(Call call) {
-    List<Change> stop =
-        limits.due(
-            call,
-            clock.instant(),
-            sockets.storing() ? sockets.live() : null,
-            sockets.gone(),
-            context.getLog());
+    var live = sockets.storing() ? sockets.live() : null;
+    List<Change> stop = limits.due(call, clock.instant(), live, sockets.gone(), context.getLog());
     return stop.isEmpty() ? Effect().noReply() : write(call, stop, SYSTEM, null);
   }
 
