@@ -5,27 +5,18 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import org.callvault.api.access.ApiKeys;
-import org.callvault.api.access.Role;
-import org.callvault.store.MasterKeyset;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
@@ -51,34 +42,22 @@ import org.knowm.xchart.XYSeries;
 public final class Soak {
 
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final HttpClient HTTP =
-      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-  private static final Pattern HEAP_USED = Pattern.compile("used (\\d+)K");
   private static final int NODES = 3;
 
-  private final Path root = Path.of("").toAbsolutePath();
-  private final Path home = root.resolve("target/soak");
-  private final Map<String, String> cassandraEnv =
-      Map.of(
-          "CALLVAULT_HOME", home.toString(),
-          "CASSANDRA_PORT", "39042",
-          "CASSANDRA_STORAGE_PORT", "37000",
-          "CASSANDRA_JMX_PORT", "37199");
-  private final String keyspace = "soak_" + System.currentTimeMillis();
+  private final Stack stack = new Stack("soak", "soak", 39042, 37000, 37199);
   private final Process[] nodes = new Process[NODES];
   private final long startNanos = System.nanoTime();
   private final long startWallMicros = System.currentTimeMillis() * 1000;
   private final List<String> faults = new ArrayList<>(); // "seconds,what"
   private final List<Double> kills = new ArrayList<>();
 
-  /** The key the load generator uses, made for this run; its nodes know its hash. */
-  private final ApiKeys.Made key = ApiKeys.make("soak", EnumSet.allOf(Role.class));
-
   private int calls = 100;
   private long duration = 3600;
   private long cassandraEvery = 600;
   private long killEvery = 900;
-  private Path out = root.resolve("benchmarks/results");
+  private Path out = stack.root.resolve("benchmarks/results");
+
+  private Soak() throws IOException, java.security.GeneralSecurityException {}
 
   public static void main(String[] args) throws Exception {
     Soak soak = new Soak();
@@ -86,7 +65,7 @@ public final class Soak {
     try {
       soak.run();
     } finally {
-      soak.stopAll();
+      soak.stack.stopAll();
     }
   }
 
@@ -118,14 +97,10 @@ public final class Soak {
   }
 
   private void run() throws Exception {
-    Files.createDirectories(home);
     Files.createDirectories(out);
-    Files.writeString(home.resolve("api-keys.conf"), "api-keys += " + key.configLine() + "\n");
-    if (!Files.exists(home.resolve("master-keyset.json")))
-      Files.writeString(home.resolve("master-keyset.json"), MasterKeyset.newKeysetJson());
-    cassandra("start");
+    stack.cassandra("start");
     for (int i = 0; i < NODES; i++) startNode(i);
-    for (int i = 0; i < NODES; i++) awaitHealthy(i, Duration.ofSeconds(120));
+    for (int i = 0; i < NODES; i++) stack.awaitHealthy(base(i), Duration.ofSeconds(120));
     System.out.printf(
         Locale.ROOT,
         "soak: %d calls for %d s; Cassandra restarted every %d s, a node killed every %d s%n",
@@ -138,7 +113,7 @@ public final class Soak {
         LoadGenerator.start(
             new Options()
                 .api(URI.create(base(0)))
-                .apiKey(key.key())
+                .apiKey(stack.key.key())
                 .prefix("soak-" + System.currentTimeMillis())
                 .calls(calls)
                 .codec(Codec.PCMU)
@@ -165,8 +140,8 @@ public final class Soak {
         double t = now();
         if (t >= nextCassandra && nextCassandra < duration) {
           fault("Cassandra restart");
-          cassandra("stop");
-          cassandra("start");
+          stack.cassandra("stop");
+          stack.cassandra("start");
           fault("Cassandra back");
           nextCassandra += cassandraEvery;
         } else if (t >= nextKill && nextKill < duration) {
@@ -207,9 +182,9 @@ public final class Soak {
     double[] row = new double[2 + 2 * NODES];
     row[0] = now();
     for (int i = 0; i < NODES; i++) {
-      row[1 + i] = heapMb(nodes[i]);
+      row[1 + i] = Stack.heapMb(nodes[i]);
       try {
-        JsonNode health = JSON.readTree(get(base(i) + "/v1/health").body());
+        JsonNode health = JSON.readTree(stack.get(base(i) + "/v1/health").body());
         row[1 + NODES + i] = health.path("spool").path("bytes").asLong() / 1024.0;
         row[1 + 2 * NODES] =
             Math.max(row[1 + 2 * NODES], health.path("spool").path("oldestAgeSeconds").asDouble());
@@ -218,25 +193,6 @@ public final class Soak {
       }
     }
     return row;
-  }
-
-  private static double heapMb(Process node) {
-    if (node == null || !node.isAlive()) return Double.NaN;
-    try {
-      Process jcmd =
-          new ProcessBuilder(
-                  Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
-                  String.valueOf(node.pid()),
-                  "GC.heap_info")
-              .redirectErrorStream(true)
-              .start();
-      String text = new String(jcmd.getInputStream().readAllBytes());
-      jcmd.waitFor(10, TimeUnit.SECONDS);
-      Matcher used = HEAP_USED.matcher(text);
-      return used.find() ? Long.parseLong(used.group(1)) / 1024.0 : Double.NaN;
-    } catch (IOException | InterruptedException e) {
-      return Double.NaN;
-    }
   }
 
   private void report(Summary summary, List<double[]> samples, String stamp) throws Exception {
@@ -249,7 +205,7 @@ public final class Soak {
     List<String> longest = new ArrayList<>();
     for (CallRecord call : summary.calls()) {
       JsonNode ledger =
-          JSON.readTree(get(base(0) + "/v1/calls/" + call.callId() + "/ledger").body());
+          JSON.readTree(stack.get(base(0) + "/v1/calls/" + call.callId() + "/ledger").body());
       Map<String, Long> storedOf = new HashMap<>();
       Map<String, Long> newestEpoch = new HashMap<>();
       for (JsonNode event : ledger.path("events")) {
@@ -408,74 +364,19 @@ public final class Soak {
     return "http://127.0.0.1:" + (18181 + node);
   }
 
-  private void cassandra(String command) throws Exception {
-    ProcessBuilder ops =
-        new ProcessBuilder(root.resolve("ops/cassandra").toString(), command).inheritIO();
-    ops.environment().putAll(cassandraEnv);
-    if (ops.start().waitFor() != 0)
-      throw new IllegalStateException("ops/cassandra " + command + " failed");
-  }
-
   private void startNode(int i) throws IOException {
-    Path dir = Files.createDirectories(home.resolve("node-" + (i + 1)));
-    ProcessBuilder node =
-        new ProcessBuilder(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx512m",
-                "-Dconfig.file=" + root.resolve("cluster-conf/multi-node.conf"),
-                "-cp",
-                root.resolve("target/callvault.jar") + ":" + root.resolve("target/lib") + "/*",
-                "org.callvault.cluster.Main")
-            .redirectErrorStream(true)
-            .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("node.log").toFile()));
-    Map<String, String> env = node.environment();
-    env.put("CALLVAULT_HTTP_PORT", String.valueOf(18181 + i));
-    env.put("CALLVAULT_REMOTE_PORT", String.valueOf(37521 + i));
-    env.put("CALLVAULT_SEED_NODE", "pekko://callvault@127.0.0.1:37521");
-    env.put("CALLVAULT_SIP_PORT", String.valueOf(15161 + i));
-    // Below the kernel's ephemeral ports (32768 up), where the load generator's sockets are.
-    env.put("CALLVAULT_RTP_PORT_MIN", String.valueOf(20000 + 2000 * i));
-    env.put("CALLVAULT_RTP_PORT_MAX", String.valueOf(21999 + 2000 * i));
-    env.put("CASSANDRA_CONTACT_POINTS", "127.0.0.1:39042");
-    env.put("CALLVAULT_JOURNAL_KEYSPACE", keyspace);
-    env.put("CALLVAULT_SNAPSHOT_KEYSPACE", keyspace + "_snapshot");
-    env.put("CALLVAULT_SPOOL_DIR", dir.resolve("spool").toString());
-    env.put("CALLVAULT_API_KEYS_FILE", home.resolve("api-keys.conf").toString());
-    env.put("CALLVAULT_MASTER_KEYSET_FILE", home.resolve("master-keyset.json").toString());
-    nodes[i] = node.start();
-  }
-
-  private void awaitHealthy(int i, Duration timeout) throws Exception {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (System.nanoTime() < deadline) {
-      try {
-        if (get(base(i) + "/v1/health").statusCode() == 200) return;
-      } catch (IOException e) {
-        // not listening yet
-      }
-      TimeUnit.MILLISECONDS.sleep(500);
-    }
-    throw new IllegalStateException("node " + (i + 1) + " did not become healthy");
-  }
-
-  private static HttpResponse<String> get(String url) throws IOException, InterruptedException {
-    return HTTP.send(
-        HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
-        HttpResponse.BodyHandlers.ofString());
-  }
-
-  private void stopAll() {
-    for (Process node : nodes) if (node != null) node.destroy();
-    for (Process node : nodes)
-      try {
-        if (node != null && !node.waitFor(30, TimeUnit.SECONDS)) node.destroyForcibly();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    try {
-      cassandra("stop");
-    } catch (Exception e) {
-      System.err.println("soak: stopping Cassandra: " + e);
-    }
+    nodes[i] =
+        stack.startNode(
+            "multi-node.conf",
+            stack.home.resolve("node-" + (i + 1)),
+            List.of("-Xmx512m"),
+            Map.of(
+                "CALLVAULT_HTTP_PORT", String.valueOf(18181 + i),
+                "CALLVAULT_REMOTE_PORT", String.valueOf(37521 + i),
+                "CALLVAULT_SEED_NODE", "pekko://callvault@127.0.0.1:37521",
+                "CALLVAULT_SIP_PORT", String.valueOf(15161 + i),
+                // Below the kernel's ephemeral ports (32768 up), where the load generator's are.
+                "CALLVAULT_RTP_PORT_MIN", String.valueOf(20000 + 2000 * i),
+                "CALLVAULT_RTP_PORT_MAX", String.valueOf(21999 + 2000 * i)));
   }
 }
