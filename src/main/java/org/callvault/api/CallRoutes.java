@@ -18,6 +18,7 @@ import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCode;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.headers.Location;
+import org.apache.pekko.http.javadsl.model.headers.RetryAfter;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.ExceptionHandler;
 import org.apache.pekko.http.javadsl.server.RejectionHandler;
@@ -317,7 +318,10 @@ public final class CallRoutes extends AllDirectives {
           case CONFLICT -> StatusCodes.CONFLICT;
           case UNAVAILABLE -> StatusCodes.SERVICE_UNAVAILABLE;
         };
-    return json(status, CallJson.error(status.intValue(), rejected.message()));
+    HttpResponse response = json(status, CallJson.error(status.intValue(), rejected.message()));
+    return rejected.rejection() == CallRecording.Rejection.UNAVAILABLE
+        ? response.addHeader(RetryAfter.create((long) CallRecording.Rejection.RETRY_AFTER_SECONDS))
+        : response;
   }
 
   static HttpResponse notFound(String callId) {

@@ -66,6 +66,11 @@ final class CallMediaCommands {
     return adopting;
   }
 
+  /** Why this node takes no new call now (it has no headroom); null when it takes one. */
+  String refusesNewCalls() {
+    return sockets.refusesNewCalls();
+  }
+
   /** Binds the sockets of {@code call} here: the change that records them (null without media). */
   Change bind(Call call) {
     return sockets.bind(call, gates, this::reported);

@@ -164,8 +164,16 @@ public final class CallRecording
     NOT_FOUND,
     /** The call's rules or state forbid the change. */
     CONFLICT,
-    /** This node cannot carry out the request now (no media can be bound here); retry. */
-    UNAVAILABLE
+    /**
+     * This node cannot carry out the request now (no media can be bound here, it has no headroom
+     * for another call); retry after {@link #RETRY_AFTER_SECONDS}.
+     */
+    UNAVAILABLE;
+
+    /**
+     * What a request refused as {@link #UNAVAILABLE} is asked to wait (REST and SIP Retry-After).
+     */
+    public static final int RETRY_AFTER_SECONDS = 5;
   }
 
   /**
@@ -338,7 +346,9 @@ public final class CallRecording
 
   private ReplyEffect<Event, State> create(Create cmd) {
     CallSpec spec = cmd.spec();
-    Optional<Rejected> refused = Requests.refusedCreation(callId, spec);
+    Optional<Rejected> refused =
+        Requests.refusedCreation(callId, spec)
+            .or(() -> Requests.noHeadroom(media.refusesNewCalls()));
     if (refused.isPresent()) return refused(cmd, refused.get());
     Event created = ledger.created(spec, cmd.by());
     Call next = Call.created(callId, spec, created);

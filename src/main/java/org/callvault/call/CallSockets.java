@@ -69,6 +69,11 @@ final class CallSockets {
     return enabled() && !storing();
   }
 
+  /** Why this node takes no new call now; null when it takes one (or records no media). */
+  String refusesNewCalls() {
+    return binder == null ? null : binder.refusesNewCalls();
+  }
+
   /**
    * Binds the call's sockets on this node: the change that records where media must go now, or that
    * none could be bound. Null on a node without media.

@@ -63,6 +63,21 @@ final class Requests {
   }
 
   /**
+   * The creation of a call on a node that has no headroom left ({@code why}, null when it has):
+   * refused, so that the calls recording there keep every packet, and the creator told to retry.
+   */
+  static Optional<Rejected> noHeadroom(String why) {
+    return why == null
+        ? Optional.empty()
+        : Optional.of(
+            new Rejected(
+                Rejection.UNAVAILABLE,
+                "this node takes no new call now: "
+                    + why
+                    + "; the call was not created; retry (the calls recording here go on)"));
+  }
+
+  /**
    * A creation of a call that exists: the same spec again is the same call, a different one is
    * refused.
    */

@@ -34,6 +34,15 @@ public interface MediaBinder {
       throws MediaUnavailableException;
 
   /**
+   * Why this node takes no new call now (it has no headroom left), in words an operator can act on;
+   * null when it takes one. Only a call being created asks: a call already recording is never
+   * refused.
+   */
+  default String refusesNewCalls() {
+    return null;
+  }
+
+  /**
    * Chunks of {@code label} stored under {@code epoch} with a number above {@code afterN}, in
    * order.
    */

@@ -14,6 +14,7 @@ import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollEventLoopGroup;
 import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.nio.NioDatagramChannel;
+import io.netty.util.concurrent.EventExecutor;
 import java.security.SecureRandom;
 import java.util.List;
 import java.util.Map;
@@ -59,13 +60,15 @@ public final class MediaServer implements MediaBinder, MediaRelay.Source, AutoCl
    * Where and how a node receives media ({@code callvault.media} in reference.conf).
    *
    * @param maxCalls calls beyond this are refused media before the others degrade
+   * @param admission when a new call is refused before this node has no headroom left
    */
   public record Settings(
       Sockets sockets,
       int maxCalls,
       StreamRecorder.Settings streams,
       ChunkWriter.Settings writes,
-      Relay.Settings relay) {
+      Relay.Settings relay,
+      Headroom.Settings admission) {
 
     /** Reads {@code callvault.media}. */
     public static Settings from(Config media) {
@@ -89,7 +92,8 @@ public final class MediaServer implements MediaBinder, MediaRelay.Source, AutoCl
           new Relay.Settings(
               media.getDuration("relay.idle"),
               media.getDuration("relay.hold"),
-              media.getInt("relay.hold-packets")));
+              media.getInt("relay.hold-packets")),
+          Headroom.Settings.from(media.getConfig("admission")));
     }
   }
 
@@ -137,6 +141,7 @@ public final class MediaServer implements MediaBinder, MediaRelay.Source, AutoCl
   private final boolean epoll;
   private final AtomicInteger activeCalls = new AtomicInteger();
   private final AtomicLong chunksUnstored = new AtomicLong();
+  private final Headroom headroom;
 
   /** The calls whose sockets are bound here, by call id. */
   private final Map<String, CallMedia> sessions = new ConcurrentHashMap<>();
@@ -178,6 +183,8 @@ public final class MediaServer implements MediaBinder, MediaRelay.Source, AutoCl
             : Runtime.getRuntime().availableProcessors();
     this.group = epoll ? new EpollEventLoopGroup(threads) : new NioEventLoopGroup(threads);
     this.relays = relays.apply(this);
+    this.headroom = new Headroom(settings.admission(), System::nanoTime);
+    measureHeadroom();
     replay();
     log.info(
         "media: {} transport, ports {}-{} on {}, at most {} calls",
@@ -186,6 +193,56 @@ public final class MediaServer implements MediaBinder, MediaRelay.Source, AutoCl
         settings.sockets().portMax(),
         settings.sockets().bindHost(),
         settings.maxCalls());
+  }
+
+  /** How often each media event loop is asked to run a task, to measure how late it runs. */
+  private static final long PROBE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+
+  private void measureHeadroom() {
+    for (EventExecutor loop : group) probe(loop);
+    com.sun.management.OperatingSystemMXBean os =
+        (com.sun.management.OperatingSystemMXBean)
+            java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+    group
+        .next()
+        .scheduleAtFixedRate(
+            () -> {
+              headroom.cpuLoad(os.getCpuLoad());
+              headroom.spoolFull(spool == null ? 0 : spool.fullness());
+            },
+            1,
+            1,
+            TimeUnit.SECONDS);
+  }
+
+  private void probe(EventExecutor loop) {
+    long due = System.nanoTime() + PROBE_NANOS;
+    try {
+      loop.schedule(
+          () -> {
+            headroom.eventLoopLag(System.nanoTime() - due);
+            probe(loop);
+          },
+          PROBE_NANOS,
+          TimeUnit.NANOSECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // the loop is shutting down with the server: nothing left to measure
+    }
+  }
+
+  @Override
+  public String refusesNewCalls() {
+    return headroom.refusal();
+  }
+
+  /** New calls refused because this node had no headroom, since it started. */
+  public long refusedForHeadroom() {
+    return headroom.refused();
+  }
+
+  /** The worst media event-loop lag of the last second, in milliseconds. */
+  public double eventLoopLagMillis() {
+    return headroom.lagNanos() / 1e6;
   }
 
   @Override

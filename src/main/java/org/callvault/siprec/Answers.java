@@ -56,7 +56,10 @@ final class Answers {
   /** What an INVITE, re-INVITE or BYE is answered when its call refused it. */
   static SipResponse rejected(SipRequest request, CallRecording.Rejected rejected) {
     if (rejected.rejection() == CallRecording.Rejection.UNAVAILABLE)
-      return unavailable(request, "Service Unavailable: " + rejected.message(), 5);
+      return unavailable(
+          request,
+          "Service Unavailable: " + rejected.message(),
+          CallRecording.Rejection.RETRY_AFTER_SECONDS);
     int status =
         switch (rejected.rejection()) {
           case NOT_FOUND -> 481;

@@ -303,6 +303,11 @@ public final class Spool implements AutoCloseable {
     return bytes;
   }
 
+  /** The fraction of its {@code maxBytes} the spool takes now (0–1). */
+  public synchronized double fullness() {
+    return (double) bytes / settings.maxBytes();
+  }
+
   /** The chunks spooled and not yet stored. */
   public int chunks() {
     return live.size();

@@ -932,6 +932,52 @@ class CallRecordingTest {
   }
 
   @Test
+  void aNodeWithoutHeadroomRefusesNewCallsButRebindsTheCallsItRecords() {
+    String callId = "call-" + UUID.randomUUID();
+    TestProbe<org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.ShardCommand> shard =
+        realTimeKit.createTestProbe();
+    FakeBinder binder = new FakeBinder();
+    ActorRef<CallRecording.Command> call =
+        realTimeKit.spawn(
+            CallRecording.create(callId, shard.ref(), gates, Clock.systemUTC(), binder, binder));
+    TestProbe<Reply> replies = realTimeKit.createTestProbe();
+    Policy onePartyConsent = policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true);
+    call.tell(
+        new CallRecording.Create(twoPartySpec(callId, onePartyConsent), "crm", replies.ref()));
+    accepted(replies.receiveMessage());
+    realTimeKit.stop(call);
+
+    // The node is now past its capacity. The call it records comes back (as after an entity
+    // restart) and binds its sockets again; a new call is refused, and nothing of it is kept.
+    FakeBinder full = new FakeBinder();
+    full.refusesNewCalls = "its media event loops ran 80 ms late in the last second";
+    ActorRef<CallRecording.Command> again =
+        realTimeKit.spawn(
+            CallRecording.create(callId, shard.ref(), gates, Clock.systemUTC(), full, full));
+    again.tell(new CallRecording.GetCall(replies.ref()));
+    assertEquals(Phase.RECORDING, accepted(replies.receiveMessage()).phase());
+    assertEquals(1, full.binds, "the recording call's sockets are bound again");
+
+    String newId = "call-" + UUID.randomUUID();
+    ActorRef<CallRecording.Command> refused =
+        realTimeKit.spawn(
+            CallRecording.create(newId, shard.ref(), gates, Clock.systemUTC(), full, full));
+    refused.tell(
+        new CallRecording.Create(twoPartySpec(newId, onePartyConsent), "crm", replies.ref()));
+    Reply answer = replies.receiveMessage();
+    Rejected rejected = assertInstanceOf(Rejected.class, answer);
+    assertEquals(Rejection.UNAVAILABLE, rejected.rejection());
+    assertTrue(rejected.message().contains("80 ms late"), rejected.message());
+    assertEquals(1, full.binds, "no socket is bound for the refused call");
+    refused.tell(new CallRecording.GetCall(replies.ref()));
+    assertEquals(
+        Rejection.NOT_FOUND,
+        assertInstanceOf(Rejected.class, replies.receiveMessage()).rejection());
+    realTimeKit.stop(again);
+    realTimeKit.stop(refused);
+  }
+
+  @Test
   void aStoppedCallWhoseSocketsWereReleasedIsReadWithoutAskingStorageAndPassivates() {
     String callId = "call-" + UUID.randomUUID();
     TestProbe<org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.ShardCommand> shard =

@@ -44,6 +44,14 @@ public final class FakeBinder implements MediaBinder, MediaMoves {
 
   int binds;
 
+  /** Why this node takes no new call, when the test says so (it has no headroom). */
+  volatile String refusesNewCalls;
+
+  @Override
+  public String refusesNewCalls() {
+    return refusesNewCalls;
+  }
+
   /**
    * Chunks the sessions wrote and reported that the ledger is not known to list (the test adds them
    * with {@link #written}).

@@ -104,7 +104,8 @@ class MediaServerTest {
                 Duration.ofSeconds(30).toNanos(),
                 250),
             new ChunkWriter.Settings(queuePerStream, retries),
-            new Relay.Settings(Duration.ofSeconds(2), Duration.ofSeconds(5), 1000)),
+            new Relay.Settings(Duration.ofSeconds(2), Duration.ofSeconds(5), 1000),
+            new Headroom.Settings(Duration.ZERO, 1.0, 1.0)),
         store,
         spool,
         source -> (node, request) -> asked.add(request));
