@@ -43,6 +43,7 @@ final class RtpengineRecorder implements Recorder {
                 "--port-max=" + (16000 + 8 * maxCalls + 100),
                 "--recording-dir=" + recordings,
                 "--recording-method=pcap",
+                "--delete-delay=0", // a deleted call is closed (its pcap flushed) at once
                 "--pidfile=" + home.resolve("rtpengine.pid"))
             .redirectErrorStream(true)
             .redirectOutput(
