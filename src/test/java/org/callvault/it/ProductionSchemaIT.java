@@ -89,6 +89,17 @@ class ProductionSchemaIT {
               .one()
               .getString(0),
           "the earlier audio table gained gated_ts");
+      assertEquals(
+          "false",
+          session
+              .execute(
+                  "SELECT compression FROM system_schema.tables WHERE keyspace_name = ? AND"
+                      + " table_name = 'audio_chunks'",
+                  keyspace)
+              .one()
+              .getMap(0, String.class, String.class)
+              .get("enabled"),
+          "sealed audio is not compressed: the earlier table's compression is turned off");
       assertEquals(1, tables(session, keyspace + "_snapshot"));
       String replication =
           session

@@ -14,6 +14,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -252,6 +253,49 @@ final class CallVaultRecorder implements Recorder {
       TimeUnit.SECONDS.sleep(1);
     }
     return previous;
+  }
+
+  /**
+   * From the ledgers of up to 40 of the calls: each listed chunk's event time less the wall-clock
+   * time of its first packet (the chunk's anchored start). The event's time is taken when the
+   * listing is sealed, after Cassandra acknowledged the chunk; its journal write follows.
+   */
+  @Override
+  public double[] durability(List<String> callIds) throws Exception {
+    List<String> sample = new ArrayList<>();
+    int step = Math.max(1, callIds.size() / 40);
+    for (int i = 0; i < callIds.size(); i += step) sample.add(callIds.get(i));
+    List<Double> millis = new ArrayList<>();
+    for (String ledger : forEach(sample, id -> get("/v1/calls/" + id + "/ledger"))) {
+      for (JsonNode event : JSON.readTree(ledger).path("events")) {
+        if (!event.path("type").asText().equals("ChunkStored")) continue;
+        if (event.path("details").path("adopted").asBoolean()) continue;
+        JsonNode time = event.path("time");
+        Instant listed =
+            time.isNumber()
+                ? Instant.ofEpochSecond(0, time.decimalValue().movePointRight(9).longValue())
+                : Instant.parse(time.asText());
+        long firstPacketMicros =
+            event.path("details").path("chunk").path("startWallMicros").asLong();
+        millis.add(
+            (listed.toEpochMilli() * 1000 + listed.getNano() / 1000 % 1000 - firstPacketMicros)
+                / 1000.0);
+      }
+    }
+    if (millis.isEmpty()) return null;
+    millis.sort(Double::compare);
+    return new double[] {
+      millis.get(millis.size() / 2),
+      millis.get(Math.min(millis.size() - 1, (int) Math.ceil(millis.size() * 0.99) - 1)),
+      millis.get(millis.size() - 1)
+    };
+  }
+
+  private HttpRequest get(String path) {
+    return HttpRequest.newBuilder(URI.create(API + path))
+        .timeout(Duration.ofSeconds(30))
+        .header("Authorization", "Bearer " + stack.key.key())
+        .build();
   }
 
   /** Sends one request per call, 32 at a time, and returns the answers' bodies in order. */

@@ -85,6 +85,7 @@ public final class Capacity {
       int calls,
       int refused,
       long sent,
+      long received,
       long stored,
       long lostOnNetwork,
       double lossPercent,
@@ -101,7 +102,8 @@ public final class Capacity {
       double setupPerSecond,
       double setupP50Ms,
       double setupP99Ms,
-      double settleSeconds) {
+      double settleSeconds,
+      double[] durableMs) {
 
     boolean held(double maxLoss) {
       return lossPercent <= maxLoss;
@@ -337,12 +339,14 @@ public final class Capacity {
     recorder.stop(setup.callIds());
     Recorder.Counted counted = recorder.settle(setup.callIds());
     double settled = now() - stopAt;
+    double[] durable = recorder.durability(setup.callIds());
     long sentPackets = Long.parseLong(sent.getOrDefault("sent", "0"));
     double senderCpu = Double.parseDouble(sent.getOrDefault("cpu_s", "NaN"));
     return new Step(
         calls,
         setup.refusals(),
         sentPackets,
+        counted.received(),
         counted.stored(),
         counted.lost(),
         sentPackets == 0 ? 100 : 100.0 * (sentPackets - counted.stored()) / sentPackets,
@@ -359,7 +363,8 @@ public final class Capacity {
         setup.callIds().size() / setup.seconds(),
         setup.p50Ms(),
         setup.p99Ms(),
-        settled);
+        settled,
+        durable);
   }
 
   private Process startSender(Path plan, int seconds) throws IOException {
@@ -400,21 +405,22 @@ public final class Capacity {
   // ------------------------------------------------------------------------------ results
 
   private static final String HEADER =
-      "| recorder | calls offered | refused | packets/s | sent | stored | loss | recorder CPU | its"
-          + " store's CPU | sender CPU | recorder µs/packet | sink µs/packet | recorder ÷ sink |"
-          + " heap max | store writes/s | sender lateness p50 / p99 | setups/s, p50 / p99 | stored"
-          + " after stop |";
+      "| recorder | calls offered | refused | packets/s | sent | received | stored | loss |"
+          + " recorder CPU | its store's CPU | sender CPU | recorder µs/packet | sink µs/packet |"
+          + " recorder ÷ sink | heap max | store writes/s | sender lateness p50 / p99 | setups/s,"
+          + " p50 / p99 | stored after stop | first packet → listed p50 / p99 / max |";
 
   private static String row(String recorder, Step s) {
     return String.format(
         Locale.ROOT,
-        "| %s | %,d | %,d | %,d | %,d | %,d | %.4f %% | %.0f %% | %s | %.0f %% | %.2f | %.2f | %.2f"
-            + " | %s | %s | %.1f / %.1f ms | %.0f, %.0f / %.0f ms | %.1f s |",
+        "| %s | %,d | %,d | %,d | %,d | %,d | %,d | %.4f %% | %.0f %% | %s | %.0f %% | %.2f | %.2f"
+            + " | %.2f | %s | %s | %.1f / %.1f ms | %.0f, %.0f / %.0f ms | %.1f s | %s |",
         recorder,
         s.calls(),
         s.refused(),
         (s.calls() - s.refused()) * 100,
         s.sent(),
+        s.received(),
         s.stored(),
         s.lossPercent(),
         s.nodeCpu(),
@@ -436,7 +442,15 @@ public final class Capacity {
         s.setupPerSecond(),
         s.setupP50Ms(),
         s.setupP99Ms(),
-        s.settleSeconds());
+        s.settleSeconds(),
+        s.durableMs() == null
+            ? "–"
+            : String.format(
+                Locale.ROOT,
+                "%.0f / %.0f / %.0f ms",
+                s.durableMs()[0],
+                s.durableMs()[1],
+                s.durableMs()[2]));
   }
 
   /** The most calls a recorder held at the loss allowed; 0 when it held none of the ramp. */
@@ -496,7 +510,7 @@ public final class Capacity {
                       top.sinkMicrosPerPacket())));
     }
     md.append("\n").append(HEADER).append("\n");
-    md.append("|").append(" --- |".repeat(18)).append("\n");
+    md.append("|").append(" --- |".repeat(20)).append("\n");
     for (Map.Entry<String, List<Step>> r : results.entrySet())
       for (Step s : r.getValue()) md.append(row(r.getKey(), s)).append("\n");
 
@@ -532,21 +546,23 @@ public final class Capacity {
     try (PrintWriter csv =
         new PrintWriter(Files.newBufferedWriter(out.resolve("capacity-" + stamp + ".csv")))) {
       csv.println(
-          "recorder,calls,refused,sent,stored,loss_pct,recorder_cpu_pct,store_cpu_pct,sender_cpu_pct,"
+          "recorder,calls,refused,sent,received,stored,loss_pct,recorder_cpu_pct,store_cpu_pct,sender_cpu_pct,"
               + "recorder_us_per_packet,sink_us_per_packet,sender_us_per_packet,heap_max_mb,"
               + "store_writes_per_s,lateness_p50_ms,lateness_p99_ms,setups_per_s,"
-              + "setup_p50_ms,setup_p99_ms,stored_after_stop_s");
+              + "setup_p50_ms,setup_p99_ms,stored_after_stop_s,durable_p50_ms,"
+              + "durable_p99_ms,durable_max_ms");
       for (Map.Entry<String, List<Step>> r : results.entrySet())
         for (Step s : r.getValue())
           csv.println(
               String.format(
                   Locale.ROOT,
-                  "%s,%d,%d,%d,%d,%.5f,%.1f,%.1f,%.1f,%.3f,%.3f,%.3f,%.0f,%.0f,%.2f,%.2f,%.1f,%.1f,"
-                      + "%.1f,%.1f",
+                  "%s,%d,%d,%d,%d,%d,%.5f,%.1f,%.1f,%.1f,%.3f,%.3f,%.3f,%.0f,%.0f,%.2f,%.2f,%.1f,%.1f,"
+                      + "%.1f,%.1f,%.0f,%.0f,%.0f",
                   r.getKey(),
                   s.calls(),
                   s.refused(),
                   s.sent(),
+                  s.received(),
                   s.stored(),
                   s.lossPercent(),
                   s.nodeCpu(),
@@ -562,7 +578,10 @@ public final class Capacity {
                   s.setupPerSecond(),
                   s.setupP50Ms(),
                   s.setupP99Ms(),
-                  s.settleSeconds()));
+                  s.settleSeconds(),
+                  s.durableMs() == null ? Double.NaN : s.durableMs()[0],
+                  s.durableMs() == null ? Double.NaN : s.durableMs()[1],
+                  s.durableMs() == null ? Double.NaN : s.durableMs()[2]));
     }
     chart(out.resolve("capacity-" + stamp + ".png"));
     System.out.println();

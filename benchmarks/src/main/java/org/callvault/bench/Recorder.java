@@ -62,6 +62,15 @@ interface Recorder extends AutoCloseable {
   /** What was stored of the calls, once it has stopped changing. */
   Counted settle(List<String> callIds) throws Exception;
 
+  /**
+   * How long audio took to become durable, from a sample of the calls: for each chunk, from the
+   * arrival of its first packet to its listing in the call's ledger (after storage acknowledged
+   * it), as {p50, p99, max} in milliseconds; null when the recorder cannot tell.
+   */
+  default double[] durability(List<String> callIds) throws Exception {
+    return null;
+  }
+
   /** Stops whatever it started. */
   @Override
   void close();
