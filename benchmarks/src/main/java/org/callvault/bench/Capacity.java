@@ -197,8 +197,8 @@ public final class Capacity {
       int calls = ramp[0];
       System.out.printf(
           Locale.ROOT,
-          "%ncapacity: warming up %s (a JVM compiles its hot paths) with %d calls for %d s, not"
-              + " measured%n",
+          "%ncapacity: warming up %s (a JVM's JIT compiles its hot paths) with %d calls for %d s,"
+              + " not measured%n",
           recorder.name(),
           calls,
           warmup);
@@ -466,32 +466,49 @@ public final class Capacity {
     md.append(MachineStamp.describe(root)).append("\n");
     md.append(
         String.format(
-                Locale.ROOT,
-                "`benchmarks/capacity --recorders \"%s\" --calls \"%s\" --duration %d --warmup %d"
-                    + " --max-loss %s --threads %d`. CallVault: one node (1 GB heap, audio sealed)"
-                    + " with its Cassandra on the same machine. rtpengine: user space, recording to"
-                    + " pcap. The sender (`rtpsend`, %d threads) runs on the same machine too. Each"
-                    + " count first sends the same load to `rtpsink` for %d s (the discard"
-                    + " baseline).%s%n%n",
-                String.join(" ", recorders),
-                String.join(" ", Arrays.stream(ramp).mapToObj(String::valueOf).toList()),
-                duration,
-                warmup,
-                maxLoss,
-                threads,
-                threads,
-                sinkSeconds,
-                nodeOptions.isEmpty()
-                    ? ""
-                    : " Node options: `" + String.join(" ", nodeOptions) + "`.")
-            + (admission
-                ? " **Admission by headroom on** (the node's defaults): a call refused with 503 is"
+            Locale.ROOT,
+            "`benchmarks/capacity --recorders \"%s\" --calls \"%s\" --duration %d --warmup %d"
+                + " --max-loss %s --threads %d%s`. CallVault: one node (1 GB heap, audio sealed)"
+                + " with its Cassandra on the same machine. rtpengine: user space, recording to"
+                + " pcap. The sender (`rtpsend`, %d threads) runs on the same machine too. Each"
+                + " count first sends the same load to `rtpsink` for %d s (the discard"
+                + " baseline).%s%n%n",
+            String.join(" ", recorders),
+            String.join(" ", Arrays.stream(ramp).mapToObj(String::valueOf).toList()),
+            duration,
+            warmup,
+            maxLoss,
+            threads,
+            admission ? " --admission" : "",
+            threads,
+            sinkSeconds,
+            nodeOptions.isEmpty()
+                ? ""
+                : " Node options: `" + String.join(" ", nodeOptions) + "`."));
+    md.append(
+            admission
+                ? "**Admission by headroom on** (the node's defaults): a call refused with 503 is"
                     + " counted and not offered again; loss is of the calls admitted."
-                : " Admission by headroom off, a 503 retried: the ramp finds the loss limit."));
+                : "Admission by headroom off, a 503 retried: the ramp finds the loss limit.")
+        .append("\n\n");
     for (Map.Entry<String, List<Step>> r : results.entrySet()) {
       List<Step> steps = r.getValue();
       Step top = null;
       for (Step s : steps) if (s.held(maxLoss) && (top == null || s.calls() > top.calls())) top = s;
+      if (admission) {
+        for (Step s : steps)
+          md.append(
+              String.format(
+                  Locale.ROOT,
+                  "- %s offered %,d calls: **%,d admitted, %,d refused at admission; the admitted"
+                      + " lost %.4f %%**%n",
+                  r.getKey(),
+                  s.calls(),
+                  s.calls() - s.refused(),
+                  s.refused(),
+                  s.lossPercent()));
+        continue;
+      }
       md.append(
           String.format(
               Locale.ROOT,
