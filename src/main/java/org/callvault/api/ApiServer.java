@@ -93,6 +93,8 @@ public final class ApiServer extends AllDirectives {
    * @param spooledChunks chunks waiting in this node's spool for storage to take them
    * @param spoolBytes the bytes the spool takes on disk
    * @param spoolOldestMillis when the oldest of them was spooled (epoch millis), 0 for none
+   * @param refusedForHeadroom new calls refused since the node started because it had no headroom
+   * @param eventLoopLagMillis the worst lag of its media event loops within the last second
    */
   public record NodeStatus(
       String node,
@@ -106,7 +108,9 @@ public final class ApiServer extends AllDirectives {
       long sipRefused,
       int spooledChunks,
       long spoolBytes,
-      long spoolOldestMillis) {}
+      long spoolOldestMillis,
+      long refusedForHeadroom,
+      double eventLoopLagMillis) {}
 
   /** How long the health check waits for storage to answer. */
   private static final Duration STORAGE_CHECK = Duration.ofSeconds(3);
@@ -243,6 +247,9 @@ public final class ApiServer extends AllDirectives {
     json.putObject("authentication")
         .put("refused", authenticator.refused())
         .put("throttled", authenticator.throttled());
+    json.putObject("admission")
+        .put("refusedForHeadroom", now.refusedForHeadroom())
+        .put("eventLoopLagMillis", Math.round(now.eventLoopLagMillis() * 10) / 10.0);
     ObjectNode spool = json.putObject("spool");
     spool.put("chunks", now.spooledChunks());
     spool.put("bytes", now.spoolBytes());

@@ -171,7 +171,9 @@ final class Node {
                     refusing == null ? 0 : refusing.refused(),
                     counted == null ? 0 : counted.spooledChunks(),
                     counted == null ? 0 : counted.spoolBytes(),
-                    counted == null ? 0 : counted.spoolOldestMillis()),
+                    counted == null ? 0 : counted.spoolOldestMillis(),
+                    counted == null ? 0 : counted.refusedForHeadroom(),
+                    counted == null ? 0 : counted.eventLoopLagMillis()),
             keys);
     CallRecording.init(
         system,

@@ -111,7 +111,9 @@ class CallRoutesTest {
               0,
               spooled,
               spooled * 9300L,
-              spooled == 0 ? 0 : System.currentTimeMillis() - 4000);
+              spooled == 0 ? 0 : System.currentTimeMillis() - 4000,
+              0,
+              0);
         };
     api =
         new ApiServer(

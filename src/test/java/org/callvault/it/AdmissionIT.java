@@ -42,6 +42,9 @@ class AdmissionIT {
 
   @Test
   void aNewCallOverTheApiIsRefusedWith503AndRetryAfterAndNothingOfItIsKept() throws Exception {
+    Http api = new Http(node.base());
+    long refusedBefore =
+        api.get("/v1/health", 200).path("admission").path("refusedForHeadroom").asLong();
     String callId = "admission-" + UUID.randomUUID();
     HttpResponse<String> refused =
         HttpClient.newHttpClient()
@@ -65,7 +68,12 @@ class AdmissionIT {
         refused.body().contains("takes no new call now")
             && refused.body().contains("callvault.media.admission.max-event-loop-lag"),
         refused.body());
-    new Http(node.base()).get("/v1/calls/" + callId, 404);
+    api.get("/v1/calls/" + callId, 404);
+    long refusedAfter =
+        api.get("/v1/health", 200).path("admission").path("refusedForHeadroom").asLong();
+    assertTrue(
+        refusedAfter > refusedBefore,
+        "health counts the refusal: " + refusedBefore + " → " + refusedAfter);
   }
 
   @Test
