@@ -41,15 +41,19 @@ final class CallLimits {
 
   /**
    * The changes that stop {@code call} at {@code now}, with why, if it must stop; none else ({@code
-   * socketsGone}: as {@link Requests#stop}).
+   * sockets}: as {@link Requests#stop}).
    */
   List<Change> due(
-      Call call, Instant now, Map<String, StreamCounters> live, boolean socketsGone, Logger log) {
+      Call call,
+      Instant now,
+      Map<String, StreamCounters> live,
+      Continuity.Sockets sockets,
+      Logger log) {
     return reached(call, now, live)
         .map(
             reason -> {
               log.warn("call {} stops itself: {}", call.callId(), reason);
-              return Requests.stop(call, now.toEpochMilli() * 1000, reason, socketsGone).changes();
+              return Requests.stop(call, now.toEpochMilli() * 1000, reason, sockets).changes();
             })
         .orElse(List.of());
   }

@@ -329,7 +329,7 @@ public final class CallRecording
         .onCommand(Resume.class, (c, cmd) -> decided(c, Requests.resume(c), cmd))
         .onCommand(
             Stop.class,
-            (c, cmd) -> decided(c, Requests.stop(c, clock.millis() * 1000, sockets.gone()), cmd))
+            (c, cmd) -> decided(c, Requests.stop(c, clock.millis() * 1000, sockets.atStop(c)), cmd))
         .onCommand(Amend.class, (c, cmd) -> decided(c, Requests.amend(c, cmd), cmd))
         .onCommand(Custody.Request.class, (c, cmd) -> custody.handle(c, cmd, effect -> effect))
         .onCommand(AutoResume.class, this::autoResume)
@@ -399,7 +399,8 @@ public final class CallRecording
   /** Stops the call, with why, once it has lasted too long or received nothing for too long. */
   private ReplyEffect<Event, State> checkLimits(Call call) {
     var live = sockets.storing() ? sockets.live() : null;
-    List<Change> stop = limits.due(call, clock.instant(), live, sockets.gone(), context.getLog());
+    List<Change> stop =
+        limits.due(call, clock.instant(), live, sockets.atStop(call), context.getLog());
     return stop.isEmpty() ? Effect().noReply() : write(call, stop, SYSTEM, null);
   }
 

@@ -69,6 +69,25 @@ final class CallSockets {
     return enabled() && !storing();
   }
 
+  /**
+   * What the sockets here say when {@code call} stops ({@link Continuity.Sockets}): a stream is
+   * receiving when packets its gate let through arrived since the ledger's last listing.
+   */
+  Continuity.Sockets atStop(Call call) {
+    if (!storing()) return new Continuity.Sockets(gone(), java.util.Set.of());
+    java.util.Set<String> receiving = new java.util.HashSet<>();
+    session
+        .counters()
+        .forEach(
+            (label, live) -> {
+              StreamCounters listed = call.media(label).counters();
+              // Packets a closed gate dropped are never stored: they close no gap.
+              if (live.received() - live.droppedByGate()
+                  > listed.received() - listed.droppedByGate()) receiving.add(label);
+            });
+    return new Continuity.Sockets(false, receiving);
+  }
+
   /** Why this node takes no new call now; null when it takes one (or records no media). */
   String refusesNewCalls() {
     return binder == null ? null : binder.refusesNewCalls();

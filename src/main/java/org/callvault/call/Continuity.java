@@ -5,6 +5,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.callvault.core.ChunkInfo;
 import org.callvault.core.GapCause;
 import org.callvault.core.ReleaseReason;
@@ -110,21 +111,33 @@ final class Continuity {
    * the sockets the ledger names were never released in order, and every stream that had audio has
    * a hole from its last stored audio to the stop, a {@code NODE_FAILURE}.
    */
-  static List<Change.MediaGap> gapsOpenAt(Call call, long nowMicros, boolean socketsGone) {
+  static List<Change.MediaGap> gapsOpenAt(Call call, long nowMicros, Sockets sockets) {
     MediaState media = call.media();
-    boolean lost = socketsGone && media.epoch() > 0 && media.released() == null;
+    boolean lost = sockets.gone() && media.epoch() > 0 && media.released() == null;
     GapCause cause = lost ? GapCause.NODE_FAILURE : media.moveCause();
     List<Change.MediaGap> gaps = new ArrayList<>();
     if (cause == null) return gaps;
     for (StreamSpec stream : call.streams()) {
       MediaState.StreamMedia listed = call.media(stream.label());
-      if (listed.chunks() > 0 && (lost || listed.epoch() < call.mediaEpoch()))
+      // A stream whose sockets here have received audio since its last listing: the chunk on its
+      // way is listed after the stop, and the gap before it is recorded then, up to its audio.
+      boolean closedByAudioOnItsWay = sockets.receiving().contains(stream.label());
+      if (listed.chunks() > 0
+          && (lost || (listed.epoch() < call.mediaEpoch() && !closedByAudioOnItsWay)))
         gaps.add(
             new Change.MediaGap(
                 stream.label(), cause, null, listed.lastEndWallMicros(), nowMicros, 0));
     }
     return gaps;
   }
+
+  /**
+   * What this node's sockets say when a call stops: {@code gone}, none store here under the
+   * ledger's epoch (the entity recovered after its node died and has not bound new ones); {@code
+   * receiving}, the streams whose sockets here have received packets that the ledger does not list
+   * yet.
+   */
+  record Sockets(boolean gone, Set<String> receiving) {}
 
   /**
    * A chunk stored from a node's spool after the sockets that spooled it were gone (their node

@@ -250,16 +250,16 @@ final class Requests {
   }
 
   /**
-   * The stop at {@code nowMicros}, after the gaps still open ({@link Continuity#gapsOpenAt}; {@code
-   * socketsGone}: no sockets store here under the ledger's epoch).
+   * The stop at {@code nowMicros}, after the gaps still open ({@link Continuity#gapsOpenAt}, by
+   * what this node's {@code sockets} say).
    */
-  static Decision stop(Call call, long nowMicros, boolean socketsGone) {
-    return stop(call, nowMicros, null, socketsGone);
+  static Decision stop(Call call, long nowMicros, Continuity.Sockets sockets) {
+    return stop(call, nowMicros, null, sockets);
   }
 
   /** The stop, with why when the call stops itself ({@code reason}; null when it was asked). */
-  static Changes stop(Call call, long nowMicros, String reason, boolean socketsGone) {
-    List<Change> changes = new ArrayList<>(Continuity.gapsOpenAt(call, nowMicros, socketsGone));
+  static Changes stop(Call call, long nowMicros, String reason, Continuity.Sockets sockets) {
+    List<Change> changes = new ArrayList<>(Continuity.gapsOpenAt(call, nowMicros, sockets));
     changes.add(new Change.Stopped(reason));
     return new Changes(changes);
   }

@@ -9,6 +9,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.callvault.core.ChunkInfo;
 import org.callvault.core.Codec;
 import org.callvault.core.Endpoint;
@@ -20,6 +21,9 @@ import org.junit.jupiter.api.Test;
 
 /** The continuity rules across media epochs, on calls folded from ledgers alone. */
 class ContinuityTest {
+
+  private static final Continuity.Sockets STORING = new Continuity.Sockets(false, Set.of());
+  private static final Continuity.Sockets GONE = new Continuity.Sockets(true, Set.of());
 
   private static final Instant T0 = Instant.parse("2026-12-01T10:00:00Z");
   private static final long WALL0 = 1_800_000_000_000_000L;
@@ -271,18 +275,38 @@ class ContinuityTest {
   void aStreamWithoutAudioSinceItsMediaMovedHasItsGapOpenUntilTheStop() {
     Ledgered ledger =
         new Ledgered().bound("node-1").stored(chunk("a", 2, 0, 7, 0, WALL0)).bound("node-2");
-    List<Change.MediaGap> open = Continuity.gapsOpenAt(ledger.call, WALL0 + 9_000_000, false);
+    List<Change.MediaGap> open = Continuity.gapsOpenAt(ledger.call, WALL0 + 9_000_000, STORING);
     assertEquals(1, open.size(), "only the stream that had audio before the move: " + open);
     assertEquals("a", open.get(0).label());
     assertEquals(WALL0 + 1_000_000, open.get(0).startWallMicros());
     assertEquals(WALL0 + 9_000_000, open.get(0).endWallMicros());
     ledger.stored(chunk("a", 4, 0, 7, 100, WALL0 + 3_000_000));
     assertTrue(
-        Continuity.gapsOpenAt(ledger.call, WALL0 + 9_000_000, false).isEmpty(),
+        Continuity.gapsOpenAt(ledger.call, WALL0 + 9_000_000, STORING).isEmpty(),
         "closed by the first chunk after the move");
     assertTrue(
-        Continuity.gapsOpenAt(new Ledgered().bound("node-1").call, WALL0, false).isEmpty(),
+        Continuity.gapsOpenAt(new Ledgered().bound("node-1").call, WALL0, STORING).isEmpty(),
         "nothing moved");
+  }
+
+  @Test
+  void aStreamWhoseAudioSinceTheMoveIsOnItsWayAtTheStopHasOneGapUpToThatAudio() {
+    // The stop comes while the first chunk after the move is still being stored: the sockets here
+    // have received it, the ledger does not list it yet.
+    Ledgered ledger =
+        new Ledgered().bound("node-1").stored(chunk("a", 2, 0, 7, 0, WALL0)).bound("node-2");
+    Continuity.Sockets receivingA = new Continuity.Sockets(false, Set.of("a"));
+    assertTrue(
+        Continuity.gapsOpenAt(ledger.call, WALL0 + 9_000_000, receivingA).isEmpty(),
+        "no gap to the stop: the chunk on its way closes it");
+    ChunkInfo first = chunk("a", 4, 0, 7, 100, WALL0 + 8_500_000);
+    Change.MediaGap before = Continuity.gapBefore(ledger.call, first).orElseThrow();
+    assertEquals(WALL0 + 1_000_000, before.startWallMicros());
+    assertEquals(WALL0 + 8_500_000, before.endWallMicros(), "up to the audio, not to the stop");
+    assertEquals(
+        1,
+        Continuity.gapsOpenAt(ledger.call, WALL0 + 9_000_000, STORING).size(),
+        "with nothing on its way, the gap runs to the stop");
   }
 
   @Test
@@ -293,18 +317,18 @@ class ContinuityTest {
             .bound("node-1")
             .stored(chunk("a", 2, 0, 7, 0, WALL0))
             .stored(chunk("c", 2, 0, 9, 0, WALL0 + 500_000));
-    List<Change.MediaGap> open = Continuity.gapsOpenAt(ledger.call, WALL0 + 9_000_000, true);
+    List<Change.MediaGap> open = Continuity.gapsOpenAt(ledger.call, WALL0 + 9_000_000, GONE);
     assertEquals(2, open.size(), "both streams had audio: " + open);
     assertEquals(GapCause.NODE_FAILURE, open.get(0).cause());
     assertEquals(WALL0 + 1_000_000, open.get(0).startWallMicros(), "after a's last audio");
     assertEquals(WALL0 + 1_500_000, open.get(1).startWallMicros(), "after c's last audio");
     assertEquals(WALL0 + 9_000_000, open.get(1).endWallMicros());
     assertTrue(
-        Continuity.gapsOpenAt(ledger.call, WALL0 + 9_000_000, false).isEmpty(),
+        Continuity.gapsOpenAt(ledger.call, WALL0 + 9_000_000, STORING).isEmpty(),
         "its sockets store here: nothing is open");
     ledger.then(new Change.MediaReleased("node-1", Map.of(), ReleaseReason.HANDOFF));
     assertTrue(
-        Continuity.gapsOpenAt(ledger.call, WALL0 + 9_000_000, true).isEmpty(),
+        Continuity.gapsOpenAt(ledger.call, WALL0 + 9_000_000, GONE).isEmpty(),
         "released in order: a handoff relays, nothing was lost to a death");
   }
 
