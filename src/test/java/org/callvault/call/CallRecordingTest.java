@@ -956,7 +956,12 @@ class CallRecordingTest {
             CallRecording.create(callId, shard.ref(), gates, Clock.systemUTC(), full, full));
     again.tell(new CallRecording.GetCall(replies.ref()));
     assertEquals(Phase.RECORDING, accepted(replies.receiveMessage()).phase());
-    assertEquals(1, full.binds, "the recording call's sockets are bound again");
+    replies.awaitAssert(
+        Duration.ofSeconds(10),
+        () -> {
+          assertEquals(1, full.binds, "the recording call's sockets are bound again");
+          return null;
+        });
 
     String newId = "call-" + UUID.randomUUID();
     ActorRef<CallRecording.Command> refused =

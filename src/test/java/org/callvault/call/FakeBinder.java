@@ -42,7 +42,7 @@ public final class FakeBinder implements MediaBinder, MediaMoves {
     return new FakeBinder(true);
   }
 
-  int binds;
+  volatile int binds;
 
   /** Why this node takes no new call, when the test says so (it has no headroom). */
   volatile String refusesNewCalls;
