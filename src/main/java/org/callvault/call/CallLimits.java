@@ -41,19 +41,20 @@ final class CallLimits {
 
   /**
    * The changes that stop {@code call} at {@code now}, with why, if it must stop; none else ({@code
-   * sockets}: as {@link Requests#stop}).
+   * sockets}: as {@link Requests#stop}, asked only when it stops).
    */
   List<Change> due(
       Call call,
       Instant now,
       Map<String, StreamCounters> live,
-      Continuity.Sockets sockets,
+      java.util.function.Supplier<Continuity.Sockets> sockets,
       Logger log) {
     return reached(call, now, live)
         .map(
             reason -> {
               log.warn("call {} stops itself: {}", call.callId(), reason);
-              return Requests.stop(call, now.toEpochMilli() * 1000, reason, sockets).changes();
+              return Requests.stop(call, now.toEpochMilli() * 1000, reason, sockets.get())
+                  .changes();
             })
         .orElse(List.of());
   }

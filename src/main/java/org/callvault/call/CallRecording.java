@@ -164,15 +164,10 @@ public final class CallRecording
     NOT_FOUND,
     /** The call's rules or state forbid the change. */
     CONFLICT,
-    /**
-     * This node cannot carry out the request now (no media can be bound here, it has no headroom
-     * for another call); retry after {@link #RETRY_AFTER_SECONDS}.
-     */
+    /** This node cannot do it now (no media here, or no headroom); retry after the constant. */
     UNAVAILABLE;
 
-    /**
-     * What a request refused as {@link #UNAVAILABLE} is asked to wait (REST and SIP Retry-After).
-     */
+    /** What an {@link #UNAVAILABLE} refusal asks the client to wait (REST and SIP Retry-After). */
     public static final int RETRY_AFTER_SECONDS = 5;
   }
 
@@ -399,8 +394,8 @@ public final class CallRecording
   /** Stops the call, with why, once it has lasted too long or received nothing for too long. */
   private ReplyEffect<Event, State> checkLimits(Call call) {
     var live = sockets.storing() ? sockets.live() : null;
-    List<Change> stop =
-        limits.due(call, clock.instant(), live, sockets.atStop(call), context.getLog());
+    var stop =
+        limits.due(call, clock.instant(), live, () -> sockets.atStop(call), context.getLog());
     return stop.isEmpty() ? Effect().noReply() : write(call, stop, SYSTEM, null);
   }
 

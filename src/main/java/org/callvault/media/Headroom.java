@@ -1,9 +1,14 @@
 package org.callvault.media;
 
 import com.typesafe.config.Config;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.EventExecutorGroup;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.DoubleSupplier;
 import java.util.function.LongSupplier;
 
 /**
@@ -54,6 +59,45 @@ final class Headroom {
   Headroom(Settings settings, LongSupplier nanoTime) {
     this.settings = settings;
     this.nanoTime = nanoTime;
+  }
+
+  /** How often each media event loop is asked to run a task, to measure how late it runs. */
+  private static final long PROBE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+
+  /**
+   * Measures from now on: a task due every 100 ms on each of {@code loops}, and each second the
+   * machine's CPU and {@code spoolFullness}. The tasks end with the loops.
+   */
+  void measure(EventExecutorGroup loops, DoubleSupplier spoolFullness) {
+    for (EventExecutor loop : loops) probe(loop);
+    com.sun.management.OperatingSystemMXBean os =
+        (com.sun.management.OperatingSystemMXBean)
+            java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+    loops
+        .next()
+        .scheduleAtFixedRate(
+            () -> {
+              cpuLoad(os.getCpuLoad());
+              spoolFull(spoolFullness.getAsDouble());
+            },
+            1,
+            1,
+            TimeUnit.SECONDS);
+  }
+
+  private void probe(EventExecutor loop) {
+    long due = nanoTime.getAsLong() + PROBE_NANOS;
+    try {
+      loop.schedule(
+          () -> {
+            eventLoopLag(nanoTime.getAsLong() - due);
+            probe(loop);
+          },
+          PROBE_NANOS,
+          TimeUnit.NANOSECONDS);
+    } catch (RejectedExecutionException e) {
+      // the loop is shutting down with the server: nothing left to measure
+    }
   }
 
   /** A media event loop ran a task {@code lateNanos} after it was due. */

@@ -14,7 +14,6 @@ import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollEventLoopGroup;
 import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.nio.NioDatagramChannel;
-import io.netty.util.concurrent.EventExecutor;
 import java.security.SecureRandom;
 import java.util.List;
 import java.util.Map;
@@ -184,7 +183,7 @@ public final class MediaServer implements MediaBinder, MediaRelay.Source, AutoCl
     this.group = epoll ? new EpollEventLoopGroup(threads) : new NioEventLoopGroup(threads);
     this.relays = relays.apply(this);
     this.headroom = new Headroom(settings.admission(), System::nanoTime);
-    measureHeadroom();
+    headroom.measure(group, () -> spool == null ? 0 : spool.fullness());
     replay();
     log.info(
         "media: {} transport, ports {}-{} on {}, at most {} calls",
@@ -193,41 +192,6 @@ public final class MediaServer implements MediaBinder, MediaRelay.Source, AutoCl
         settings.sockets().portMax(),
         settings.sockets().bindHost(),
         settings.maxCalls());
-  }
-
-  /** How often each media event loop is asked to run a task, to measure how late it runs. */
-  private static final long PROBE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
-
-  private void measureHeadroom() {
-    for (EventExecutor loop : group) probe(loop);
-    com.sun.management.OperatingSystemMXBean os =
-        (com.sun.management.OperatingSystemMXBean)
-            java.lang.management.ManagementFactory.getOperatingSystemMXBean();
-    group
-        .next()
-        .scheduleAtFixedRate(
-            () -> {
-              headroom.cpuLoad(os.getCpuLoad());
-              headroom.spoolFull(spool == null ? 0 : spool.fullness());
-            },
-            1,
-            1,
-            TimeUnit.SECONDS);
-  }
-
-  private void probe(EventExecutor loop) {
-    long due = System.nanoTime() + PROBE_NANOS;
-    try {
-      loop.schedule(
-          () -> {
-            headroom.eventLoopLag(System.nanoTime() - due);
-            probe(loop);
-          },
-          PROBE_NANOS,
-          TimeUnit.NANOSECONDS);
-    } catch (java.util.concurrent.RejectedExecutionException e) {
-      // the loop is shutting down with the server: nothing left to measure
-    }
   }
 
   @Override
