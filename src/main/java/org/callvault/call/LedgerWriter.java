@@ -129,6 +129,14 @@ final class LedgerWriter {
         .anyMatch(s -> after.gateOpen(s.label()) && !before.gateOpen(s.label()));
   }
 
+  /** {@code call} after {@code changes}, their events neither timed nor hashed. */
+  private static Call unsealed(Call call, List<Change> changes, String by) {
+    Call next = call;
+    for (Change change : changes)
+      next = next.apply(new Event(next.seq() + 1, Instant.EPOCH, by, change, null, null));
+    return next;
+  }
+
   /** The first event of a call: its creation. */
   Event created(CallSpec spec, String by) {
     return Ledger.seal(1, clock.instant(), by, new Change.CallCreated(spec), Ledger.GENESIS);
@@ -146,11 +154,14 @@ final class LedgerWriter {
       ActorRef<CallRecording.Reply> replyTo,
       CallRecording.ChangeRequest request,
       Instant at) {
+    // The gates the changes close are closed before their time is read, so that no audio the
+    // media path lets through is later than the time the ledger says they closed, however long
+    // the sealing takes (the first event of a kind is slow to encode) or this thread waits.
+    gates.closeWhereClosedIn(unsealed(call, changes, by));
     Instant time = at == null ? clock.instant() : at;
     List<Event> events = seal(call, changes, by, time);
     Call next = call;
     for (Event event : events) next = next.apply(event);
-    gates.closeWhereClosedIn(next);
     inFlight = new Unconfirmed(call, next, request, changes, by, time);
     EffectBuilder<Event, State> effect =
         effects

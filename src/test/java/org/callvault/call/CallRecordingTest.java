@@ -331,6 +331,65 @@ class CallRecordingTest {
     assertTrue(rejected(pause(), Rejection.CONFLICT).message().contains("halted"));
   }
 
+  /**
+   * The time the ledger gives a pause, a decline and a stop is read once their gates are closed, so
+   * no audio let through is later than it (the sealing between could take long: the first event of
+   * a kind is slow to encode, and a loaded machine can hold the thread). The resume's time is read
+   * before its gates open.
+   */
+  @Test
+  void aChangeIsTimedWhileTheGatesItClosesAreClosedAlready() {
+    // Every reading of this clock is a millisecond after the one before; it notes the gates then.
+    Map<Instant, String> gatesWhenRead = new java.util.concurrent.ConcurrentHashMap<>();
+    java.util.concurrent.atomic.AtomicLong readings = new java.util.concurrent.atomic.AtomicLong();
+    Clock noting =
+        new Clock() {
+          @Override
+          public Instant instant() {
+            Instant now =
+                Instant.parse("2027-03-01T09:00:00Z").plusMillis(readings.incrementAndGet());
+            gatesWhenRead.put(now, gates.isOpen("agent-leg") + "/" + gates.isOpen("customer-leg"));
+            return now;
+          }
+
+          @Override
+          public ZoneId getZone() {
+            return ZoneOffset.UTC;
+          }
+
+          @Override
+          public Clock withZone(ZoneId zone) {
+            throw new UnsupportedOperationException("UTC only");
+          }
+        };
+    String callId = "call-" + UUID.randomUUID();
+    kit = EventSourcedBehaviorTestKit.create(testKit.system(), rulesOnly(callId, noting));
+    accepted(
+        kit.<Reply>runCommand(
+                r ->
+                    new CallRecording.Create(
+                        twoPartySpec(
+                            callId, policy(ConsentMode.ONE_PARTY, OnDecline.RECORD_OTHERS, true)),
+                        "crm",
+                        r))
+            .reply());
+    assertGates(true, true);
+
+    Instant pausedAt = accepted(pause()).pauses().get(0).start();
+    assertEquals("false/false", gatesWhenRead.get(pausedAt), "the gates when the pause was timed");
+    Instant resumedAt = accepted(resume()).pauses().get(0).end();
+    assertEquals(
+        "false/false", gatesWhenRead.get(resumedAt), "the gates when the resume was timed");
+    assertGates(true, true);
+
+    Instant declinedAt =
+        accepted(consent("customer", Consent.DECLINED)).party("customer").orElseThrow().consentAt();
+    assertEquals(
+        "true/false", gatesWhenRead.get(declinedAt), "the gates when the decline was timed");
+    Instant stoppedAt = accepted(stop()).stoppedAt();
+    assertEquals("false/false", gatesWhenRead.get(stoppedAt), "the gates when the stop was timed");
+  }
+
   @Test
   void withdrawingGrantedConsentClosesTheGatesBeforeTheWithdrawalIsPersisted() {
     created(policy(ConsentMode.ALL_PARTY, OnDecline.STOP, true));

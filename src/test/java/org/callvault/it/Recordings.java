@@ -53,10 +53,10 @@ final class Recordings {
       if (packet.duplicate() || !placed.add(packet.index())) continue;
       long at = packet.sendWallMicros();
       boolean mustBeThere = true;
-      boolean mustBeAbsent = false;
+      long[] closedSpan = null;
       for (long[] span : closed) {
         if (at >= span[0] - 250_000 && at - 250_000 <= span[1]) mustBeThere = false;
-        if (at > span[0] + 20_000 && at < span[1]) mustBeAbsent = true;
+        if (at > span[0] + 20_000 && at < span[1]) closedSpan = span;
       }
       for (long[] span : optional) if (at >= span[0] && at < span[1]) mustBeThere = false;
       Long position = position(stream, packet, chunks);
@@ -75,12 +75,16 @@ final class Recordings {
                   + " ms from the first closed span) is not at position "
                   + position);
       }
-      if (mustBeAbsent && there)
+      if (closedSpan != null && there)
         throw new AssertionError(
             stream.label()
                 + ": packet "
                 + packet.index()
-                + " was sent while its gate was closed but is stored");
+                + " was sent "
+                + (at - closedSpan[0]) / 1000
+                + " ms after its gate closed (at "
+                + java.time.Instant.ofEpochMilli(closedSpan[0] / 1000)
+                + ") but is stored");
       if (there) {
         present++;
         for (int i = 0; i < 160; i++)
