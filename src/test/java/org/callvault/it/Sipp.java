@@ -422,14 +422,16 @@ final class Sipp {
   /**
    * One SIP message of a {@code -trace_msg} file, which sipp writes as a dashed line with a
    * timestamp, {@code UDP message sent (N bytes):} or {@code UDP message received [N] bytes :}, an
-   * empty line, and the N bytes of the message.
+   * empty line, and the N bytes of the message. {@code micros}: the timestamp, in microseconds of
+   * the machine's local time (for differences between messages).
    */
-  record TracedMessage(boolean received, String transport, byte[] bytes) {
+  record TracedMessage(boolean received, String transport, byte[] bytes, long micros) {
 
     /** sipp 3.6.1 writes "UDP message sent (N bytes):" and "UDP message received [N] bytes :". */
     private static final Pattern HEAD =
         Pattern.compile(
-            "(?m)^(UDP|TCP) message (sent|received) (?:\\((\\d+) bytes\\)|\\[(\\d+)\\] bytes"
+            "(?m)^-+ (\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\.\\d+)\n"
+                + "(UDP|TCP) message (sent|received) (?:\\((\\d+) bytes\\)|\\[(\\d+)\\] bytes"
                 + " ?):\n\n");
 
     static List<TracedMessage> read(Path trace) throws IOException {
@@ -438,13 +440,15 @@ final class Sipp {
       List<TracedMessage> out = new ArrayList<>();
       Matcher m = HEAD.matcher(text);
       while (m.find()) {
-        int length = Integer.parseInt(m.group(3) != null ? m.group(3) : m.group(4));
+        int length = Integer.parseInt(m.group(4) != null ? m.group(4) : m.group(5));
         String message = text.substring(m.end(), Math.min(text.length(), m.end() + length));
+        java.time.LocalDateTime at = java.time.LocalDateTime.parse(m.group(1).replace(' ', 'T'));
         out.add(
             new TracedMessage(
-                m.group(2).equals("received"),
-                m.group(1),
-                message.getBytes(StandardCharsets.ISO_8859_1)));
+                m.group(3).equals("received"),
+                m.group(2),
+                message.getBytes(StandardCharsets.ISO_8859_1),
+                at.toEpochSecond(java.time.ZoneOffset.UTC) * 1_000_000 + at.getNano() / 1000));
       }
       return out;
     }

@@ -41,6 +41,10 @@ final class CallVaultRecorder implements Recorder {
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String API = "http://127.0.0.1:18080";
+
+  /** The node's SIPREC port (UDP and TCP). */
+  static final int SIP_PORT = 15160;
+
   private static final int IN_FLIGHT = 32;
 
   private final Stack stack;
@@ -92,12 +96,18 @@ final class CallVaultRecorder implements Recorder {
             .flatMap(s -> s)
             .toList(),
         Map.of(
-            "CALLVAULT_HTTP_PORT", "18080",
-            "CALLVAULT_REMOTE_PORT", "27520",
-            "CALLVAULT_SIP_PORT", "15160",
-            "CALLVAULT_RTP_PORT_MIN", "16000",
-            "CALLVAULT_RTP_PORT_MAX", String.valueOf(16000 + 4 * maxCalls + 100),
-            "CALLVAULT_MAX_CALLS", String.valueOf(maxCalls)));
+            "CALLVAULT_HTTP_PORT",
+            "18080",
+            "CALLVAULT_REMOTE_PORT",
+            "27520",
+            "CALLVAULT_SIP_PORT",
+            String.valueOf(SIP_PORT),
+            "CALLVAULT_RTP_PORT_MIN",
+            "16000",
+            "CALLVAULT_RTP_PORT_MAX",
+            String.valueOf(16000 + 4 * maxCalls + 100),
+            "CALLVAULT_MAX_CALLS",
+            String.valueOf(maxCalls)));
   }
 
   @Override

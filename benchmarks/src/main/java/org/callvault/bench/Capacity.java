@@ -368,8 +368,16 @@ public final class Capacity {
   }
 
   private Process startSender(Path plan, int seconds) throws IOException {
+    return startSender(root, plan, seconds, threads);
+  }
+
+  /**
+   * {@code rtpsend} (built into {@code target/native} by {@code benchmarks/native/build}) on every
+   * stream of {@code plan} for {@code seconds}; it prints its {@code key=value} result at the end.
+   */
+  static Process startSender(Path root, Path plan, int seconds, int threads) throws IOException {
     return new ProcessBuilder(
-            native_("rtpsend"),
+            root.resolve("target/native/rtpsend").toString(),
             "--plan",
             plan.toString(),
             "--duration",

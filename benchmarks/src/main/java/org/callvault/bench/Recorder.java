@@ -19,15 +19,8 @@ interface Recorder extends AutoCloseable {
       double seconds = (System.nanoTime() - beganNanos) / 1e9;
       double[] sorted = latencies.clone();
       java.util.Arrays.sort(sorted);
-      int n = sorted.length;
-      if (n == 0) return new Setup(ids, plan, seconds, Double.NaN, Double.NaN, refused);
       return new Setup(
-          ids,
-          plan,
-          seconds,
-          sorted[n / 2],
-          sorted[Math.min(n - 1, (int) Math.ceil(n * 0.99) - 1)],
-          refused);
+          ids, plan, seconds, Percentile.of(sorted, 0.5), Percentile.of(sorted, 0.99), refused);
     }
   }
 
