@@ -23,6 +23,8 @@ import org.apache.pekko.http.javadsl.ConnectionContext;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.ServerBuilder;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpMethods;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
@@ -30,6 +32,7 @@ import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.pattern.Patterns;
 import org.callvault.api.access.Authenticator;
 import org.callvault.api.access.Role;
+import org.callvault.core.StreamCounters;
 import org.callvault.store.RecordingKeys;
 
 /** Binds the HTTP API of this node: the call routes and the node's health. */
@@ -95,6 +98,7 @@ public final class ApiServer extends AllDirectives {
    * @param spoolOldestMillis when the oldest of them was spooled (epoch millis), 0 for none
    * @param refusedForHeadroom new calls refused since the node started because it had no headroom
    * @param eventLoopLagMillis the worst lag of its media event loops within the last second
+   * @param packets what the streams received here counted since the node started, together
    */
   public record NodeStatus(
       String node,
@@ -110,7 +114,8 @@ public final class ApiServer extends AllDirectives {
       long spoolBytes,
       long spoolOldestMillis,
       long refusedForHeadroom,
-      double eventLoopLagMillis) {}
+      double eventLoopLagMillis,
+      StreamCounters packets) {}
 
   /** How long the health check waits for storage to answer. */
   private static final Duration STORAGE_CHECK = Duration.ofSeconds(3);
@@ -121,6 +126,7 @@ public final class ApiServer extends AllDirectives {
   private final Authenticator authenticator;
   private final Supplier<NodeStatus> status;
   private final RecordingKeys keys;
+  private final Metrics metrics;
 
   /**
    * @param keys the recordings' keys, which an admin has wrapped again after a master key rotation;
@@ -139,6 +145,7 @@ public final class ApiServer extends AllDirectives {
     this.authenticator = authenticator;
     this.status = status;
     this.keys = keys;
+    this.metrics = new Metrics(status, authenticator);
   }
 
   /** Binds on {@code callvault.http}; the binding is unbound by coordinated shutdown. */
@@ -168,6 +175,14 @@ public final class ApiServer extends AllDirectives {
     entries.add(
         new RouteTable.Entry(
             HttpMethods.GET, "/v1/health", RouteTable.Access.OPEN, (who, path) -> health()));
+    // Open, as health is, whose numbers it carries: what a Prometheus scrape reaches.
+    entries.add(
+        new RouteTable.Entry(
+            HttpMethods.GET,
+            "/metrics",
+            RouteTable.Access.OPEN,
+            (who, path) ->
+                complete(HttpEntities.create(ContentTypes.TEXT_PLAIN_UTF8, metrics.scrape()))));
     entries.addAll(calls.entries());
     entries.add(
         new RouteTable.Entry(

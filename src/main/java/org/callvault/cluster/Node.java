@@ -173,7 +173,10 @@ final class Node {
                     counted == null ? 0 : counted.spoolBytes(),
                     counted == null ? 0 : counted.spoolOldestMillis(),
                     counted == null ? 0 : counted.refusedForHeadroom(),
-                    counted == null ? 0 : counted.eventLoopLagMillis()),
+                    counted == null ? 0 : counted.eventLoopLagMillis(),
+                    counted == null
+                        ? org.callvault.core.StreamCounters.ZERO
+                        : counted.packetTotals()),
             keys);
     CallRecording.init(
         system,

@@ -38,4 +38,32 @@ public record StreamCounters(
   public long rejectedTotal() {
     return rejected.values().stream().mapToLong(Long::longValue).sum();
   }
+
+  /** These counts and {@code other}'s together; the later of the two last packets. */
+  public StreamCounters plus(StreamCounters other) {
+    return combined(other, 1, Math.max(lastPacketAt, other.lastPacketAt));
+  }
+
+  /**
+   * What these counts have beyond {@code earlier} (the same stream's, before); this last packet.
+   */
+  public StreamCounters minus(StreamCounters earlier) {
+    return combined(earlier, -1, lastPacketAt);
+  }
+
+  private StreamCounters combined(StreamCounters other, int sign, long last) {
+    Map<String, Long> reasons = new TreeMap<>(rejected);
+    other.rejected.forEach((reason, n) -> reasons.merge(reason, sign * n, Long::sum));
+    reasons.values().removeIf(n -> n == 0);
+    return new StreamCounters(
+        received + sign * other.received,
+        stored + sign * other.stored,
+        droppedByGate + sign * other.droppedByGate,
+        reasons,
+        lost + sign * other.lost,
+        duplicated + sign * other.duplicated,
+        late + sign * other.late,
+        chunksStored + sign * other.chunksStored,
+        last);
+  }
 }

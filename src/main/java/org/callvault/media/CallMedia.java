@@ -161,6 +161,13 @@ final class CallMedia implements MediaBinder.Session, StreamRecorder.Output {
     server.relays().ask(node, new MediaRelay.RelayTo(callId, endpoints(), token));
   }
 
+  /** What this session's streams counted themselves, together. */
+  StreamCounters sinceStart() {
+    StreamCounters total = StreamCounters.ZERO;
+    for (MediaStream s : streams.values()) total = total.plus(s.recorder.sinceStart());
+    return total;
+  }
+
   @Override
   public Map<String, StreamCounters> counters() {
     Map<String, StreamCounters> counters = new LinkedHashMap<>();

@@ -145,6 +145,8 @@ public final class MediaServer implements MediaBinder, MediaRelay.Source, AutoCl
   /** The calls whose sockets are bound here, by call id. */
   private final Map<String, CallMedia> sessions = new ConcurrentHashMap<>();
 
+  private final PacketTotals packets = new PacketTotals(sessions);
+
   /** The calls handed off to another node whose old sockets still receive here, by call id. */
   private final Map<String, CallMedia> relaying = new ConcurrentHashMap<>();
 
@@ -286,6 +288,11 @@ public final class MediaServer implements MediaBinder, MediaRelay.Source, AutoCl
     return ports.inUse().size();
   }
 
+  /** What every stream received here counted since the node started ({@link PacketTotals}). */
+  public StreamCounters packetTotals() {
+    return packets.now();
+  }
+
   /** Chunks refused or failed by storage since the node started, each a recorded gap. */
   public long chunksUnstored() {
     return chunksUnstored.get();
@@ -399,7 +406,7 @@ public final class MediaServer implements MediaBinder, MediaRelay.Source, AutoCl
 
   /** The session no longer holds a call's place here (its old sockets may still relay). */
   void released(String callId, CallMedia session) {
-    sessions.remove(callId, session);
+    packets.release(callId, session);
     activeCalls.decrementAndGet();
   }
 

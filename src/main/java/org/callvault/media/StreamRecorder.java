@@ -170,6 +170,11 @@ final class StreamRecorder implements ReorderWindow.Sink, RelayIntake.Receiver {
     return stats.counters();
   }
 
+  /** What this recorder counted itself, less what the ledger had counted before it. */
+  StreamCounters sinceStart() {
+    return stats.sinceStart();
+  }
+
   // ------------------------------------------------------------------------------------- RTP
 
   /** One datagram from the RTP socket, already copied into {@code data}. */

@@ -24,8 +24,10 @@ final class StreamStats {
   private final AtomicLong stored;
   private final AtomicLong chunksStored;
   private final Map<String, Long> rejectedBaseline;
+  private final StreamCounters baseline;
 
   StreamStats(StreamCounters baseline) {
+    this.baseline = baseline;
     received = new AtomicLong(baseline.received());
     droppedByGate = new AtomicLong(baseline.droppedByGate());
     lost = new AtomicLong(baseline.lost());
@@ -73,6 +75,11 @@ final class StreamStats {
   /** Wall-clock milliseconds of the last packet received; 0 before the first. */
   long lastPacketAt() {
     return lastPacketAt.get();
+  }
+
+  /** What this receiver counted itself: its counters less those it started from. */
+  StreamCounters sinceStart() {
+    return counters().minus(baseline);
   }
 
   StreamCounters counters() {

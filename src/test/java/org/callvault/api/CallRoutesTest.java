@@ -113,7 +113,8 @@ class CallRoutesTest {
               spooled * 9300L,
               spooled == 0 ? 0 : System.currentTimeMillis() - 4000,
               0,
-              0);
+              0,
+              org.callvault.core.StreamCounters.ZERO);
         };
     api =
         new ApiServer(
@@ -308,6 +309,42 @@ class CallRoutesTest {
     assertEquals(0, up.path("spool").path("chunks").asInt());
   }
 
+  /**
+   * {@code GET /metrics}: open, as health is, in Prometheus's text format: the node's numbers as
+   * its status says them, the JVM's, and the API's refusals as they happen.
+   */
+  @Test
+  void metricsAreOpenAndCarryTheNodesNumbersInPrometheusTextFormat() {
+    spooled = 3;
+    try {
+      Answer scrape = get("/metrics", null);
+      assertEquals(200, scrape.statusCode());
+      String text = scrape.raw().body();
+      assertTrue(text.contains("# TYPE callvault_packets_received_total counter"), text);
+      assertEquals(3, metric(text, "callvault_spool_chunks"));
+      assertEquals(27900, metric(text, "callvault_spool_bytes"));
+      assertEquals(4, metric(text, "callvault_spool_oldest_age_seconds"), 1);
+      assertEquals(1, metric(text, "callvault_node_up"));
+      assertEquals(0, metric(text, "callvault_packets_received_total"));
+      assertTrue(metric(text, "jvm_memory_used_bytes{area=\"heap\"}") > 0, "the JVM's own");
+
+      double refused = metric(text, "callvault_auth_refused_total");
+      assertEquals(401, get("/v1/calls/any", TestKeys.ALL.substring(0, 20) + "x").statusCode());
+      assertEquals(
+          refused + 1, metric(get("/metrics", null).raw().body(), "callvault_auth_refused_total"));
+    } finally {
+      spooled = 0;
+    }
+    assertEquals(0, metric(get("/metrics", null).raw().body(), "callvault_spool_chunks"));
+  }
+
+  /** The value of the sample {@code name} (with its labels, if any) in a scrape. */
+  private static double metric(String scrape, String name) {
+    for (String line : scrape.split("\n"))
+      if (line.startsWith(name + " ")) return Double.parseDouble(line.substring(name.length() + 1));
+    throw new AssertionError("no sample " + name + " in:\n" + scrape);
+  }
+
   @AfterAll
   static void stop() {
     testKit.shutdownTestKit();
@@ -320,11 +357,13 @@ class CallRoutesTest {
   private static Answer send(HttpRequest request) {
     try {
       HttpResponse<String> response = HTTP.send(request, HttpResponse.BodyHandlers.ofString());
+      String type = response.headers().firstValue("Content-Type").orElse("");
+      if (request.uri().getPath().equals("/metrics") && response.statusCode() == 200) {
+        assertEquals("text/plain; charset=UTF-8", type); // Prometheus's text format
+        return new Answer(response.statusCode(), JSON.nullNode(), response);
+      }
       JsonNode body = response.body().isEmpty() ? JSON.nullNode() : JSON.readTree(response.body());
-      assertEquals(
-          "application/json",
-          response.headers().firstValue("Content-Type").orElse(""),
-          response.body());
+      assertEquals("application/json", type, response.body());
       return new Answer(response.statusCode(), body, response);
     } catch (Exception e) {
       throw new AssertionError(request.method() + " " + request.uri() + " failed", e);

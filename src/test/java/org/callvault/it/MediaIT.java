@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -76,6 +77,14 @@ class MediaIT {
   }
 
   private void impairedCallWithAPause(String rendering) throws Exception {
+    String[] counted = {
+      "callvault_packets_received_total",
+      "callvault_packets_stored_total",
+      "callvault_packets_dropped_by_gate_total",
+      "callvault_packets_rejected_total{reason=\"FOREIGN_SOURCE\"}"
+    };
+    double[] before = new double[counted.length];
+    for (int i = 0; i < counted.length; i++) before[i] = metric(counted[i]);
     Options options =
         load("impaired-" + rendering.toLowerCase(), "{\"pauseRendering\":\"" + rendering + "\"}");
     // During the call the export holds what is stored so far.
@@ -213,6 +222,38 @@ class MediaIT {
               Math.round((end - timeline.path("startMicros").asLong() - removed) * 8000 / 1e6));
     }
     assertEquals(longest, timeline.path("samples").asLong(), 1.0);
+
+    // The node's metrics counted what the call's streams did, once its sockets were released.
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    JsonNode released = api.get("/v1/calls/" + callId, 200);
+    while (!released.path("media").has("released") && System.nanoTime() < deadline) {
+      Thread.sleep(200);
+      released = api.get("/v1/calls/" + callId, 200);
+    }
+    assertTrue(released.path("media").has("released"), released.toString());
+    long[] streams = new long[counted.length];
+    for (StreamRecord stream : sent.streams()) {
+      JsonNode stats = Recordings.streamOf(released, stream.label()).path("stats");
+      streams[0] += stats.path("received").asLong();
+      streams[1] += stats.path("stored").asLong();
+      streams[2] += stats.path("droppedByGate").asLong();
+      streams[3] += stats.path("rejected").path("FOREIGN_SOURCE").asLong();
+    }
+    assertTrue(streams[0] > 300 && streams[2] > 50 && streams[3] > 0, Arrays.toString(streams));
+    for (int i = 0; i < counted.length; i++) {
+      while (metric(counted[i]) - before[i] != streams[i] && System.nanoTime() < deadline)
+        Thread.sleep(200);
+      assertEquals(streams[i], metric(counted[i]) - before[i], counted[i] + " on /metrics");
+    }
+  }
+
+  /** A sample of the node's {@code GET /metrics}; 0 for one it does not have yet. */
+  private double metric(String sample) throws Exception {
+    String scrape = new String(api.bytes("/metrics"), java.nio.charset.StandardCharsets.UTF_8);
+    for (String line : scrape.split("\n"))
+      if (line.startsWith(sample + " "))
+        return Double.parseDouble(line.substring(sample.length() + 1));
+    return 0;
   }
 
   @Test

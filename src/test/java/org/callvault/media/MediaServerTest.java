@@ -189,6 +189,59 @@ class MediaServerTest {
     assertEquals(3, store.written.size());
   }
 
+  /**
+   * The node's packet totals (its metrics) count what its sockets received since it started: a
+   * call's own packets while it records and after it closed, never the counts its ledger carried
+   * from another node, and never less than before.
+   */
+  @Test
+  void theNodesPacketTotalsCountWhatItsSocketsReceivedAndNeverGoDown() throws Exception {
+    MediaServer server = server(10, 8, 0);
+    MediaBinder.Session first =
+        server.bind(
+            "call-t1",
+            List.of(new StreamSpec("a", "agent", Codec.PCMU)),
+            openGates("a"),
+            Map.of(),
+            Map.of(),
+            reports::add);
+    first.activate(1);
+    sendPackets(first.endpoints().get("a"), 30);
+    first.close();
+    assertEquals(30, next(MediaReport.Closed.class).counters().get("a").received());
+    StreamCounters afterFirst = server.packetTotals();
+    assertEquals(30, afterFirst.received());
+    assertEquals(30, afterFirst.stored());
+    assertEquals(3, afterFirst.chunksStored());
+
+    // A call moved here: its ledger had counted 1,000 packets elsewhere.
+    StreamCounters elsewhere = new StreamCounters(1000, 1000, 7, Map.of(), 3, 0, 0, 100, 0);
+    MediaBinder.Session moved =
+        server.bind(
+            "call-t2",
+            List.of(new StreamSpec("a", "agent", Codec.PCMU)),
+            openGates("a"),
+            Map.of("a", elsewhere),
+            Map.of(),
+            reports::add);
+    moved.activate(2);
+    sendPackets(moved.endpoints().get("a"), 20);
+    long deadline = System.nanoTime() + 5_000_000_000L;
+    while (server.packetTotals().stored() < 50 && System.nanoTime() < deadline) Thread.sleep(20);
+    StreamCounters whileRecording = server.packetTotals();
+    assertEquals(
+        50, whileRecording.received(), "the moved call counts its own 20 while it records");
+    assertEquals(50, whileRecording.stored());
+    assertEquals(0, whileRecording.droppedByGate(), "none of the 7 its ledger carried");
+    moved.close();
+    assertEquals(1020, next(MediaReport.Closed.class).counters().get("a").received());
+    StreamCounters afterBoth = server.packetTotals();
+    assertEquals(50, afterBoth.received(), "and the same once it closed");
+    assertEquals(50, afterBoth.stored());
+    assertEquals(5, afterBoth.chunksStored());
+    assertEquals(0, afterBoth.lost());
+  }
+
   /** Ports another program holds are skipped: the stream binds the next free pair and records. */
   @Test
   void aStreamWhosePortsAreTakenBindsTheNextFreePairAndRecords() throws Exception {
