@@ -178,6 +178,7 @@ final class Node {
                         ? org.callvault.core.StreamCounters.ZERO
                         : counted.packetTotals()),
             keys);
+    StorageReadiness.PROBE.apply(system).set(api::storageProblem);
     CallRecording.init(
         system,
         media,

@@ -166,6 +166,19 @@ class ProductionSchemaIT {
       Http api = first.api();
       JsonNode health = api.get("/v1/health", 200);
       assertEquals(2, health.path("members").asInt(), "both nodes are Up: " + health);
+      // pekko-management's readiness: an Up member whose storage answers; and liveness.
+      for (int port : management)
+        for (String path : List.of("/ready", "/alive")) {
+          var answer =
+              java.net.http.HttpClient.newHttpClient()
+                  .send(
+                      java.net.http.HttpRequest.newBuilder(
+                              java.net.URI.create("http://127.0.0.1:" + port + path))
+                          .timeout(java.time.Duration.ofSeconds(10))
+                          .build(),
+                      java.net.http.HttpResponse.BodyHandlers.ofString());
+          assertEquals(200, answer.statusCode(), port + path + ": " + answer.body());
+        }
       for (NodeProcess node : List.of(first, second)) {
         String log = java.nio.file.Files.readString(node.log);
         assertTrue(log.contains("Bootstrap"), "the cluster bootstrap ran:\n" + node.tail());

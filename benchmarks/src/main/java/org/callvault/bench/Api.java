@@ -2,6 +2,7 @@ package org.callvault.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -11,7 +12,11 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 
 /** A small client of the CallVault REST API (JSON over HTTP/1.1). */
 public final class Api {
@@ -125,6 +130,44 @@ public final class Api {
   /** {@code GET /v1/calls/{id}}: the call resource; throws unless 200. */
   public JsonNode getCall(String callId) throws IOException, InterruptedException {
     return get(callPath(callId)).requireOk().json();
+  }
+
+  /**
+   * Creates {@code count} two-stream G.711 calls ({@code agent}, {@code customer}) named {@code
+   * prefix-1} …, {@code inFlight} requests at a time, each sent again a second later while the node
+   * answers 503 (busy; the same call id creates the call once), ten times at most; their ids.
+   */
+  public List<String> createCalls(String prefix, int count, int inFlight)
+      throws IOException, InterruptedException {
+    List<String> ids = new ArrayList<>();
+    List<CompletableFuture<Response>> answers = new ArrayList<>();
+    Semaphore slots = new Semaphore(inFlight);
+    for (int c = 0; c < count; c++) {
+      String id = prefix + "-" + (c + 1);
+      ids.add(id);
+      ObjectNode body = MAPPER.createObjectNode().put("callId", id);
+      ArrayNode parties = body.putArray("parties");
+      parties.addObject().put("id", "agent").put("role", "AGENT");
+      parties.addObject().put("id", "customer").put("role", "CUSTOMER");
+      ArrayNode streams = body.putArray("streams");
+      for (String label : List.of("agent", "customer"))
+        streams.addObject().put("label", label).put("party", label).put("codec", "PCMU");
+      slots.acquire();
+      answers.add(created(body.toString(), 10).whenComplete((r, e) -> slots.release()));
+    }
+    for (CompletableFuture<Response> answer : answers) answer.join().requireOk();
+    return ids;
+  }
+
+  private CompletableFuture<Response> created(String body, int attempts) {
+    return postAsync("/v1/calls", body)
+        .thenCompose(
+            r -> {
+              if (r.status() != 503 || attempts <= 1) return CompletableFuture.completedFuture(r);
+              return CompletableFuture.supplyAsync(
+                      () -> null, CompletableFuture.delayedExecutor(1, TimeUnit.SECONDS))
+                  .thenCompose(x -> created(body, attempts - 1));
+            });
   }
 
   /** {@code POST /v1/calls/{id}/pause}. */

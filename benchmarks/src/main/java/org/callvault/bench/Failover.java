@@ -1,8 +1,6 @@
 package org.callvault.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -17,8 +15,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.CategoryChart;
@@ -142,7 +138,7 @@ public final class Failover {
                     .stopCallsAtEnd(true)
                     .stopDelay(Duration.ofMillis(500))
                     .seed(90));
-    List<String> idle = createWithoutMedia(api, prefix + "-i", n - withMedia);
+    List<String> idle = api.createCalls(prefix + "-i", n - withMedia, IN_FLIGHT);
     List<String> all = new ArrayList<>(idle);
     if (load != null) all.addAll(load.callIds());
     TimeUnit.SECONDS.sleep(warm);
@@ -229,43 +225,6 @@ public final class Failover {
             packetsInGaps);
     System.out.println("failover: " + line(round));
     return round;
-  }
-
-  /** Creates {@code count} two-stream calls through the API, {@value #IN_FLIGHT} at a time. */
-  private List<String> createWithoutMedia(Api api, String prefix, int count) throws Exception {
-    List<String> ids = new ArrayList<>();
-    List<CompletableFuture<Api.Response>> answers = new ArrayList<>();
-    Semaphore inFlight = new Semaphore(IN_FLIGHT);
-    for (int c = 0; c < count; c++) {
-      String id = prefix + "-" + (c + 1);
-      ids.add(id);
-      ObjectNode body = Api.MAPPER.createObjectNode().put("callId", id);
-      ArrayNode parties = body.putArray("parties");
-      parties.addObject().put("id", "agent").put("role", "AGENT");
-      parties.addObject().put("id", "customer").put("role", "CUSTOMER");
-      ArrayNode streams = body.putArray("streams");
-      for (String label : List.of("agent", "customer"))
-        streams.addObject().put("label", label).put("party", label).put("codec", "PCMU");
-      inFlight.acquire();
-      answers.add(created(api, body.toString(), 10).whenComplete((r, e) -> inFlight.release()));
-    }
-    for (CompletableFuture<Api.Response> answer : answers) answer.join().requireOk();
-    return ids;
-  }
-
-  /**
-   * {@code POST /v1/calls}, sent again a second later while the node answers 503 (busy; the same
-   * call id creates the call once), at most {@code attempts} times.
-   */
-  private static CompletableFuture<Api.Response> created(Api api, String body, int attempts) {
-    return api.postAsync("/v1/calls", body)
-        .thenCompose(
-            r -> {
-              if (r.status() != 503 || attempts <= 1) return CompletableFuture.completedFuture(r);
-              return CompletableFuture.supplyAsync(
-                      () -> null, CompletableFuture.delayedExecutor(1, TimeUnit.SECONDS))
-                  .thenCompose(x -> created(api, body, attempts - 1));
-            });
   }
 
   private static long micros(JsonNode time) {
