@@ -283,10 +283,14 @@ class MediaServerTest {
     session.activate(2);
     sendPackets(
         session.endpoints().get("a"), 60); // six chunks: one writing, one waiting, four refused
-    MediaReport.ChunkLost lost = next(MediaReport.ChunkLost.class);
-    assertEquals(GapCause.STORE_OVERLOAD, lost.cause());
-    assertEquals(null, lost.detail());
-    assertEquals(10, lost.packets());
+    // The store is let go only once the four were refused: a slow machine may still be receiving
+    // the last packets when the first refusal is reported.
+    for (int refused = 0; refused < 4; refused++) {
+      MediaReport.ChunkLost lost = next(MediaReport.ChunkLost.class);
+      assertEquals(GapCause.STORE_OVERLOAD, lost.cause());
+      assertEquals(null, lost.detail());
+      assertEquals(10, lost.packets());
+    }
     store.gate.complete(null);
     session.close();
     MediaReport.Closed closed = next(MediaReport.Closed.class);
