@@ -227,7 +227,8 @@ public final class Failover {
     return round;
   }
 
-  private static long micros(JsonNode time) {
+  /** An event's {@code time} (ISO-8601, or seconds) in microseconds since the epoch. */
+  static long micros(JsonNode time) {
     if (time.isNumber()) return (long) (time.asDouble() * 1e6);
     Instant at = Instant.parse(time.asText());
     return at.getEpochSecond() * 1_000_000 + at.getNano() / 1000;
