@@ -164,6 +164,11 @@ public final class ApiServer extends AllDirectives {
         .thenApply(binding -> binding.addToCoordinatedShutdown(Duration.ofSeconds(5), system));
   }
 
+  /** Adds {@code metrics} (measured elsewhere on the node) to what {@code GET /metrics} serves. */
+  public void register(io.prometheus.metrics.model.registry.Collector metrics) {
+    this.metrics.register(metrics);
+  }
+
   /** Whether the API speaks HTTPS. */
   public boolean https() {
     return settings.keystore() != null;

@@ -34,6 +34,11 @@ final class Metrics implements MultiCollector {
     JvmMetrics.builder().register(registry);
   }
 
+  /** Serves {@code metrics} as well. */
+  void register(io.prometheus.metrics.model.registry.Collector metrics) {
+    registry.register(metrics);
+  }
+
   /** The text a scrape gets. */
   byte[] scrape() {
     ByteArrayOutputStream out = new ByteArrayOutputStream(16_384);

@@ -38,11 +38,11 @@ import org.callvault.siprec.RecordingServer;
 import org.callvault.siprec.SipSignals;
 import org.callvault.siprec.SipTransport;
 import org.callvault.store.CassandraChunkStore;
-import org.callvault.store.ChunkStore;
 import org.callvault.store.HaltAfterWrites;
 import org.callvault.store.MasterKeyset;
 import org.callvault.store.RecordingKeys;
 import org.callvault.store.Spool;
+import org.callvault.store.TimedWrites;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -73,10 +73,11 @@ final class Node {
     CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
     CassandraChunkStore audio = cassandraStore(system, settings);
     RecordingKeys keys = audio.keys();
-    ChunkStore chunks =
-        settings.haltAfterChunks() > 0
-            ? new HaltAfterWrites(audio, settings.haltAfterChunks())
-            : audio;
+    TimedWrites chunks =
+        new TimedWrites(
+            settings.haltAfterChunks() > 0
+                ? new HaltAfterWrites(audio, settings.haltAfterChunks())
+                : audio);
 
     MediaServer media = null;
     if (settings.media() != null) {
@@ -179,6 +180,7 @@ final class Node {
                         : counted.packetTotals()),
             keys);
     StorageReadiness.PROBE.apply(system).set(api::storageProblem);
+    chunks.metrics().forEach(api::register);
     CallRecording.init(
         system,
         media,

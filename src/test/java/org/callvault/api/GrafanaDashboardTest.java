@@ -76,8 +76,9 @@ class GrafanaDashboardTest {
                 Duration.ofMinutes(1)),
             Runnable::run,
             System::currentTimeMillis);
-    String scrape =
-        new String(new Metrics(() -> status, authenticator).scrape(), StandardCharsets.UTF_8);
+    Metrics metrics = new Metrics(() -> status, authenticator);
+    new org.callvault.store.TimedWrites(null).metrics().forEach(metrics::register);
+    String scrape = new String(metrics.scrape(), StandardCharsets.UTF_8);
     Set<String> served = new HashSet<>();
     for (String line : scrape.split("\n"))
       if (!line.startsWith("#") && !line.isBlank()) served.add(line.split("[ {]", 2)[0]);

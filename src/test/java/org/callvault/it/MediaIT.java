@@ -81,7 +81,8 @@ class MediaIT {
       "callvault_packets_received_total",
       "callvault_packets_stored_total",
       "callvault_packets_dropped_by_gate_total",
-      "callvault_packets_rejected_total{reason=\"FOREIGN_SOURCE\"}"
+      "callvault_packets_rejected_total{reason=\"FOREIGN_SOURCE\"}",
+      "callvault_chunk_write_seconds_count"
     };
     double[] before = new double[counted.length];
     for (int i = 0; i < counted.length; i++) before[i] = metric(counted[i]);
@@ -238,6 +239,7 @@ class MediaIT {
       streams[1] += stats.path("stored").asLong();
       streams[2] += stats.path("droppedByGate").asLong();
       streams[3] += stats.path("rejected").path("FOREIGN_SOURCE").asLong();
+      streams[4] += stats.path("chunksStored").asLong(); // each chunk written once, and timed
     }
     assertTrue(streams[0] > 300 && streams[2] > 50 && streams[3] > 0, Arrays.toString(streams));
     for (int i = 0; i < counted.length; i++) {
