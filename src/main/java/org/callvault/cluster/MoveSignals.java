@@ -37,6 +37,7 @@ final class MoveSignals implements MediaMoves {
   private static final int ATTEMPTS = 4;
 
   private final String nodeWebhook;
+  private final WebhookSignature signature;
   private final ActorSystem<?> system;
   private final Members members;
   private final SipSignals.Requests sip;
@@ -45,11 +46,18 @@ final class MoveSignals implements MediaMoves {
 
   /**
    * @param nodeWebhook where notices of calls without a webhook of their own go; empty for nowhere
+   * @param signature how notices are signed
    * @param sip how the node's SIPREC server re-INVITEs the client of a SIPREC call; null without
    *     one
    */
-  MoveSignals(String nodeWebhook, ActorSystem<?> system, Members members, SipSignals.Requests sip) {
+  MoveSignals(
+      String nodeWebhook,
+      WebhookSignature signature,
+      ActorSystem<?> system,
+      Members members,
+      SipSignals.Requests sip) {
     this.nodeWebhook = nodeWebhook;
+    this.signature = signature;
     this.system = system;
     this.members = members;
     this.sip = sip;
@@ -89,16 +97,19 @@ final class MoveSignals implements MediaMoves {
                 .put("label", label)
                 .put("host", endpoint.host())
                 .put("port", endpoint.port()));
-    send(URI.create(url), notice.toString(), spec.callId(), 1);
+    String id = "msg_" + java.util.UUID.randomUUID().toString().replace("-", "");
+    send(URI.create(url), id, notice.toString(), spec.callId(), 1);
   }
 
-  private void send(URI url, String body, String callId, int attempt) {
-    HttpRequest request =
+  /** One attempt to deliver notice {@code id}; its retries keep the id, each signed anew. */
+  private void send(URI url, String id, String body, String callId, int attempt) {
+    HttpRequest.Builder builder =
         HttpRequest.newBuilder(url)
             .timeout(Duration.ofSeconds(5))
             .header("Content-Type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofString(body))
-            .build();
+            .POST(HttpRequest.BodyPublishers.ofString(body));
+    signature.headers(id, System.currentTimeMillis() / 1000, body).forEach(builder::header);
+    HttpRequest request = builder.build();
     http.sendAsync(request, HttpResponse.BodyHandlers.discarding())
         .whenComplete(
             (response, failure) -> {
@@ -117,7 +128,7 @@ final class MoveSignals implements MediaMoves {
                   .scheduler()
                   .scheduleOnce(
                       Duration.ofSeconds(1L << (attempt - 1)),
-                      () -> send(url, body, callId, attempt + 1),
+                      () -> send(url, id, body, callId, attempt + 1),
                       system.executionContext());
             });
   }

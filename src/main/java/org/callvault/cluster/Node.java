@@ -184,7 +184,12 @@ final class Node {
     CallRecording.init(
         system,
         media,
-        new MoveSignals(settings.webhookUrl(), system, members, reInvites),
+        new MoveSignals(
+            settings.webhookUrl(),
+            new WebhookSignature(settings.webhookSecret()),
+            system,
+            members,
+            reInvites),
         new SteadyRebalancing(
             ClusterSharding.get(system)
                 .defaultShardAllocationStrategy(ClusterShardingSettings.create(system)),

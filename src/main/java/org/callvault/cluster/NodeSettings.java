@@ -47,6 +47,7 @@ record NodeSettings(
     Spool.Settings spool,
     Duration spoolReplayWait,
     String webhookUrl,
+    String webhookSecret,
     RetentionSweep.Settings retention,
     Sip sip) {
 
@@ -140,6 +141,7 @@ record NodeSettings(
             : null,
         spool.getDuration("replay-wait"),
         callvault.getString("webhook.url"),
+        callvault.getString("webhook.secret"),
         RetentionSweep.Settings.from(callvault.getConfig("retention")),
         callvault.getBoolean("sip.enabled")
             ? Sip.from(callvault.getConfig("sip"), defaultPolicy)

@@ -45,13 +45,49 @@ final class ClusterUnderLoad implements AutoCloseable {
   Http api;
   LoadGenerator.Running load;
 
+  /** The nodes' webhook secret (base64 of 32 bytes), and why notices failed its check. */
+  private static final String WEBHOOK_KEY = "MTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTI=";
+
+  private final List<String> unsigned = new ArrayList<>();
+
+  /**
+   * Why a notice is not signed as Standard Webhooks asks (checked here with the JDK's HMAC, not the
+   * node's code), or null: its id, its timestamp within 5 minutes, its {@code v1} signature.
+   */
+  private static String unsigned(com.sun.net.httpserver.Headers headers, byte[] body) {
+    String id = headers.getFirst("webhook-id");
+    String timestamp = headers.getFirst("webhook-timestamp");
+    String signature = headers.getFirst("webhook-signature");
+    if (id == null || timestamp == null || signature == null) return "headers missing: " + headers;
+    if (Math.abs(System.currentTimeMillis() / 1000 - Long.parseLong(timestamp)) > 300)
+      return "timestamp " + timestamp;
+    try {
+      javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+      mac.init(
+          new javax.crypto.spec.SecretKeySpec(
+              java.util.Base64.getDecoder().decode(WEBHOOK_KEY), "HmacSHA256"));
+      mac.update((id + "." + timestamp + ".").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      String expected = "v1," + java.util.Base64.getEncoder().encodeToString(mac.doFinal(body));
+      for (String given : signature.split(" ")) if (given.equals(expected)) return null;
+      return "signature " + signature + ", expected " + expected;
+    } catch (java.security.GeneralSecurityException e) {
+      return e.toString();
+    }
+  }
+
   private ClusterUnderLoad(String here) throws Exception {
     this.here = here;
     webhook = HttpServer.create(new InetSocketAddress(here, 0), 0);
     webhook.createContext(
         "/moved",
         exchange -> {
-          notices.add(new ObjectMapper().readTree(exchange.getRequestBody()));
+          byte[] body = exchange.getRequestBody().readAllBytes();
+          String why = unsigned(exchange.getRequestHeaders(), body);
+          if (why != null)
+            synchronized (notices) {
+              unsigned.add(why);
+            }
+          notices.add(new ObjectMapper().readTree(body));
           exchange.sendResponseHeaders(204, -1);
           exchange.close();
         });
@@ -83,6 +119,7 @@ final class ClusterUnderLoad implements AutoCloseable {
         env.put(
             "CALLVAULT_WEBHOOK_URL",
             "http://" + cluster.here + ":" + cluster.webhook.getAddress().getPort() + "/moved");
+        env.put("CALLVAULT_WEBHOOK_SECRET", "whsec_" + WEBHOOK_KEY);
         env.put("CALLVAULT_RTP_PORT_MIN", String.valueOf(rtpBase + 1000 * i));
         env.put("CALLVAULT_RTP_PORT_MAX", String.valueOf(rtpBase + 999 + 1000 * i));
         if (i == 0) env.put("CALLVAULT_REMOTE_PORT", String.valueOf(seedPort));
@@ -283,6 +320,9 @@ final class ClusterUnderLoad implements AutoCloseable {
    * other call got one.
    */
   void checkNotices(List<String> moved, String cause) throws Exception {
+    synchronized (notices) {
+      assertTrue(unsigned.isEmpty(), "notices not signed as Standard Webhooks asks: " + unsigned);
+    }
     for (String callId : moved) {
       JsonNode call = api.get("/v1/calls/" + callId, 200);
       JsonNode notice = null;
