@@ -216,8 +216,13 @@ public final class CallRecording
               CallSockets sockets =
                   new CallSockets(
                       callId, binder, moves, ctx.getSystem().address().toString(), ctx.getLog());
+              EarlyPauses early = new EarlyPauses(gates, clock);
               return Behaviors.withTimers(
-                  timers -> new CallRecording(callId, ctx, timers, shard, gates, clock, sockets));
+                  timers ->
+                      Behaviors.intercept(
+                          () -> early,
+                          new CallRecording(
+                              callId, ctx, timers, shard, gates, clock, sockets, early)));
             }));
   }
 
@@ -232,6 +237,7 @@ public final class CallRecording
   private final CallMediaCommands media;
   private final Custody custody;
   private final CallLimits limits = new CallLimits();
+  private final EarlyPauses early;
 
   private CallRecording(
       String callId,
@@ -240,7 +246,8 @@ public final class CallRecording
       ActorRef<ClusterSharding.ShardCommand> shard,
       Gates gates,
       Clock clock,
-      CallSockets sockets) {
+      CallSockets sockets,
+      EarlyPauses early) {
     super(
         PersistenceId.of(ENTITY_TYPE_KEY.name(), callId),
         // After a failed write the entity reads its ledger again at most 2 s apart: it journals
@@ -253,6 +260,7 @@ public final class CallRecording
     this.gates = gates;
     this.clock = clock;
     this.sockets = sockets;
+    this.early = early;
     this.ledger = new LedgerWriter(gates, clock, this::afterPersisted);
     this.media =
         new CallMediaCommands(callId, context, sockets, gates, ledger, Effect(), this::passivate);
@@ -382,6 +390,7 @@ public final class CallRecording
   private ReplyEffect<Event, State> decided(
       Call call, Requests.Decision decision, ChangeRequest cmd) {
     Instant askedAt = ledger.deciding(cmd);
+    if (askedAt == null) askedAt = early.deciding(cmd);
     if (askedAt != null && !(decision instanceof Requests.Changes)) gates.matchState(call);
     if (decision instanceof Requests.Refused refused)
       return Effect().reply(cmd.replyTo(), refused.rejected());
@@ -472,11 +481,15 @@ public final class CallRecording
   @Override
   public EventHandler<State, Event> eventHandler() {
     return (state, event) -> {
-      if (state instanceof Call call) return call.apply(event);
-      if (event.change() instanceof Change.CallCreated created)
-        return Call.created(callId, created.spec(), event);
-      throw new IllegalStateException(
-          "call '" + callId + "' has no CallCreated before event " + event.seq());
+      State next;
+      if (state instanceof Call call) next = call.apply(event);
+      else if (event.change() instanceof Change.CallCreated created)
+        next = Call.created(callId, created.spec(), event);
+      else
+        throw new IllegalStateException(
+            "call '" + callId + "' has no CallCreated before event " + event.seq());
+      early.known(next);
+      return next;
     };
   }
 
@@ -486,6 +499,7 @@ public final class CallRecording
         .onSignal(
             RecoveryCompleted.instance(),
             state -> {
+              early.known(state);
               gates.matchState(state);
               ledger.unconfirmed(state, context.getLog()).ifPresent(context.getSelf()::tell);
               if (state instanceof Call call) {

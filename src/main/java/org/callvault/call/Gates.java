@@ -68,6 +68,12 @@ public final class Gates {
     closeWhereClosedIn(intended);
   }
 
+  /** Closes every gate and keeps it closed, whatever the ledger says, until released. */
+  void holdAll() {
+    held.addAll(byLabel.keySet());
+    closeAll();
+  }
+
   /** No gate is held closed any more; none opens until the ledger's state is matched again. */
   void releaseHolds() {
     held.clear();

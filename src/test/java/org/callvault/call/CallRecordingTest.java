@@ -632,6 +632,77 @@ class CallRecordingTest {
     assertEquals(failed.after().gateOpen("customer-leg"), gates.isOpen("customer-leg"));
   }
 
+  /**
+   * A pause that arrives while the entity restarts after another write failed (the journal down,
+   * its ledger read again and again): its gates close at once, stay closed through every failed
+   * read, and once the journal answers the pause is stored at the time it arrived.
+   */
+  @Test
+  void aPauseThatArrivesWhileTheEntityCannotReadItsLedgerClosesTheGatesAtOnce() {
+    String callId = "call-" + UUID.randomUUID();
+    ActorRef<CallRecording.Command> call = realTimeKit.spawn(rulesOnly(callId, Clock.systemUTC()));
+    TestProbe<Reply> replies = realTimeKit.createTestProbe();
+    call.tell(
+        new CallRecording.Create(
+            twoPartySpec(callId, policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true)),
+            "crm",
+            replies.ref()));
+    accepted(replies.receiveMessage());
+    PersistenceTestKit journal = PersistenceTestKit.create(realTimeKit.system());
+    UnreachableJournal unreachable = new UnreachableJournal("CallRecording|" + callId);
+    journal.withPolicy(unreachable);
+    realTimeKit
+        .system()
+        .log()
+        .info("the next errors about a failed persist and failed recoveries are expected");
+    // A write that fails (a consent granted), after which the entity reads its ledger in vain.
+    TestProbe<Reply> granting = realTimeKit.createTestProbe();
+    call.tell(new CallRecording.ChangeConsent("customer", Consent.GRANTED, "ivr", granting.ref()));
+    replies.awaitAssert(
+        Duration.ofSeconds(10),
+        () -> {
+          assertTrue(unreachable.reads.size() >= 1, "a recovery failed: " + unreachable.reads);
+          return null;
+        });
+    assertTrue(gates.isOpen("agent-leg") && gates.isOpen("customer-leg"), "still recording");
+
+    Instant asked = Instant.now();
+    TestProbe<Reply> pausing = realTimeKit.createTestProbe();
+    call.tell(new CallRecording.Pause("card payment", "agent-7", pausing.ref()));
+    replies.awaitAssert(
+        Duration.ofSeconds(1),
+        () -> {
+          assertFalse(gates.isOpen("agent-leg") || gates.isOpen("customer-leg"), "closed at once");
+          return null;
+        });
+    int readsBefore = unreachable.reads.size();
+    replies.awaitAssert(
+        Duration.ofSeconds(10),
+        () -> {
+          assertTrue(unreachable.reads.size() >= readsBefore + 2, "two more reads failed");
+          return null;
+        });
+    assertEquals(
+        List.of("agent=false customer=false"),
+        unreachable.reads.subList(readsBefore, unreachable.reads.size()).stream()
+            .distinct()
+            .toList(),
+        "closed at each failed read after the pause arrived");
+    Instant reachableAt = Instant.now();
+    unreachable.reachable = true;
+
+    Call paused = accepted(pausing.receiveMessage(Duration.ofSeconds(10)));
+    assertEquals(Phase.PAUSED, paused.phase());
+    Instant start = paused.pauses().get(0).start();
+    assertTrue(
+        !start.isBefore(asked.truncatedTo(java.time.temporal.ChronoUnit.MILLIS))
+            && start.isBefore(asked.plusMillis(500))
+            && start.isBefore(reachableAt),
+        "recorded when it arrived (" + asked + "), not when the journal answered: " + start);
+    assertFalse(gates.isOpen("agent-leg") || gates.isOpen("customer-leg"));
+    realTimeKit.stop(call);
+  }
+
   @Test
   void aPauseWhoseWriteFailsKeepsTheGatesClosedAndIsStoredOnceTheLedgerAnswers() {
     FailedWrite failed =
