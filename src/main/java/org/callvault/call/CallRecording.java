@@ -389,8 +389,9 @@ public final class CallRecording
   /** Answers a request as {@link Requests} decided it, persisting its changes if it has any. */
   private ReplyEffect<Event, State> decided(
       Call call, Requests.Decision decision, ChangeRequest cmd) {
+    Instant arrivedAt = early.deciding(cmd); // a request asked again has arrived twice
     Instant askedAt = ledger.deciding(cmd);
-    if (askedAt == null) askedAt = early.deciding(cmd);
+    if (askedAt == null) askedAt = arrivedAt;
     if (askedAt != null && !(decision instanceof Requests.Changes)) gates.matchState(call);
     if (decision instanceof Requests.Refused refused)
       return Effect().reply(cmd.replyTo(), refused.rejected());
