@@ -216,7 +216,7 @@ public final class CallRecording
               CallSockets sockets =
                   new CallSockets(
                       callId, binder, moves, ctx.getSystem().address().toString(), ctx.getLog());
-              EarlyPauses early = new EarlyPauses(gates, clock);
+              EarlyClosings early = new EarlyClosings(gates, clock);
               return Behaviors.withTimers(
                   timers ->
                       Behaviors.intercept(
@@ -237,7 +237,7 @@ public final class CallRecording
   private final CallMediaCommands media;
   private final Custody custody;
   private final CallLimits limits = new CallLimits();
-  private final EarlyPauses early;
+  private final EarlyClosings early;
 
   private CallRecording(
       String callId,
@@ -247,7 +247,7 @@ public final class CallRecording
       Gates gates,
       Clock clock,
       CallSockets sockets,
-      EarlyPauses early) {
+      EarlyClosings early) {
     super(
         PersistenceId.of(ENTITY_TYPE_KEY.name(), callId),
         // After a failed write the entity reads its ledger again at most 2 s apart: it journals
@@ -332,7 +332,7 @@ public final class CallRecording
         .onCommand(Resume.class, (c, cmd) -> decided(c, Requests.resume(c), cmd))
         .onCommand(
             Stop.class,
-            (c, cmd) -> decided(c, Requests.stop(c, clock.millis() * 1000, sockets.atStop(c)), cmd))
+            (c, cmd) -> decided(c, Requests.stop(c, stopMicros(cmd), sockets.atStop(c)), cmd))
         .onCommand(Amend.class, (c, cmd) -> decided(c, Requests.amend(c, cmd), cmd))
         .onCommand(Custody.Request.class, (c, cmd) -> custody.handle(c, cmd, effect -> effect))
         .onCommand(AutoResume.class, this::autoResume)
@@ -399,6 +399,12 @@ public final class CallRecording
       return Effect().reply(cmd.replyTo(), new Accepted(call, unchanged.note()));
     List<Change> changes = sockets.withStreamsBound(((Requests.Changes) decision).changes(), gates);
     return ledger.persist(Effect(), call, changes, cmd.by(), cmd.replyTo(), cmd, askedAt);
+  }
+
+  /** When a stop takes effect: when it arrived, if it closed the gates then; else now. */
+  private long stopMicros(Stop stop) {
+    Instant arrived = early.arrival(stop);
+    return (arrived != null ? arrived.toEpochMilli() : clock.millis()) * 1000;
   }
 
   /** Stops the call, with why, once it has lasted too long or received nothing for too long. */

@@ -130,7 +130,7 @@ final class LedgerWriter {
   }
 
   /** {@code call} after {@code changes}, their events neither timed nor hashed. */
-  private static Call unsealed(Call call, List<Change> changes, String by) {
+  static Call unsealed(Call call, List<Change> changes, String by) {
     Call next = call;
     for (Change change : changes)
       next = next.apply(new Event(next.seq() + 1, Instant.EPOCH, by, change, null, null));

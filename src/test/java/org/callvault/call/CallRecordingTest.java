@@ -633,20 +633,24 @@ class CallRecordingTest {
   }
 
   /**
-   * A pause that arrives while the entity restarts after another write failed (the journal down,
-   * its ledger read again and again): its gates close at once, stay closed through every failed
-   * read, and once the journal answers the pause is stored at the time it arrived.
+   * What a request that arrived while the entity restarted after another write failed did: the
+   * gates ({@code "agent/customer"}) once it had arrived and at each failed read after, the answer
+   * once the journal was back, and when it arrived and when the journal came back.
    */
-  @Test
-  void aPauseThatArrivesWhileTheEntityCannotReadItsLedgerClosesTheGatesAtOnce() {
+  private record ArrivedWhileRestarting(
+      String gatesAtOnce, List<String> gatesAtReads, Call after, Instant asked, Instant back) {}
+
+  /**
+   * A call under {@code policy} whose consent grant's write fails (the journal unreachable, the
+   * entity reading its ledger in vain), then {@code request}; the journal back after two more
+   * failed reads.
+   */
+  private ArrivedWhileRestarting arrivingWhileRestarting(
+      Policy policy, java.util.function.Function<ActorRef<Reply>, CallRecording.Command> request) {
     String callId = "call-" + UUID.randomUUID();
     ActorRef<CallRecording.Command> call = realTimeKit.spawn(rulesOnly(callId, Clock.systemUTC()));
     TestProbe<Reply> replies = realTimeKit.createTestProbe();
-    call.tell(
-        new CallRecording.Create(
-            twoPartySpec(callId, policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true)),
-            "crm",
-            replies.ref()));
+    call.tell(new CallRecording.Create(twoPartySpec(callId, policy), "crm", replies.ref()));
     accepted(replies.receiveMessage());
     PersistenceTestKit journal = PersistenceTestKit.create(realTimeKit.system());
     UnreachableJournal unreachable = new UnreachableJournal("CallRecording|" + callId);
@@ -655,9 +659,8 @@ class CallRecordingTest {
         .system()
         .log()
         .info("the next errors about a failed persist and failed recoveries are expected");
-    // A write that fails (a consent granted), after which the entity reads its ledger in vain.
     TestProbe<Reply> granting = realTimeKit.createTestProbe();
-    call.tell(new CallRecording.ChangeConsent("customer", Consent.GRANTED, "ivr", granting.ref()));
+    call.tell(new CallRecording.ChangeConsent("agent", Consent.GRANTED, "ivr", granting.ref()));
     replies.awaitAssert(
         Duration.ofSeconds(10),
         () -> {
@@ -667,12 +670,14 @@ class CallRecordingTest {
     assertTrue(gates.isOpen("agent-leg") && gates.isOpen("customer-leg"), "still recording");
 
     Instant asked = Instant.now();
-    TestProbe<Reply> pausing = realTimeKit.createTestProbe();
-    call.tell(new CallRecording.Pause("card payment", "agent-7", pausing.ref()));
+    TestProbe<Reply> asking = realTimeKit.createTestProbe();
+    call.tell(request.apply(asking.ref()));
+    String[] atOnce = new String[1];
     replies.awaitAssert(
         Duration.ofSeconds(1),
         () -> {
-          assertFalse(gates.isOpen("agent-leg") || gates.isOpen("customer-leg"), "closed at once");
+          atOnce[0] = gates.isOpen("agent-leg") + "/" + gates.isOpen("customer-leg");
+          assertFalse(atOnce[0].equals("true/true"), "a gate closed at once");
           return null;
         });
     int readsBefore = unreachable.reads.size();
@@ -682,25 +687,73 @@ class CallRecordingTest {
           assertTrue(unreachable.reads.size() >= readsBefore + 2, "two more reads failed");
           return null;
         });
-    assertEquals(
-        List.of("agent=false customer=false"),
+    List<String> reads =
         unreachable.reads.subList(readsBefore, unreachable.reads.size()).stream()
             .distinct()
-            .toList(),
-        "closed at each failed read after the pause arrived");
-    Instant reachableAt = Instant.now();
+            .toList();
+    Instant back = Instant.now();
     unreachable.reachable = true;
-
-    Call paused = accepted(pausing.receiveMessage(Duration.ofSeconds(10)));
-    assertEquals(Phase.PAUSED, paused.phase());
-    Instant start = paused.pauses().get(0).start();
-    assertTrue(
-        !start.isBefore(asked.truncatedTo(java.time.temporal.ChronoUnit.MILLIS))
-            && start.isBefore(asked.plusMillis(500))
-            && start.isBefore(reachableAt),
-        "recorded when it arrived (" + asked + "), not when the journal answered: " + start);
-    assertFalse(gates.isOpen("agent-leg") || gates.isOpen("customer-leg"));
+    Call after = accepted(asking.receiveMessage(Duration.ofSeconds(10)));
     realTimeKit.stop(call);
+    return new ArrivedWhileRestarting(atOnce[0], reads, after, asked, back);
+  }
+
+  /** {@code time} is when the request arrived, not when the journal came back. */
+  private static void assertArrivedAt(ArrivedWhileRestarting r, Instant time) {
+    assertTrue(
+        !time.isBefore(r.asked().truncatedTo(java.time.temporal.ChronoUnit.MILLIS))
+            && time.isBefore(r.asked().plusMillis(500))
+            && time.isBefore(r.back()),
+        "recorded when it arrived (" + r.asked() + "), not when the journal answered: " + time);
+  }
+
+  /**
+   * A pause that arrives while the entity restarts after another write failed (the journal down,
+   * its ledger read again and again): its gates close at once, stay closed through every failed
+   * read, and once the journal answers the pause is stored at the time it arrived.
+   */
+  @Test
+  void aPauseThatArrivesWhileTheEntityCannotReadItsLedgerClosesTheGatesAtOnce() {
+    ArrivedWhileRestarting r =
+        arrivingWhileRestarting(
+            policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true),
+            replyTo -> new CallRecording.Pause("card payment", "agent-7", replyTo));
+    assertEquals("false/false", r.gatesAtOnce());
+    assertEquals(List.of("agent=false customer=false"), r.gatesAtReads());
+    assertEquals(Phase.PAUSED, r.after().phase());
+    assertArrivedAt(r, r.after().pauses().get(0).start());
+    assertFalse(gates.isOpen("agent-leg") || gates.isOpen("customer-leg"));
+  }
+
+  /** The same for a stop: every gate closed at once; stopped at the time it arrived. */
+  @Test
+  void aStopThatArrivesWhileTheEntityCannotReadItsLedgerClosesTheGatesAtOnce() {
+    ArrivedWhileRestarting r =
+        arrivingWhileRestarting(
+            policy(ConsentMode.ONE_PARTY, OnDecline.STOP, true),
+            replyTo -> new CallRecording.Stop("agent-7", replyTo));
+    assertEquals("false/false", r.gatesAtOnce());
+    assertEquals(List.of("agent=false customer=false"), r.gatesAtReads());
+    assertTrue(r.after().stopped());
+    assertArrivedAt(r, r.after().stoppedAt());
+  }
+
+  /**
+   * The same for a decline under {@code RECORD_OTHERS}: only the decliner's stream closes at once,
+   * and the decline is recorded at the time it arrived.
+   */
+  @Test
+  void aDeclineThatArrivesWhileTheEntityCannotReadItsLedgerClosesItsStreamAtOnce() {
+    ArrivedWhileRestarting r =
+        arrivingWhileRestarting(
+            policy(ConsentMode.ONE_PARTY, OnDecline.RECORD_OTHERS, true),
+            replyTo ->
+                new CallRecording.ChangeConsent("customer", Consent.DECLINED, "ivr", replyTo));
+    assertEquals("true/false", r.gatesAtOnce());
+    assertEquals(List.of("agent=true customer=false"), r.gatesAtReads());
+    assertEquals(Consent.DECLINED, r.after().party("customer").orElseThrow().consent());
+    assertArrivedAt(r, r.after().party("customer").orElseThrow().consentAt());
+    assertTrue(gates.isOpen("agent-leg") && !gates.isOpen("customer-leg"));
   }
 
   @Test
