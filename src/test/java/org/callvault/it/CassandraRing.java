@@ -71,8 +71,21 @@ final class CassandraRing implements AutoCloseable {
     return String.join(",", points);
   }
 
+  /**
+   * Node {@code node}'s four tokens, apart from the others': a node that joins while another is
+   * still joining would otherwise allocate a token that collides with it and fail to start.
+   */
+  private static String tokens(int node) {
+    List<String> tokens = new ArrayList<>();
+    for (int k = 0; k < 4; k++)
+      tokens.add(
+          String.valueOf(Long.MIN_VALUE / 2 + (k * HOSTS.length + node) * (Long.MAX_VALUE / 12)));
+    return String.join(",", tokens);
+  }
+
   private Map<String, String> env(int node) {
     return Map.of(
+        "CASSANDRA_INITIAL_TOKENS", tokens(node),
         "CALLVAULT_HOME", root.resolve("node-" + (node + 1)).toString(),
         "CASSANDRA_LISTEN_ADDRESS", HOSTS[node],
         "CASSANDRA_SEEDS", HOSTS[0] + ":" + STORAGE_PORT,
