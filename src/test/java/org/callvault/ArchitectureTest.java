@@ -83,6 +83,7 @@ class ArchitectureTest {
             .resideOutsideOfPackages(
                 "org.callvault.api..",
                 "org.callvault.call..",
+                "org.callvault.catalog..",
                 "org.callvault.cli..",
                 "org.callvault.cluster..",
                 "org.callvault.export..",
@@ -102,6 +103,7 @@ class ArchitectureTest {
             .onlyDependOnClassesThat()
             .resideOutsideOfPackages(
                 "org.callvault.call..",
+                "org.callvault.catalog..",
                 "org.callvault.cluster..",
                 "org.callvault.core..",
                 "org.callvault.export..",
@@ -109,6 +111,21 @@ class ArchitectureTest {
                 "org.callvault.sip..",
                 "org.callvault.siprec..",
                 "org.callvault.store.."));
+  }
+
+  /**
+   * The read model is built from the ledger and read by the API; the ledger knows nothing of it.
+   */
+  @Test
+  void theCallsKnowNothingOfTheirReadModel() {
+    check(
+        noClasses()
+            .that()
+            .resideInAnyPackage(
+                "org.callvault.call..", "org.callvault.media..", "org.callvault.store..")
+            .should()
+            .dependOnClassesThat()
+            .resideInAPackage("org.callvault.catalog.."));
   }
 
   @Test

@@ -5,10 +5,12 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.Map;
 import org.callvault.call.Call;
+import org.callvault.call.Completeness;
 import org.callvault.call.Event;
 import org.callvault.call.Ledger;
 import org.callvault.call.Party;
 import org.callvault.call.PauseSpan;
+import org.callvault.catalog.Catalog;
 import org.callvault.core.ChunkInfo;
 import org.callvault.core.Endpoint;
 import org.callvault.core.Json;
@@ -58,8 +60,10 @@ final class CallJson {
       StreamCounters counters =
           live.getOrDefault(stream.label(), call.media(stream.label()).counters());
       s.set("stats", MAPPER.valueToTree(counters));
+      s.set("completeness", completeness(Completeness.of(call.media(stream.label()))));
       streams.add(s);
     }
+    json.set("completeness", completeness(Completeness.of(call)));
     ArrayNode pauses = json.putArray("pauses");
     for (PauseSpan pause : call.pauses()) {
       ObjectNode p = MAPPER.valueToTree(pause);
@@ -75,6 +79,57 @@ final class CallJson {
     ObjectNode ledger = json.putObject("ledger");
     ledger.put("events", call.seq());
     ledger.put("lastHash", call.lastHash());
+    return json;
+  }
+
+  /**
+   * A page of the listing: each call's state, times, source, parties (their ids, roles and consent;
+   * no personal field), custody and completeness; the token of the next page when there is one.
+   */
+  static ObjectNode page(Catalog.Page page) {
+    ObjectNode json = MAPPER.createObjectNode();
+    ArrayNode calls = json.putArray("calls");
+    for (Catalog.Listed listed : page.calls()) {
+      Call call = listed.call();
+      ObjectNode c = calls.addObject();
+      c.put("callId", call.callId());
+      c.put("state", call.phase().name());
+      c.set("createdAt", MAPPER.valueToTree(call.createdAt()));
+      if (call.stoppedAt() != null) c.set("stoppedAt", MAPPER.valueToTree(call.stoppedAt()));
+      c.put("source", listed.source());
+      ArrayNode parties = c.putArray("parties");
+      for (Party party : call.parties())
+        parties
+            .addObject()
+            .put("id", party.id())
+            .put("role", party.role().name())
+            .put("consent", party.consent().name());
+      c.put("legalHold", call.compliance().held());
+      c.put("erased", call.compliance().erased());
+      c.set("completeness", completeness(Completeness.of(call)));
+    }
+    if (page.nextPageToken() != null) json.put("nextPageToken", page.nextPageToken());
+    return json;
+  }
+
+  /**
+   * How complete a recording (or one stream of it) is: stored against expected, and what is
+   * missing, by cause; what a closed gate dropped apart.
+   */
+  static ObjectNode completeness(Completeness c) {
+    ObjectNode json = MAPPER.createObjectNode();
+    json.put("ratio", c.ratio());
+    json.put("complete", c.complete());
+    json.put("expected", c.expected());
+    json.put("stored", c.stored());
+    json.put("missing", c.missing());
+    json.put("lostOnNetwork", c.lostOnNetwork());
+    json.put("late", c.late());
+    json.put("gated", c.gated());
+    ObjectNode gaps = json.putObject("gaps");
+    c.gaps().entrySet().stream()
+        .sorted(Map.Entry.comparingByKey())
+        .forEach(e -> gaps.set(e.getKey().name(), MAPPER.valueToTree(e.getValue())));
     return json;
   }
 

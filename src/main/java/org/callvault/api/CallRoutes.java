@@ -34,6 +34,7 @@ import org.callvault.call.CallSpec;
 import org.callvault.call.Calls;
 import org.callvault.call.Party;
 import org.callvault.call.Policy;
+import org.callvault.catalog.Catalog;
 import org.callvault.core.Codec;
 import org.callvault.core.PersonalData;
 import org.callvault.core.StreamSpec;
@@ -53,6 +54,7 @@ public final class CallRoutes extends AllDirectives {
   private final ChunkStore chunks;
   private final PersonalData personal;
   private final RecordingRoutes recordings;
+  private final ListingRoutes listing;
 
   /**
    * @param defaultPolicy the policy of a call created without one, and of the fields a policy
@@ -61,6 +63,7 @@ public final class CallRoutes extends AllDirectives {
    *     callvault.ledger.read-journal})
    * @param chunks where audio is read from for exports; null on a node that stores none
    * @param personal opens the parties' sealed personal fields for the call resource; null for none
+   * @param catalog the calls' read model the listing reads; null for none (the listing answers 503)
    */
   public CallRoutes(
       ActorSystem<?> system,
@@ -68,8 +71,10 @@ public final class CallRoutes extends AllDirectives {
       Policy defaultPolicy,
       String readJournal,
       ChunkStore chunks,
-      PersonalData personal) {
+      PersonalData personal,
+      Catalog catalog) {
     this.personal = personal;
+    this.listing = new ListingRoutes(catalog);
     this.system = system;
     this.calls = calls;
     this.defaultPolicy = defaultPolicy;
@@ -100,6 +105,7 @@ public final class CallRoutes extends AllDirectives {
    */
   List<RouteTable.Entry> entries() {
     List<RouteTable.Entry> entries = new ArrayList<>(controls());
+    entries.addAll(listing.entries());
     entries.addAll(recordings.entries());
     return entries;
   }

@@ -188,6 +188,8 @@ public record Call(
       next =
           withMedia(
               media.withStream(label, media(label).listing(stored.chunk(), stored.counters())));
+    } else if (change instanceof Change.MediaGap gap) {
+      next = withMedia(media.withStream(gap.label(), media(gap.label()).withGap(gap)));
     } else if (change instanceof Change.MediaReleased released) {
       next = withMedia(media.releasedWith(released.counters(), released.reasonOrStopped()));
     } else if (change instanceof Change.LegalHoldChanged hold) {

@@ -283,6 +283,12 @@ public final class CallRecording
     return RetentionCriteria.snapshotEvery(1000, 2);
   }
 
+  /** The read model's tag on the events it shows ({@link CatalogTags}). */
+  @Override
+  public java.util.Set<String> tagsFor(Event event) {
+    return CatalogTags.of(callId, event);
+  }
+
   /** Handlers per phase of the call's life: none yet, stopped, and active (every other phase). */
   @Override
   public CommandHandlerWithReply<Command, Event, State> commandHandler() {

@@ -48,6 +48,9 @@ public record MediaState(
    *     epoch: a chunk of such an epoch may still be listed late (stored from a spool after the
    *     media moved on). Shape notes: added after the first snapshots were written; a snapshot
    *     without it reads as empty, and only a chunk stored from a spool late asks it.
+   * @param gaps the stream's {@link Change.MediaGap}s summed by cause. Shape notes: added after the
+   *     first snapshots were written; a snapshot without it reads as none, so a call snapshotted
+   *     before it counts only the gaps recorded since.
    */
   public record StreamMedia(
       long epoch,
@@ -57,14 +60,53 @@ public record MediaState(
       long lastEndWallMicros,
       ChunkInfo last,
       StreamCounters counters,
-      Map<Long, Long> earlierLastN)
+      Map<Long, Long> earlierLastN,
+      Map<GapCause, GapTotal> gaps)
       implements CborSerializable {
 
     static final StreamMedia NONE =
-        new StreamMedia(0, -1, 0, 0, 0, null, StreamCounters.ZERO, Map.of());
+        new StreamMedia(0, -1, 0, 0, 0, null, StreamCounters.ZERO, Map.of(), Map.of());
 
     public StreamMedia {
       earlierLastN = earlierLastN == null ? Map.of() : Map.copyOf(earlierLastN);
+      gaps = gaps == null ? Map.of() : Map.copyOf(gaps);
+    }
+
+    public StreamMedia(
+        long epoch,
+        long lastN,
+        long chunks,
+        long packetsStored,
+        long lastEndWallMicros,
+        ChunkInfo last,
+        StreamCounters counters,
+        Map<Long, Long> earlierLastN) {
+      this(
+          epoch,
+          lastN,
+          chunks,
+          packetsStored,
+          lastEndWallMicros,
+          last,
+          counters,
+          earlierLastN,
+          Map.of());
+    }
+
+    StreamMedia withGap(Change.MediaGap gap) {
+      Map<GapCause, GapTotal> summed = new java.util.EnumMap<>(GapCause.class);
+      summed.putAll(gaps);
+      summed.merge(gap.cause(), GapTotal.of(gap), GapTotal::plus);
+      return new StreamMedia(
+          epoch,
+          lastN,
+          chunks,
+          packetsStored,
+          lastEndWallMicros,
+          last,
+          counters,
+          earlierLastN,
+          summed);
     }
 
     /** The number of the last chunk listed under {@code epoch}; -1 when none is. */
@@ -74,7 +116,15 @@ public record MediaState(
 
     StreamMedia withCounters(StreamCounters counters) {
       return new StreamMedia(
-          epoch, lastN, chunks, packetsStored, lastEndWallMicros, last, counters, earlierLastN);
+          epoch,
+          lastN,
+          chunks,
+          packetsStored,
+          lastEndWallMicros,
+          last,
+          counters,
+          earlierLastN,
+          gaps);
     }
 
     /**
@@ -93,7 +143,8 @@ public record MediaState(
             lastEndWallMicros,
             last,
             this.counters,
-            earlier);
+            earlier,
+            gaps);
       }
       if (chunk.epoch() > epoch && chunks > 0) earlier.put(epoch, lastN);
       return new StreamMedia(
@@ -104,7 +155,24 @@ public record MediaState(
           chunk.endWallMicros(),
           chunk,
           counters,
-          earlier);
+          earlier,
+          gaps);
+    }
+  }
+
+  /**
+   * A stream's gaps of one cause: how many, the packets they lost where the sequence numbers tell
+   * (a gap that cannot tell counts none), and the wall-clock time they span.
+   */
+  public record GapTotal(long gaps, long packets, long micros) implements CborSerializable {
+
+    static GapTotal of(Change.MediaGap gap) {
+      return new GapTotal(
+          1, Math.max(gap.packets(), 0), Math.max(gap.endWallMicros() - gap.startWallMicros(), 0));
+    }
+
+    GapTotal plus(GapTotal other) {
+      return new GapTotal(gaps + other.gaps, packets + other.packets, micros + other.micros);
     }
   }
 

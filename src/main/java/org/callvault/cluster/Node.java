@@ -32,6 +32,8 @@ import org.callvault.api.access.Authenticator;
 import org.callvault.call.CallRecording;
 import org.callvault.call.Calls;
 import org.callvault.call.RetentionSweep;
+import org.callvault.catalog.Catalog;
+import org.callvault.catalog.CatalogProjection;
 import org.callvault.media.MediaServer;
 import org.callvault.media.relay.MediaRelay;
 import org.callvault.siprec.RecordingServer;
@@ -71,8 +73,13 @@ final class Node {
     if (settings.downGoneMembers()) GoneMembers.start(system);
     Members members = new Members(system);
     CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
-    CassandraChunkStore audio = cassandraStore(system, settings);
+    CompletionStage<CqlSession> cassandra = cassandraSession(system);
+    CassandraChunkStore audio =
+        new CassandraChunkStore(cassandra, settings.audio(), settings.master());
     RecordingKeys keys = audio.keys();
+    Catalog catalog =
+        new Catalog(cassandra, system.settings().config().getConfig("callvault.catalog"), keys);
+    CatalogProjection.start(system, catalog);
     TimedWrites chunks =
         new TimedWrites(
             settings.haltAfterChunks() > 0
@@ -147,7 +154,7 @@ final class Node {
 
     CallRoutes routes =
         new CallRoutes(
-            system, calls, settings.defaultPolicy(), settings.readJournal(), chunks, keys);
+            system, calls, settings.defaultPolicy(), settings.readJournal(), chunks, keys, catalog);
     MediaServer counted = media;
     SipTransport refusing = sip;
     ApiServer api =
@@ -181,6 +188,7 @@ final class Node {
             keys);
     StorageReadiness.PROBE.apply(system).set(api::storageProblem);
     chunks.metrics().forEach(api::register);
+    api.register(catalog.lag());
     CallRecording.init(
         system,
         media,
@@ -274,15 +282,16 @@ final class Node {
     }
   }
 
-  private static CassandraChunkStore cassandraStore(ActorSystem<?> system, NodeSettings settings) {
-    // A session of its own (pekko.connectors.cassandra, on the same driver configuration): the
-    // journal's session runs the journal's keyspace and table creation when it starts, and
-    // sessions are shared by configuration path, so sharing it could skip that.
-    CompletionStage<CqlSession> session =
-        CassandraSessionRegistry.get(system)
-            .sessionFor(CassandraSessionSettings.create())
-            .underlying();
-    return new CassandraChunkStore(session, settings.audio(), settings.master());
+  /**
+   * The session audio and the read model are stored with: one of their own
+   * (pekko.connectors.cassandra, on the same driver configuration). The journal's session runs the
+   * journal's keyspace and table creation when it starts, and sessions are shared by configuration
+   * path, so sharing it could skip that.
+   */
+  private static CompletionStage<CqlSession> cassandraSession(ActorSystem<?> system) {
+    return CassandraSessionRegistry.get(system)
+        .sessionFor(CassandraSessionSettings.create())
+        .underlying();
   }
 
   /** Binds a listening socket. */

@@ -42,11 +42,11 @@ public final class Schema {
   static final List<String> TABLES = List.of("audio_chunks", "recording_keys");
 
   /**
-   * The statements of this package's tables from the schema file, in {@code keyspace}: each CREATE,
-   * then the ALTERs that bring a table created by an earlier version up to date. For local runs and
+   * The statements of {@code tables} from the schema file, in {@code keyspace}: each CREATE, then
+   * the ALTERs that bring a table created by an earlier version up to date. For local runs and
    * tests that create them.
    */
-  static List<String> storeTables(String keyspace) {
+  public static List<String> tables(String keyspace, List<String> tables) {
     String cql;
     try (var in = Schema.class.getResourceAsStream(RESOURCE)) {
       if (in == null)
@@ -55,11 +55,11 @@ public final class Schema {
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
-    List<String> store =
+    List<String> wanted =
         statements(cql, keyspace, "callvault_snapshot", null).stream()
             .filter(
                 statement ->
-                    TABLES.stream()
+                    tables.stream()
                         .anyMatch(
                             table ->
                                 statement.startsWith(
@@ -71,12 +71,17 @@ public final class Schema {
                                     || statement.startsWith(
                                         "ALTER TABLE " + keyspace + "." + table + " ")))
             .toList();
-    for (String table : TABLES)
-      if (store.stream()
+    for (String table : tables)
+      if (wanted.stream()
           .noneMatch(
               st -> st.startsWith("CREATE TABLE IF NOT EXISTS " + keyspace + "." + table + " ")))
         throw new IllegalStateException(RESOURCE + " has no " + table + " table");
-    return store;
+    return wanted;
+  }
+
+  /** This package's tables: {@link #tables} of {@link #TABLES}. */
+  static List<String> storeTables(String keyspace) {
+    return tables(keyspace, TABLES);
   }
 
   /**

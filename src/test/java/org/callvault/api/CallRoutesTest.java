@@ -82,6 +82,7 @@ class CallRoutesTest {
             Policy.fromConfig(callvault.getConfig("default-policy"), "callvault.default-policy"),
             callvault.getString("ledger.read-journal"),
             null,
+            null,
             null);
     authenticator =
         new Authenticator(
@@ -917,7 +918,8 @@ class CallRoutesTest {
             Policy.fromConfig(callvault.getConfig("default-policy"), "callvault.default-policy"),
             callvault.getString("ledger.read-journal"),
             null,
-            personal);
+            personal,
+            null);
     ServerBinding binding =
         new ApiServer(
                 testKit.system(),
