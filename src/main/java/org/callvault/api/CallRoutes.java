@@ -83,7 +83,8 @@ public final class CallRoutes extends AllDirectives {
         PersistenceQuery.get(system)
             .getReadJournalFor(CurrentEventsByPersistenceIdQuery.class, readJournal);
     this.recordings =
-        new RecordingRoutes(system, calls, this, readJournal, chunks, java.time.Clock.systemUTC());
+        new RecordingRoutes(
+            system, calls, this, readJournal, chunks, personal, java.time.Clock.systemUTC());
   }
 
   /**

@@ -34,18 +34,22 @@ final class ListingRoutes extends AllDirectives {
   }
 
   private Route list(java.util.Map<String, String> query) {
+    Catalog.Filter filter;
+    try {
+      filter =
+          Catalog.Filter.parse(
+              query,
+              Instant.now(),
+              catalog == null ? Catalog.DEFAULT_RANGE : catalog.defaultRange());
+    } catch (IllegalArgumentException e) {
+      return complete(
+          CallRoutes.json(StatusCodes.BAD_REQUEST, CallJson.error(400, e.getMessage())));
+    }
     if (catalog == null)
       return complete(
           CallRoutes.json(
               StatusCodes.SERVICE_UNAVAILABLE,
               CallJson.error(503, "this node keeps no read model of calls")));
-    Catalog.Filter filter;
-    try {
-      filter = Catalog.Filter.parse(query, Instant.now(), catalog.defaultRange());
-    } catch (IllegalArgumentException e) {
-      return complete(
-          CallRoutes.json(StatusCodes.BAD_REQUEST, CallJson.error(400, e.getMessage())));
-    }
     return onSuccess(
         catalog.page(filter),
         page -> complete(CallRoutes.json(StatusCodes.OK, CallJson.page(page))));

@@ -35,6 +35,7 @@ import org.callvault.call.Change;
 import org.callvault.call.Custody;
 import org.callvault.call.Event;
 import org.callvault.call.Ledger;
+import org.callvault.core.PersonalData;
 import org.callvault.export.Timeline;
 import org.callvault.export.WavExport;
 import org.callvault.store.ChunkStore;
@@ -51,16 +52,22 @@ final class RecordingRoutes extends AllDirectives {
   private static final org.apache.pekko.http.javadsl.model.ContentType WAV =
       ContentTypes.create(MediaTypes.customBinary("audio", "wav", false));
 
+  /** RFC 7865's media type of recording metadata, served as the bytes that were received. */
+  private static final org.apache.pekko.http.javadsl.model.ContentType RS_METADATA =
+      ContentTypes.create(MediaTypes.customBinary("application", "rs-metadata+xml", false));
+
   private final ActorSystem<?> system;
   private final Calls calls;
   private final CallRoutes answers;
   private final CurrentEventsByPersistenceIdQuery journal;
   private final ChunkStore chunks;
+  private final PersonalData personal;
   private final Clock clock;
 
   /**
    * @param answers how calls' answers and errors read (the call resource, refusals)
    * @param chunks where audio is read from for exports; null on a node that stores none
+   * @param personal opens what the ledger keeps sealed (the recording metadata); null for none
    */
   RecordingRoutes(
       ActorSystem<?> system,
@@ -68,8 +75,10 @@ final class RecordingRoutes extends AllDirectives {
       CallRoutes answers,
       String readJournal,
       ChunkStore chunks,
+      PersonalData personal,
       Clock clock) {
     this.system = system;
+    this.personal = personal;
     this.calls = calls;
     this.answers = answers;
     this.chunks = chunks;
@@ -95,6 +104,17 @@ final class RecordingRoutes extends AllDirectives {
             "/v1/calls/{id}/timeline",
             readers,
             (who, id) -> recorded(who, id, "timeline", () -> timeline(id))),
+        get(
+            "/v1/calls/{id}/metadata",
+            readers,
+            (who, id) -> recorded(who, id, "metadata", () -> metadata(id, null))),
+        new RouteTable.Entry(
+            HttpMethods.GET,
+            "/v1/calls/{id}/metadata/{seq}",
+            readers,
+            (who, p) ->
+                answers.withCallId(
+                    p, id -> recorded(who, id, "metadata", () -> metadata(id, p.get("seq"))))),
         get(
             "/v1/calls/{id}/audio.wav",
             readers,
@@ -203,6 +223,90 @@ final class RecordingRoutes extends AllDirectives {
             list.isEmpty()
                 ? complete(CallRoutes.notFound(callId))
                 : complete(CallRoutes.json(StatusCodes.OK, CallJson.timeline(Timeline.of(list)))));
+  }
+
+  /**
+   * A call's ledger and the cipher its sealed fields open with (empty: erased, or never sealed).
+   */
+  private record Opened(List<Event> events, Optional<PersonalData.Cipher> cipher) {}
+
+  /**
+   * The SIPREC recording metadata the call received (RFC 7865), each document as it came: the list
+   * ({@code seq} null), or the bytes of the one its ledger event {@code seq} recorded. 410 once the
+   * call is erased: its keys, which the documents are sealed under, are destroyed.
+   */
+  private Route metadata(String callId, String seq) {
+    Long wanted = null;
+    if (seq != null) {
+      try {
+        wanted = Long.parseLong(seq);
+      } catch (NumberFormatException e) {
+        throw new JsonBody.BadRequest("seq must be the ledger seq of a MetadataReceived event");
+      }
+    }
+    Long at = wanted;
+    CompletionStage<Optional<PersonalData.Cipher>> opener =
+        personal == null
+            ? java.util.concurrent.CompletableFuture.completedFuture(Optional.empty())
+            : personal.forReading(callId);
+    return onSuccess(
+        events(callId).thenCombine(opener, Opened::new),
+        opened -> {
+          if (opened.events().isEmpty()) return complete(CallRoutes.notFound(callId));
+          List<Event> documents =
+              opened.events().stream()
+                  .filter(e -> e.change() instanceof Change.MetadataReceived)
+                  .toList();
+          if (personal != null && opened.cipher().isEmpty() && !documents.isEmpty())
+            return complete(
+                CallRoutes.json(
+                    StatusCodes.GONE,
+                    CallJson.error(410, "call '" + callId + "' is erased: its metadata is gone")));
+          if (at == null) {
+            ObjectNode json = CallJson.MAPPER.createObjectNode().put("callId", callId);
+            ArrayNode list = json.putArray("documents");
+            for (Event e : documents) {
+              byte[] bytes = document(e, opened.cipher());
+              ObjectNode d = list.addObject();
+              d.put("seq", e.seq());
+              d.set("receivedAt", CallJson.MAPPER.valueToTree(e.time()));
+              d.put("by", e.by());
+              d.put("bytes", bytes.length);
+              d.put("sha256", HexFormat.of().formatHex(sha256().digest(bytes)));
+              d.put("href", "/v1/calls/" + callId + "/metadata/" + e.seq());
+            }
+            return complete(CallRoutes.json(StatusCodes.OK, json));
+          }
+          return documents.stream()
+              .filter(e -> e.seq() == at)
+              .findFirst()
+              .map(
+                  e ->
+                      complete(
+                          HttpResponse.create()
+                              .withStatus(StatusCodes.OK)
+                              .withEntity(
+                                  HttpEntities.create(RS_METADATA, document(e, opened.cipher())))))
+              .orElseGet(
+                  () ->
+                      complete(
+                          CallRoutes.json(
+                              StatusCodes.NOT_FOUND,
+                              CallJson.error(
+                                  404,
+                                  "call '"
+                                      + callId
+                                      + "' received no metadata at seq "
+                                      + at
+                                      + " (GET /v1/calls/"
+                                      + callId
+                                      + "/metadata lists what it received)"))));
+        });
+  }
+
+  private static byte[] document(Event event, Optional<PersonalData.Cipher> cipher) {
+    String kept = ((Change.MetadataReceived) event.change()).document();
+    return Base64.getDecoder().decode(cipher.map(c -> c.open(Calls.METADATA, kept)).orElse(kept));
   }
 
   /**

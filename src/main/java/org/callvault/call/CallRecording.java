@@ -115,11 +115,13 @@ public final class CallRecording
   /**
    * Adds parties and streams to a running call, or renames a party (a SIPREC re-INVITE with new
    * m-lines, a metadata update): a party with a known id keeps its consent and takes the new name
-   * and address of record; a stream with a known label is left as it is.
+   * and address of record; a stream with a known label is left as it is. {@code metadata}: the
+   * recording metadata that came with it, sealed ({@link Change.MetadataReceived}); null for none.
    */
   public record Amend(
       List<CallSpec.PartySpec> parties,
       List<StreamSpec> streams,
+      String metadata,
       String by,
       ActorRef<Reply> replyTo)
       implements ChangeRequest {}

@@ -82,16 +82,33 @@ public final class Calls {
     return ask(callId, replyTo -> new CallRecording.Resume(by, replyTo));
   }
 
+  /**
+   * Adds {@code parties} and {@code streams} to the call, or renames parties; {@code metadata} (the
+   * recording metadata that came with them, as received; null for none) is kept with the call,
+   * sealed.
+   */
   public CompletionStage<CallRecording.Reply> amend(
-      String callId, List<CallSpec.PartySpec> parties, List<StreamSpec> streams, String by) {
+      String callId,
+      List<CallSpec.PartySpec> parties,
+      List<StreamSpec> streams,
+      byte[] metadata,
+      String by) {
     return sealed(
         callId,
         cipher -> {
           List<CallSpec.PartySpec> stored =
               cipher == null ? parties : parties.stream().map(p -> p.with(cipher::seal)).toList();
-          return ask(callId, replyTo -> new CallRecording.Amend(stored, streams, by, replyTo));
+          String document =
+              metadata == null ? null : java.util.Base64.getEncoder().encodeToString(metadata);
+          String sealed =
+              document == null || cipher == null ? document : cipher.seal(METADATA, document);
+          return ask(
+              callId, replyTo -> new CallRecording.Amend(stored, streams, sealed, by, replyTo));
         });
   }
+
+  /** The field name a call's recording metadata is sealed under. */
+  public static final String METADATA = "metadata";
 
   public CompletionStage<CallRecording.Reply> stop(String callId, String by) {
     return ask(callId, replyTo -> new CallRecording.Stop(by, replyTo));

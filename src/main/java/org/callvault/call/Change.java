@@ -42,7 +42,8 @@ import org.callvault.core.StreamSpec;
   @JsonSubTypes.Type(Change.LegalHoldChanged.class),
   @JsonSubTypes.Type(Change.RecordingErased.class),
   @JsonSubTypes.Type(Change.Accessed.class),
-  @JsonSubTypes.Type(Change.ExportMade.class)
+  @JsonSubTypes.Type(Change.ExportMade.class),
+  @JsonSubTypes.Type(Change.MetadataReceived.class)
 })
 public sealed interface Change extends CborSerializable {
 
@@ -226,4 +227,12 @@ public sealed interface Change extends CborSerializable {
   @JsonTypeName("ExportMade")
   record ExportMade(String sha256, String ledgerHash, String layout, String label, long bytes)
       implements Change {}
+
+  /**
+   * The recording client's metadata (RFC 7865) as it arrived with a SIPREC INVITE, re-INVITE or
+   * UPDATE: {@code document} is the base64 of its bytes, sealed under the call's field key like a
+   * party's personal fields (it names them), so an erasure makes it unreadable too.
+   */
+  @JsonTypeName("MetadataReceived")
+  record MetadataReceived(String document) implements Change {}
 }

@@ -265,12 +265,13 @@ final class Requests {
   }
 
   /**
-   * Parties and streams added to a running call, and parties renamed. Streams added come last, as a
-   * {@link Change.StreamsAdded} without endpoints: the entity binds their sockets and fills them
-   * in.
+   * Parties and streams added to a running call, and parties renamed, after the metadata that said
+   * so is recorded as received. Streams added come last, as a {@link Change.StreamsAdded} without
+   * endpoints: the entity binds their sockets and fills them in.
    */
   static Decision amend(Call call, CallRecording.Amend amend) {
     List<Change> changes = new ArrayList<>();
+    if (amend.metadata() != null) changes.add(new Change.MetadataReceived(amend.metadata()));
     List<CallSpec.PartySpec> parties = new ArrayList<>();
     for (Party p : call.parties())
       parties.add(new CallSpec.PartySpec(p.id(), p.role(), p.consent(), p.name(), p.aor()));

@@ -32,6 +32,9 @@ import org.callvault.core.PersonalData;
  */
 public final class Catalog {
 
+  /** The range a listing without {@code from} covers unless configured otherwise. */
+  public static final Duration DEFAULT_RANGE = Duration.ofDays(31);
+
   /** The most calls a page holds. */
   public static final int MAX_LIMIT = 500;
 

@@ -291,9 +291,16 @@ public final class RecordingServer implements ServerTransactions.TransactionUser
       throw new SipParseException(488, "Not Acceptable Here: " + String.join("; ", problems));
 
     SdpOrigin origin = SdpOrigin.create("callvault");
+    byte[] received = body.metadata().orElse(null);
     answerLater(
         tx,
-        calls.create(spec, "sip:" + source),
+        calls
+            .create(spec, "sip:" + source)
+            .thenCompose(
+                reply ->
+                    reply instanceof CallRecording.Accepted && received != null
+                        ? calls.amend(callId, List.of(), List.of(), received, "sip:" + source)
+                        : CompletableFuture.completedFuture(reply)),
         call -> {
           dialogs.put(invite.callId(), new Dialog(callId, origin, metadata));
           return sessions.answered(
@@ -340,8 +347,12 @@ public final class RecordingServer implements ServerTransactions.TransactionUser
                     return CompletableFuture.completedFuture(reply);
                   CallMapping.Amendment amendment =
                       CallMapping.amendment(accepted.call().streams(), recorded, update != null);
-                  if (amendment == null) return CompletableFuture.completedFuture(reply);
-                  return calls.amend(callId, amendment.parties(), amendment.streams(), by);
+                  byte[] received = body.metadata().orElse(null);
+                  if (amendment == null && received == null)
+                    return CompletableFuture.completedFuture(reply);
+                  return amendment == null
+                      ? calls.amend(callId, List.of(), List.of(), received, by)
+                      : calls.amend(callId, amendment.parties(), amendment.streams(), received, by);
                 })
             .thenCompose(
                 reply -> {
@@ -366,15 +377,30 @@ public final class RecordingServer implements ServerTransactions.TransactionUser
 
   /**
    * An UPDATE without an offer: a session refresh (RFC 4028 §7.4) of a call that is still
-   * recording; 481 when there is no such call (RFC 3261 §12.2.2).
+   * recording; 481 when there is no such call (RFC 3261 §12.2.2). Metadata it carries is kept with
+   * the call as received.
    */
   private void refresh(ServerTransaction tx) throws SipParseException {
     SipRequest update = tx.request();
     String callId = callIdOf(update.callId());
     Optional<SessionTimer> timer = sessions.negotiate(update);
+    byte[] received = SiprecBody.of(update).metadata().orElse(null);
     answerLater(
         tx,
-        calls.get(callId),
+        calls
+            .get(callId)
+            .thenCompose(
+                reply ->
+                    received != null
+                            && reply instanceof CallRecording.Accepted accepted
+                            && !accepted.call().stopped()
+                        ? calls.amend(
+                            callId,
+                            List.of(),
+                            List.of(),
+                            received,
+                            "sip:" + Admission.sourceOf(update))
+                        : CompletableFuture.completedFuture(reply)),
         call -> {
           if (call.stopped())
             return Answers.refusal(

@@ -2119,12 +2119,17 @@ class CallRecordingTest {
                             "Carol",
                             "sip:carol@example.com")),
                     List.of(new StreamSpec("carol-leg", "carol", Codec.PCMA)),
+                    "sealed:PHJlY29yZGluZy8+",
                     "sip:192.0.2.7",
                     r));
     Call call = accepted(amended.reply());
     assertEquals(
-        List.of("PartyJoined", "StreamsAdded"),
+        List.of("MetadataReceived", "PartyJoined", "StreamsAdded"),
         amended.events().stream().map(e -> e.change().type()).toList());
+    assertEquals(
+        new Change.MetadataReceived("sealed:PHJlY29yZGluZy8+"),
+        amended.events().get(0).change(),
+        "the metadata kept as it came, before what it changed");
     assertEquals("sip:carol@example.com", call.party("carol").orElseThrow().aor());
     assertEquals("carol-leg", call.streams().get(2).label());
     assertEquals(
@@ -2148,6 +2153,7 @@ class CallRecordingTest {
                             "Carol S.",
                             "sip:carol@example.com")),
                     List.of(),
+                    null,
                     "sip",
                     r));
     assertEquals(
@@ -2162,6 +2168,7 @@ class CallRecordingTest {
                 new CallRecording.Amend(
                     List.of(),
                     List.of(new StreamSpec("carol-leg", "carol", Codec.PCMA)),
+                    null,
                     "sip",
                     r));
     assertTrue(same.events().isEmpty(), "a known stream is left as it is");
@@ -2170,7 +2177,11 @@ class CallRecordingTest {
         kit.<Reply>runCommand(
             r ->
                 new CallRecording.Amend(
-                    List.of(), List.of(new StreamSpec("dave-leg", "dave", Codec.PCMU)), "sip", r));
+                    List.of(),
+                    List.of(new StreamSpec("dave-leg", "dave", Codec.PCMU)),
+                    null,
+                    "sip",
+                    r));
     assertTrue(refused.events().isEmpty());
     CallRecording.Rejected rejected =
         assertInstanceOf(CallRecording.Rejected.class, refused.reply());

@@ -247,6 +247,13 @@ class SerializationTest {
             "system:retention",
             new Change.RecordingErased("retention"),
             lifted.hash());
+    Event metadata =
+        Ledger.seal(
+            21,
+            T0.plusSeconds(57),
+            "sip:192.0.2.7",
+            new Change.MetadataReceived("sealed:PHJlY29yZGluZy8+"),
+            erased.hash());
     return List.of(
         created,
         consent,
@@ -267,7 +274,8 @@ class SerializationTest {
         read,
         exported,
         lifted,
-        erased);
+        erased,
+        metadata);
   }
 
   @Test
@@ -313,6 +321,10 @@ class SerializationTest {
     assertEquals(1, call.pauses().size());
     assertEquals(50, call.media("a").packetsStored());
     assertEquals(COUNTERS, call.media("a").counters());
+    assertEquals(
+        Map.of(GapCause.STORE_OVERLOAD, new MediaState.GapTotal(1, 50, 1)),
+        call.media("c").gaps(),
+        "the gap, in the state that snapshots keep");
     assertEquals(5, call.mediaEpoch());
     assertEquals("Carol S.", call.party("carol").orElseThrow().name());
     assertEquals(
@@ -348,6 +360,7 @@ class SerializationTest {
                         "Carol",
                         "sip:carol@example.com")),
                 List.of(new StreamSpec("3", "carol", Codec.PCMU)),
+                "sealed:PHJlY29yZGluZy8+",
                 "sip",
                 probe.ref()),
             new CallRecording.AutoResume(3),

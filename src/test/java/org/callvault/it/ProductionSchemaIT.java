@@ -68,7 +68,11 @@ class ProductionSchemaIT {
       assertTrue(out.contains(statements + " statements applied"), out);
     }
     try (CqlSession session = NodeProcess.cassandra()) {
-      assertEquals(5, tables(session, keyspace), "the journal's three, audio and recording keys");
+      assertEquals(
+          13,
+          tables(session, keyspace),
+          "the journal's three and its three of events by tag, audio and recording keys, the read"
+              + " model's three and its projections' two");
       assertEquals(
           "int",
           session
@@ -208,6 +212,19 @@ class ProductionSchemaIT {
         assertEquals("RECORDING", c.path("state").asText());
       }
       assertTrue(remote != null, "no call of 40 was placed on the second node");
+      // The read model runs on the schema: the listing finds both calls, through either node.
+      java.time.Instant deadline = java.time.Instant.now().plusSeconds(30);
+      java.util.Set<String> listed = new java.util.HashSet<>();
+      while (!(listed.contains(callId) && listed.contains(remote))
+          && java.time.Instant.now().isBefore(deadline)) {
+        Thread.sleep(200);
+        listed.clear();
+        for (JsonNode c : second.api().get("/v1/calls?limit=500", 200).path("calls"))
+          listed.add(c.path("callId").asText());
+      }
+      assertTrue(
+          listed.contains(callId) && listed.contains(remote),
+          "the listing holds " + callId + " and " + remote + ": " + listed);
       first.stop();
       second.stop();
     } finally {
@@ -222,7 +239,7 @@ class ProductionSchemaIT {
             });
     }
     try (CqlSession session = NodeProcess.cassandra()) {
-      assertEquals(5, tables(session, keyspace), "the node created no table");
+      assertEquals(13, tables(session, keyspace), "the node created no table");
       long rows =
           session
               .execute(

@@ -470,6 +470,30 @@ class RecordingServerTest {
           "the new m-line is answered on its port: " + answer);
       assertEquals(3, answer.split("a=recvonly", -1).length - 1, answer);
       assertEquals(Phase.RECORDING, call.phase());
+
+      // Both documents are kept in the ledger as they came: the INVITE's, then the update.
+      List<String> kept =
+          org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit.create(testKit.system())
+              .persistedInStorage("CallRecording|" + call.callId())
+              .stream()
+              .map(e -> ((org.callvault.call.Event) e).change())
+              .filter(c -> c instanceof org.callvault.call.Change.MetadataReceived)
+              .map(
+                  c ->
+                      new String(
+                          java.util.Base64.getDecoder()
+                              .decode(((org.callvault.call.Change.MetadataReceived) c).document()),
+                          java.nio.charset.StandardCharsets.UTF_8))
+              .toList();
+      assertEquals(
+          List.of(
+              new String(
+                  SipTestMessages.crlf(SipTestMessages.METADATA_BODY.stripTrailing()),
+                  java.nio.charset.StandardCharsets.UTF_8),
+              new String(
+                  SipTestMessages.crlf(update.stripTrailing()),
+                  java.nio.charset.StandardCharsets.UTF_8)),
+          kept);
     }
   }
 
