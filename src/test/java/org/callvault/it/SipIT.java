@@ -107,6 +107,21 @@ class SipIT {
     assertTrue(pauses.get(0).path("by").asText().startsWith("sip:127.0.0.1"), pauses.toString());
     assertTrue(api.get("/v1/calls/" + callId + "/ledger/verify", 200).path("valid").asBoolean());
 
+    // The INVITE's metadata is kept as it came, and downloads as those bytes.
+    JsonNode documents = api.get("/v1/calls/" + callId + "/metadata", 200).path("documents");
+    assertTrue(documents.size() >= 1, documents.toString());
+    byte[] xml = api.bytes(documents.get(0).path("href").asText());
+    assertEquals(documents.get(0).path("bytes").asInt(), xml.length);
+    assertEquals(
+        documents.get(0).path("sha256").asText(),
+        java.util.HexFormat.of()
+            .formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(xml)));
+    String text = new String(xml, java.nio.charset.StandardCharsets.UTF_8);
+    assertTrue(
+        text.contains("urn:ietf:params:xml:ns:recording:1")
+            && text.contains("sip:alice@example.com"),
+        text);
+
     // Both streams: every stored packet is in the export at the sample its RTP timestamp gives it,
     // silence everywhere else; while the call was paused nothing was stored (sipp sent nothing on
     // label 1; label 2 was dropped).
