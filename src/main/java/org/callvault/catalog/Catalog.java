@@ -165,8 +165,18 @@ public final class Catalog {
     }
   }
 
+  /**
+   * What else follows the events the read model applies (the webhook outbox): it is given each
+   * event, with the call it makes, before the read model moves past it, so it misses none; it may
+   * be given one again (delivery is at least once).
+   */
+  public interface Follower {
+    CompletionStage<Void> follow(int shard, Call after, Event event);
+  }
+
   private final CatalogStore store;
   private final PersonalData personal;
+  private final Follower follower;
   private final Histogram lag =
       Histogram.builder()
           .name("callvault_catalog_lag_seconds")
@@ -178,10 +188,23 @@ public final class Catalog {
    * @param session the Cassandra session the read model's tables are read and written with
    * @param personal opens the parties' sealed addresses of record and seals them for the index;
    *     null where fields are not sealed
+   * @param follower what follows the events besides the read model; null for nothing
    */
-  public Catalog(CompletionStage<CqlSession> session, Config catalog, PersonalData personal) {
+  public Catalog(
+      CompletionStage<CqlSession> session,
+      Config catalog,
+      PersonalData personal,
+      Follower follower) {
     this.store = new CatalogStore(session, CatalogStore.Settings.from(catalog));
     this.personal = personal;
+    this.follower = follower;
+  }
+
+  /** Hands {@code event} of shard {@code shard} to the follower, if any. */
+  CompletionStage<Void> followed(int shard, Call after, Event event) {
+    return follower == null
+        ? CompletableFuture.completedFuture(null)
+        : follower.follow(shard, after, event);
   }
 
   CatalogStore store() {

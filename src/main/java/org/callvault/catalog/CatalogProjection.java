@@ -80,7 +80,7 @@ public final class CatalogProjection {
     return CassandraProjection.atLeastOnce(
             ProjectionId.of(NAME, tag),
             EventSourcedProvider.<Event>eventsByTag(system, CassandraReadJournal.Identifier(), tag),
-            () -> new Apply(system, catalog))
+            () -> new Apply(system, catalog, i))
         .withSaveOffset(100, Duration.ofMillis(500));
   }
 
@@ -90,10 +90,12 @@ public final class CatalogProjection {
     private final Catalog catalog;
     private final CurrentEventsByPersistenceIdQuery journal;
     private final ActorSystem<?> system;
+    private final int shard;
 
-    Apply(ActorSystem<?> system, Catalog catalog) {
+    Apply(ActorSystem<?> system, Catalog catalog, int shard) {
       this.system = system;
       this.catalog = catalog;
+      this.shard = shard;
       this.journal =
           PersistenceQuery.get(system)
               .getReadJournalFor(
@@ -156,8 +158,13 @@ public final class CatalogProjection {
             Set<String> removed = new HashSet<>(keysBefore);
             removed.removeAll(now);
             return catalog
-                .store()
-                .write(new Catalog.Listed(after, Catalog.sourceOf(after), now), removed)
+                .followed(shard, after, event)
+                .thenCompose(
+                    followed ->
+                        catalog
+                            .store()
+                            .write(
+                                new Catalog.Listed(after, Catalog.sourceOf(after), now), removed))
                 .thenApply(done -> Done.getInstance());
           });
     }

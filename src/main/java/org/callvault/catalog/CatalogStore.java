@@ -3,7 +3,6 @@ package org.callvault.catalog;
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.AsyncResultSet;
 import com.datastax.oss.driver.api.core.cql.Row;
-import com.datastax.oss.driver.api.core.cql.SimpleStatement;
 import com.typesafe.config.Config;
 import java.time.Duration;
 import java.time.Instant;
@@ -15,10 +14,9 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.atomic.AtomicReference;
 import org.callvault.call.Call;
 import org.callvault.core.Json;
-import org.callvault.store.Schema;
+import org.callvault.store.Tables;
 
 /**
  * The calls' read model in Cassandra ({@code ops/schema.cql}): a row per call with the call as its
@@ -49,13 +47,12 @@ final class CatalogStore {
   /** A place in an index: a call's creation (to the millisecond, as stored) and id. */
   record Place(Instant createdAt, String callId) {}
 
-  private final CompletionStage<CqlSession> session;
   private final Settings settings;
-  private final AtomicReference<CompletableFuture<CqlSession>> ready = new AtomicReference<>();
+  private final Tables tables;
 
   CatalogStore(CompletionStage<CqlSession> session, Settings settings) {
-    this.session = session;
     this.settings = settings;
+    this.tables = new Tables(session, settings.keyspace(), TABLES, settings.createTables());
   }
 
   Settings settings() {
@@ -64,29 +61,7 @@ final class CatalogStore {
 
   /** The session once the tables exist (created first where asked); tried again after a failure. */
   CompletionStage<CqlSession> ready() {
-    CompletableFuture<CqlSession> current = ready.get();
-    if (current != null && !current.isCompletedExceptionally()) return current;
-    CompletableFuture<CqlSession> fresh = session.thenCompose(this::created).toCompletableFuture();
-    return ready.compareAndSet(current, fresh) ? fresh : ready.get();
-  }
-
-  private CompletionStage<CqlSession> created(CqlSession s) {
-    if (!settings.createTables()) return CompletableFuture.completedFuture(s);
-    List<String> ddl = new ArrayList<>();
-    ddl.add(
-        "CREATE KEYSPACE IF NOT EXISTS "
-            + settings.keyspace()
-            + " WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}");
-    ddl.addAll(Schema.tables(settings.keyspace(), TABLES));
-    CompletionStage<CqlSession> done = CompletableFuture.completedFuture(s);
-    for (String statement : ddl)
-      done =
-          done.thenCompose(
-              x ->
-                  s.executeAsync(
-                          SimpleStatement.newInstance(statement).setTimeout(Duration.ofSeconds(30)))
-                      .thenApply(rs -> s));
-    return done;
+    return tables.ready();
   }
 
   /** The call as the read model holds it, with the seq of the last event applied; empty if none. */
@@ -212,14 +187,11 @@ final class CatalogStore {
   }
 
   private CompletionStage<AsyncResultSet> execute(String cql, Object... values) {
-    return ready()
-        .thenCompose(
-            s ->
-                s.prepareAsync(cql).thenCompose(prepared -> s.executeAsync(prepared.bind(values))));
+    return tables.execute(cql, values);
   }
 
   private String table(String name) {
-    return settings.keyspace() + "." + name;
+    return tables.table(name);
   }
 
   private static Catalog.Listed listed(Row row) {

@@ -2,9 +2,6 @@ package org.callvault.cluster;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Map;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -14,6 +11,7 @@ import org.callvault.core.Endpoint;
 import org.callvault.core.GapCause;
 import org.callvault.core.Json;
 import org.callvault.siprec.SipSignals;
+import org.callvault.webhooks.WebhookSender;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,27 +35,25 @@ final class MoveSignals implements MediaMoves {
   private static final int ATTEMPTS = 4;
 
   private final String nodeWebhook;
-  private final WebhookSignature signature;
+  private final WebhookSender sender;
   private final ActorSystem<?> system;
   private final Members members;
   private final SipSignals.Requests sip;
-  private final HttpClient http =
-      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
   /**
    * @param nodeWebhook where notices of calls without a webhook of their own go; empty for nowhere
-   * @param signature how notices are signed
+   * @param sender how notices are sent
    * @param sip how the node's SIPREC server re-INVITEs the client of a SIPREC call; null without
    *     one
    */
   MoveSignals(
       String nodeWebhook,
-      WebhookSignature signature,
+      WebhookSender sender,
       ActorSystem<?> system,
       Members members,
       SipSignals.Requests sip) {
     this.nodeWebhook = nodeWebhook;
-    this.signature = signature;
+    this.sender = sender;
     this.system = system;
     this.members = members;
     this.sip = sip;
@@ -103,25 +99,18 @@ final class MoveSignals implements MediaMoves {
 
   /** One attempt to deliver notice {@code id}; its retries keep the id, each signed anew. */
   private void send(URI url, String id, String body, String callId, int attempt) {
-    HttpRequest.Builder builder =
-        HttpRequest.newBuilder(url)
-            .timeout(Duration.ofSeconds(5))
-            .header("Content-Type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofString(body));
-    signature.headers(id, System.currentTimeMillis() / 1000, body).forEach(builder::header);
-    HttpRequest request = builder.build();
-    http.sendAsync(request, HttpResponse.BodyHandlers.discarding())
-        .whenComplete(
-            (response, failure) -> {
-              if (failure == null && response.statusCode() / 100 == 2) return;
-              String why = failure != null ? failure.toString() : "status " + response.statusCode();
+    sender
+        .post(url, "media.moved", id, body)
+        .thenAccept(
+            outcome -> {
+              if (outcome.delivered()) return;
               if (attempt >= ATTEMPTS) {
                 log.error(
                     "call {}: media.moved to {} failed {} times, last: {}",
                     callId,
                     url,
                     attempt,
-                    why);
+                    outcome.why());
                 return;
               }
               system

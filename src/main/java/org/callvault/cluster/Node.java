@@ -31,6 +31,7 @@ import org.callvault.api.CallRoutes;
 import org.callvault.api.access.Authenticator;
 import org.callvault.call.CallRecording;
 import org.callvault.call.Calls;
+import org.callvault.call.CatalogTags;
 import org.callvault.call.RetentionSweep;
 import org.callvault.catalog.Catalog;
 import org.callvault.catalog.CatalogProjection;
@@ -45,6 +46,10 @@ import org.callvault.store.MasterKeyset;
 import org.callvault.store.RecordingKeys;
 import org.callvault.store.Spool;
 import org.callvault.store.TimedWrites;
+import org.callvault.webhooks.Outbox;
+import org.callvault.webhooks.OutboxDelivery;
+import org.callvault.webhooks.WebhookSender;
+import org.callvault.webhooks.WebhookSignature;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -77,9 +82,17 @@ final class Node {
     CassandraChunkStore audio =
         new CassandraChunkStore(cassandra, settings.audio(), settings.master());
     RecordingKeys keys = audio.keys();
-    Catalog catalog =
-        new Catalog(cassandra, system.settings().config().getConfig("callvault.catalog"), keys);
+    var catalogConfig = system.settings().config().getConfig("callvault.catalog");
+    Outbox outbox =
+        new Outbox(
+            cassandra,
+            catalogConfig.getString("keyspace"),
+            catalogConfig.getBoolean("tables-autocreate"),
+            settings.webhookUrl());
+    WebhookSender webhooks = new WebhookSender(new WebhookSignature(settings.webhookSecret()));
+    Catalog catalog = new Catalog(cassandra, catalogConfig, keys, outbox::add);
     CatalogProjection.start(system, catalog);
+    OutboxDelivery.start(system, outbox, webhooks, CatalogTags.COUNT);
     TimedWrites chunks =
         new TimedWrites(
             settings.haltAfterChunks() > 0
@@ -189,15 +202,11 @@ final class Node {
     StorageReadiness.PROBE.apply(system).set(api::storageProblem);
     chunks.metrics().forEach(api::register);
     api.register(catalog.lag());
+    api.register(webhooks.metrics());
     CallRecording.init(
         system,
         media,
-        new MoveSignals(
-            settings.webhookUrl(),
-            new WebhookSignature(settings.webhookSecret()),
-            system,
-            members,
-            reInvites),
+        new MoveSignals(settings.webhookUrl(), webhooks, system, members, reInvites),
         new SteadyRebalancing(
             ClusterSharding.get(system)
                 .defaultShardAllocationStrategy(ClusterShardingSettings.create(system)),

@@ -69,10 +69,10 @@ class ProductionSchemaIT {
     }
     try (CqlSession session = NodeProcess.cassandra()) {
       assertEquals(
-          13,
+          15,
           tables(session, keyspace),
           "the journal's three and its three of events by tag, audio and recording keys, the read"
-              + " model's three and its projections' two");
+              + " model's three and its projections' two, the webhook outbox and its cursor");
       assertEquals(
           "int",
           session
@@ -239,7 +239,7 @@ class ProductionSchemaIT {
             });
     }
     try (CqlSession session = NodeProcess.cassandra()) {
-      assertEquals(13, tables(session, keyspace), "the node created no table");
+      assertEquals(15, tables(session, keyspace), "the node created no table");
       long rows =
           session
               .execute(

@@ -1,4 +1,4 @@
-package org.callvault.cluster;
+package org.callvault.webhooks;
 
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
@@ -15,7 +15,7 @@ import javax.crypto.spec.SecretKeySpec;
  * HMAC-SHA256 of {@code id.timestamp.body} under the secret's bytes. A receiver checks it with any
  * Standard Webhooks library and the same secret.
  */
-final class WebhookSignature {
+public final class WebhookSignature {
 
   private final SecretKeySpec key;
 
@@ -23,7 +23,7 @@ final class WebhookSignature {
    * @param secret {@code whsec_} and base64 (or base64 alone), at least 24 bytes once decoded;
    *     empty for notices that carry no signature
    */
-  WebhookSignature(String secret) {
+  public WebhookSignature(String secret) {
     if (secret == null || secret.isBlank()) {
       key = null;
       return;

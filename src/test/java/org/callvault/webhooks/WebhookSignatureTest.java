@@ -1,4 +1,4 @@
-package org.callvault.cluster;
+package org.callvault.webhooks;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
