@@ -6,32 +6,25 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.typesafe.config.ConfigFactory;
 import java.net.URI;
+import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
-import org.apache.pekko.cluster.MemberStatus;
-import org.apache.pekko.cluster.typed.Cluster;
-import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.http.javadsl.ServerBinding;
-import org.apache.pekko.persistence.testkit.PersistenceTestKitPlugin;
-import org.apache.pekko.persistence.testkit.PersistenceTestKitSnapshotPlugin;
 import org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit;
-import org.callvault.api.access.Authenticator;
 import org.callvault.api.access.Role;
 import org.callvault.api.access.TestKeys;
-import org.callvault.call.CallRecording;
 import org.callvault.call.Calls;
 import org.callvault.call.Change;
 import org.callvault.call.Event;
 import org.callvault.call.Ledger;
-import org.callvault.call.MediaMoves;
 import org.callvault.call.Policy;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -48,87 +41,17 @@ class CallRoutesTest {
   private static final HttpClient HTTP =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
+  private static OneNodeApi node;
   private static ActorTestKit testKit;
   private static String base;
   private static ApiServer api;
-  private static CallRoutes routes;
-  private static Authenticator authenticator;
-  private static java.util.function.Supplier<ApiServer.NodeStatus> status;
 
   @BeforeAll
   static void start() throws Exception {
-    testKit =
-        ActorTestKit.create(
-            "CallRoutesTest",
-            ConfigFactory.parseString(
-                    """
-                    pekko.actor.provider = cluster
-                    pekko.actor.serialize-messages = on
-                    pekko.remote.artery.canonical.port = 0
-                    pekko.cluster.jmx.multi-mbeans-in-same-jvm = on
-                    callvault.ledger.read-journal = "pekko.persistence.testkit.query"
-                    """)
-                .withFallback(PersistenceTestKitPlugin.getInstance().config())
-                .withFallback(PersistenceTestKitSnapshotPlugin.config())
-                .withFallback(ConfigFactory.load()));
-    Cluster cluster = Cluster.get(testKit.system());
-    cluster.manager().tell(Join.create(cluster.selfMember().address()));
-    CallRecording.init(testKit.system(), null, MediaMoves.NONE, null);
-    var callvault = testKit.system().settings().config().getConfig("callvault");
-    routes =
-        new CallRoutes(
-            testKit.system(),
-            new Calls(testKit.system(), callvault.getDuration("ask-timeout"), null),
-            Policy.fromConfig(callvault.getConfig("default-policy"), "callvault.default-policy"),
-            callvault.getString("ledger.read-journal"),
-            null,
-            null);
-    authenticator =
-        new Authenticator(
-            new Authenticator.Settings(
-                Authenticator.Settings.from(
-                        ConfigFactory.parseString("api-keys-file = \"" + TestKeys.file() + "\"")
-                            .withFallback(callvault.getConfig("auth")))
-                    .keys(),
-                null,
-                // The fuzzer sends bad credentials often: this source is never slowed here.
-                Integer.MAX_VALUE,
-                Duration.ofMinutes(1)),
-            Runnable::run,
-            System::currentTimeMillis);
-    status =
-        () -> {
-          MemberStatus member = cluster.selfMember().status();
-          return new ApiServer.NodeStatus(
-              cluster.selfMember().address().toString(),
-              member.toString(),
-              member == MemberStatus.up(),
-              1,
-              0,
-              0,
-              0,
-              0,
-              0,
-              spooled,
-              spooled * 9300L,
-              spooled == 0 ? 0 : System.currentTimeMillis() - 4000,
-              0,
-              0,
-              org.callvault.core.StreamCounters.ZERO);
-        };
-    api =
-        new ApiServer(
-            testKit.system(),
-            new ApiServer.Settings("127.0.0.1", 0),
-            routes,
-            authenticator,
-            status,
-            null);
-    ServerBinding binding = api.start().toCompletableFuture().get();
-    base = "http://127.0.0.1:" + binding.localAddress().getPort();
-    Instant deadline = Instant.now().plusSeconds(20);
-    while (cluster.selfMember().status() != MemberStatus.up() && Instant.now().isBefore(deadline))
-      Thread.onSpinWait();
+    node = OneNodeApi.start("CallRoutesTest");
+    testKit = node.testKit;
+    base = node.base;
+    api = node.api;
     assertEquals(200, get("/v1/health").statusCode());
   }
 
@@ -286,12 +209,9 @@ class CallRoutesTest {
     return body.length() > 80 ? body.substring(0, 80) + "…(" + body.length() + " chars)" : body;
   }
 
-  /** The chunks the node's status says wait in its spool. */
-  private static volatile int spooled;
-
   @Test
   void aNodeWhoseSpoolHoldsChunksIsDegradedButStillTakesCalls() throws Exception {
-    spooled = 3;
+    node.spooled = 3;
     try {
       var answer = get("/v1/health");
       assertEquals(200, answer.statusCode(), answer.body().toString());
@@ -302,7 +222,7 @@ class CallRoutesTest {
       assertEquals(4, health.path("spool").path("oldestAgeSeconds").asLong(), 1);
       assertTrue(health.path("reason").asText().contains("3 chunks wait in the spool"));
     } finally {
-      spooled = 0;
+      node.spooled = 0;
     }
     JsonNode up = get("/v1/health").body();
     assertEquals("UP", up.path("status").asText());
@@ -315,7 +235,7 @@ class CallRoutesTest {
    */
   @Test
   void metricsAreOpenAndCarryTheNodesNumbersInPrometheusTextFormat() {
-    spooled = 3;
+    node.spooled = 3;
     try {
       Answer scrape = get("/metrics", null);
       assertEquals(200, scrape.statusCode());
@@ -333,7 +253,7 @@ class CallRoutesTest {
       assertEquals(
           refused + 1, metric(get("/metrics", null).raw().body(), "callvault_auth_refused_total"));
     } finally {
-      spooled = 0;
+      node.spooled = 0;
     }
     assertEquals(0, metric(get("/metrics", null).raw().body(), "callvault_spool_chunks"));
   }
@@ -347,7 +267,7 @@ class CallRoutesTest {
 
   @AfterAll
   static void stop() {
-    testKit.shutdownTestKit();
+    node.close();
   }
 
   // -------------------------------------------------------------------------------- helpers
@@ -792,7 +712,12 @@ class CallRoutesTest {
     assertTrue(routes.size() >= 10, "the table: " + routes.size() + " routes");
     for (RouteTable.Entry route : routes) {
       String callId = create("{}");
-      String path = route.path().replace("{id}", callId);
+      String path =
+          route
+              .path()
+              .replace("{id}", callId)
+              // This node: the only member, which a drain refuses (409) rather than lose.
+              .replace("{address}", URLEncoder.encode(node.address(), StandardCharsets.UTF_8));
       String where = route.method().value() + " " + route.path();
       Answer anonymous = ask(route, path, null);
       if (route.access().open()) {
@@ -842,13 +767,9 @@ class CallRoutesTest {
     java.nio.file.Path keystore =
         org.callvault.it.Certificates.selfSigned(dir.resolve("api.p12"), "changeit");
     ApiServer https =
-        new ApiServer(
-            testKit.system(),
+        node.apiServer(
             new ApiServer.Settings("127.0.0.1", 0, keystore, "changeit".toCharArray()),
-            routes,
-            authenticator,
-            status,
-            null);
+            node.routes);
     ServerBinding binding = https.start().toCompletableFuture().get();
     try {
       int port = binding.localAddress().getPort();
@@ -918,17 +839,7 @@ class CallRoutesTest {
             callvault.getString("ledger.read-journal"),
             null,
             personal);
-    ServerBinding binding =
-        new ApiServer(
-                testKit.system(),
-                new ApiServer.Settings("127.0.0.1", 0),
-                sealing,
-                authenticator,
-                status,
-                null)
-            .start()
-            .toCompletableFuture()
-            .get();
+    ServerBinding binding = node.apiServer(sealing).start().toCompletableFuture().get();
     String saved = base;
     base = "http://127.0.0.1:" + binding.localAddress().getPort();
     try {
@@ -969,6 +880,59 @@ class CallRoutesTest {
       base = saved;
       binding.unbind().toCompletableFuture().get();
     }
+  }
+
+  /**
+   * {@code GET /v1/nodes}: every member with its status, roles and the numbers it reports of
+   * itself, as its health shows them.
+   */
+  @Test
+  void theNodeListingShowsEachMemberWithTheNumbersItReports() {
+    node.calls = 7;
+    node.spooled = 2;
+    try {
+      Answer listed = get("/v1/nodes", TestKeys.SUPERVISOR);
+      assertEquals(200, listed.statusCode(), listed.body().toString());
+      JsonNode nodes = listed.body().path("nodes");
+      assertEquals(1, nodes.size(), nodes.toString());
+      JsonNode self = nodes.get(0);
+      assertEquals(node.address(), self.path("address").asText());
+      assertEquals("Up", self.path("status").asText());
+      assertTrue(self.path("reachable").asBoolean());
+      assertEquals("[\"dc-default\"]", self.path("roles").toString());
+      assertEquals(7, self.path("calls").asInt());
+      assertEquals(2, self.path("spool").path("chunks").asInt());
+      assertEquals(18600, self.path("spool").path("bytes").asLong());
+      assertEquals(0, self.path("packets").path("received").asLong());
+      JsonNode health = get("/v1/health").body();
+      for (String field : List.of("calls", "rtpPortsInUse", "spool", "admission", "packets"))
+        assertEquals(health.path(field), self.path(field), field + " as health shows it");
+    } finally {
+      node.calls = 0;
+      node.spooled = 0;
+    }
+  }
+
+  /**
+   * A drain names its member by address (percent-encoded in the path) or host:port: 404 for one
+   * that is no member, 409 for the only Up member (its calls would have nowhere to go); nothing
+   * leaves.
+   */
+  @Test
+  void aDrainOfAnUnknownAddressIs404AndOfTheOnlyUpMemberIs409() {
+    String self = URLEncoder.encode(node.address(), StandardCharsets.UTF_8);
+    assertError(
+        post("/v1/nodes/" + self + "/drain", "", TestKeys.ADMIN), 409, "the only Up member");
+    String hostPort = node.address().substring(node.address().indexOf('@') + 1);
+    assertError(
+        post("/v1/nodes/" + hostPort + "/drain", "", TestKeys.ADMIN), 409, "the only Up member");
+    assertError(
+        post("/v1/nodes/" + self.replace("127.0.0.1", "127.0.0.2") + "/drain", "", TestKeys.ADMIN),
+        404,
+        "no member of the cluster has the address 'pekko://CallRoutesTest@127.0.0.2:");
+    assertError(
+        post("/v1/nodes/" + self + "/drain", "", TestKeys.SUPERVISOR), 403, "needs the role admin");
+    assertEquals("Up", get("/v1/nodes").body().path("nodes").get(0).path("status").asText());
   }
 
   @Test
