@@ -18,12 +18,9 @@ import java.util.List;
 import java.util.UUID;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.http.javadsl.ServerBinding;
-import org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit;
 import org.callvault.api.access.Role;
 import org.callvault.api.access.TestKeys;
 import org.callvault.call.Calls;
-import org.callvault.call.Change;
-import org.callvault.call.Event;
 import org.callvault.call.Ledger;
 import org.callvault.call.Policy;
 import org.junit.jupiter.api.AfterAll;
@@ -658,38 +655,7 @@ class CallRoutesTest {
   @Test
   void verifyingATamperedLedgerSaysWhereAndWhyTheChainBreaks() {
     String callId = newId();
-    Instant t0 = Instant.parse("2026-11-28T09:00:00Z");
-    Event created =
-        Ledger.seal(
-            1,
-            t0,
-            "crm",
-            new Change.CallCreated(
-                new org.callvault.call.CallSpec(
-                    callId,
-                    new org.callvault.call.Policy(
-                        org.callvault.call.Policy.ConsentMode.ONE_PARTY,
-                        org.callvault.call.Policy.OnDecline.STOP,
-                        true,
-                        300,
-                        org.callvault.call.Policy.PauseRendering.SILENCE,
-                        90),
-                    List.of(
-                        new org.callvault.call.CallSpec.PartySpec(
-                            "agent",
-                            org.callvault.call.Party.Role.AGENT,
-                            org.callvault.call.Party.Consent.UNKNOWN)),
-                    List.of())),
-            Ledger.GENESIS);
-    Event paused =
-        Ledger.seal(2, t0.plusSeconds(5), "agent", new Change.Paused("card"), created.hash());
-    Event resumed =
-        Ledger.seal(3, t0.plusSeconds(9), "agent", new Change.Resumed(null), paused.hash());
-    // The pause is rewritten to look shorter; its stored hash is left as it was.
-    Event rewritten =
-        new Event(2, t0.plusSeconds(8), "agent", paused.change(), paused.prevHash(), paused.hash());
-    PersistenceTestKit.create(testKit.system())
-        .persistForRecovery("CallRecording|" + callId, List.of(created, rewritten, resumed));
+    node.persistTamperedLedger(callId);
 
     JsonNode verified = get("/v1/calls/" + callId + "/ledger/verify").body();
     assertFalse(verified.path("valid").asBoolean());

@@ -3,6 +3,7 @@ package org.callvault.api;
 import com.typesafe.config.ConfigFactory;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -12,11 +13,17 @@ import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.persistence.testkit.PersistenceTestKitPlugin;
 import org.apache.pekko.persistence.testkit.PersistenceTestKitSnapshotPlugin;
+import org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit;
 import org.callvault.api.access.Authenticator;
 import org.callvault.api.access.TestKeys;
 import org.callvault.call.CallRecording;
+import org.callvault.call.CallSpec;
 import org.callvault.call.Calls;
+import org.callvault.call.Change;
+import org.callvault.call.Event;
+import org.callvault.call.Ledger;
 import org.callvault.call.MediaMoves;
+import org.callvault.call.Party;
 import org.callvault.call.Policy;
 import org.callvault.cluster.NodeStatuses;
 
@@ -137,6 +144,43 @@ public final class OneNodeApi implements AutoCloseable {
   /** This node's cluster address, {@code pekko://NAME@127.0.0.1:PORT}. */
   public String address() {
     return Cluster.get(testKit.system()).selfMember().address().toString();
+  }
+
+  /**
+   * Puts a ledger of three events in the journal for {@code callId} (created, paused, resumed)
+   * whose second was rewritten to look shorter after it was sealed: its stored hash no longer
+   * matches. The call recovers from it when first asked.
+   */
+  public void persistTamperedLedger(String callId) {
+    Instant t0 = Instant.parse("2026-11-28T09:00:00Z");
+    Event created =
+        Ledger.seal(
+            1,
+            t0,
+            "crm",
+            new Change.CallCreated(
+                new CallSpec(
+                    callId,
+                    new Policy(
+                        Policy.ConsentMode.ONE_PARTY,
+                        Policy.OnDecline.STOP,
+                        true,
+                        300,
+                        Policy.PauseRendering.SILENCE,
+                        90),
+                    List.of(
+                        new CallSpec.PartySpec("agent", Party.Role.AGENT, Party.Consent.UNKNOWN)),
+                    List.of())),
+            Ledger.GENESIS);
+    Event paused =
+        Ledger.seal(2, t0.plusSeconds(5), "agent", new Change.Paused("card"), created.hash());
+    Event resumed =
+        Ledger.seal(3, t0.plusSeconds(9), "agent", new Change.Resumed(null), paused.hash());
+    // The pause is rewritten to look shorter; its stored hash is left as it was.
+    Event rewritten =
+        new Event(2, t0.plusSeconds(8), "agent", paused.change(), paused.prevHash(), paused.hash());
+    PersistenceTestKit.create(testKit.system())
+        .persistForRecovery("CallRecording|" + callId, List.of(created, rewritten, resumed));
   }
 
   @Override
