@@ -1,9 +1,12 @@
 package org.callvault.cli;
 
 import java.io.PrintWriter;
+import java.util.concurrent.Callable;
 import picocli.AutoComplete;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code ops/callvault}: the operators' command line. It talks to a node's REST API ({@code --url},
@@ -39,6 +42,7 @@ import picocli.CommandLine.Command;
       NodesCommand.class,
       NodesCommand.Drain.class,
       KeysCommand.class,
+      Cli.Completion.class,
       CommandLine.HelpCommand.class
     },
     footerHeading = "%nExit status:%n",
@@ -68,11 +72,6 @@ public final class Cli {
             args));
   }
 
-  /** Runs one command line, printing to the standard streams; its exit status. */
-  static int run(String... args) {
-    return run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), false, args);
-  }
-
   /**
    * Runs one command line; its exit status.
    *
@@ -82,16 +81,6 @@ public final class Cli {
     Cli root = new Cli();
     root.interactive = interactive;
     CommandLine cli = new CommandLine(root);
-    AutoComplete.GenerateCompletion completion = new AutoComplete.GenerateCompletion();
-    cli.addSubcommand("completion", completion);
-    cli.getSubcommands()
-        .get("completion")
-        .getCommandSpec()
-        .usageMessage()
-        .hidden(false)
-        .description(
-            "Prints a bash completion script: source <(ops/callvault completion), or save it in"
-                + " /etc/bash_completion.d/callvault.");
     cli.setCaseInsensitiveEnumValuesAllowed(true)
         .setOut(out)
         .setErr(err)
@@ -108,6 +97,26 @@ public final class Cli {
     out.flush();
     err.flush();
     return status;
+  }
+
+  @Command(
+      name = "completion",
+      description = {
+        "Prints a bash completion script.",
+        "For this shell: source <(ops/callvault completion); for every shell, save it as"
+            + " /etc/bash_completion.d/callvault. It completes callvault (on the PATH) and"
+            + " ops/callvault."
+      })
+  static final class Completion implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      PrintWriter out = spec.commandLine().getOut();
+      out.print(AutoComplete.bash("callvault", spec.root().commandLine()));
+      out.println("complete -F _complete_callvault -o default ops/callvault");
+      return OK;
+    }
   }
 
   /** What a command could not do, with the exit status that says so. */

@@ -213,7 +213,12 @@ class CliTest {
     Run script = run("completion");
     assertEquals(Cli.OK, script.status(), script.err());
     assertTrue(script.out().startsWith("#!/usr/bin/env bash"), script.out().substring(0, 40));
-    assertTrue(script.out().contains("complete -F _complete_callvault"), "registers itself");
+    assertTrue(
+        script.out().contains("complete -F _complete_callvault -o default callvault"),
+        "completes callvault");
+    assertTrue(
+        script.out().endsWith("complete -F _complete_callvault -o default ops/callvault\n"),
+        "and ops/callvault");
     for (String command : List.of("calls", "ledger", "nodes", "drain", "keys", "completion"))
       assertTrue(script.out().contains(command), command);
     assertTrue(script.out().contains("--layout") && script.out().contains("--stream"));
