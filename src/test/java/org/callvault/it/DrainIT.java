@@ -118,8 +118,8 @@ class DrainIT {
   /**
    * The same drain asked of the API, with the command line ({@code callvault drain --wait}) at node
    * 1, of the node left besides it, with calls on it: the member leaves in order, its calls move to
-   * node 1 with the handoff and no gap, and its process exits by itself with status 0, as after
-   * {@code ops/node drain}.
+   * node 1 with the handoff, no gap and every packet sent listed once, and its process exits by
+   * itself with status 0, as after {@code ops/node drain}.
    */
   private static void drainTheOtherThroughTheApi(
       ClusterUnderLoad cluster, NodeProcess drainedBefore) throws Exception {
@@ -160,26 +160,36 @@ class DrainIT {
     Duration drainTime = Duration.between(drainedAt, Instant.now());
 
     cluster.awaitRecordingElsewhere(moved, before, drainedAt, Duration.ofSeconds(30));
-    cluster.load.await();
-    for (String callId : moved) {
+    long packets = 0;
+    for (CallRecord sent : cluster.load.await().calls()) {
+      String callId = sent.callId();
+      if (!moved.contains(callId)) continue;
       JsonNode call = cluster.api.get("/v1/calls/" + callId, 200);
       assertEquals(
           "pekko://callvault@127.0.0.1:" + seed.remotePort,
           ClusterUnderLoad.nodeOf(call),
           callId + " records on node 1 now");
-      checkHandoff(
-          callId,
-          cluster.api.get("/v1/calls/" + callId + "/ledger", 200),
-          ClusterUnderLoad.nodeOf(before.get(callId)),
-          ClusterUnderLoad.nodeOf(call));
+      JsonNode ledger = cluster.api.get("/v1/calls/" + callId + "/ledger", 200);
+      long handedOffAt =
+          checkHandoff(
+              callId,
+              ledger,
+              ClusterUnderLoad.nodeOf(before.get(callId)),
+              ClusterUnderLoad.nodeOf(call));
+      // As after a SIGTERM: every packet sent is listed once, across the handoff.
+      for (StreamRecord stream : sent.streams()) {
+        long[] split = checkChunksHoldEverySequenceNumberOnce(callId, stream, ledger, handedOffAt);
+        packets += split[0] + split[1];
+      }
       Map<String, List<JsonNode>> gaps = cluster.checkedGaps(callId);
       assertTrue(gaps.isEmpty(), callId + ": no gap in the ledger: " + gaps);
     }
     JsonNode nodes = cluster.api.get("/v1/nodes", 200).path("nodes");
     assertEquals(1, nodes.size(), "node 1 alone: " + nodes);
     System.out.printf(
-        "drain through the API of %s with %d calls took %d ms (request to exit)%n",
-        other.name, moved.size(), drainTime.toMillis());
+        "drain through the API of %s with %d calls took %d ms (request to exit); their %d packets"
+            + " sent are each listed once%n",
+        other.name, moved.size(), drainTime.toMillis(), packets);
   }
 
   /**
