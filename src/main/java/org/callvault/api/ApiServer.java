@@ -125,10 +125,13 @@ public final class ApiServer extends AllDirectives {
   private final CallRoutes calls;
   private final Authenticator authenticator;
   private final Supplier<NodeStatus> status;
+  private final NodeRoutes nodes;
   private final RecordingKeys keys;
   private final Metrics metrics;
 
   /**
+   * @param status this node's numbers, read when asked
+   * @param nodes the cluster's members and their numbers, and their drain
    * @param keys the recordings' keys, which an admin has wrapped again after a master key rotation;
    *     null on a node without them (tests)
    */
@@ -138,12 +141,14 @@ public final class ApiServer extends AllDirectives {
       CallRoutes calls,
       Authenticator authenticator,
       Supplier<NodeStatus> status,
+      NodeRoutes.Nodes nodes,
       RecordingKeys keys) {
     this.system = system;
     this.settings = settings;
     this.calls = calls;
     this.authenticator = authenticator;
     this.status = status;
+    this.nodes = new NodeRoutes(nodes);
     this.keys = keys;
     this.metrics = new Metrics(status, authenticator);
   }
@@ -174,7 +179,10 @@ public final class ApiServer extends AllDirectives {
     return settings.keystore() != null;
   }
 
-  /** The API's route table: the node's health, open to probes, and the routes of calls. */
+  /**
+   * The API's route table: the node's health, open to probes, the routes of calls and those of the
+   * cluster's nodes.
+   */
   RouteTable table() {
     List<RouteTable.Entry> entries = new ArrayList<>();
     entries.add(
@@ -189,6 +197,7 @@ public final class ApiServer extends AllDirectives {
             (who, path) ->
                 complete(HttpEntities.create(ContentTypes.TEXT_PLAIN_UTF8, metrics.scrape()))));
     entries.addAll(calls.entries());
+    entries.addAll(nodes.entries());
     entries.add(
         new RouteTable.Entry(
             HttpMethods.POST,
@@ -259,25 +268,10 @@ public final class ApiServer extends AllDirectives {
     json.put("node", now.node());
     json.put("member", now.member());
     json.put("members", now.upMembers());
-    json.put("calls", now.calls());
-    json.put("relayingCalls", now.relayingCalls());
-    json.put("rtpPortsInUse", now.rtpPortsInUse());
-    json.put("chunksUnstored", now.chunksUnstored());
-    json.put("sipRefused", now.sipRefused());
+    NodeRoutes.numbers(json, now);
     json.putObject("authentication")
         .put("refused", authenticator.refused())
         .put("throttled", authenticator.throttled());
-    json.putObject("admission")
-        .put("refusedForHeadroom", now.refusedForHeadroom())
-        .put("eventLoopLagMillis", Math.round(now.eventLoopLagMillis() * 10) / 10.0);
-    ObjectNode spool = json.putObject("spool");
-    spool.put("chunks", now.spooledChunks());
-    spool.put("bytes", now.spoolBytes());
-    spool.put(
-        "oldestAgeSeconds",
-        now.spoolOldestMillis() == 0
-            ? 0
-            : Math.max(0, (System.currentTimeMillis() - now.spoolOldestMillis()) / 1000));
     if (!now.up()) {
       json.put("status", "STARTING").put("reason", "not yet an Up member of the cluster");
       return complete(CallRoutes.json(StatusCodes.SERVICE_UNAVAILABLE, json));

@@ -10,6 +10,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -170,6 +171,24 @@ final class Node {
             system, calls, settings.defaultPolicy(), settings.readJournal(), chunks, keys, catalog);
     MediaServer counted = media;
     SipTransport refusing = sip;
+    Supplier<ApiServer.NodeStatus> status =
+        () ->
+            new ApiServer.NodeStatus(
+                members.self(),
+                members.selfStatus().toString(),
+                members.selfStatus() == org.apache.pekko.cluster.MemberStatus.up(),
+                members.up(),
+                counted == null ? 0 : counted.activeCalls(),
+                counted == null ? 0 : counted.relayingCalls(),
+                counted == null ? 0 : counted.portsInUse(),
+                counted == null ? 0 : counted.chunksUnstored(),
+                refusing == null ? 0 : refusing.refused(),
+                counted == null ? 0 : counted.spooledChunks(),
+                counted == null ? 0 : counted.spoolBytes(),
+                counted == null ? 0 : counted.spoolOldestMillis(),
+                counted == null ? 0 : counted.refusedForHeadroom(),
+                counted == null ? 0 : counted.eventLoopLagMillis(),
+                counted == null ? org.callvault.core.StreamCounters.ZERO : counted.packetTotals());
     ApiServer api =
         new ApiServer(
             system,
@@ -179,25 +198,8 @@ final class Node {
                 settings.auth(),
                 system.dispatchers().lookup(DispatcherSelector.blocking()),
                 System::currentTimeMillis),
-            () ->
-                new ApiServer.NodeStatus(
-                    members.self(),
-                    members.selfStatus().toString(),
-                    members.selfStatus() == org.apache.pekko.cluster.MemberStatus.up(),
-                    members.up(),
-                    counted == null ? 0 : counted.activeCalls(),
-                    counted == null ? 0 : counted.relayingCalls(),
-                    counted == null ? 0 : counted.portsInUse(),
-                    counted == null ? 0 : counted.chunksUnstored(),
-                    refusing == null ? 0 : refusing.refused(),
-                    counted == null ? 0 : counted.spooledChunks(),
-                    counted == null ? 0 : counted.spoolBytes(),
-                    counted == null ? 0 : counted.spoolOldestMillis(),
-                    counted == null ? 0 : counted.refusedForHeadroom(),
-                    counted == null ? 0 : counted.eventLoopLagMillis(),
-                    counted == null
-                        ? org.callvault.core.StreamCounters.ZERO
-                        : counted.packetTotals()),
+            status,
+            NodeStatuses.start(system, status),
             keys);
     StorageReadiness.PROBE.apply(system).set(api::storageProblem);
     chunks.metrics().forEach(api::register);

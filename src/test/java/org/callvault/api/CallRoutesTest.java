@@ -6,32 +6,22 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.typesafe.config.ConfigFactory;
 import java.net.URI;
+import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
-import org.apache.pekko.cluster.MemberStatus;
-import org.apache.pekko.cluster.typed.Cluster;
-import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.http.javadsl.ServerBinding;
-import org.apache.pekko.persistence.testkit.PersistenceTestKitPlugin;
-import org.apache.pekko.persistence.testkit.PersistenceTestKitSnapshotPlugin;
-import org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit;
-import org.callvault.api.access.Authenticator;
 import org.callvault.api.access.Role;
 import org.callvault.api.access.TestKeys;
-import org.callvault.call.CallRecording;
 import org.callvault.call.Calls;
-import org.callvault.call.Change;
-import org.callvault.call.Event;
 import org.callvault.call.Ledger;
-import org.callvault.call.MediaMoves;
 import org.callvault.call.Policy;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -48,88 +38,17 @@ class CallRoutesTest {
   private static final HttpClient HTTP =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
+  private static OneNodeApi node;
   private static ActorTestKit testKit;
   private static String base;
   private static ApiServer api;
-  private static CallRoutes routes;
-  private static Authenticator authenticator;
-  private static java.util.function.Supplier<ApiServer.NodeStatus> status;
 
   @BeforeAll
   static void start() throws Exception {
-    testKit =
-        ActorTestKit.create(
-            "CallRoutesTest",
-            ConfigFactory.parseString(
-                    """
-                    pekko.actor.provider = cluster
-                    pekko.actor.serialize-messages = on
-                    pekko.remote.artery.canonical.port = 0
-                    pekko.cluster.jmx.multi-mbeans-in-same-jvm = on
-                    callvault.ledger.read-journal = "pekko.persistence.testkit.query"
-                    """)
-                .withFallback(PersistenceTestKitPlugin.getInstance().config())
-                .withFallback(PersistenceTestKitSnapshotPlugin.config())
-                .withFallback(ConfigFactory.load()));
-    Cluster cluster = Cluster.get(testKit.system());
-    cluster.manager().tell(Join.create(cluster.selfMember().address()));
-    CallRecording.init(testKit.system(), null, MediaMoves.NONE, null);
-    var callvault = testKit.system().settings().config().getConfig("callvault");
-    routes =
-        new CallRoutes(
-            testKit.system(),
-            new Calls(testKit.system(), callvault.getDuration("ask-timeout"), null),
-            Policy.fromConfig(callvault.getConfig("default-policy"), "callvault.default-policy"),
-            callvault.getString("ledger.read-journal"),
-            null,
-            null,
-            null);
-    authenticator =
-        new Authenticator(
-            new Authenticator.Settings(
-                Authenticator.Settings.from(
-                        ConfigFactory.parseString("api-keys-file = \"" + TestKeys.file() + "\"")
-                            .withFallback(callvault.getConfig("auth")))
-                    .keys(),
-                null,
-                // The fuzzer sends bad credentials often: this source is never slowed here.
-                Integer.MAX_VALUE,
-                Duration.ofMinutes(1)),
-            Runnable::run,
-            System::currentTimeMillis);
-    status =
-        () -> {
-          MemberStatus member = cluster.selfMember().status();
-          return new ApiServer.NodeStatus(
-              cluster.selfMember().address().toString(),
-              member.toString(),
-              member == MemberStatus.up(),
-              1,
-              0,
-              0,
-              0,
-              0,
-              0,
-              spooled,
-              spooled * 9300L,
-              spooled == 0 ? 0 : System.currentTimeMillis() - 4000,
-              0,
-              0,
-              org.callvault.core.StreamCounters.ZERO);
-        };
-    api =
-        new ApiServer(
-            testKit.system(),
-            new ApiServer.Settings("127.0.0.1", 0),
-            routes,
-            authenticator,
-            status,
-            null);
-    ServerBinding binding = api.start().toCompletableFuture().get();
-    base = "http://127.0.0.1:" + binding.localAddress().getPort();
-    Instant deadline = Instant.now().plusSeconds(20);
-    while (cluster.selfMember().status() != MemberStatus.up() && Instant.now().isBefore(deadline))
-      Thread.onSpinWait();
+    node = OneNodeApi.start("CallRoutesTest");
+    testKit = node.testKit;
+    base = node.base;
+    api = node.api;
     assertEquals(200, get("/v1/health").statusCode());
   }
 
@@ -289,12 +208,9 @@ class CallRoutesTest {
     return body.length() > 80 ? body.substring(0, 80) + "…(" + body.length() + " chars)" : body;
   }
 
-  /** The chunks the node's status says wait in its spool. */
-  private static volatile int spooled;
-
   @Test
   void aNodeWhoseSpoolHoldsChunksIsDegradedButStillTakesCalls() throws Exception {
-    spooled = 3;
+    node.spooled = 3;
     try {
       var answer = get("/v1/health");
       assertEquals(200, answer.statusCode(), answer.body().toString());
@@ -305,7 +221,7 @@ class CallRoutesTest {
       assertEquals(4, health.path("spool").path("oldestAgeSeconds").asLong(), 1);
       assertTrue(health.path("reason").asText().contains("3 chunks wait in the spool"));
     } finally {
-      spooled = 0;
+      node.spooled = 0;
     }
     JsonNode up = get("/v1/health").body();
     assertEquals("UP", up.path("status").asText());
@@ -318,7 +234,7 @@ class CallRoutesTest {
    */
   @Test
   void metricsAreOpenAndCarryTheNodesNumbersInPrometheusTextFormat() {
-    spooled = 3;
+    node.spooled = 3;
     try {
       Answer scrape = get("/metrics", null);
       assertEquals(200, scrape.statusCode());
@@ -336,7 +252,7 @@ class CallRoutesTest {
       assertEquals(
           refused + 1, metric(get("/metrics", null).raw().body(), "callvault_auth_refused_total"));
     } finally {
-      spooled = 0;
+      node.spooled = 0;
     }
     assertEquals(0, metric(get("/metrics", null).raw().body(), "callvault_spool_chunks"));
   }
@@ -350,7 +266,7 @@ class CallRoutesTest {
 
   @AfterAll
   static void stop() {
-    testKit.shutdownTestKit();
+    node.close();
   }
 
   // -------------------------------------------------------------------------------- helpers
@@ -741,38 +657,7 @@ class CallRoutesTest {
   @Test
   void verifyingATamperedLedgerSaysWhereAndWhyTheChainBreaks() {
     String callId = newId();
-    Instant t0 = Instant.parse("2026-11-28T09:00:00Z");
-    Event created =
-        Ledger.seal(
-            1,
-            t0,
-            "crm",
-            new Change.CallCreated(
-                new org.callvault.call.CallSpec(
-                    callId,
-                    new org.callvault.call.Policy(
-                        org.callvault.call.Policy.ConsentMode.ONE_PARTY,
-                        org.callvault.call.Policy.OnDecline.STOP,
-                        true,
-                        300,
-                        org.callvault.call.Policy.PauseRendering.SILENCE,
-                        90),
-                    List.of(
-                        new org.callvault.call.CallSpec.PartySpec(
-                            "agent",
-                            org.callvault.call.Party.Role.AGENT,
-                            org.callvault.call.Party.Consent.UNKNOWN)),
-                    List.of())),
-            Ledger.GENESIS);
-    Event paused =
-        Ledger.seal(2, t0.plusSeconds(5), "agent", new Change.Paused("card"), created.hash());
-    Event resumed =
-        Ledger.seal(3, t0.plusSeconds(9), "agent", new Change.Resumed(null), paused.hash());
-    // The pause is rewritten to look shorter; its stored hash is left as it was.
-    Event rewritten =
-        new Event(2, t0.plusSeconds(8), "agent", paused.change(), paused.prevHash(), paused.hash());
-    PersistenceTestKit.create(testKit.system())
-        .persistForRecovery("CallRecording|" + callId, List.of(created, rewritten, resumed));
+    node.persistTamperedLedger(callId);
 
     JsonNode verified = get("/v1/calls/" + callId + "/ledger/verify").body();
     assertFalse(verified.path("valid").asBoolean());
@@ -795,7 +680,13 @@ class CallRoutesTest {
     assertTrue(routes.size() >= 10, "the table: " + routes.size() + " routes");
     for (RouteTable.Entry route : routes) {
       String callId = create("{}");
-      String path = route.path().replace("{id}", callId).replace("{seq}", "1");
+      String path =
+          route
+              .path()
+              .replace("{id}", callId)
+              .replace("{seq}", "1")
+              // This node: the only member, which a drain refuses (409) rather than lose.
+              .replace("{address}", URLEncoder.encode(node.address(), StandardCharsets.UTF_8));
       String where = route.method().value() + " " + route.path();
       Answer anonymous = ask(route, path, null);
       if (route.access().open()) {
@@ -845,13 +736,9 @@ class CallRoutesTest {
     java.nio.file.Path keystore =
         org.callvault.it.Certificates.selfSigned(dir.resolve("api.p12"), "changeit");
     ApiServer https =
-        new ApiServer(
-            testKit.system(),
+        node.apiServer(
             new ApiServer.Settings("127.0.0.1", 0, keystore, "changeit".toCharArray()),
-            routes,
-            authenticator,
-            status,
-            null);
+            node.routes);
     ServerBinding binding = https.start().toCompletableFuture().get();
     try {
       int port = binding.localAddress().getPort();
@@ -922,17 +809,7 @@ class CallRoutesTest {
             null,
             personal,
             null);
-    ServerBinding binding =
-        new ApiServer(
-                testKit.system(),
-                new ApiServer.Settings("127.0.0.1", 0),
-                sealing,
-                authenticator,
-                status,
-                null)
-            .start()
-            .toCompletableFuture()
-            .get();
+    ServerBinding binding = node.apiServer(sealing).start().toCompletableFuture().get();
     String saved = base;
     base = "http://127.0.0.1:" + binding.localAddress().getPort();
     try {
@@ -1015,6 +892,59 @@ class CallRoutesTest {
       base = saved;
       binding.unbind().toCompletableFuture().get();
     }
+  }
+
+  /**
+   * {@code GET /v1/nodes}: every member with its status, roles and the numbers it reports of
+   * itself, as its health shows them.
+   */
+  @Test
+  void theNodeListingShowsEachMemberWithTheNumbersItReports() {
+    node.calls = 7;
+    node.spooled = 2;
+    try {
+      Answer listed = get("/v1/nodes", TestKeys.SUPERVISOR);
+      assertEquals(200, listed.statusCode(), listed.body().toString());
+      JsonNode nodes = listed.body().path("nodes");
+      assertEquals(1, nodes.size(), nodes.toString());
+      JsonNode self = nodes.get(0);
+      assertEquals(node.address(), self.path("address").asText());
+      assertEquals("Up", self.path("status").asText());
+      assertTrue(self.path("reachable").asBoolean());
+      assertEquals("[\"dc-default\"]", self.path("roles").toString());
+      assertEquals(7, self.path("calls").asInt());
+      assertEquals(2, self.path("spool").path("chunks").asInt());
+      assertEquals(18600, self.path("spool").path("bytes").asLong());
+      assertEquals(0, self.path("packets").path("received").asLong());
+      JsonNode health = get("/v1/health").body();
+      for (String field : List.of("calls", "rtpPortsInUse", "spool", "admission", "packets"))
+        assertEquals(health.path(field), self.path(field), field + " as health shows it");
+    } finally {
+      node.calls = 0;
+      node.spooled = 0;
+    }
+  }
+
+  /**
+   * A drain names its member by address (percent-encoded in the path) or host:port: 404 for one
+   * that is no member, 409 for the only Up member (its calls would have nowhere to go); nothing
+   * leaves.
+   */
+  @Test
+  void aDrainOfAnUnknownAddressIs404AndOfTheOnlyUpMemberIs409() {
+    String self = URLEncoder.encode(node.address(), StandardCharsets.UTF_8);
+    assertError(
+        post("/v1/nodes/" + self + "/drain", "", TestKeys.ADMIN), 409, "the only Up member");
+    String hostPort = node.address().substring(node.address().indexOf('@') + 1);
+    assertError(
+        post("/v1/nodes/" + hostPort + "/drain", "", TestKeys.ADMIN), 409, "the only Up member");
+    assertError(
+        post("/v1/nodes/" + self.replace("127.0.0.1", "127.0.0.2") + "/drain", "", TestKeys.ADMIN),
+        404,
+        "no member of the cluster has the address 'pekko://CallRoutesTest@127.0.0.2:");
+    assertError(
+        post("/v1/nodes/" + self + "/drain", "", TestKeys.SUPERVISOR), 403, "needs the role admin");
+    assertEquals("Up", get("/v1/nodes").body().path("nodes").get(0).path("status").asText());
   }
 
   @Test

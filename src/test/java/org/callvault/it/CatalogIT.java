@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
@@ -159,6 +160,31 @@ class CatalogIT {
       assertEquals(List.of(2, 2, 1), sizes);
       assertEquals(callIds(all), paged);
 
+      // The operators' command line lists the same, from the same route, following the pages.
+      Cli listed = cli(node, "calls", "list", "--limit", "2", "--all", "--json");
+      assertEquals(0, listed.status(), listed.err());
+      assertEquals(callIds(all), callIds(new ObjectMapper().readTree(listed.out())));
+      Cli stoppedOnly = cli(node, "calls", "list", "--state", "STOPPED", "--json");
+      assertEquals(
+          List.of(ids.get(4), ids.get(1), ids.get(0)),
+          callIds(new ObjectMapper().readTree(stoppedOnly.out())));
+      Cli table = cli(node, "calls", "list", "--incomplete");
+      assertEquals(0, table.status(), table.err());
+      assertTrue(
+          table.out().contains(ids.get(4)) && table.out().contains("incomplete"), table.out());
+      assertFalse(table.out().contains(ids.get(0)), table.out());
+      Cli bad =
+          cli(
+              node,
+              "calls",
+              "list",
+              "--from",
+              "2026-12-06T10:00:00Z",
+              "--to",
+              "2026-12-05T10:00:00Z");
+      assertEquals(org.callvault.cli.Cli.USAGE, bad.status(), bad.err());
+      assertTrue(bad.err().contains("from must not be after to"), bad.err());
+
       // Bad parameters: 400, naming what is wrong.
       assertError(api, "/v1/calls?state=BOGUS", "state must be one of");
       assertError(api, "/v1/calls?limit=0", "limit must be 1 to 500");
@@ -173,6 +199,23 @@ class CatalogIT {
       assertError(api, "/v1/calls?incomplete=maybe", "incomplete must be true or false");
       node.stop();
     }
+  }
+
+  /** What a run of the command line printed, and its exit status. */
+  private record Cli(int status, String out, String err) {}
+
+  private static Cli cli(NodeProcess node, String... args) {
+    java.io.StringWriter out = new java.io.StringWriter();
+    java.io.StringWriter err = new java.io.StringWriter();
+    List<String> all = new ArrayList<>(List.of(args));
+    all.addAll(List.of("--url", node.base(), "--key", org.callvault.api.access.TestKeys.ALL));
+    int status =
+        org.callvault.cli.Cli.run(
+            new java.io.PrintWriter(out, true),
+            new java.io.PrintWriter(err, true),
+            false,
+            all.toArray(String[]::new));
+    return new Cli(status, out.toString(), err.toString());
   }
 
   private static void assertError(Http api, String path, String message) throws Exception {

@@ -110,7 +110,86 @@ class DrainIT {
           drained.name,
           storedOnDrained,
           storedAfterHandoff);
+
+      drainTheOtherThroughTheApi(cluster, drained);
     }
+  }
+
+  /**
+   * The same drain asked of the API, with the command line ({@code callvault drain --wait}) at node
+   * 1, of the node left besides it, with calls on it: the member leaves in order, its calls move to
+   * node 1 with the handoff, no gap and every packet sent listed once, and its process exits by
+   * itself with status 0, as after {@code ops/node drain}.
+   */
+  private static void drainTheOtherThroughTheApi(
+      ClusterUnderLoad cluster, NodeProcess drainedBefore) throws Exception {
+    NodeProcess seed = cluster.nodes.get(0);
+    NodeProcess other =
+        cluster.nodes.get(1) == drainedBefore ? cluster.nodes.get(2) : cluster.nodes.get(1);
+    cluster.load("api-drain", 6, Duration.ofSeconds(20));
+    Thread.sleep(5000);
+    Map<String, JsonNode> before = cluster.calls();
+    List<String> moved = ClusterUnderLoad.callsOn(other, before);
+    System.out.println(
+        "calls per node before the drain through the API: " + cluster.perNode(before));
+    assertFalse(moved.isEmpty(), "the node to drain holds calls: " + cluster.perNode(before));
+
+    Instant drainedAt = Instant.now();
+    java.io.StringWriter out = new java.io.StringWriter();
+    java.io.StringWriter err = new java.io.StringWriter();
+    int status =
+        org.callvault.cli.Cli.run(
+            new java.io.PrintWriter(out),
+            new java.io.PrintWriter(err),
+            false,
+            "drain",
+            "127.0.0.1:" + other.remotePort,
+            "--wait",
+            "--url",
+            seed.base(),
+            "--key",
+            org.callvault.api.access.TestKeys.ADMIN);
+    assertEquals(0, status, "callvault drain: " + out + err);
+    assertTrue(out.toString().contains("has left the cluster"), out.toString());
+    assertEquals(
+        0, other.awaitExit(Duration.ofSeconds(60)), "it exits by itself:\n" + other.tail());
+    String log = java.nio.file.Files.readString(other.log);
+    assertTrue(
+        log.contains("ClusterLeavingReason"), "its coordinated shutdown ran:\n" + other.tail());
+    assertTrue(log.contains("Successfully shut down"), other.tail());
+    Duration drainTime = Duration.between(drainedAt, Instant.now());
+
+    cluster.awaitRecordingElsewhere(moved, before, drainedAt, Duration.ofSeconds(30));
+    long packets = 0;
+    for (CallRecord sent : cluster.load.await().calls()) {
+      String callId = sent.callId();
+      if (!moved.contains(callId)) continue;
+      JsonNode call = cluster.api.get("/v1/calls/" + callId, 200);
+      assertEquals(
+          "pekko://callvault@127.0.0.1:" + seed.remotePort,
+          ClusterUnderLoad.nodeOf(call),
+          callId + " records on node 1 now");
+      JsonNode ledger = cluster.api.get("/v1/calls/" + callId + "/ledger", 200);
+      long handedOffAt =
+          checkHandoff(
+              callId,
+              ledger,
+              ClusterUnderLoad.nodeOf(before.get(callId)),
+              ClusterUnderLoad.nodeOf(call));
+      // As after a SIGTERM: every packet sent is listed once, across the handoff.
+      for (StreamRecord stream : sent.streams()) {
+        long[] split = checkChunksHoldEverySequenceNumberOnce(callId, stream, ledger, handedOffAt);
+        packets += split[0] + split[1];
+      }
+      Map<String, List<JsonNode>> gaps = cluster.checkedGaps(callId);
+      assertTrue(gaps.isEmpty(), callId + ": no gap in the ledger: " + gaps);
+    }
+    JsonNode nodes = cluster.api.get("/v1/nodes", 200).path("nodes");
+    assertEquals(1, nodes.size(), "node 1 alone: " + nodes);
+    System.out.printf(
+        "drain through the API of %s with %d calls took %d ms (request to exit); their %d packets"
+            + " sent are each listed once%n",
+        other.name, moved.size(), drainTime.toMillis(), packets);
   }
 
   /**

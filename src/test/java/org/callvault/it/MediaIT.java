@@ -163,8 +163,8 @@ class MediaIT {
       channels.put(stream.label(), exported);
     }
 
-    short[][] stereo =
-        Recordings.pcm(api.bytes("/v1/calls/" + callId + "/audio.wav?layout=stereo"), 2);
+    byte[] stereoWav = api.bytes("/v1/calls/" + callId + "/audio.wav?layout=stereo");
+    short[][] stereo = Recordings.pcm(stereoWav, 2);
     short[][] early = Recordings.pcm(duringCall.get(), 2);
     assertTrue(
         early[0].length >= 8000 && early[0].length < stereo[0].length,
@@ -187,6 +187,16 @@ class MediaIT {
         throw new AssertionError(
             "mono sample " + i + " is " + mono[i] + ", the mix of both streams is " + mixed);
     }
+
+    // The command line's exports are the API's, byte for byte, and recorded in the ledger.
+    exportedByTheCommandLine(callId, stereoWav, 2);
+    String label = sent.streams().get(1).label();
+    exportedByTheCommandLine(
+        callId,
+        api.bytes("/v1/calls/" + callId + "/audio.wav?layout=stream&label=" + label),
+        1,
+        "--stream",
+        label);
 
     // Each channel loses its removed spans; the axis is as long as the longest channel.
     long longest = 0;
@@ -246,6 +256,65 @@ class MediaIT {
       while (metric(counted[i]) - before[i] != streams[i] && System.nanoTime() < deadline)
         Thread.sleep(200);
       assertEquals(streams[i], metric(counted[i]) - before[i], counted[i] + " on /metrics");
+    }
+  }
+
+  /**
+   * {@code callvault calls export} of the call, with {@code options}, against the node: it exits 0
+   * having written the file the API serves ({@code viaApi}): the same bytes and samples, with the
+   * SHA-256 it prints, which the call's ledger records as an export made.
+   */
+  private static void exportedByTheCommandLine(
+      String callId, byte[] viaApi, int channels, String... options) throws Exception {
+    java.nio.file.Path wav = java.nio.file.Files.createTempFile("callvault-cli-export", ".wav");
+    try {
+      java.util.List<String> args =
+          new java.util.ArrayList<>(
+              List.of(
+                  "calls",
+                  "export",
+                  callId,
+                  "--out",
+                  wav.toString(),
+                  "--url",
+                  node.base(),
+                  "--key",
+                  TestKeys.SUPERVISOR));
+      args.addAll(List.of(options));
+      java.io.StringWriter out = new java.io.StringWriter();
+      java.io.StringWriter err = new java.io.StringWriter();
+      int status =
+          org.callvault.cli.Cli.run(
+              new java.io.PrintWriter(out),
+              new java.io.PrintWriter(err),
+              false,
+              args.toArray(String[]::new));
+      assertEquals(0, status, "callvault " + args + ": " + err);
+      byte[] written = java.nio.file.Files.readAllBytes(wav);
+      assertEquals(viaApi.length, written.length, "the bytes of " + args);
+      assertEquals(
+          Recordings.pcm(viaApi, channels)[0].length,
+          Recordings.pcm(written, channels)[0].length,
+          "the samples of " + args);
+      assertArrayEquals(viaApi, written, "the file of " + args);
+      String sha =
+          java.util.HexFormat.of()
+              .formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(written));
+      assertTrue(
+          out.toString().contains(written.length + " bytes, SHA-256 " + sha), out.toString());
+      assertTrue(
+          api.get("/v1/calls/" + callId + "/exports/verify?sha256=" + sha, 200)
+              .path("made")
+              .asBoolean());
+      // The API's export above was the same file: the command line's is a record of its own.
+      long recorded = 0;
+      for (JsonNode e : api.get("/v1/calls/" + callId + "/ledger", 200).path("events"))
+        if (e.path("type").asText().equals("ExportMade")
+            && e.path("by").asText().equals("key:test-supervisor")
+            && e.path("details").path("sha256").asText().equals(sha)) recorded++;
+      assertEquals(1, recorded, "the ledger records the command line's export once");
+    } finally {
+      java.nio.file.Files.deleteIfExists(wav);
     }
   }
 
