@@ -174,7 +174,10 @@ public final class ApiServer extends AllDirectives {
     return settings.keystore() != null;
   }
 
-  /** The API's route table: the node's health, open to probes, and the routes of calls. */
+  /**
+   * The API's route table: the node's health, open to probes, the routes of calls, and the web
+   * console.
+   */
   RouteTable table() {
     List<RouteTable.Entry> entries = new ArrayList<>();
     entries.add(
@@ -189,6 +192,7 @@ public final class ApiServer extends AllDirectives {
             (who, path) ->
                 complete(HttpEntities.create(ContentTypes.TEXT_PLAIN_UTF8, metrics.scrape()))));
     entries.addAll(calls.entries());
+    entries.addAll(new ConsoleRoutes().entries());
     entries.add(
         new RouteTable.Entry(
             HttpMethods.POST,
