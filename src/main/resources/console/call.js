@@ -140,7 +140,8 @@ function showRecording() {
           el("td", {}, s.stream),
           el("td", {}, formatSeconds(s.startMs / 1000)),
           el("td", {}, formatSeconds(s.endMs / 1000)),
-          el("td", {}, kindName(s.kind) + ": " + s.text + (s.endMs - s.startMs < 0.5 ? " (cut from the audio)" : ""))
+          el("td", {}, kindName(s.kind) + (s.endMs - s.startMs < 0.5 ? " (cut from the audio)" : "")),
+          el("td", {}, s.text)
         )
       )
   );

@@ -49,6 +49,10 @@ export function drawPicture(container, axis, spans, waveforms, audio) {
     const row = svg("g", { class: "stream", "data-stream": label });
     row.append(svg("text", { x: 2, y: top - 6, class: "stream-label" }, label));
     row.append(svg("rect", { x: 0, y: top, width: WIDTH, height: ROW, class: "row" }));
+    // Shaded spans under the waveform, cuts (no length on the audio) over it.
+    const own = spans.filter((s) => s.stream === label);
+    const isCut = (s) => x(s.endMs) - x(s.startMs) < 0.5;
+    for (const span of own.filter((s) => !isCut(s))) row.append(spanMark(span, top, x));
     const wave = waveforms[label];
     if (wave) {
       let d = "";
@@ -62,7 +66,7 @@ export function drawPicture(container, axis, spans, waveforms, audio) {
         svg("text", { x: WIDTH / 2, y: top + ROW / 2 + 4, class: "no-wave" }, "choose this stream above to see its waveform")
       );
     }
-    for (const span of spans.filter((s) => s.stream === label)) row.append(spanMark(span, top, x));
+    for (const span of own.filter(isCut)) row.append(spanMark(span, top, x));
     picture.append(row);
   });
   picture.append(timeAxis(axis, rows * (ROW + LABEL), x));

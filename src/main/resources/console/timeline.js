@@ -29,6 +29,7 @@ export function axisOf(timeline) {
     rate: timeline.sampleRate,
     samples: timeline.samples,
     durationMs: (timeline.samples * 1000) / timeline.sampleRate,
+    rendering: timeline.pauseRendering,
     labels: timeline.streams.map((s) => s.label),
     removed,
     chunks,
@@ -71,7 +72,8 @@ export function causeInWords(cause) {
 
 /**
  * The spans to mark on each stream, each {kind, stream, startMs, endMs, text, precise}, in the
- * export's milliseconds, clipped to it. Kinds: pause, consent, lost, failover, store-gap.
+ * export's milliseconds, clipped to it; {@code text} says who or why. Kinds: pause, consent, lost,
+ * failover, store-gap. A span cut from the export has startMs === endMs.
  *
  * @param call the call resource (its pauses and policy)
  * @param axis the export's axis ({@link axisOf})
@@ -83,18 +85,29 @@ export function spansOf(call, axis, events) {
   const add = (kind, stream, fromMicros, toMicros, text) => {
     const startMs = clip(audioMs(axis, stream, fromMicros), axis);
     const endMs = clip(audioMs(axis, stream, toMicros), axis);
-    const outside =
-      toMicros < axis.startMicros || audioMs(axis, stream, fromMicros) > axis.durationMs;
+    // Nothing of it on the axis: before the first stored sample, or after the last.
+    const outside = endMs <= 0 || audioMs(axis, stream, fromMicros) > axis.durationMs;
     if (!outside) spans.push({ kind, stream, startMs, endMs, text, precise: true });
+  };
+  // Under SKIP a span in which the whole call was not recording is cut from every channel, each
+  // where its own RTP clock put it, which may be some milliseconds off the ledger's times: the
+  // span is marked at its cut.
+  const skip = timelineSkips(axis);
+  const held = (kind, stream, from, to, text) => {
+    const cut = skip ? removedSpanOf(axis, stream, from, to) : null;
+    if (cut) add(kind, stream, cut[0], cut[0], text);
+    else add(kind, stream, from, skip ? from : to, text);
   };
   for (const pause of call.pauses) {
     const from = isoMicros(pause.start);
     const to = pause.end ? isoMicros(pause.end) : endMicros;
-    const text = "paused by " + pause.by + (pause.reason ? ": " + pause.reason : "");
-    for (const label of axis.labels) add("pause", label, from, to, text);
+    const text = "by " + pause.by + (pause.reason ? ": " + pause.reason : "");
+    for (const label of axis.labels) held("pause", label, from, to, text);
   }
-  for (const held of consentHolds(call.policy, events, endMicros))
-    add("consent", held.stream, held.from, held.to, held.text);
+  for (const h of consentHolds(call.policy, events, endMicros)) {
+    if (h.wholeCall) held("consent", h.stream, h.from, h.to, h.text);
+    else add("consent", h.stream, h.from, h.to, h.text);
+  }
   for (const e of events) {
     if (e.type !== "MediaGap") continue;
     const d = e.details;
@@ -106,6 +119,25 @@ export function spansOf(call, axis, events) {
   }
   for (const label of axis.labels) spans.push(...losses(axis, label, spans));
   return spans;
+}
+
+/** Whether the export cuts the spans in which the call was not recording (pauseRendering SKIP). */
+function timelineSkips(axis) {
+  return axis.rendering === "SKIP";
+}
+
+/** The span cut from stream {@code label} that overlaps [from, to) most, or null. */
+function removedSpanOf(axis, label, from, to) {
+  let best = null;
+  let bestOverlap = 0;
+  for (const span of axis.removed[label] || []) {
+    const overlap = Math.min(to, span[1]) - Math.max(from, span[0]);
+    if (overlap > bestOverlap) {
+      best = span;
+      bestOverlap = overlap;
+    }
+  }
+  return best;
 }
 
 function clip(ms, axis) {
@@ -124,31 +156,34 @@ function lastMicros(axis, events) {
 /**
  * The spans in which a stream's gate was closed for consent, by the rules of the call entity
  * (call/Call.java): every stream while an all-party call waits for a party's consent or after a
- * decline halted the call (onDecline STOP); a stream whose own party declined or withdrew.
+ * decline halted the call (onDecline STOP), {@code wholeCall}; a stream whose own party declined or
+ * withdrew.
  */
 export function consentHolds(policy, events, endMicros) {
   const parties = new Map();
   const streams = new Map();
   let halted = null;
   const refused = (consent) => consent === "DECLINED" || consent === "WITHDRAWN";
+  /** Why stream {@code label} is held for consent now, and whether the whole call is; or null. */
   const holdOf = (label) => {
-    if (halted) return "halted: " + halted + " declined consent";
+    if (halted) return { text: "halted: " + halted + " declined consent", wholeCall: true };
     const party = streams.get(label);
-    if (refused(parties.get(party))) return party + " " + parties.get(party).toLowerCase() + " consent";
+    const consent = parties.get(party);
+    if (refused(consent)) return { text: party + " " + consent.toLowerCase() + " consent", wholeCall: false };
     if (policy.consentMode === "ALL_PARTY") {
       const waiting = [...parties].filter(([, c]) => !refused(c) && c !== "GRANTED").map(([p]) => p);
-      if (waiting.length) return "awaiting consent of " + waiting.join(", ");
+      if (waiting.length) return { text: "awaiting consent of " + waiting.join(", "), wholeCall: true };
     }
     return null;
   };
   const noteRefusal = (party, consent) => {
     if (refused(consent) && policy.onDecline === "STOP" && !halted) halted = party;
   };
-  const open = new Map(); // label -> {from, text}
+  const open = new Map(); // label -> {from, text, wholeCall}
   const spans = [];
   const close = (label, at) => {
     const held = open.get(label);
-    if (held) spans.push({ stream: label, from: held.from, to: at, text: held.text });
+    if (held) spans.push({ stream: label, from: held.from, to: at, text: held.text, wholeCall: held.wholeCall });
     open.delete(label);
   };
   for (const e of events) {
@@ -173,10 +208,10 @@ export function consentHolds(policy, events, endMicros) {
       break;
     } else continue;
     for (const label of streams.keys()) {
-      const text = holdOf(label);
+      const hold = holdOf(label);
       const held = open.get(label);
-      if (held && held.text !== text) close(label, at);
-      if (text && !open.has(label)) open.set(label, { from: at, text });
+      if (held && held.text !== (hold && hold.text)) close(label, at);
+      if (hold && !open.has(label)) open.set(label, { from: at, ...hold });
     }
   }
   for (const label of [...open.keys()]) close(label, endMicros);

@@ -260,6 +260,108 @@ class ConsoleIT {
     await("the hold lifted", () -> text(By.id("hold-status")).equals("No legal hold."));
   }
 
+  /**
+   * A call whose pauses are cut from the export ({@code pauseRendering: SKIP}), under {@code
+   * RECORD_OTHERS}, whose customer declines consent for a second and grants it again, with 2 % of
+   * its packets lost: the pause is a mark where the audio was cut, on each stream where its own
+   * clock put it; the customer's decline is a span of the customer's silence, after the cut; the
+   * losses are marked.
+   */
+  @Test
+  void whenPausesAreCutThePauseIsAMarkWhereTheAudioWasCutAndADeclineIsHeld() throws Exception {
+    Options options =
+        new Options()
+            .apiKey(TestKeys.ALL)
+            .api(node.base())
+            .prefix("console-skip-" + UUID.randomUUID().toString().substring(0, 8))
+            .calls(1)
+            .codec(Codec.PCMU)
+            .policy("{\"pauseRendering\":\"SKIP\",\"onDecline\":\"RECORD_OTHERS\"}")
+            .stopCallsAtEnd(true)
+            .stopDelay(Duration.ofMillis(300))
+            .failOnActionError(true)
+            .duration(Duration.ofSeconds(8))
+            .loss(0.02)
+            .seed(17)
+            .postToEachCall(2.0, "/pause", "{\"reason\":\"card payment\",\"by\":\"agent-7\"}")
+            .postToEachCall(3.5, "/resume", "{\"by\":\"agent-7\"}")
+            .postToEachCall(
+                5.0,
+                "/consent",
+                "{\"party\":\"customer\",\"decision\":\"DECLINED\",\"by\":\"customer\"}")
+            .postToEachCall(
+                6.0,
+                "/consent",
+                "{\"party\":\"customer\",\"decision\":\"GRANTED\",\"by\":\"customer\"}");
+    Summary summary = LoadGenerator.run(options);
+    summary.requireActionsOk();
+    String skipped = summary.calls().get(0).callId();
+    JsonNode axis = api.get("/v1/calls/" + skipped + "/timeline", 200);
+    JsonNode ledger = api.get("/v1/calls/" + skipped + "/ledger", 200);
+    short[][] audio =
+        Recordings.pcm(api.bytes("/v1/calls/" + skipped + "/audio.wav?layout=stereo"), 2);
+
+    browser.get(node.base() + "/console/index.html");
+    signIn(TestKeys.SUPERVISOR);
+    await("the home page", () -> visible("open-form"));
+    browser.get(node.base() + "/console/call.html?id=" + skipped);
+    awaitCallPage();
+    long start = axis.path("startMicros").asLong();
+    for (String stream : List.of("agent", "customer")) {
+      // Where this stream's audio was cut: its removed span, which ends where its first chunk
+      // after the resume begins (that chunk names the first packet the gate dropped; the
+      // customer's first chunk after the new consent is such a chunk too, later).
+      JsonNode removed = Recordings.streamOf(axis, stream).path("removed");
+      assertEquals(1, removed.size(), stream + ": one span cut: " + removed);
+      JsonNode resumed = null;
+      for (JsonNode chunk : Recordings.chunksOf(axis, stream))
+        if (resumed == null && chunk.hasNonNull("gatedFromTs")) resumed = chunk;
+      double cutMs = resumed.path("position").asLong() / 8.0;
+      WebElement pause =
+          browser.findElement(
+              By.cssSelector("svg.timeline [data-kind='pause'][data-stream='" + stream + "']"));
+      double from = Double.parseDouble(pause.getAttribute("data-start-ms"));
+      double to = Double.parseDouble(pause.getAttribute("data-end-ms"));
+      assertEquals(from, to, 0.01, stream + ": a cut has no length on the audio");
+      assertEquals(cutMs, from, 100, stream + ": the pause is marked where the audio was cut");
+      assertEquals(
+          (removed.get(0).path("startMicros").asLong() - start) / 1000.0,
+          from,
+          1,
+          stream + ": at the start of its removed span");
+    }
+    // The decline: silence of the customer's only, from the decline to the new consent,
+    // less the pause cut before it.
+    long[] consent = new long[2];
+    int k = 0;
+    for (JsonNode e : ledger.path("events"))
+      if (e.path("type").asText().equals("ConsentChanged"))
+        consent[k++] = micros(e.path("time").asText());
+    JsonNode cut = Recordings.streamOf(axis, "customer").path("removed").get(0);
+    long cutMicros = cut.path("endMicros").asLong() - cut.path("startMicros").asLong();
+    WebElement held = browser.findElement(By.cssSelector("svg.timeline [data-kind='consent']"));
+    assertEquals("customer", held.getAttribute("data-stream"));
+    assertEquals(
+        1, browser.findElements(By.cssSelector("svg.timeline [data-kind='consent']")).size());
+    double heldFrom = Double.parseDouble(held.getAttribute("data-start-ms"));
+    double heldTo = Double.parseDouble(held.getAttribute("data-end-ms"));
+    assertEquals((consent[0] - start - cutMicros) / 1000.0, heldFrom, 100, "the decline");
+    assertEquals((consent[1] - start - cutMicros) / 1000.0, heldTo, 100, "the new consent");
+    double[] silence = longestSilenceMs(audio[1]);
+    assertEquals(silence[0], heldFrom, 300, "the customer's silence starts with the decline");
+    assertEquals(silence[1], heldTo, 300, "and ends with the new consent");
+    assertFalse(
+        browser.findElements(By.cssSelector("svg.timeline [data-kind='lost']")).isEmpty(),
+        "the lost packets are marked");
+    WebElement audioElement = browser.findElement(By.id("audio"));
+    await(
+        "the audio's metadata", () -> number("return arguments[0].readyState", audioElement) >= 1);
+    assertEquals(
+        audio[0].length / 8000.0, number("return arguments[0].duration", audioElement), 0.05);
+    screenshot("supervisor-skip-call-page");
+    screenshot(browser.findElement(By.id("recording")), "supervisor-skip-recording");
+  }
+
   /** A key the node does not know returns to the sign-in form with the API's reason. */
   @Test
   void aRefusedCredentialReturnsToSignInWithTheReason() throws Exception {
@@ -285,6 +387,7 @@ class ConsoleIT {
     browser.findElement(By.cssSelector("#sign-in-form button")).click();
   }
 
+  /** Waits for the call's page drawn with its audio (the picture is drawn again once it loads). */
   private void awaitCallPage() {
     await(
         "the call's page",
@@ -293,7 +396,8 @@ class ConsoleIT {
                 && !browser
                     .findElements(By.cssSelector("svg.timeline [data-kind='pause']"))
                     .isEmpty()
-                && !browser.findElements(By.cssSelector("#ledger tbody tr")).isEmpty());
+                && !browser.findElements(By.cssSelector("#ledger tbody tr")).isEmpty()
+                && text(By.id("audio-status")).contains("of audio"));
   }
 
   private boolean visible(String id) {
