@@ -89,24 +89,38 @@ export function spansOf(call, axis, events) {
     const outside = endMs <= 0 || audioMs(axis, stream, fromMicros) > axis.durationMs;
     if (!outside) spans.push({ kind, stream, startMs, endMs, text, precise: true });
   };
-  // Under SKIP a span in which the whole call was not recording is cut from every channel, each
-  // where its own RTP clock put it, which may be some milliseconds off the ledger's times: the
-  // span is marked at its cut.
-  const skip = timelineSkips(axis);
-  const held = (kind, stream, from, to, text) => {
-    const cut = skip ? removedSpanOf(axis, stream, from, to) : null;
-    if (cut) add(kind, stream, cut[0], cut[0], text);
-    else add(kind, stream, from, skip ? from : to, text);
-  };
+  // A span in which a stream's gate was closed (a pause, a hold for consent) is placed by the
+  // stream's own RTP clock, as the export places its audio: the first chunk stored after the gate
+  // reopened names the first packet the gate dropped, so the closed span ends where that chunk
+  // starts and begins that many samples before. A sender held back while its gate was closed
+  // makes its RTP clock fall behind the ledger's wall clock, by as much as it was held. Under SKIP
+  // a span in which the whole call was not recording is cut from every channel: it is marked,
+  // with no length, where the cut is. Without such a chunk (the call stopped while it was closed,
+  // or the sender sent nothing), the ledger's times place it.
+  const skip = axis.rendering === "SKIP";
+  const reopened = gateReopenings(axis, events);
+  const holds = [];
   for (const pause of call.pauses) {
     const from = isoMicros(pause.start);
     const to = pause.end ? isoMicros(pause.end) : endMicros;
     const text = "by " + pause.by + (pause.reason ? ": " + pause.reason : "");
-    for (const label of axis.labels) held("pause", label, from, to, text);
+    for (const label of axis.labels) holds.push({ kind: "pause", stream: label, from, to, text, cut: skip });
   }
-  for (const h of consentHolds(call.policy, events, endMicros)) {
-    if (h.wholeCall) held("consent", h.stream, h.from, h.to, h.text);
-    else add("consent", h.stream, h.from, h.to, h.text);
+  for (const h of consentHolds(call.policy, events, endMicros))
+    holds.push({ kind: "consent", stream: h.stream, from: h.from, to: h.to, text: h.text, cut: skip && h.wholeCall });
+  holds.sort((a, b) => a.to - b.to);
+  for (const h of holds) {
+    const gate = reopened.find((r) => !r.used && r.stream === h.stream && r.listed >= h.to);
+    if (gate) {
+      gate.used = true;
+      if (gate.toMs <= 0) continue; // before the first stored sample: nothing of it is heard
+      const span = { kind: h.kind, stream: h.stream, text: h.text, precise: true };
+      spans.push({ ...span, startMs: h.cut ? gate.toMs : gate.fromMs, endMs: gate.toMs });
+      continue;
+    }
+    const cut = h.cut ? removedSpanOf(axis, h.stream, h.from, h.to) : null;
+    if (cut) add(h.kind, h.stream, cut[0], cut[0], h.text);
+    else add(h.kind, h.stream, h.from, h.cut ? h.from : h.to, h.text);
   }
   for (const e of events) {
     if (e.type !== "MediaGap") continue;
@@ -121,9 +135,22 @@ export function spansOf(call, axis, events) {
   return spans;
 }
 
-/** Whether the export cuts the spans in which the call was not recording (pauseRendering SKIP). */
-function timelineSkips(axis) {
-  return axis.rendering === "SKIP";
+/**
+ * Each reopening of a stream's gate the chunks show: {stream, listed (when the ledger listed the
+ * chunk, µs), fromMs, toMs (the closed span on the export, by the stream's RTP clock)}.
+ */
+function gateReopenings(axis, events) {
+  const found = [];
+  for (const e of events) {
+    const chunk = e.type === "ChunkStored" ? e.details.chunk : null;
+    if (!chunk || chunk.gatedFromTs == null) continue;
+    const placed = (axis.chunks[chunk.label] || []).find((c) => c.epoch === chunk.epoch && c.n === chunk.n);
+    if (!placed || placed.position < 0) continue;
+    const toMs = (placed.position * 1000) / axis.rate;
+    const fromMs = ((placed.position - (placed.firstTs - placed.gatedFromTs)) * 1000) / axis.rate;
+    found.push({ stream: chunk.label, listed: isoMicros(e.time), fromMs: Math.max(0, fromMs), toMs });
+  }
+  return found;
 }
 
 /** The span cut from stream {@code label} that overlaps [from, to) most, or null. */

@@ -83,19 +83,8 @@ class CallRoutesTest {
             callvault.getString("ledger.read-journal"),
             null,
             null);
-    authenticator =
-        new Authenticator(
-            new Authenticator.Settings(
-                Authenticator.Settings.from(
-                        ConfigFactory.parseString("api-keys-file = \"" + TestKeys.file() + "\"")
-                            .withFallback(callvault.getConfig("auth")))
-                    .keys(),
-                null,
-                // The fuzzer sends bad credentials often: this source is never slowed here.
-                Integer.MAX_VALUE,
-                Duration.ofMinutes(1)),
-            Runnable::run,
-            System::currentTimeMillis);
+    // The fuzzer sends bad credentials often: this source is never slowed here.
+    authenticator = TestKeys.authenticator(Integer.MAX_VALUE);
     status =
         () -> {
           MemberStatus member = cluster.selfMember().status();

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.typesafe.config.ConfigFactory;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -16,7 +15,6 @@ import java.util.List;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
-import org.callvault.api.access.Authenticator;
 import org.callvault.api.access.TestKeys;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -43,20 +41,8 @@ class ConsoleRoutesTest {
   @BeforeAll
   static void start() throws Exception {
     testKit = ActorTestKit.create("ConsoleRoutesTest");
-    var auth = testKit.system().settings().config().getConfig("callvault.auth");
-    Authenticator authenticator =
-        new Authenticator(
-            new Authenticator.Settings(
-                Authenticator.Settings.from(
-                        ConfigFactory.parseString("api-keys-file = \"" + TestKeys.file() + "\"")
-                            .withFallback(auth))
-                    .keys(),
-                null,
-                Integer.MAX_VALUE,
-                Duration.ofMinutes(1)),
-            Runnable::run,
-            System::currentTimeMillis);
-    RouteTable table = new RouteTable(new ConsoleRoutes().entries(), authenticator);
+    RouteTable table =
+        new RouteTable(new ConsoleRoutes().entries(), TestKeys.authenticator(Integer.MAX_VALUE));
     ServerBinding binding =
         Http.get(testKit.system())
             .newServerAt("127.0.0.1", 0)
