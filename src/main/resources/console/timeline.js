@@ -108,14 +108,17 @@ export function spansOf(call, axis, events) {
   }
   for (const h of consentHolds(call.policy, events, endMicros))
     holds.push({ kind: "consent", stream: h.stream, from: h.from, to: h.to, text: h.text, cut: skip && h.wholeCall });
-  holds.sort((a, b) => a.to - b.to);
+  // A reopening belongs to the hold of its stream that ended last before its chunk was listed.
+  for (const r of reopened) {
+    let last = null;
+    for (const h of holds) if (h.stream === r.stream && h.to <= r.listed && (!last || h.to > last.to)) last = h;
+    for (const h of holds) if (last && h.stream === r.stream && h.to === last.to) h.gate = r;
+  }
   for (const h of holds) {
-    const gate = reopened.find((r) => !r.used && r.stream === h.stream && r.listed >= h.to);
-    if (gate) {
-      gate.used = true;
-      if (gate.toMs <= 0) continue; // before the first stored sample: nothing of it is heard
+    if (h.gate) {
+      if (h.gate.toMs <= 0) continue; // before the first stored sample: nothing of it is heard
       const span = { kind: h.kind, stream: h.stream, text: h.text, precise: true };
-      spans.push({ ...span, startMs: h.cut ? gate.toMs : gate.fromMs, endMs: gate.toMs });
+      spans.push({ ...span, startMs: h.cut ? h.gate.toMs : h.gate.fromMs, endMs: h.gate.toMs });
       continue;
     }
     const cut = h.cut ? removedSpanOf(axis, h.stream, h.from, h.to) : null;

@@ -162,6 +162,9 @@ class ConsoleIT {
       assertEquals(pausedMs, marked[0], 1000, stream + ": the ledger's pause");
       assertEquals(resumedMs, marked[1], 1000, stream + ": the ledger's resume");
     }
+    assertTrue(
+        browser.findElements(By.cssSelector("svg.timeline [data-kind='consent']")).isEmpty(),
+        "the wait for consent ended before the first stored sample: nothing of it is heard");
     assertEquals(
         stereo[0].length / 8.0,
         Double.parseDouble(
