@@ -180,8 +180,8 @@ public final class ApiServer extends AllDirectives {
   }
 
   /**
-   * The API's route table: the node's health, open to probes, the routes of calls and those of the
-   * cluster's nodes.
+   * The API's route table: the node's health, open to probes, the routes of calls, those of the
+   * cluster's nodes, and the web console.
    */
   RouteTable table() {
     List<RouteTable.Entry> entries = new ArrayList<>();
@@ -198,6 +198,7 @@ public final class ApiServer extends AllDirectives {
                 complete(HttpEntities.create(ContentTypes.TEXT_PLAIN_UTF8, metrics.scrape()))));
     entries.addAll(calls.entries());
     entries.addAll(nodes.entries());
+    entries.addAll(new ConsoleRoutes().entries());
     entries.add(
         new RouteTable.Entry(
             HttpMethods.POST,

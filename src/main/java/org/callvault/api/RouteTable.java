@@ -35,7 +35,10 @@ final class RouteTable extends AllDirectives {
   /** Who may use a route: a principal with one of {@code roles}, or anyone at all when open. */
   record Access(Set<Role> roles, boolean open) {
 
-    /** Anyone, without credentials: only what probes and load balancers must reach. */
+    /**
+     * Anyone, without credentials: only what probes and load balancers must reach, and the
+     * console's pages, which carry no data.
+     */
     static final Access OPEN = new Access(Set.of(), true);
 
     static Access of(Role first, Role... more) {

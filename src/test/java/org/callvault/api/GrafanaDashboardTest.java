@@ -5,10 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.typesafe.config.ConfigFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
@@ -64,18 +62,7 @@ class GrafanaDashboardTest {
             0,
             0.5,
             packets);
-    Authenticator authenticator =
-        new Authenticator(
-            new Authenticator.Settings(
-                Authenticator.Settings.from(
-                        ConfigFactory.parseString("api-keys-file = \"" + TestKeys.file() + "\"")
-                            .withFallback(ConfigFactory.load().getConfig("callvault.auth")))
-                    .keys(),
-                null,
-                10,
-                Duration.ofMinutes(1)),
-            Runnable::run,
-            System::currentTimeMillis);
+    Authenticator authenticator = TestKeys.authenticator(10);
     Metrics metrics = new Metrics(() -> status, authenticator);
     new org.callvault.store.TimedWrites(null).metrics().forEach(metrics::register);
     String scrape = new String(metrics.scrape(), StandardCharsets.UTF_8);

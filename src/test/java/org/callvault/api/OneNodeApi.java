@@ -1,7 +1,6 @@
 package org.callvault.api;
 
 import com.typesafe.config.ConfigFactory;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.function.Supplier;
@@ -81,19 +80,8 @@ public final class OneNodeApi implements AutoCloseable {
             null,
             null,
             null);
-    authenticator =
-        new Authenticator(
-            new Authenticator.Settings(
-                Authenticator.Settings.from(
-                        ConfigFactory.parseString("api-keys-file = \"" + TestKeys.file() + "\"")
-                            .withFallback(callvault.getConfig("auth")))
-                    .keys(),
-                null,
-                // Tests send bad credentials often (the fuzzer): this source is never slowed here.
-                Integer.MAX_VALUE,
-                Duration.ofMinutes(1)),
-            Runnable::run,
-            System::currentTimeMillis);
+    // Tests send bad credentials often (the fuzzer): this source is never slowed here.
+    authenticator = TestKeys.authenticator(Integer.MAX_VALUE);
     status =
         () -> {
           MemberStatus member = cluster.selfMember().status();

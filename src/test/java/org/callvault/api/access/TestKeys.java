@@ -1,6 +1,8 @@
 package org.callvault.api.access;
 
+import com.typesafe.config.ConfigFactory;
 import java.nio.file.Path;
+import java.time.Duration;
 
 /**
  * The API keys of the tests, whose hashes {@code src/test/resources/test-api-keys.conf} lists: one
@@ -30,6 +32,24 @@ public final class TestKeys {
       case COMPLIANCE -> COMPLIANCE;
       case ADMIN -> ADMIN;
     };
+  }
+
+  /**
+   * What a node given {@link #file()} authenticates with: these keys, no sign-in tokens, a source
+   * answered 429 after {@code maxFailures} failures within a minute.
+   */
+  public static Authenticator authenticator(int maxFailures) {
+    return new Authenticator(
+        new Authenticator.Settings(
+            Authenticator.Settings.from(
+                    ConfigFactory.parseString("api-keys-file = \"" + file() + "\"")
+                        .withFallback(ConfigFactory.load().getConfig("callvault.auth")))
+                .keys(),
+            null,
+            maxFailures,
+            Duration.ofMinutes(1)),
+        Runnable::run,
+        System::currentTimeMillis);
   }
 
   /** The keys file, as a node is given it ({@code CALLVAULT_API_KEYS_FILE}). */
