@@ -118,14 +118,12 @@ export function formatSeconds(seconds) {
 }
 
 /**
- * The navigation of every page: the console's parts (those not built yet shown as such), who is
- * signed in with which roles, and signing out.
+ * The navigation of every page: the console's parts, who is signed in with which roles, and
+ * signing out.
  */
 export function navigation(current, who) {
-  const part = (name, href, note) =>
-    href
-      ? el("a", { href, "aria-current": name === current ? "page" : null }, name)
-      : el("span", { class: "later", title: note, "aria-disabled": "true" }, name + " (soon)");
+  const part = (name, href) =>
+    el("a", { href, "aria-current": name === current ? "page" : null }, name);
   const nav = el(
     "nav",
     { "aria-label": "Console" },
@@ -133,8 +131,8 @@ export function navigation(current, who) {
     el(
       "ul",
       {},
-      el("li", {}, part("Calls", null, "Search of recordings: GET /v1/calls, being built")),
-      el("li", {}, part("Live", null, "The cluster's nodes and calls now: GET /v1/nodes, being built")),
+      el("li", {}, part("Calls", "calls.html")),
+      el("li", {}, part("Live", "live.html")),
       el("li", {}, part("Open a call", "index.html#open"))
     )
   );

@@ -46,6 +46,7 @@ import org.callvault.store.HaltAfterWrites;
 import org.callvault.store.MasterKeyset;
 import org.callvault.store.RecordingKeys;
 import org.callvault.store.Spool;
+import org.callvault.store.TimedJournal;
 import org.callvault.store.TimedWrites;
 import org.callvault.webhooks.Outbox;
 import org.callvault.webhooks.OutboxDelivery;
@@ -205,6 +206,8 @@ final class Node {
     chunks.metrics().forEach(api::register);
     api.register(catalog.lag());
     api.register(webhooks.metrics());
+    ShardCounts.start(system).forEach(api::register);
+    TimedJournal.metrics().forEach(api::register);
     CallRecording.init(
         system,
         media,

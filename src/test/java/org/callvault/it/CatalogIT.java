@@ -197,8 +197,39 @@ class CatalogIT {
           "from must not be after to");
       assertError(api, "/v1/calls?colour=blue", "unknown parameter 'colour'");
       assertError(api, "/v1/calls?incomplete=maybe", "incomplete must be true or false");
+      // /metrics: the read model's lag, and the calls' shards and entities on this node (two calls
+      // are still active; stopped ones passivate, so at least those two).
+      Instant deadline = Instant.now().plusSeconds(20);
+      Map<String, Double> metrics = metrics(api);
+      while ((metrics.getOrDefault("callvault_entities", -1.0) < 2
+              || metrics.getOrDefault("callvault_shards", -1.0) < 1)
+          && Instant.now().isBefore(deadline)) {
+        Thread.sleep(500);
+        metrics = metrics(api);
+      }
+      assertTrue(metrics.getOrDefault("callvault_entities", -1.0) >= 2, metrics.toString());
+      assertTrue(metrics.getOrDefault("callvault_shards", -1.0) >= 1, metrics.toString());
+      assertTrue(
+          metrics.getOrDefault("callvault_catalog_lag_seconds_count", 0.0) >= 10,
+          "the tagged events applied, timed: " + metrics);
+      assertTrue(
+          metrics.getOrDefault("callvault_journal_write_seconds_count", 0.0) >= 15,
+          "the ledger's writes timed (five creations, two pauses, three stops and more): "
+              + metrics);
+      assertEquals(0.0, metrics.get("callvault_journal_write_failures_total"), metrics.toString());
       node.stop();
     }
+  }
+
+  /** The node's metrics without labels, by name. */
+  private static Map<String, Double> metrics(Http api) throws Exception {
+    Map<String, Double> found = new java.util.HashMap<>();
+    for (String line : new String(api.bytes("/metrics"), StandardCharsets.UTF_8).split("\n")) {
+      if (line.startsWith("#") || line.contains("{")) continue;
+      String[] parts = line.split(" ");
+      if (parts.length == 2) found.put(parts[0], Double.parseDouble(parts[1]));
+    }
+    return found;
   }
 
   /** What a run of the command line printed, and its exit status. */

@@ -343,6 +343,83 @@ class ConsoleIT {
     screenshot(browser.findElement(By.id("recording")), "supervisor-skip-recording");
   }
 
+  /**
+   * The search finds the recorded call among the stopped ones, complete; a search for calls still
+   * recording finds none (every call here was stopped); its link opens the call's page.
+   */
+  @Test
+  void aSupervisorFindsTheCallInTheSearchAndOpensIt() throws Exception {
+    browser.get(node.base() + "/console/calls.html?state=STOPPED");
+    await("the sign-in form", () -> visible("sign-in-form"));
+    signIn(TestKeys.SUPERVISOR);
+    By row = By.cssSelector("#results tr[data-call='" + callId + "']");
+    await("the call among the stopped ones", () -> !browser.findElements(row).isEmpty());
+    assertEquals("STOPPED", browser.findElement(row).getAttribute("data-state"));
+    assertEquals("true", browser.findElement(row).getAttribute("data-complete"));
+    String shown = browser.findElement(row).getText();
+    assertTrue(shown.contains("complete") && shown.contains("agent (agent, granted)"), shown);
+    assertEquals(
+        "STOPPED", browser.findElement(By.id("state")).getAttribute("value"), "the form shows it");
+    screenshot("search-stopped");
+
+    browser.findElement(By.xpath("//select[@id='state']/option[text()='RECORDING']")).click();
+    browser.findElement(By.cssSelector("#search-form button[type='submit']")).click();
+    await(
+        "the search for calls recording",
+        () -> text(By.id("results-status")).equals("No call matches."));
+    assertTrue(browser.getCurrentUrl().contains("state=RECORDING"), browser.getCurrentUrl());
+    assertTrue(browser.findElements(By.cssSelector("#results tbody tr")).isEmpty());
+
+    browser.navigate().back();
+    await("the stopped ones again", () -> !browser.findElements(row).isEmpty());
+    browser.findElement(row).findElement(By.tagName("a")).click();
+    awaitCallPage();
+    assertEquals(callId, text(By.id("call-id")));
+  }
+
+  /**
+   * The live view lists the node Up and reads it again by itself every two seconds: while a call is
+   * recorded it shows the call and the packets arriving (50 a second per stream, 100 for the call),
+   * and the total of the cluster.
+   */
+  @Test
+  void theLiveViewShowsTheNodesCallsAndPacketsAndRefreshesItself() throws Exception {
+    browser.get(node.base() + "/console/index.html");
+    signIn(TestKeys.SUPERVISOR);
+    await("the home page", () -> visible("open-form"));
+    browser.findElement(By.linkText("Live")).click();
+    By nodeRow = By.cssSelector("#nodes tbody tr[data-status='Up']");
+    await("the node, Up", () -> !browser.findElements(nodeRow).isEmpty());
+    String firstUpdate = text(By.id("updated"));
+    await("a reading of its own", () -> !text(By.id("updated")).equals(firstUpdate));
+
+    java.util.concurrent.CompletableFuture<Summary> recording =
+        java.util.concurrent.CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return LoadGenerator.run(eightSeconds("console-live", "{}"));
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            });
+    double[] seen = new double[2]; // the most calls and packets per second shown
+    await(
+        "the call and its packets",
+        () -> {
+          WebElement shown = browser.findElement(nodeRow);
+          String calls = shown.getAttribute("data-calls");
+          String rate = shown.findElement(By.className("received-rate")).getText();
+          if (!calls.isEmpty()) seen[0] = Math.max(seen[0], Double.parseDouble(calls));
+          if (!rate.isEmpty()) seen[1] = Math.max(seen[1], Double.parseDouble(rate));
+          return seen[0] >= 1 && seen[1] >= 50;
+        });
+    screenshot("live");
+    recording.get().requireActionsOk();
+    assertEquals(1, seen[0], "the one call recorded");
+    assertTrue(seen[1] >= 50 && seen[1] <= 150, "about 100 packets a second: " + seen[1]);
+    assertTrue(Double.parseDouble(text(By.id("packets-total"))) >= 0, text(By.id("packets-total")));
+  }
+
   /** A key the node does not know returns to the sign-in form with the API's reason. */
   @Test
   void aRefusedCredentialReturnsToSignInWithTheReason() throws Exception {
@@ -377,6 +454,8 @@ class ConsoleIT {
   }
 
   private void signIn(String key) {
+    // The form is shown by the page's script: once it is, submitting goes through the script.
+    await("the sign-in form", () -> visible("sign-in-form"));
     WebElement field = browser.findElement(By.id("credential"));
     field.clear();
     field.sendKeys(key);

@@ -18,10 +18,10 @@ class SchemaTest {
   }
 
   @Test
-  void theProductionSchemaIsTwoKeyspacesSixTablesAndTheUpgradesWithTheKeyspacesRenamed()
+  void theProductionSchemaIsTwoKeyspacesSixteenTablesAndTheUpgradesWithTheKeyspacesRenamed()
       throws Exception {
     List<String> statements = Schema.statements(schema(), "cv_journal", "cv_snap", null);
-    assertEquals(17, statements.size());
+    assertEquals(37, statements.size());
     assertEquals(
         List.of("ALTER TABLE cv_journal.audio_chunks WITH compression = { 'enabled' : 'false' }"),
         statements.stream()
@@ -41,6 +41,16 @@ class SchemaTest {
             "cv_journal.all_persistence_ids",
             "cv_journal.audio_chunks",
             "cv_journal.recording_keys",
+            "cv_journal.tag_views",
+            "cv_journal.tag_write_progress",
+            "cv_journal.tag_scanning",
+            "cv_journal.offset_store",
+            "cv_journal.projection_management",
+            "cv_journal.calls",
+            "cv_journal.calls_by_hour",
+            "cv_journal.calls_by_party",
+            "cv_journal.webhook_outbox",
+            "cv_journal.webhook_cursor",
             "cv_snap.snapshots"),
         statements.stream()
             .filter(s -> s.endsWith(" WITH speculative_retry = '100ms'"))
@@ -51,7 +61,7 @@ class SchemaTest {
         statements.get(0).startsWith("CREATE KEYSPACE IF NOT EXISTS cv_journal"),
         statements.get(0));
     assertEquals(
-        6, statements.stream().filter(s -> s.startsWith("CREATE TABLE IF NOT EXISTS ")).count());
+        16, statements.stream().filter(s -> s.startsWith("CREATE TABLE IF NOT EXISTS ")).count());
     assertTrue(
         statements.stream()
             .anyMatch(s -> s.startsWith("CREATE TABLE IF NOT EXISTS cv_journal.recording_keys")));
