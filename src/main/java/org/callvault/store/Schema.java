@@ -141,6 +141,9 @@ public final class Schema {
     // time for schema changes: a table is created on every replica before the answer.
     OptionsMap options = OptionsMap.driverDefaults();
     options.put(TypedDriverOption.REQUEST_TIMEOUT, Duration.ofSeconds(60));
+    // Nothing here reads the driver's schema metadata, which it would refresh after each change (a
+    // second each): without it the file applies in seconds rather than half a minute.
+    options.put(TypedDriverOption.METADATA_SCHEMA_ENABLED, false);
     var builder =
         CqlSession.builder()
             .withConfigLoader(DriverConfigLoader.fromMap(options))

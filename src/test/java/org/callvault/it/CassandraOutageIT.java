@@ -189,8 +189,12 @@ class CassandraOutageIT {
   @Test
   void aNodeKilledDuringTheOutageStoresItsSpoolWhetherItStartsBeforeCassandraOrAfter()
       throws Exception {
-    Killed early = new Killed("outage-early", 31);
-    Killed late = new Killed("outage-late", 32);
+    // Both nodes are up before either's calls start: the calls last 100 s, and a node's start
+    // (its keyspace made from ops/schema.cql first) can take a minute on a busy machine.
+    Killed early = new Killed("outage-early");
+    Killed late = new Killed("outage-late");
+    early.startLoad(31);
+    late.startLoad(32);
     NodeProcess earlyAgain = null;
     NodeProcess lateAgain = null;
     try {
@@ -239,9 +243,9 @@ class CassandraOutageIT {
     final String keyspace;
     final Map<String, String> env;
     final NodeProcess first;
-    final LoadGenerator.Running load;
+    LoadGenerator.Running load;
 
-    Killed(String name, long seed) throws Exception {
+    Killed(String name) throws Exception {
       this.name = name;
       keyspace = "outkill_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
       env =
@@ -253,6 +257,10 @@ class CassandraOutageIT {
                           .resolve("target/it-spool/" + name)
                           .toString()));
       first = NodeProcess.start(name + "-1", keyspace, env);
+    }
+
+    /** Three calls of 100 s on the node, which follow its moves. */
+    void startLoad(long seed) throws Exception {
       load =
           LoadGenerator.start(
               new Options()

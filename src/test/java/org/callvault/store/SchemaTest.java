@@ -21,7 +21,7 @@ class SchemaTest {
   void theProductionSchemaIsTwoKeyspacesSixteenTablesAndTheUpgradesWithTheKeyspacesRenamed()
       throws Exception {
     List<String> statements = Schema.statements(schema(), "cv_journal", "cv_snap", null);
-    assertEquals(37, statements.size());
+    assertEquals(27, statements.size());
     assertEquals(
         List.of("ALTER TABLE cv_journal.audio_chunks WITH compression = { 'enabled' : 'false' }"),
         statements.stream()
@@ -41,6 +41,14 @@ class SchemaTest {
             "cv_journal.all_persistence_ids",
             "cv_journal.audio_chunks",
             "cv_journal.recording_keys",
+            "cv_snap.snapshots"),
+        statements.stream()
+            .filter(s -> s.startsWith("ALTER") && s.endsWith(" WITH speculative_retry = '100ms'"))
+            .map(s -> s.split(" ")[2])
+            .toList(),
+        "every table of an earlier version asks another replica after 100 ms");
+    assertEquals(
+        List.of(
             "cv_journal.tag_views",
             "cv_journal.tag_write_progress",
             "cv_journal.tag_scanning",
@@ -50,13 +58,12 @@ class SchemaTest {
             "cv_journal.calls_by_hour",
             "cv_journal.calls_by_party",
             "cv_journal.webhook_outbox",
-            "cv_journal.webhook_cursor",
-            "cv_snap.snapshots"),
+            "cv_journal.webhook_cursor"),
         statements.stream()
-            .filter(s -> s.endsWith(" WITH speculative_retry = '100ms'"))
-            .map(s -> s.split(" ")[2])
+            .filter(s -> s.startsWith("CREATE TABLE") && s.endsWith("speculative_retry = '100ms'"))
+            .map(s -> s.split(" ")[5])
             .toList(),
-        "every table, new or of an earlier version, asks another replica after 100 ms");
+        "and so does every table added since, from its creation");
     assertTrue(
         statements.get(0).startsWith("CREATE KEYSPACE IF NOT EXISTS cv_journal"),
         statements.get(0));
