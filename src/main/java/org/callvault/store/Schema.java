@@ -126,6 +126,31 @@ public final class Schema {
     return statements;
   }
 
+  /**
+   * Runs {@code statements} in order, each once every node agrees on the schema the one before made
+   * (a session without schema metadata does not wait for that itself), telling {@code progress} the
+   * first line of each. False when the nodes did not agree within 30 s of one.
+   */
+  public static boolean apply(
+      CqlSession session, List<String> statements, java.util.function.Consumer<String> progress)
+      throws InterruptedException {
+    for (String statement : statements) {
+      progress.accept(statement.lines().findFirst().orElse(""));
+      session.execute(statement);
+      if (!agreed(session)) return false;
+    }
+    return true;
+  }
+
+  private static boolean agreed(CqlSession session) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (!session.checkSchemaAgreement()) {
+      if (System.nanoTime() > deadline) return false;
+      Thread.sleep(100);
+    }
+    return true;
+  }
+
   public static void main(String[] args) throws Exception {
     if (args.length != 1) {
       System.err.println("usage: Schema <schema.cql>");
@@ -152,11 +177,7 @@ public final class Schema {
         ContactPoints.parse(env("CASSANDRA_CONTACT_POINTS", "127.0.0.1:9042")))
       builder.addContactPoint(new InetSocketAddress(point.getHostString(), point.getPort()));
     try (CqlSession session = builder.build()) {
-      for (String statement : statements) {
-        System.out.println(statement.lines().findFirst().orElse(""));
-        session.execute(statement);
-      }
-      if (!session.checkSchemaAgreement()) {
+      if (!apply(session, statements, line -> System.out.println(line))) {
         System.err.println(
             "the schema is applied but the Cassandra nodes do not agree on it yet; check `nodetool"
                 + " describecluster`");

@@ -189,8 +189,7 @@ class CassandraOutageIT {
   @Test
   void aNodeKilledDuringTheOutageStoresItsSpoolWhetherItStartsBeforeCassandraOrAfter()
       throws Exception {
-    // Both nodes are up before either's calls start: the calls last 100 s, and a node's start
-    // (its keyspace made from ops/schema.cql first) can take a minute on a busy machine.
+    // Both nodes are up before either's calls start, so that both have their time to run.
     Killed early = new Killed("outage-early");
     Killed late = new Killed("outage-late");
     early.startLoad(31);
@@ -259,7 +258,11 @@ class CassandraOutageIT {
       first = NodeProcess.start(name + "-1", keyspace, env);
     }
 
-    /** Three calls of 100 s on the node, which follow its moves. */
+    /**
+     * Three calls on the node, which follow its moves, of 160 s: they must still send when the node
+     * started after Cassandra's return has bound them again, which on a busy machine was more than
+     * 100 s after they began (their recording then ended at the kill, and had no gap to check).
+     */
     void startLoad(long seed) throws Exception {
       load =
           LoadGenerator.start(
@@ -269,7 +272,7 @@ class CassandraOutageIT {
                   .prefix(name + "-" + UUID.randomUUID().toString().substring(0, 8))
                   .calls(3)
                   .codec(Codec.PCMU)
-                  .duration(Duration.ofSeconds(100))
+                  .duration(Duration.ofSeconds(160))
                   .followMoves(true)
                   .stopCallsAtEnd(true)
                   .stopDelay(Duration.ofMillis(500))

@@ -130,9 +130,11 @@ final class NodeProcess implements AutoCloseable {
             keyspace + "_snapshot",
             "'datacenter1': 1");
     try (var session = cassandra(port)) {
-      statements.forEach(session::execute);
-      if (!session.checkSchemaAgreement())
+      if (!org.callvault.store.Schema.apply(session, statements, line -> {}))
         throw new IllegalStateException("Cassandra does not agree on the schema of " + keyspace);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted making the schema of " + keyspace, e);
     }
     SCHEMAS.add(port + "/" + keyspace);
   }
