@@ -49,18 +49,24 @@ final class CassandraRing implements AutoCloseable {
   /**
    * Starts node {@code node} on fresh data. A node that joins while the first is stalled gives up
    * on its seed and exits: the tests beside this one load the machine, and the first node paused
-   * for 14 s in a run. It is started once more, on fresh data again.
+   * for 14 s in a run.
    */
   private void startFresh(int node) throws Exception {
-    try {
-      start(node);
-    } catch (IllegalStateException e) {
-      if (node == 0) throw e;
-      System.out.println(
-          "cassandra ring: node " + (node + 1) + " did not join (" + e.getMessage() + "); again");
-      ItCassandra.ops("stop", env(node), Duration.ofSeconds(60)); // nothing to stop if it exited
-      delete(root.resolve("node-" + (node + 1)));
-      start(node);
+    // A joining node that misses the seed's gossip in its first round exits ("Unable to contact
+    // any seeds", seen on a loaded machine while the seed answered it): it is started again on
+    // fresh data, up to three times, a few seconds apart.
+    for (int attempt = 1; ; attempt++) {
+      try {
+        start(node);
+        return;
+      } catch (IllegalStateException e) {
+        if (node == 0 || attempt == 3) throw e;
+        System.out.println(
+            "cassandra ring: node " + (node + 1) + " did not join (" + e.getMessage() + "); again");
+        ItCassandra.ops("stop", env(node), Duration.ofSeconds(60)); // nothing to stop if it exited
+        delete(root.resolve("node-" + (node + 1)));
+        Thread.sleep(5000);
+      }
     }
   }
 
